@@ -1,0 +1,43 @@
+import { aggregateHealth, type ComponentHealth } from '../shared/health.ts'
+import type { AgentState, Heartbeat } from '../shared/heartbeat.ts'
+import { HEARTBEAT_VERSION } from '../shared/protocol.ts'
+import { CHAIN_SOURCE_COMPONENT, type ChainSnapshot } from './chain-monitor.ts'
+
+export interface BeatInputs {
+  snapshot: ChainSnapshot
+  nickname: string
+  /** The --miner-address flag; a source's own miner address is used when this is empty. */
+  minerAddress: string
+  seq: number
+  sentAt: number
+  periodMs: number
+  agentVersion: string
+  agentStartedAt: number
+  state: AgentState
+  /** Components beyond the chain source (checks, the agent's own). */
+  components?: Record<string, ComponentHealth>
+}
+
+/** Builds one heartbeat from the latest chain snapshot; pure. */
+export function buildHeartbeat (inputs: BeatInputs): Heartbeat {
+  const { reading, component } = inputs.snapshot
+  const components: Record<string, ComponentHealth> = {
+    ...reading?.components,
+    ...inputs.components,
+    [CHAIN_SOURCE_COMPONENT]: component,
+  }
+  return {
+    v: HEARTBEAT_VERSION,
+    head: reading?.head ?? '',
+    height: reading?.height ?? 0,
+    nickname: inputs.nickname,
+    minerAddress: inputs.minerAddress !== '' ? inputs.minerAddress : (reading?.minerAddress ?? ''),
+    network: reading?.network ?? '',
+    seq: inputs.seq,
+    sentAt: Math.floor(inputs.sentAt),
+    period: Math.round(inputs.periodMs),
+    health: aggregateHealth(components),
+    agent: { version: inputs.agentVersion, startedAt: Math.floor(inputs.agentStartedAt) },
+    state: inputs.state,
+  }
+}

@@ -1,0 +1,39 @@
+import type { Heartbeat } from '../../shared/heartbeat.ts'
+
+/** The status the aggregator derives for each node (DESIGN.md, health vocabulary). */
+export const NODE_STATUSES = ['healthy', 'degraded', 'unhealthy', 'stale', 'down', 'stopped'] as const
+export type NodeStatus = typeof NODE_STATUSES[number]
+
+export type WireProtocol = 'v2' | 'legacy'
+
+/** What the aggregator holds about one node: the last heartbeat plus what it observed itself. */
+export interface NodeRecord {
+  readonly peerId: string
+  readonly protocol: WireProtocol
+  /** Aggregator clock (ms): first beat, last beat. */
+  readonly firstSeen: number
+  readonly lastSeen: number
+  readonly beat: Heartbeat
+  readonly beats: number
+  /** Beats known lost: gaps in `seq` within one agent run. */
+  readonly seqGaps: number
+  readonly connected: boolean
+  readonly connectedAt: number | undefined
+  readonly disconnectedAt: number | undefined
+  readonly remoteAddr: string | undefined
+  /** When the head last changed (aggregator clock). */
+  readonly lastHeadChange: number
+  /** Arrival minus the agent's `sentAt`: clock skew plus transit. */
+  readonly skewMs: number
+}
+
+export type FleetEvent =
+  | { type: 'beat', peerId: string, heartbeat: Heartbeat, protocol: WireProtocol, remoteAddr?: string }
+  | { type: 'connected', peerId: string, remoteAddr?: string }
+  | { type: 'disconnected', peerId: string }
+
+export interface StatusVerdict {
+  status: NodeStatus
+  /** Why, in words; empty only for healthy. */
+  reason: string
+}

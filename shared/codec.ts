@@ -1,0 +1,56 @@
+import { Decoder, Encoder } from 'cbor-x'
+import { LengthPrefixedDecoder } from '@libp2p/utils'
+import * as varint from 'uint8-varint'
+import { ErrorCodes, HeartbeatError } from './errors.ts'
+import type { Heartbeat } from './heartbeat.ts'
+
+/**
+ * Plain CBOR only: cbor-x's record and structure extensions are off, so any
+ * CBOR implementation (Go, Rust, Python) can speak the protocol.
+ */
+const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false })
+const decoder = new Decoder({ useRecords: false, mapsAsObjects: true })
+
+/** One heartbeat as a CBOR map (the frame body, without the length prefix). */
+export function encodeHeartbeat (heartbeat: Heartbeat): Uint8Array {
+  return encoder.encode(heartbeat)
+}
+
+/** A whole frame: unsigned-varint length prefix + CBOR body (for writers that bypass lpStream). */
+export function encodeFrame (heartbeat: Heartbeat): Uint8Array {
+  const body = encodeHeartbeat(heartbeat)
+  const prefix = varint.encode(body.length)
+  const frame = new Uint8Array(prefix.length + body.length)
+  frame.set(prefix, 0)
+  frame.set(body, prefix.length)
+  return frame
+}
+
+/** Decodes a frame body to an unvalidated value; malformed CBOR is a typed error. */
+export function decodeFrameBody (body: Uint8Array): unknown {
+  try {
+    return decoder.decode(body)
+  } catch (err) {
+    throw new HeartbeatError(ErrorCodes.INVALID_FRAME, `frame is not valid CBOR: ${(err as Error).message}`)
+  }
+}
+
+/**
+ * Splits a byte stream into frame bodies, refusing any frame over `maxFrameBytes`
+ * (used by the plain-TCP baseline and by tests; libp2p streams use lpStream).
+ */
+export class FrameDecoder {
+  private readonly decoder: LengthPrefixedDecoder
+  constructor (maxFrameBytes: number) {
+    this.decoder = new LengthPrefixedDecoder({ maxDataLength: maxFrameBytes, maxBufferSize: maxFrameBytes + 16 })
+  }
+
+  /** Yields each complete frame body in `chunk`; throws a typed error on an oversized or broken prefix. */
+  * push (chunk: Uint8Array): Generator<Uint8Array> {
+    try {
+      for (const list of this.decoder.decode(chunk)) yield list.subarray()
+    } catch (err) {
+      throw new HeartbeatError(ErrorCodes.FRAME_TOO_LARGE, `bad frame: ${(err as Error).message}`)
+    }
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Every error the product raises on purpose is a HeartbeatError with a stable
+ * code, so callers (CLI, HTTP handlers, tests) branch on `code`, never on text.
+ */
+export const ErrorCodes = {
+  INVALID_DURATION: 'ERR_INVALID_DURATION',
+  INVALID_MULTIADDR: 'ERR_INVALID_MULTIADDR',
+  INVALID_ARGUMENT: 'ERR_INVALID_ARGUMENT',
+  INVALID_KEY_FILE: 'ERR_INVALID_KEY_FILE',
+  INSECURE_KEY_FILE: 'ERR_INSECURE_KEY_FILE',
+  NO_TARGET: 'ERR_NO_TARGET',
+  INVALID_HEARTBEAT: 'ERR_INVALID_HEARTBEAT',
+  FRAME_TOO_LARGE: 'ERR_FRAME_TOO_LARGE',
+  INVALID_FRAME: 'ERR_INVALID_FRAME',
+  SOURCE_FAILED: 'ERR_SOURCE_FAILED',
+  NODE_NOT_FOUND: 'ERR_NODE_NOT_FOUND',
+  NOT_CONNECTED: 'ERR_NOT_CONNECTED',
+} as const
+
+export type ErrorCode = typeof ErrorCodes[keyof typeof ErrorCodes]
+
+export class HeartbeatError extends Error {
+  readonly code: ErrorCode
+  constructor (code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.code = code
+    this.name = 'HeartbeatError'
+  }
+}
+
+/** A mistake in what the user gave us (flags, config, files): exit 2, no stack. */
+export class UsageError extends HeartbeatError {
+  constructor (code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(code, message, options)
+    this.name = 'UsageError'
+  }
+}
+
+export function errorMessage (err: unknown): string {
+  if (err instanceof Error) return err.message
+  return String(err)
+}
