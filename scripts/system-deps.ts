@@ -1,0 +1,23 @@
+// Tests that need a real browser, Prometheus or Alertmanager use Debian's
+// packages. This installs the missing ones (apt-get, as root or via sudo) so
+// that `npm test` works on a fresh machine with no other step.
+import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+
+/** binary that must exist -> Debian package that provides it */
+export const SYSTEM_PACKAGES: Record<string, string> = {}
+
+export function ensureSystemPackages (packages: Record<string, string> = SYSTEM_PACKAGES): void {
+  const missing = Object.entries(packages).filter(([binary]) => !existsSync(binary)).map(([, pkg]) => pkg)
+  if (missing.length === 0) return
+  const unique = [...new Set(missing)]
+  const sudo = process.getuid?.() === 0 ? [] : ['sudo', '-n']
+  console.log(`installing Debian packages for the tests: ${unique.join(' ')}`)
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+  const update = spawnSync(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length > 0 ? ['apt-get'] : []), 'update', '-qq'], { stdio: 'inherit', env })
+  const install = spawnSync(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length > 0 ? ['apt-get'] : []), 'install', '-y', '-qq', '--no-install-recommends', ...unique], { stdio: 'inherit', env })
+  if (update.status !== 0 || install.status !== 0) {
+    console.error(`could not install ${unique.join(' ')}: install them with apt-get (as root) and run the tests again`)
+    process.exit(1)
+  }
+}
