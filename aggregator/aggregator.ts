@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
 import type { FastifyInstance } from 'fastify'
 import { loadOrCreateKey } from '../shared/identity.ts'
 import { createLogger, type Logger } from '../shared/log.ts'
@@ -12,6 +13,10 @@ import { DEFAULT_STATUS_RULES, type StatusRules } from './fleet/status.ts'
 import type { FleetEvent } from './fleet/types.ts'
 import { createAggregatorHost } from './host.ts'
 import { buildHttpServer } from './http/server.ts'
+import { AbuseGuard, type AbuseLimits, type AdmissionConfig, type BeatAdmission } from './abuse-guard.ts'
+import type { DetailsMode } from './fleet/exposure.ts'
+import { DEFAULT_FEED_LIMITS, FeedStats, type FeedLimits } from './http/feed-guard.ts'
+import { AdminAuth } from './http/security.ts'
 import { createHeartbeatHandler } from './ingest.ts'
 import { IngestStats } from './ingest-stats.ts'
 
@@ -27,6 +32,22 @@ export interface AggregatorOptions {
   statusRules?: StatusRules
   logger?: Logger
   now?: () => number
+  /** Who may connect: --allow-peers, --deny-peers (reloaded by reloadPeerLists). */
+  admission?: AdmissionConfig
+  /** Bounds on peers (connections, beat rate, node count...); defaults in constants.ts. */
+  limits?: Partial<AbuseLimits>
+  /** What the HTTP API shows to whom, and the live feed's bounds. */
+  exposure?: ExposureOptions
+}
+
+export interface ExposureOptions {
+  /** --details: who sees component details and remote addresses. */
+  details?: DetailsMode
+  /** --admin-token-file's token; without one there is no admin. */
+  adminToken?: string
+  /** --cors-origin; none by default. */
+  corsOrigins?: string[]
+  feed?: Partial<FeedLimits>
 }
 
 /**
@@ -36,6 +57,9 @@ export interface AggregatorOptions {
 export class Aggregator {
   readonly fleet: FleetState
   readonly stats = new IngestStats()
+  /** Admission, connection bounds and beat budgets. */
+  readonly guard: AbuseGuard
+  readonly feedStats = new FeedStats()
   readonly startedAt: number
   private readonly options: AggregatorOptions
   private readonly log: Logger
@@ -51,6 +75,7 @@ export class Aggregator {
     this.startedAt = this.now()
     this.log = options.logger ?? createLogger({ name: 'heartbeat-aggregator' })
     this.fleet = new FleetState(options.statusRules ?? DEFAULT_STATUS_RULES)
+    this.guard = new AbuseGuard({ limits: options.limits, admission: options.admission, logger: this.log, now: this.now })
   }
 
   get libp2p (): Libp2p {
@@ -78,7 +103,13 @@ export class Aggregator {
   async start (): Promise<void> {
     await mkdir(this.options.dataDir, { recursive: true, mode: 0o700 })
     const privateKey = this.options.privateKey ?? (await loadOrCreateKey(join(this.options.dataDir, PEER_KEY_FILE))).key
-    const node = await createAggregatorHost({ privateKey, listen: this.options.listen })
+    await this.guard.loadPeerLists()
+    const node = await createAggregatorHost({
+      privateKey,
+      listen: this.options.listen,
+      maxConnections: this.guard.limits.maxConnections,
+      connectionGater: this.guard.connectionGater((peer) => this.libp2pNode?.getConnections(peer).length ?? 0),
+    })
     this.libp2pNode = node
     node.addEventListener('peer:connect', (e) => { this.apply({ type: 'connected', peerId: e.detail.toString() }) })
     node.addEventListener('peer:disconnect', (e) => { this.apply({ type: 'disconnected', peerId: e.detail.toString() }) })
@@ -87,6 +118,8 @@ export class Aggregator {
       apply: (event) => { this.apply(event) },
       stats: this.stats,
       logger: this.log,
+      firstFrameTimeoutMs: this.guard.limits.firstFrameTimeoutMs,
+      admitBeat: (peerId) => this.admitBeat(peerId),
     }), { maxInboundStreams: MAX_HEARTBEAT_STREAMS_PER_CONNECTION })
     this.fleet.subscribe({
       onStatusChanged: (change) => {
@@ -100,6 +133,15 @@ export class Aggregator {
       fleet: this.fleet,
       now: this.now,
       info: () => ({ peerId: this.peerId, multiaddrs: this.multiaddrs(), version: PRODUCT_VERSION, startedAt: new Date(this.startedAt).toISOString() }),
+      security: {
+        details: this.options.exposure?.details,
+        auth: new AdminAuth(this.options.exposure?.adminToken),
+        corsOrigins: this.options.exposure?.corsOrigins,
+        feed: { ...DEFAULT_FEED_LIMITS, ...this.options.exposure?.feed },
+        feedStats: this.feedStats,
+        reloadPeers: async () => ({ reloaded: await this.reloadPeerLists(), allowlist: this.guard.policy.allowlistSize ?? null, denylist: this.guard.policy.denylistSize }),
+        adminSnapshot: () => ({ admission: this.guard.snapshot(), ingest: this.stats.toJSON(), feed: this.feedStats.toJSON(), connections: this.libp2p.getConnections().length, nodes: this.fleet.size }),
+      },
     })
     this.httpServer = app
     await app.listen({ host: this.options.http.host, port: this.options.http.port })
@@ -108,6 +150,28 @@ export class Aggregator {
     const host = this.options.http.host.includes(':') ? `[${this.options.http.host}]` : this.options.http.host
     this.httpUrl = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`
     this.log.info({ peerId: this.peerId, multiaddrs: this.multiaddrs(), http: this.httpUrl }, 'heartbeat aggregator started')
+  }
+
+  /**
+   * Re-reads --allow-peers and --deny-peers (SIGHUP) and closes the
+   * connections of peers the new lists refuse. A bad list keeps the old ones.
+   */
+  async reloadPeerLists (): Promise<boolean> {
+    if (!await this.guard.reloadPeerLists()) return false
+    for (const connection of this.libp2pNode?.getConnections() ?? []) {
+      const reason = this.guard.checkPeer(connection.remotePeer.toString())
+      if (reason !== undefined) connection.abort(new Error(`peer refused after reload: ${reason}`))
+    }
+    return true
+  }
+
+  /** The per-frame gate of the ingest; a flooder is also cut off at once. */
+  private admitBeat (peerId: string): BeatAdmission {
+    const admission = this.guard.admitBeat(peerId, { known: this.fleet.get(peerId) !== undefined, size: this.fleet.size })
+    if (admission.action === 'reset' && admission.reason === 'flooding') {
+      for (const connection of this.libp2pNode?.getConnections(peerIdFromString(peerId)) ?? []) connection.abort(new Error('heartbeat flood'))
+    }
+    return admission
   }
 
   async stop (): Promise<void> {

@@ -10,12 +10,13 @@ import {
 import { Aggregator } from './aggregator.ts'
 import { DEFAULT_DATA_DIR, DEFAULT_HTTP, DEFAULT_LISTEN } from './constants.ts'
 import { parseHostPort } from './http/server.ts'
+import { addSecurityOptions, securityOptionsFromFlags, type SecurityFlags } from './security-cli.ts'
 
 const ENV = 'HEARTBEAT_AGGREGATOR'
 /** Time given to a graceful stop before the process exits anyway. */
 const STOP_DEADLINE_MS = 5_000
 
-interface AggregatorFlags extends LogFlags {
+interface AggregatorFlags extends LogFlags, SecurityFlags {
   listen?: string[]
   http: string
   dataDir: string
@@ -30,6 +31,7 @@ export function buildProgram (): Command {
     .addOption(envOption(ENV, '--http <host:port>', 'HTTP address of the page and the API').default(DEFAULT_HTTP))
     .addOption(envOption(ENV, '--data-dir <dir>', 'holds the peer key (so the peer id survives restarts)').default(DEFAULT_DATA_DIR))
     .addOption(envOption(ENV, '--max-frame-bytes <n>', 'largest heartbeat frame accepted; larger resets the stream').default(String(DEFAULT_MAX_FRAME_BYTES)))
+  addSecurityOptions(program, ENV)
   addLogOptions(program, ENV)
   program.addHelpText('after', `
 Environment:
@@ -65,8 +67,11 @@ export async function main (argv: string[]): Promise<void> {
     throw new UsageError(ErrorCodes.INVALID_ARGUMENT, (err as Error).message)
   }
   const maxFrameBytes = positiveInt(flags.maxFrameBytes, '--max-frame-bytes')
+  const security = await securityOptionsFromFlags(flags)
   const logger = createLogger({ name: 'heartbeat-aggregator', level: flags.logLevel, format: flags.logFormat })
-  const aggregator = new Aggregator({ listen, http, dataDir: flags.dataDir, maxFrameBytes, logger })
+  const aggregator = new Aggregator({ listen, http, dataDir: flags.dataDir, maxFrameBytes, logger, ...security })
+  // SIGHUP re-reads --allow-peers and --deny-peers (a bad list is logged; the running lists stay).
+  process.on('SIGHUP', () => { void aggregator.reloadPeerLists() })
   onShutdownSignal((signal) => {
     logger.info({ signal }, 'stopping')
     setTimeout(() => { process.exit(EXIT_OK) }, STOP_DEADLINE_MS).unref()

@@ -1,10 +1,11 @@
 import type { Connection, Stream, StreamHandler } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
-import { decodeFrameBody } from '../shared/codec.ts'
+import { decodeFrameBody, InvalidFrameError } from '../shared/codec.ts'
 import { errorMessage } from '../shared/errors.ts'
 import { validateHeartbeat } from '../shared/heartbeat.ts'
 import type { Logger } from '../shared/log.ts'
 import { FIRST_FRAME_TIMEOUT_MS, IDLE_STREAM_FLOOR_MS, IDLE_STREAM_PERIODS, REJECT_LOG_MEMORY } from './constants.ts'
+import type { BeatAdmission } from './abuse-guard.ts'
 import type { FleetEvent } from './fleet/types.ts'
 import { type IngestRejectReason, IngestStats, OncePerPeer } from './ingest-stats.ts'
 
@@ -13,6 +14,10 @@ export interface IngestOptions {
   apply: (event: FleetEvent) => void
   stats: IngestStats
   logger: Logger
+  /** A stream that sends no frame within this is reset (default FIRST_FRAME_TIMEOUT_MS). */
+  firstFrameTimeoutMs?: number
+  /** Consulted per frame before decoding (rate limits, node cap); accepts all when absent. */
+  admitBeat?: (peerId: string) => BeatAdmission
 }
 
 class StreamRejected extends Error {
@@ -38,7 +43,7 @@ export function createHeartbeatHandler (options: IngestOptions): StreamHandler {
     const peerId = connection.remotePeer.toString()
     const remoteAddr = connection.remoteAddr.toString()
     const lp = lpStream(stream, { maxDataLength: options.maxFrameBytes })
-    let idleTimeoutMs = FIRST_FRAME_TIMEOUT_MS
+    let idleTimeoutMs = options.firstFrameTimeoutMs ?? FIRST_FRAME_TIMEOUT_MS
     try {
       while (true) {
         let body: Uint8Array
@@ -48,11 +53,17 @@ export function createHeartbeatHandler (options: IngestOptions): StreamHandler {
           throw classifyReadError(err, idleTimeoutMs)
         }
         stats.received++
+        const admission = options.admitBeat?.(peerId)
+        if (admission !== undefined && admission.action !== 'accept') {
+          if (admission.action === 'reset') throw new StreamRejected(admission.reason, `frame refused: ${admission.reason}`)
+          stats.reject(admission.reason)
+          continue
+        }
         let value: unknown
         try {
           value = decodeFrameBody(body)
         } catch (err) {
-          throw new StreamRejected('invalid_cbor', errorMessage(err))
+          throw new StreamRejected(err instanceof InvalidFrameError ? err.reason : 'invalid_cbor', errorMessage(err))
         }
         const result = validateHeartbeat(value)
         if (!result.ok) throw new StreamRejected(result.reason, result.message)

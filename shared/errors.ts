@@ -15,6 +15,9 @@ export const ErrorCodes = {
   SOURCE_FAILED: 'ERR_SOURCE_FAILED',
   NODE_NOT_FOUND: 'ERR_NODE_NOT_FOUND',
   NOT_CONNECTED: 'ERR_NOT_CONNECTED',
+  UNAUTHORIZED: 'ERR_UNAUTHORIZED',
+  FORBIDDEN: 'ERR_FORBIDDEN',
+  FEED_FULL: 'ERR_FEED_FULL',
 } as const
 
 export type ErrorCode = typeof ErrorCodes[keyof typeof ErrorCodes]

@@ -5,6 +5,9 @@ import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
 const STATUS_BY_CODE: Partial<Record<string, number>> = {
   [ErrorCodes.NODE_NOT_FOUND]: 404,
   [ErrorCodes.INVALID_ARGUMENT]: 400,
+  [ErrorCodes.UNAUTHORIZED]: 401,
+  [ErrorCodes.FORBIDDEN]: 403,
+  [ErrorCodes.FEED_FULL]: 503,
 }
 
 export function errorHandler (err: FastifyError | Error, _request: FastifyRequest, reply: FastifyReply): void {

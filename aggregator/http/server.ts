@@ -1,10 +1,14 @@
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
+import { HTTP_BODY_LIMIT_BYTES, HTTP_MAX_HEADER_BYTES, HTTP_REQUEST_TIMEOUT_MS } from '../constants.ts'
+import { DEFAULT_DETAILS_MODE, exposeNode, showsDetails, type DetailsMode, type ExposedNodeView } from '../fleet/exposure.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
-import { fleetViews, nodeView } from '../fleet/view.ts'
+import { fleetViews, nodeView, type FleetSummary } from '../fleet/view.ts'
 import { errorHandler, notFoundHandler } from './errors.ts'
 import { serveEvents } from './events.ts'
+import { DEFAULT_FEED_LIMITS, FeedStats, type FeedLimits } from './feed-guard.ts'
 import { renderPlainPage } from './plain-page.ts'
+import { AdminAuth, registerCors } from './security.ts'
 
 export interface AggregatorInfo {
   peerId: string
@@ -17,6 +21,23 @@ export interface HttpServerOptions {
   fleet: FleetState
   info: () => AggregatorInfo
   now: () => number
+  /** Exposure, admin and live-feed limits; the defaults show no details and have no admin. */
+  security?: HttpSecurityOptions
+}
+
+export interface HttpSecurityOptions {
+  /** Who sees component details and remote addresses (default when-authorized). */
+  details?: DetailsMode
+  /** The admin bearer token check; without it nobody is authorized. */
+  auth?: AdminAuth
+  /** Origins allowed to read the API cross-origin; none by default. */
+  corsOrigins?: readonly string[]
+  feed?: FeedLimits
+  feedStats?: FeedStats
+  /** What GET /api/v1/admin/security shows (admin only). */
+  adminSnapshot?: () => unknown
+  /** POST /api/v1/admin/reload-peers: what SIGHUP does (admin only). */
+  reloadPeers?: () => Promise<unknown>
 }
 
 /** Headers on every answer: no sniffing, no framing, nothing loaded from elsewhere. */
@@ -29,32 +50,56 @@ const SECURITY_HEADERS = {
 
 export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
   const { fleet, info, now } = options
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, routerOptions: { maxParamLength: 200 }, return503OnClosing: true, forceCloseConnections: true })
+  const security = options.security ?? {}
+  const auth = security.auth ?? new AdminAuth(undefined)
+  const detailsMode = security.details ?? DEFAULT_DETAILS_MODE
+  const app = Fastify({
+    logger: false,
+    bodyLimit: HTTP_BODY_LIMIT_BYTES,
+    http: { maxHeaderSize: HTTP_MAX_HEADER_BYTES },
+    requestTimeout: HTTP_REQUEST_TIMEOUT_MS,
+    routerOptions: { maxParamLength: 200 },
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  })
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
   app.addHook('onSend', async (_request, reply) => {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v)
   })
 
-  const fleetDocument = (): unknown => {
+  registerCors(app, security.corsOrigins ?? [])
+  /** Whether this caller sees component details and remote addresses (--details). */
+  const detailsFor = (request: FastifyRequest): boolean => showsDetails(detailsMode, auth.isAuthorized(request.headers.authorization))
+  const exposedNodes = (details: boolean): { nodes: ExposedNodeView[], summary: FleetSummary } => {
     const { nodes, summary } = fleetViews(fleet)
+    return { nodes: nodes.map((n) => exposeNode(n, details, fleet.get(n.peerId)?.remoteAddr)), summary }
+  }
+
+  const fleetDocument = (details: boolean): unknown => {
+    const { nodes, summary } = exposedNodes(details)
     return { aggregator: info(), generatedAt: new Date(now()).toISOString(), summary, nodes }
   }
 
-  app.get('/api/v1/fleet', async () => fleetDocument())
+  app.get('/api/v1/fleet', async (request) => fleetDocument(detailsFor(request)))
 
   app.get<{ Params: { peerId: string } }>('/api/v1/nodes/:peerId', async (request) => {
     const { peerId } = request.params
     const record = fleet.get(peerId)
     const verdict = fleet.verdict(peerId)
     if (record === undefined || verdict === undefined) throw new HeartbeatError(ErrorCodes.NODE_NOT_FOUND, `no node with peer id ${peerId}`)
-    return nodeView(record, verdict)
+    return exposeNode(nodeView(record, verdict), detailsFor(request), record.remoteAddr)
   })
 
-  app.get('/api/v1/events', serveEvents(fleet, fleetDocument))
+  app.get('/api/v1/events', serveEvents(fleet, fleetDocument, {
+    limits: security.feed ?? DEFAULT_FEED_LIMITS, stats: security.feedStats, now, details: detailsFor,
+  }))
 
-  app.get('/', async (_request, reply) => {
-    const { nodes } = fleetViews(fleet)
+  app.get('/api/v1/admin/security', { preHandler: auth.requireAdmin() }, async () => security.adminSnapshot?.() ?? {})
+  app.post('/api/v1/admin/reload-peers', { preHandler: auth.requireAdmin() }, async () => await security.reloadPeers?.() ?? {})
+
+  app.get('/', async (request, reply) => {
+    const { nodes } = exposedNodes(detailsFor(request))
     const { peerId, multiaddrs } = info()
     return await reply.type('text/html; charset=utf-8').send(renderPlainPage({ peerId, multiaddrs, nodes, generatedAt: new Date(now()).toISOString() }))
   })
