@@ -18,6 +18,8 @@ export const FIRST_FRAME_TIMEOUT_MS = 10_000
 /** Later frames: at most this many announced periods apart, and never less than the floor below. */
 export const IDLE_STREAM_PERIODS = 10
 export const IDLE_STREAM_FLOOR_MS = 60_000
+/** ...and never more than this, whatever period a peer announces. */
+export const IDLE_STREAM_CEILING_MS = 10 * 60_000
 
 /** Statuses are re-evaluated this often (silence has no event of its own). */
 export const STATUS_TICK_MS = 250

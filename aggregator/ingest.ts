@@ -2,9 +2,11 @@ import type { Connection, Stream, StreamHandler } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { decodeFrameBody, InvalidFrameError } from '../shared/codec.ts'
 import { errorMessage } from '../shared/errors.ts'
-import { validateHeartbeat } from '../shared/heartbeat.ts'
+import { validateHeartbeat, type Heartbeat } from '../shared/heartbeat.ts'
 import type { Logger } from '../shared/log.ts'
-import { FIRST_FRAME_TIMEOUT_MS, IDLE_STREAM_FLOOR_MS, IDLE_STREAM_PERIODS, REJECT_LOG_MEMORY } from './constants.ts'
+import {
+  FIRST_FRAME_TIMEOUT_MS, IDLE_STREAM_CEILING_MS, IDLE_STREAM_FLOOR_MS, IDLE_STREAM_PERIODS, REJECT_LOG_MEMORY,
+} from './constants.ts'
 import type { BeatAdmission } from './abuse-guard.ts'
 import type { FleetEvent } from './fleet/types.ts'
 import { type IngestRejectReason, IngestStats, OncePerPeer } from './ingest-stats.ts'
@@ -59,17 +61,12 @@ export function createHeartbeatHandler (options: IngestOptions): StreamHandler {
           stats.reject(admission.reason)
           continue
         }
-        let value: unknown
-        try {
-          value = decodeFrameBody(body)
-        } catch (err) {
-          throw new StreamRejected(err instanceof InvalidFrameError ? err.reason : 'invalid_cbor', errorMessage(err))
-        }
-        const result = validateHeartbeat(value)
+        const result = readHeartbeatFrame(body)
         if (!result.ok) throw new StreamRejected(result.reason, result.message)
         stats.accepted++
         options.apply({ type: 'beat', peerId, heartbeat: result.heartbeat, protocol: 'v2', remoteAddr })
-        idleTimeoutMs = Math.max(IDLE_STREAM_FLOOR_MS, IDLE_STREAM_PERIODS * result.heartbeat.period)
+        // The period is the peer's word: bounded both ways (timers overflow past 2^31 ms).
+        idleTimeoutMs = Math.min(IDLE_STREAM_CEILING_MS, Math.max(IDLE_STREAM_FLOOR_MS, IDLE_STREAM_PERIODS * result.heartbeat.period))
       }
     } catch (err) {
       if (err instanceof EndOfStream) {
@@ -84,6 +81,25 @@ export function createHeartbeatHandler (options: IngestOptions): StreamHandler {
       stream.abort(rejected)
     }
   }
+}
+
+export type FrameVerdict =
+  | { ok: true, heartbeat: Heartbeat }
+  | { ok: false, reason: IngestRejectReason, message: string }
+
+/**
+ * One frame body to a heartbeat, or the reason it is refused. Decoding errors
+ * are verdicts; anything else thrown here is a bug (the handler still
+ * catches it, and the property tests look for it).
+ */
+export function readHeartbeatFrame (body: Uint8Array): FrameVerdict {
+  let value: unknown
+  try {
+    value = decodeFrameBody(body)
+  } catch (err) {
+    return { ok: false, reason: err instanceof InvalidFrameError ? err.reason : 'invalid_cbor', message: errorMessage(err) }
+  }
+  return validateHeartbeat(value)
 }
 
 class EndOfStream extends Error {}

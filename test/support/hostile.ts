@@ -18,3 +18,27 @@ export function sampleBeat (overrides: Partial<Heartbeat> = {}): Heartbeat {
     ...overrides,
   }
 }
+
+/**
+ * CBOR shared references (tags 28/29), each level an array [child, child]
+ * of the same child: a few bytes per level on the wire, a JSON form that
+ * doubles per level once decoded.
+ */
+export function sharedReferenceBomb (levels: number): Uint8Array {
+  let body = 'd81c820101'
+  for (let k = levels - 1; k >= 0; k--) {
+    const ref = k + 1 < 24 ? (k + 1).toString(16).padStart(2, '0') : `18${(k + 1).toString(16).padStart(2, '0')}`
+    body = `d81c82${body}d81d${ref}`
+  }
+  return Uint8Array.from(Buffer.from(body, 'hex'))
+}
+
+/** Encodes `beat` with `bytes` spliced in as a component's details (raw CBOR, whatever it holds). */
+export function beatWithRawDetails (encode: (beat: Heartbeat) => Uint8Array, beat: Heartbeat, bytes: Uint8Array): Uint8Array {
+  const marker = 'RAW-DETAILS-MARKER'
+  const encoded = encode({ ...beat, health: { status: 'ready', components: { chain_source: { status: 'ready', details: marker } } } })
+  const markerBytes = Uint8Array.from([0x60 + marker.length, ...Buffer.from(marker)])
+  const at = Buffer.from(encoded).indexOf(Buffer.from(markerBytes))
+  if (at < 0) throw new Error('marker not found in the encoded beat')
+  return Uint8Array.from([...encoded.subarray(0, at), ...bytes, ...encoded.subarray(at + markerBytes.length)])
+}

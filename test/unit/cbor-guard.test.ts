@@ -3,19 +3,9 @@ import { describe, it } from 'node:test'
 import { Encoder } from 'cbor-x'
 import { checkPlainCbor, DEFAULT_MAX_CBOR_DEPTH } from '../../shared/cbor-guard.ts'
 import { decodeFrameBody, encodeHeartbeat, InvalidFrameError } from '../../shared/codec.ts'
-import { sampleBeat } from '../support/hostile.ts'
+import { sampleBeat, sharedReferenceBomb } from '../support/hostile.ts'
 
 const hex = (text: string): Uint8Array => Uint8Array.from(Buffer.from(text.replace(/\s+/g, ''), 'hex'))
-
-/** Shared references: each level is [child, child], so the JSON form doubles per level. */
-function sharedReferenceBomb (levels: number): Uint8Array {
-  let body = 'd81c820101'
-  for (let k = levels - 1; k >= 0; k--) {
-    const ref = k + 1 < 24 ? (k + 1).toString(16).padStart(2, '0') : `18${(k + 1).toString(16).padStart(2, '0')}`
-    body = `d81c82${body}d81d${ref}`
-  }
-  return hex(body)
-}
 
 describe('checkPlainCbor', () => {
   it('accepts what the agent encodes, and other plain CBOR', () => {
