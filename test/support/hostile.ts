@@ -1,3 +1,11 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import type { Libp2p, PrivateKey, Stream } from '@libp2p/interface'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p } from 'libp2p'
 import type { Heartbeat } from '../../shared/heartbeat.ts'
 
 /** A valid heartbeat with every field set (details included), for tests to mutate. */
@@ -41,4 +49,32 @@ export function beatWithRawDetails (encode: (beat: Heartbeat) => Uint8Array, bea
   const at = Buffer.from(encoded).indexOf(Buffer.from(markerBytes))
   if (at < 0) throw new Error('marker not found in the encoded beat')
   return Uint8Array.from([...encoded.subarray(0, at), ...bytes, ...encoded.subarray(at + markerBytes.length)])
+}
+
+/** A libp2p peer that dials and misbehaves; allowed to open far more streams than an agent would. */
+export async function createHostilePeer (privateKey?: PrivateKey): Promise<Libp2p> {
+  return await createLibp2p({
+    privateKey: privateKey ?? await generateKeyPair('Ed25519'),
+    addresses: { listen: [] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux({ maxOutboundStreams: 5000 })],
+    connectionManager: { dialTimeout: 5000 },
+  })
+}
+
+/** Resolves when the stream closes (however), or after `timeoutMs` with false. */
+export async function streamClosed (stream: Stream, timeoutMs: number): Promise<boolean> {
+  if (stream.status !== 'open') return true
+  return await new Promise((resolve) => {
+    const timer = setTimeout(() => { resolve(false) }, timeoutMs)
+    stream.addEventListener('close', () => { clearTimeout(timer); resolve(true) }, { once: true })
+  })
+}
+
+/** Forces a full garbage collection (flags set at run time, so the test needs no node option). */
+export function collectGarbage (): void {
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  gc()
 }
