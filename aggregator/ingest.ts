@@ -4,8 +4,10 @@ import { decodeFrameBody, InvalidFrameError } from '../shared/codec.ts'
 import { errorMessage } from '../shared/errors.ts'
 import { validateHeartbeat, type Heartbeat } from '../shared/heartbeat.ts'
 import type { Logger } from '../shared/log.ts'
+import { RateLimitedLog } from '../shared/rate-limited-log.ts'
 import {
-  FIRST_FRAME_TIMEOUT_MS, IDLE_STREAM_CEILING_MS, IDLE_STREAM_FLOOR_MS, IDLE_STREAM_PERIODS, REJECT_LOG_MEMORY,
+  FIRST_FRAME_TIMEOUT_MS, IDLE_STREAM_CEILING_MS, IDLE_STREAM_FLOOR_MS, IDLE_STREAM_PERIODS, REFUSAL_LOG_LINES,
+  REFUSAL_LOG_WINDOW_MS, REJECT_LOG_MEMORY,
 } from './constants.ts'
 import type { BeatAdmission } from './abuse-guard.ts'
 import type { FleetEvent } from './fleet/types.ts'
@@ -39,6 +41,8 @@ class StreamRejected extends Error {
 export function createHeartbeatHandler (options: IngestOptions): StreamHandler {
   const { stats, logger } = options
   const loggedPeers = new OncePerPeer(REJECT_LOG_MEMORY)
+  // Peer ids are cheap: once per peer is not enough of a bound on its own.
+  const logRate = new RateLimitedLog({ limit: REFUSAL_LOG_LINES, windowMs: REFUSAL_LOG_WINDOW_MS })
 
   return async (stream: Stream, connection: Connection): Promise<void> => {
     stats.streamsOpened++
@@ -76,7 +80,10 @@ export function createHeartbeatHandler (options: IngestOptions): StreamHandler {
       const rejected = err instanceof StreamRejected ? err : new StreamRejected('bad_frame', errorMessage(err))
       stats.reject(rejected.reason)
       if (loggedPeers.first(peerId)) {
-        logger.warn({ peer: peerId, remoteAddr, reason: rejected.reason, err: rejected.message }, 'rejected a heartbeat stream (further rejections of this peer are counted, not logged)')
+        const admitted = logRate.admit(Date.now())
+        if (admitted.log) {
+          logger.warn({ peer: peerId, remoteAddr, reason: rejected.reason, err: rejected.message, suppressed: admitted.suppressed }, 'rejected a heartbeat stream (further rejections of this peer are counted, not logged)')
+        }
       }
       stream.abort(rejected)
     }

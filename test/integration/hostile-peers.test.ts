@@ -15,7 +15,7 @@ import * as varint from 'uint8-varint'
 import { Agent } from '../../agent/agent.ts'
 import { DemoChainSource } from '../../agent/sources/demo.ts'
 import type { Aggregator } from '../../aggregator/aggregator.ts'
-import { MAX_MUXED_STREAMS_PER_CONNECTION } from '../../aggregator/constants.ts'
+import { MAX_MUXED_STREAMS_PER_CONNECTION, REFUSAL_LOG_LINES } from '../../aggregator/constants.ts'
 import type { StatusChange } from '../../aggregator/fleet/fleet-state.ts'
 import { encodeHeartbeat } from '../../shared/codec.ts'
 import { createLogger } from '../../shared/log.ts'
@@ -54,6 +54,7 @@ describe('hostile peers while ten honest agents keep reporting', { timeout: 120_
   let heapBaseline = 0
   let denyFile = ''
   let attacksStartedAt = 0
+  const aggregatorLog: Array<Record<string, unknown>> = []
   // Misbehaving but admitted peers (on the allowlist), and one stranger.
   let garbage: Keyed, oversized: Keyed, streamer: Keyed, silent: Keyed, flooder: Keyed, stranger: Keyed
 
@@ -66,6 +67,7 @@ describe('hostile peers while ten honest agents keep reporting', { timeout: 120_
     denyFile = join(tempDir('hb-deny-'), 'deny.txt')
     writeFileSync(denyFile, '# nobody yet\n')
     aggregator = await startTestAggregator({
+      logger: createLogger({ name: 'aggregator', level: 'info', destination: { write: (line: string) => { aggregatorLog.push(JSON.parse(line) as Record<string, unknown>) } } }),
       admission: { allowPeers: { kind: 'file', path: allowFile }, denyPeers: { kind: 'file', path: denyFile } },
       limits: {
         firstFrameTimeoutMs: FIRST_FRAME_TIMEOUT_MS,
@@ -263,6 +265,13 @@ describe('hostile peers while ten honest agents keep reporting', { timeout: 120_
     hostiles.length = 0
     await waitFor(() => aggregator.libp2p.getConnections().length === HONEST_AGENTS, { timeoutMs: 10_000, what: 'only honest connections left' })
     assert.equal(aggregator.guard.perIp.count('127.0.0.1'), HONEST_AGENTS, 'per-IP counts follow closed connections')
+    // Refusals were logged at a bounded rate: the guard's lines stay within its budget however many refusals there were.
+    const refusals = Object.values(aggregator.guard.stats.toJSON()).reduce((a, b) => a + b, 0) + (aggregator.stats.rejected.get('flooding') ?? 0)
+    const refusalLines = aggregatorLog.filter((l) => typeof l.msg === 'string' && (l.msg.startsWith('refused a connection') || l.msg.startsWith('peer floods')))
+    assert.ok(refusals > REFUSAL_LOG_LINES, `${refusals} refusals`)
+    // All of it happened within one log window (under a minute): exactly the window's budget of lines.
+    assert.equal(refusalLines.length, REFUSAL_LOG_LINES, `${refusalLines.length} refusal log lines for ${refusals} refusals`)
+
     collectGarbage()
     const growth = process.memoryUsage().heapUsed - heapBaseline
     t.diagnostic(`heap growth over the attacks: ${(growth / 1024 / 1024).toFixed(1)} MiB; admission ${JSON.stringify(aggregator.guard.stats.toJSON())}; ingest ${JSON.stringify(aggregator.stats.toJSON())}`)
