@@ -39,8 +39,11 @@ export const EVENTS_KEEPALIVE_MS = 15_000
 export const REJECT_LOG_MEMORY = 10_000
 
 // Abuse limits (see docs/security.md). Each has a flag unless noted.
-/** Open connections from one IP address (NAT'd fleets share one; --max-connections-per-ip). */
-export const DEFAULT_MAX_CONNECTIONS_PER_IP = 256
+/**
+ * Open connections from one IP address (--max-connections-per-ip): keeps one host from taking every
+ * slot, while NAT'd fleets (and load tests on loopback) share an address.
+ */
+export const DEFAULT_MAX_CONNECTIONS_PER_IP = 1024
 /**
  * Streams a peer may open on one connection, of any protocol (yamux's default is 1000, each able to
  * buffer a 256 KiB window); at most MAX_HEARTBEAT_STREAMS_PER_CONNECTION of them carry heartbeats.
@@ -50,9 +53,12 @@ export const MAX_MUXED_STREAMS_PER_CONNECTION = 8
 export const MAX_CONNECTIONS_PER_PEER = 4
 /** Nodes the fleet tracks; a new peer beyond this is refused (--max-nodes). */
 export const DEFAULT_MAX_NODES = 20_000
-/** Per-peer beat budget: sustained beats per second and burst (--beat-rate, --beat-burst). */
-export const DEFAULT_BEAT_RATE_PER_SECOND = 5
-export const DEFAULT_BEAT_BURST = 10
+/**
+ * Per-peer beat budget: sustained beats per second and burst (--beat-rate, --beat-burst). An agent
+ * beats every 3 s by default; 10/s leaves room for 100 ms test periods and a second service.
+ */
+export const DEFAULT_BEAT_RATE_PER_SECOND = 10
+export const DEFAULT_BEAT_BURST = 20
 /** This many dropped beats within the window make a peer a flooder (no flag). */
 export const FLOOD_DROPS = 50
 export const FLOOD_WINDOW_MS = 10_000

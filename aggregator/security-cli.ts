@@ -46,7 +46,9 @@ export function addSecurityOptions (program: Command, env: string): void {
 Security (docs/security.md):
   Agents are known by their libp2p peer id, proven by the Noise handshake.
   --allow-peers/--deny-peers refuse peers right after the handshake; kill -HUP re-reads them.
-  Admin: Authorization: Bearer <token from --admin-token-file>; GET /api/v1/admin/security.`)
+  Admin (Authorization: Bearer <token from --admin-token-file>):
+    GET /api/v1/admin/security      refusals, penalties, ingest counters, limits
+    POST /api/v1/admin/reload-peers what SIGHUP does`)
 }
 
 function positiveInt (text: string, flag: string): number {
