@@ -6,7 +6,7 @@
  */
 export const MAX_LABEL_VALUE_LENGTH = 64
 
-const UNSAFE = /[^A-Za-z0-9._:@/+-]/g
+const UNSAFE = /[^A-Za-z0-9 ._:@/+-]/g
 
 export function sanitizeLabelValue (value: string, maxLength = MAX_LABEL_VALUE_LENGTH): string {
   const safe = value.replace(UNSAFE, '_')

@@ -14,7 +14,7 @@ import {
 } from './constants.ts'
 import { httpHealth, libp2pHealth } from './indicators.ts'
 import { IngestRejectWindow } from './ingest-window.ts'
-import { Lifecycle } from './lifecycle.ts'
+import { Lifecycle } from '../../shared/lifecycle.ts'
 
 export const AGGREGATOR_DESCRIPTION = 'Takes heartbeats from agents over libp2p and serves the fleet\'s health.'
 

@@ -1,4 +1,4 @@
-import type { ComponentHealth } from '../../shared/health.ts'
+import type { ComponentHealth } from './health.ts'
 
 export type LifecyclePhase = 'starting' | 'running' | 'draining' | 'stopped'
 
