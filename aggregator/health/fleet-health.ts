@@ -50,8 +50,11 @@ export interface HealthDocument {
   links: Record<string, string>
 }
 
+/** What the document needs of a node view. */
+export type FleetHealthNode = Pick<NodeView, 'peerId' | 'status' | 'reason' | 'lastSeen' | 'health'>
+
 export interface FleetHealthInput {
-  nodes: readonly NodeView[]
+  nodes: readonly FleetHealthNode[]
   aggregatorPeerId: string
   releaseId: string
 }
