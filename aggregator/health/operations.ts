@@ -107,9 +107,10 @@ export class AggregatorOperations {
   /** Everything listens: ready. Starts sampling the ingest window. */
   started (): void {
     this.lifecycle.running(this.options.now())
-    this.sampler ??= setInterval(() => {
-      this.ingestWindow.sample(this.options.now(), ingestTotals(this.options.stats))
-    }, INGEST_HEALTH_SAMPLE_MS).unref()
+    const sample = (): void => { this.ingestWindow.sample(this.options.now(), ingestTotals(this.options.stats)) }
+    // The first sample is the baseline: what comes in from now on is judged against it.
+    sample()
+    this.sampler ??= setInterval(sample, INGEST_HEALTH_SAMPLE_MS).unref()
   }
 
   /** Readiness turns DOWN; everything still serves. */
