@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, type Registry } from 'prom-client'
+import { collectDefaultMetrics, Registry } from 'prom-client'
 
 /**
  * prom-client's gauges that end in `_total`, which Prometheus reserves for
@@ -7,8 +7,22 @@ import { collectDefaultMetrics, type Registry } from 'prom-client'
  */
 const MISNAMED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']
 
-/** The standard process and Node.js runtime metrics, on the given registry. */
+let processRegistry: Registry | undefined
+
+/**
+ * The standard process and Node.js runtime metrics, added to the given
+ * registry. They describe the process, so they are created once per process
+ * (prom-client starts an event-loop monitor and a GC observer for each set,
+ * and never stops them) and shared by every registry that shows them.
+ */
 export function registerProcessMetrics (registry: Registry): void {
-  collectDefaultMetrics({ register: registry })
-  for (const name of MISNAMED_DEFAULT_METRICS) registry.removeSingleMetric(name)
+  if (processRegistry === undefined) {
+    processRegistry = new Registry()
+    collectDefaultMetrics({ register: processRegistry })
+    for (const name of MISNAMED_DEFAULT_METRICS) processRegistry.removeSingleMetric(name)
+  }
+  for (const { name } of processRegistry.getMetricsAsArray()) {
+    const metric = processRegistry.getSingleMetric(name)
+    if (metric !== undefined) registry.registerMetric(metric)
+  }
 }
