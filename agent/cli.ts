@@ -56,7 +56,7 @@ Environment:
   ${ALERTS_ENV}=MULTIADDR  also send to this alerting aggregator (beat 10s, reconnect 10s, same nickname).
 
 Health (with --health-listen):
-  GET /livez, /readyz        Kubernetes probes (?verbose); liveness: the agent's loops run,
+  GET /livez, /readyz        Kubernetes probes (?verbose); liveness: its chain poll loop runs,
                              readiness: connected to at least one target
   GET /health                components: chain source, each heartbeat service (200 or 503)
   GET /actuator/health/liveness, /actuator/health/readiness, /actuator/info
