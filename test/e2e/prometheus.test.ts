@@ -86,8 +86,12 @@ describe('a real Prometheus scrapes the aggregator and the agent', () => {
     assert.equal(height[0]?.metric.nickname, 'prom-1')
     assert.ok((height[0]?.value ?? 0) > 0)
 
-    const up = await query(prometheus, 'up')
-    assert.deepEqual(up.map((r) => [r.metric.job, r.value]).sort(), [['heartbeat-agent', 1], ['heartbeat-aggregator', 1]])
+    // Both targets scraped successfully (Prometheus spreads first scrapes over the interval: wait for both).
+    const up = await waitFor(async () => {
+      const r = await query(prometheus, 'up == 1')
+      return r.length === 2 && r
+    }, { what: 'up == 1 for both jobs', timeoutMs: 30_000, intervalMs: 500 })
+    assert.deepEqual(up.map((r) => r.metric.job).sort(), ['heartbeat-agent', 'heartbeat-aggregator'])
 
     const beats = await waitFor(async () => {
       const r = await query(prometheus, 'heartbeat_agent_beats_sent_total{service="primary"}')
