@@ -7,7 +7,7 @@ import { createLogger, type Logger } from '../shared/log.ts'
 import type { Target } from '../shared/target.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
 import { buildHeartbeat } from './beat.ts'
-import { ChainMonitor } from './chain-monitor.ts'
+import { ChainMonitor, type ChainSnapshot } from './chain-monitor.ts'
 import {
   DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_ERROR_LOG_PERIOD_MS, DEFAULT_SEND_TIMEOUT_MS, DEFAULT_SOURCE_TIMEOUT_MS,
 } from './constants.ts'
@@ -55,12 +55,16 @@ export class Agent {
   private readonly pollController = new AbortController()
   private pollLoop: Promise<void> | undefined
   private nickname: string
+  private readonly now: () => number
+  /** When the chain poll loop last finished a poll (the liveness probe watches it). */
+  private lastPollAt: number | undefined
 
   private constructor (libp2p: Libp2p, options: AgentOptions, log: Logger) {
     this.libp2p = libp2p
     this.options = options
     this.log = log
     const now = options.now ?? Date.now
+    this.now = now
     this.startedAt = now()
     this.nickname = options.nickname
     this.monitor = new ChainMonitor(options.source, { timeoutMs: options.sourceTimeoutMs ?? DEFAULT_SOURCE_TIMEOUT_MS, now })
@@ -118,11 +122,15 @@ export class Agent {
   async start (): Promise<void> {
     // The first reading before the first beat, so the node never appears empty when it answers.
     await this.monitor.poll(this.pollController.signal)
+    this.lastPollAt = this.now()
     const period = Math.min(...this.options.services.map((s) => s.beatPeriodMs))
     this.pollLoop = (async () => {
       while (!this.pollController.signal.aborted) {
         await sleep(period, this.pollController.signal)
-        if (!this.pollController.signal.aborted) await this.monitor.poll(this.pollController.signal)
+        if (!this.pollController.signal.aborted) {
+          await this.monitor.poll(this.pollController.signal)
+          this.lastPollAt = this.now()
+        }
       }
     })()
     for (const service of this.services) service.start()
@@ -139,5 +147,19 @@ export class Agent {
 
   status (): HeartbeatServiceStatus[] {
     return this.services.map((s) => s.status())
+  }
+
+  /** The latest chain reading and the `chain_source` component. */
+  chain (): ChainSnapshot {
+    return this.monitor.snapshot()
+  }
+
+  /** What the liveness probe needs: the poll loop's last poll and its period. */
+  pollActivity (): { lastPollAt: number | undefined, periodMs: number, sourceTimeoutMs: number } {
+    return {
+      lastPollAt: this.lastPollAt,
+      periodMs: Math.min(...this.options.services.map((s) => s.beatPeriodMs)),
+      sourceTimeoutMs: this.options.sourceTimeoutMs ?? DEFAULT_SOURCE_TIMEOUT_MS,
+    }
   }
 }

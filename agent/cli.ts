@@ -2,7 +2,8 @@ import { homedir, hostname } from 'node:os'
 import { join } from 'node:path'
 import { Command } from 'commander'
 import { parsePositiveDuration } from '../shared/duration.ts'
-import { ErrorCodes, UsageError } from '../shared/errors.ts'
+import { ErrorCodes, UsageError, errorMessage } from '../shared/errors.ts'
+import { parseHostPort } from '../shared/host-port.ts'
 import { loadOrCreateKey } from '../shared/identity.ts'
 import { createLogger } from '../shared/log.ts'
 import { parseTarget } from '../shared/target.ts'
@@ -11,6 +12,7 @@ import {
   addLogOptions, collect, configureProgram, envOption, EXIT_OK, onShutdownSignal, runMain, type LogFlags,
 } from '../shared/cli.ts'
 import { Agent, type ServiceSpec } from './agent.ts'
+import { AgentHealthServer } from './health-server.ts'
 import {
   ALERT_BEAT_PERIOD_MS, ALERT_RECONNECT_PERIOD_MS, ALERTS_ENV, SHUTDOWN_DEADLINE_MS,
 } from './constants.ts'
@@ -30,6 +32,7 @@ interface AgentFlags extends LogFlags {
   source: string
   demoBlockTime: string
   keyFile: string
+  healthListen?: string
 }
 
 export function buildProgram (): Command {
@@ -45,11 +48,19 @@ export function buildProgram (): Command {
     .addOption(envOption(ENV, '--source <kind>', 'where head and height come from').choices(['demo']).default('demo'))
     .addOption(envOption(ENV, '--demo-block-time <duration>', 'block time of the demo chain').default('5s'))
     .addOption(envOption(ENV, '--key-file <path>', 'libp2p private key (created with mode 0600 if missing)').default(DEFAULT_KEY_FILE))
+    .addOption(envOption(ENV, '--health-listen <host:port>', 'serve probes (/livez, /readyz, /health, /actuator/...) and /metrics here (off unless given)'))
   addLogOptions(program, ENV)
   program.addHelpText('after', `
 Environment:
   Every flag has a twin: ${ENV}_<FLAG> (e.g. ${ENV}_TARGET, ${ENV}_BEAT_PERIOD).
   ${ALERTS_ENV}=MULTIADDR  also send to this alerting aggregator (beat 10s, reconnect 10s, same nickname).
+
+Health (with --health-listen):
+  GET /livez, /readyz        Kubernetes probes (?verbose); liveness: its chain poll loop runs,
+                             readiness: connected to at least one target
+  GET /health                components: chain source, each heartbeat service (200 or 503)
+  GET /actuator/health/liveness, /actuator/health/readiness, /actuator/info
+  GET /metrics               Prometheus metrics (beats sent, connect failures, target, last send)
 
 Exit status: 0 after a clean stop, 2 for bad input (no target, bad multiaddr, duration or key file), 1 otherwise.
 
@@ -89,17 +100,39 @@ export async function main (argv: string[]): Promise<void> {
   const errorLogPeriodMs = parsePositiveDuration(flags.errorLogPeriod, '--error-log-period')
   const source = makeSource(flags)
   const { key } = await loadOrCreateKey(flags.keyFile)
+  const healthListen = flags.healthListen === undefined ? undefined : parseHealthListen(flags.healthListen)
   const logger = createLogger({ name: 'heartbeat-agent', level: flags.logLevel, format: flags.logFormat })
   const agent = await Agent.create({
     services, source, nickname: flags.nickname, minerAddress: flags.minerAddress, privateKey: key, errorLogPeriodMs, logger,
   })
+  let health: AgentHealthServer | undefined
+  if (healthListen !== undefined) {
+    health = new AgentHealthServer({ agent, ...healthListen, config: { ...flags, services: services.map((s) => ({ name: s.name, target: s.target.text, beatPeriodMs: s.beatPeriodMs, reconnectPeriodMs: s.reconnectPeriodMs })) } })
+    try {
+      await health.start()
+    } catch (err) {
+      await agent.stop()
+      throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `cannot listen on --health-listen ${flags.healthListen ?? ''}: ${errorMessage(err)}`)
+    }
+    logger.info({ url: health.url }, 'health endpoints listening')
+  }
   onShutdownSignal((signal) => {
     logger.info({ signal }, 'stopping: sending the last heartbeat')
+    health?.draining()
     // Whatever happens, exit within the deadline.
     setTimeout(() => { process.exit(EXIT_OK) }, SHUTDOWN_DEADLINE_MS).unref()
-    agent.stop().then(() => { logger.flush(); process.exit(EXIT_OK) }, () => { process.exit(EXIT_OK) })
+    agent.stop().then(async () => { await health?.close() }).then(() => { logger.flush(); process.exit(EXIT_OK) }, () => { process.exit(EXIT_OK) })
   })
   await agent.start()
+  health?.running()
+}
+
+function parseHealthListen (text: string): { host: string, port: number } {
+  try {
+    return parseHostPort(text, '--health-listen')
+  } catch (err) {
+    throw new UsageError(ErrorCodes.INVALID_ARGUMENT, errorMessage(err))
+  }
 }
 
 export async function run (): Promise<void> {

@@ -20,3 +20,7 @@ export const DEFAULT_DEMO_BLOCK_TIME_MS = 5_000
 export const DEMO_NETWORK = 'demo'
 /** The source must answer within this, or the beat carries the last reading marked old. */
 export const DEFAULT_SOURCE_TIMEOUT_MS = 3_000
+/** Liveness: the chain poll loop is stuck when it has not finished a poll in this many (period + source timeout)... */
+export const LIVENESS_POLL_STALL_ROUNDS = 3
+/** ...and never sooner than this (a busy machine delays timers; a restart is a heavy answer). */
+export const LIVENESS_POLL_STALL_FLOOR_MS = 30_000

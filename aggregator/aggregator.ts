@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import type { FastifyInstance } from 'fastify'
+import { sleep } from '../shared/abort.ts'
 import { loadOrCreateKey } from '../shared/identity.ts'
 import { createLogger, type Logger } from '../shared/log.ts'
 import { DEFAULT_MAX_FRAME_BYTES, HEARTBEAT_PROTOCOL } from '../shared/protocol.ts'
@@ -10,6 +11,8 @@ import { MAX_HEARTBEAT_STREAMS_PER_CONNECTION, PEER_KEY_FILE, STATUS_TICK_MS } f
 import { FleetState } from './fleet/fleet-state.ts'
 import { DEFAULT_STATUS_RULES, type StatusRules } from './fleet/status.ts'
 import type { FleetEvent } from './fleet/types.ts'
+import { DEFAULT_SHUTDOWN_DRAIN_MS } from './health/constants.ts'
+import { AggregatorOperations } from './health/operations.ts'
 import { createAggregatorHost } from './host.ts'
 import { buildHttpServer } from './http/server.ts'
 import { createHeartbeatHandler } from './ingest.ts'
@@ -27,6 +30,10 @@ export interface AggregatorOptions {
   statusRules?: StatusRules
   logger?: Logger
   now?: () => number
+  /** On shutdown, readiness turns DOWN this long before the listeners close. */
+  shutdownDrainMs?: number
+  /** Node.js process metrics on /metrics (default on). */
+  processMetrics?: boolean
 }
 
 /**
@@ -37,6 +44,8 @@ export class Aggregator {
   readonly fleet: FleetState
   readonly stats = new IngestStats()
   readonly startedAt: number
+  /** Own health, lifecycle, metrics and their routes (probes, /metrics). */
+  readonly operations: AggregatorOperations
   private readonly options: AggregatorOptions
   private readonly log: Logger
   private readonly now: () => number
@@ -51,6 +60,16 @@ export class Aggregator {
     this.startedAt = this.now()
     this.log = options.logger ?? createLogger({ name: 'heartbeat-aggregator' })
     this.fleet = new FleetState(options.statusRules ?? DEFAULT_STATUS_RULES)
+    this.operations = new AggregatorOperations({
+      fleet: this.fleet,
+      stats: this.stats,
+      libp2p: () => this.libp2pNode,
+      http: () => ({ listening: this.httpServer?.server.listening ?? false, url: this.httpUrl }),
+      config: () => ({ ...this.options, shutdownDrainMs: this.options.shutdownDrainMs ?? DEFAULT_SHUTDOWN_DRAIN_MS }),
+      startedAt: this.startedAt,
+      now: this.now,
+      processMetrics: options.processMetrics,
+    })
   }
 
   get libp2p (): Libp2p {
@@ -87,6 +106,7 @@ export class Aggregator {
       apply: (event) => { this.apply(event) },
       stats: this.stats,
       logger: this.log,
+      observeIngestSeconds: (seconds) => { this.operations.metrics.observeIngestSeconds(seconds) },
     }), { maxInboundStreams: MAX_HEARTBEAT_STREAMS_PER_CONNECTION })
     this.fleet.subscribe({
       onStatusChanged: (change) => {
@@ -101,16 +121,33 @@ export class Aggregator {
       now: this.now,
       info: () => ({ peerId: this.peerId, multiaddrs: this.multiaddrs(), version: PRODUCT_VERSION, startedAt: new Date(this.startedAt).toISOString() }),
     })
+    this.operations.routes(app)
     this.httpServer = app
     await app.listen({ host: this.options.http.host, port: this.options.http.port })
     const address = app.server.address()
     const port = typeof address === 'object' && address !== null ? address.port : this.options.http.port
     const host = this.options.http.host.includes(':') ? `[${this.options.http.host}]` : this.options.http.host
     this.httpUrl = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`
+    this.operations.started()
     this.log.info({ peerId: this.peerId, multiaddrs: this.multiaddrs(), http: this.httpUrl }, 'heartbeat aggregator started')
   }
 
+  /**
+   * A graceful stop: readiness turns DOWN first, everything keeps serving for
+   * the drain delay (so load balancers stop sending), then the listeners close.
+   */
+  async shutdown (signal?: AbortSignal): Promise<void> {
+    const drainMs = this.options.shutdownDrainMs ?? DEFAULT_SHUTDOWN_DRAIN_MS
+    this.operations.draining()
+    if (drainMs > 0) {
+      this.log.info({ drainMs }, 'readiness is down; draining before closing the listeners')
+      await sleep(drainMs, signal)
+    }
+    await this.stop()
+  }
+
   async stop (): Promise<void> {
+    this.operations.stopped()
     clearInterval(this.ticker)
     await this.httpServer?.close()
     await this.libp2pNode?.stop()

@@ -1,4 +1,5 @@
 import { Command } from 'commander'
+import { formatDuration, parseDuration } from '../shared/duration.ts'
 import { createLogger } from '../shared/log.ts'
 import { parseMultiaddr } from '../shared/target.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
@@ -9,17 +10,17 @@ import {
 } from '../shared/cli.ts'
 import { Aggregator } from './aggregator.ts'
 import { DEFAULT_DATA_DIR, DEFAULT_HTTP, DEFAULT_LISTEN } from './constants.ts'
+import { DEFAULT_SHUTDOWN_DRAIN_MS, STOP_DEADLINE_MS } from './health/constants.ts'
 import { parseHostPort } from './http/server.ts'
 
 const ENV = 'HEARTBEAT_AGGREGATOR'
-/** Time given to a graceful stop before the process exits anyway. */
-const STOP_DEADLINE_MS = 5_000
 
 interface AggregatorFlags extends LogFlags {
   listen?: string[]
   http: string
   dataDir: string
   maxFrameBytes: string
+  shutdownDrain: string
 }
 
 export function buildProgram (): Command {
@@ -30,6 +31,7 @@ export function buildProgram (): Command {
     .addOption(envOption(ENV, '--http <host:port>', 'HTTP address of the page and the API').default(DEFAULT_HTTP))
     .addOption(envOption(ENV, '--data-dir <dir>', 'holds the peer key (so the peer id survives restarts)').default(DEFAULT_DATA_DIR))
     .addOption(envOption(ENV, '--max-frame-bytes <n>', 'largest heartbeat frame accepted; larger resets the stream').default(String(DEFAULT_MAX_FRAME_BYTES)))
+    .addOption(envOption(ENV, '--shutdown-drain <duration>', 'on SIGTERM, readiness turns DOWN this long before the listeners close (0 = at once)').default(formatDuration(DEFAULT_SHUTDOWN_DRAIN_MS)))
   addLogOptions(program, ENV)
   program.addHelpText('after', `
 Environment:
@@ -40,6 +42,11 @@ HTTP:
   GET /api/v1/fleet          the fleet as JSON
   GET /api/v1/nodes/:peerId  one node
   GET /api/v1/events         live feed (server-sent events)
+  GET /api/v1/fleet/health   the fleet's health as application/health+json (IETF draft)
+  GET /health                the aggregator's own health (zkSync shape), 200 or 503
+  GET /livez, /readyz        Kubernetes probes (?verbose, ?exclude=CHECK, /livez/CHECK)
+  GET /actuator/health/liveness, /actuator/health/readiness, /actuator/info
+  GET /metrics               Prometheus metrics
 
 The full /p2p/ multiaddr that agents need is logged at start and shown in /api/v1/fleet.
 
@@ -65,12 +72,13 @@ export async function main (argv: string[]): Promise<void> {
     throw new UsageError(ErrorCodes.INVALID_ARGUMENT, (err as Error).message)
   }
   const maxFrameBytes = positiveInt(flags.maxFrameBytes, '--max-frame-bytes')
+  const shutdownDrainMs = parseDuration(flags.shutdownDrain, '--shutdown-drain')
   const logger = createLogger({ name: 'heartbeat-aggregator', level: flags.logLevel, format: flags.logFormat })
-  const aggregator = new Aggregator({ listen, http, dataDir: flags.dataDir, maxFrameBytes, logger })
+  const aggregator = new Aggregator({ listen, http, dataDir: flags.dataDir, maxFrameBytes, shutdownDrainMs, logger })
   onShutdownSignal((signal) => {
     logger.info({ signal }, 'stopping')
-    setTimeout(() => { process.exit(EXIT_OK) }, STOP_DEADLINE_MS).unref()
-    aggregator.stop().then(() => { logger.flush(); process.exit(EXIT_OK) }, () => { process.exit(EXIT_OK) })
+    setTimeout(() => { process.exit(EXIT_OK) }, shutdownDrainMs + STOP_DEADLINE_MS).unref()
+    aggregator.shutdown().then(() => { logger.flush(); process.exit(EXIT_OK) }, () => { process.exit(EXIT_OK) })
   })
   await aggregator.start()
 }

@@ -13,6 +13,8 @@ export interface IngestOptions {
   apply: (event: FleetEvent) => void
   stats: IngestStats
   logger: Logger
+  /** Told how long each accepted frame took from read to fold (the ingest-time histogram). */
+  observeIngestSeconds?: (seconds: number) => void
 }
 
 class StreamRejected extends Error {
@@ -47,6 +49,7 @@ export function createHeartbeatHandler (options: IngestOptions): StreamHandler {
         } catch (err) {
           throw classifyReadError(err, idleTimeoutMs)
         }
+        const readAt = performance.now()
         stats.received++
         let value: unknown
         try {
@@ -58,6 +61,7 @@ export function createHeartbeatHandler (options: IngestOptions): StreamHandler {
         if (!result.ok) throw new StreamRejected(result.reason, result.message)
         stats.accepted++
         options.apply({ type: 'beat', peerId, heartbeat: result.heartbeat, protocol: 'v2', remoteAddr })
+        options.observeIngestSeconds?.((performance.now() - readAt) / 1000)
         idleTimeoutMs = Math.max(IDLE_STREAM_FLOOR_MS, IDLE_STREAM_PERIODS * result.heartbeat.period)
       }
     } catch (err) {

@@ -5,6 +5,7 @@ import { fleetViews, nodeView } from '../fleet/view.ts'
 import { errorHandler, notFoundHandler } from './errors.ts'
 import { serveEvents } from './events.ts'
 import { renderPlainPage } from './plain-page.ts'
+import { parseHostPort as parseHostPortFlag } from '../../shared/host-port.ts'
 
 export interface AggregatorInfo {
   peerId: string
@@ -64,10 +65,5 @@ export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
 
 /** Parses HOST:PORT (IPv6 as [::1]:8080). */
 export function parseHostPort (text: string): { host: string, port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text.trim())
-  const port = Number(match?.[3])
-  if (match === null || !Number.isInteger(port) || port > 65535) {
-    throw new HeartbeatError(ErrorCodes.INVALID_ARGUMENT, `invalid --http "${text}": expected HOST:PORT such as 127.0.0.1:8080 or [::1]:8080`)
-  }
-  return { host: (match[1] ?? match[2]) as string, port }
+  return parseHostPortFlag(text, '--http')
 }
