@@ -20,3 +20,15 @@ export const DEFAULT_DEMO_BLOCK_TIME_MS = 5_000
 export const DEMO_NETWORK = 'demo'
 /** The source must answer within this, or the beat carries the last reading marked old. */
 export const DEFAULT_SOURCE_TIMEOUT_MS = 3_000
+
+/** Target weights: 0-100, higher is preferred; a target given without one weighs this. */
+export const MIN_TARGET_WEIGHT = 0
+export const MAX_TARGET_WEIGHT = 100
+export const DEFAULT_TARGET_WEIGHT = 100
+/**
+ * Backoff between attempts on the same target (OpenZeppelin Monitor's defaults):
+ * the first retry waits up to 250 ms, the ceiling doubles per failure, and the
+ * reconnect period caps it. Full jitter draws the wait uniformly below the ceiling.
+ */
+export const BACKOFF_INITIAL_MS = 250
+export const BACKOFF_BASE = 2
