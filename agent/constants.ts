@@ -32,3 +32,5 @@ export const DEFAULT_TARGET_WEIGHT = 100
  */
 export const BACKOFF_INITIAL_MS = 250
 export const BACKOFF_BASE = 2
+/** Closing a connection we no longer need never waits longer than this. */
+export const HANG_UP_TIMEOUT_MS = 1_000

@@ -10,7 +10,7 @@ import { MAX_HEARTBEAT_STREAMS_PER_CONNECTION, PEER_KEY_FILE, STATUS_TICK_MS } f
 import { FleetState } from './fleet/fleet-state.ts'
 import { DEFAULT_STATUS_RULES, type StatusRules } from './fleet/status.ts'
 import type { FleetEvent } from './fleet/types.ts'
-import { createAggregatorHost } from './host.ts'
+import { createAggregatorHost, type AdmissionLimits } from './host.ts'
 import { buildHttpServer } from './http/server.ts'
 import { createHeartbeatHandler } from './ingest.ts'
 import { IngestStats } from './ingest-stats.ts'
@@ -24,6 +24,8 @@ export interface AggregatorOptions {
   /** Overrides the key in the data dir (tests). */
   privateKey?: PrivateKey
   maxFrameBytes?: number
+  /** Admission limits of the libp2p host (defaults in constants.ts). */
+  admission?: AdmissionLimits
   statusRules?: StatusRules
   logger?: Logger
   now?: () => number
@@ -78,7 +80,7 @@ export class Aggregator {
   async start (): Promise<void> {
     await mkdir(this.options.dataDir, { recursive: true, mode: 0o700 })
     const privateKey = this.options.privateKey ?? (await loadOrCreateKey(join(this.options.dataDir, PEER_KEY_FILE))).key
-    const node = await createAggregatorHost({ privateKey, listen: this.options.listen })
+    const node = await createAggregatorHost({ privateKey, listen: this.options.listen, ...this.options.admission })
     this.libp2pNode = node
     node.addEventListener('peer:connect', (e) => { this.apply({ type: 'connected', peerId: e.detail.toString() }) })
     node.addEventListener('peer:disconnect', (e) => { this.apply({ type: 'disconnected', peerId: e.detail.toString() }) })
