@@ -15,6 +15,9 @@ export function describeDialError (err: unknown, target: string): string {
   // Before the peer-id rule: libp2p reports a self dial as an InvalidPeerIdError.
   if (/dial.*self|DialToSelf|self dial/i.test(all)) return `the target ${target} is this agent itself (same peer id): is the agent using a copy of the aggregator's key file?`
   if (/ECONNREFUSED/i.test(all)) return `connection refused at ${target}: is the aggregator running and listening there?`
+  if (/ECONNRESET|ConnectionDenied|EPIPE/i.test(all)) {
+    return `${target} closed the connection during the handshake: the aggregator may be at its admission limits (many agents connecting at once) or restarting`
+  }
   if (/UnexpectedPeer|unexpected peer|peer id mismatch|InvalidPeerId|does not match expected remote identity/i.test(all)) {
     return `the peer at ${target} is not the peer id in the target: the aggregator's key changed, or the address belongs to another host`
   }
