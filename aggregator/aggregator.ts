@@ -13,7 +13,7 @@ import { DEFAULT_STATUS_RULES, type StatusRules } from './fleet/status.ts'
 import type { FleetEvent } from './fleet/types.ts'
 import { DEFAULT_SHUTDOWN_DRAIN_MS } from './health/constants.ts'
 import { AggregatorOperations } from './health/operations.ts'
-import { createAggregatorHost } from './host.ts'
+import { createAggregatorHost, type AdmissionLimits } from './host.ts'
 import { buildHttpServer } from './http/server.ts'
 import { createHeartbeatHandler } from './ingest.ts'
 import { IngestStats } from './ingest-stats.ts'
@@ -27,6 +27,8 @@ export interface AggregatorOptions {
   /** Overrides the key in the data dir (tests). */
   privateKey?: PrivateKey
   maxFrameBytes?: number
+  /** Admission limits of the libp2p host (defaults in constants.ts). */
+  admission?: AdmissionLimits
   statusRules?: StatusRules
   logger?: Logger
   now?: () => number
@@ -97,7 +99,7 @@ export class Aggregator {
   async start (): Promise<void> {
     await mkdir(this.options.dataDir, { recursive: true, mode: 0o700 })
     const privateKey = this.options.privateKey ?? (await loadOrCreateKey(join(this.options.dataDir, PEER_KEY_FILE))).key
-    const node = await createAggregatorHost({ privateKey, listen: this.options.listen })
+    const node = await createAggregatorHost({ privateKey, listen: this.options.listen, ...this.options.admission })
     this.libp2pNode = node
     node.addEventListener('peer:connect', (e) => { this.apply({ type: 'connected', peerId: e.detail.toString() }) })
     node.addEventListener('peer:disconnect', (e) => { this.apply({ type: 'disconnected', peerId: e.detail.toString() }) })

@@ -7,12 +7,26 @@ import {
   DEFAULT_INBOUND_CONNECTIONS_PER_HOST_PER_SECOND, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PENDING_CONNECTIONS,
 } from './constants.ts'
 
-export interface AggregatorHostOptions {
+/**
+ * Admission under a reconnect storm. Agents back off with full jitter, so
+ * after a restart they arrive spread over a reconnect period; these limits
+ * only stop what exceeds that (a misbehaving host, a fleet far larger than
+ * expected). A refused connection costs the agent one backoff step, never
+ * more: the per-host rate is a one-second window, and pending slots free up
+ * as handshakes finish.
+ */
+export interface AdmissionLimits {
+  /** Open connections in all (libp2p refuses new ones beyond it). */
+  maxConnections?: number
+  /** New inbound connections per second from one IP address; more are refused for the rest of that second. */
+  inboundConnectionsPerHostPerSecond?: number
+  /** Inbound connections still in the TCP/Noise/Yamux upgrade at once; more are refused until one finishes. */
+  maxPendingConnections?: number
+}
+
+export interface AggregatorHostOptions extends AdmissionLimits {
   privateKey: PrivateKey
   listen: string[]
-  maxConnections?: number
-  inboundConnectionsPerHostPerSecond?: number
-  maxPendingConnections?: number
 }
 
 /** The aggregator's libp2p host: TCP + Noise + Yamux, limits sized for fleets. */

@@ -15,6 +15,8 @@ export const ErrorCodes = {
   SOURCE_FAILED: 'ERR_SOURCE_FAILED',
   NODE_NOT_FOUND: 'ERR_NODE_NOT_FOUND',
   NOT_CONNECTED: 'ERR_NOT_CONNECTED',
+  INVALID_CONFIG: 'ERR_INVALID_CONFIG',
+  DIAL_TO_SELF: 'ERR_DIAL_TO_SELF',
 } as const
 
 export type ErrorCode = typeof ErrorCodes[keyof typeof ErrorCodes]

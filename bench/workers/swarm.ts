@@ -18,7 +18,7 @@ const spread = args.startSpreadMs ?? args.beatPeriodMs
 
 for (let i = 0; i < args.count; i++) {
   const agent = await Agent.create({
-    services: [{ name: 'primary', target, beatPeriodMs: args.beatPeriodMs, reconnectPeriodMs: args.reconnectPeriodMs }],
+    services: [{ name: 'primary', targets: [{ target, weight: 100 }], beatPeriodMs: args.beatPeriodMs, reconnectPeriodMs: args.reconnectPeriodMs }],
     source,
     nickname: `${args.prefix}-${i}`,
     logger,

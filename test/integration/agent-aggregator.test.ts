@@ -18,7 +18,7 @@ const quiet = createLogger({ name: 'test-agent', level: 'silent' })
 
 async function startAgent (targets: Array<{ name: string, multiaddr: string, reconnectPeriodMs?: number }>, nickname: string): Promise<Agent> {
   const agent = await Agent.create({
-    services: targets.map((t) => ({ name: t.name, target: parseTarget(t.multiaddr), beatPeriodMs: 200, reconnectPeriodMs: t.reconnectPeriodMs ?? 1000 })),
+    services: targets.map((t) => ({ name: t.name, targets: [{ target: parseTarget(t.multiaddr), weight: 100 }], beatPeriodMs: 200, reconnectPeriodMs: t.reconnectPeriodMs ?? 1000 })),
     source: new DemoChainSource({ blockTimeMs: 300 }),
     nickname,
     logger: quiet,

@@ -28,7 +28,7 @@ export async function getJson<T = any> (url: string): Promise<{ status: number, 
 /** An in-process agent beating fast to one target, quiet logs. */
 export async function startTestAgent (target: string, options: Partial<AgentOptions> = {}): Promise<Agent> {
   const agent = await Agent.create({
-    services: [{ name: 'primary', target: parseTarget(target), beatPeriodMs: 200, reconnectPeriodMs: 300 }],
+    services: [{ name: 'primary', targets: [{ target: parseTarget(target), weight: 100 }], beatPeriodMs: 200, reconnectPeriodMs: 300 }],
     source: new DemoChainSource({ blockTimeMs: 1_000 }),
     nickname: 'test-agent',
     privateKey: await generateKeyPair('Ed25519'),

@@ -4,7 +4,7 @@ import { pollLoopHealth, pollStallMs, serviceHealth, targetsHealth } from '../..
 import type { HeartbeatServiceStatus } from '../../agent/service.ts'
 
 function service (name: string, connected: boolean, extra: Partial<HeartbeatServiceStatus> = {}): HeartbeatServiceStatus {
-  return { name, target: `/ip4/127.0.0.1/tcp/1/p2p/${name}`, connected, beatsSent: 0, connectFailures: 0, lastSentAt: undefined, failingSince: undefined, ...extra }
+  return { name, target: `/ip4/127.0.0.1/tcp/1/p2p/${name}`, connected, targets: [], beatsSent: 0, connectFailures: 0, switches: 0, lastSentAt: undefined, failingSince: undefined, lastError: undefined, running: true, ...extra }
 }
 
 describe('agent health', () => {
