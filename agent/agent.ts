@@ -1,36 +1,43 @@
-import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { sleep } from '../shared/abort.ts'
 import { ErrorCodes, UsageError } from '../shared/errors.ts'
 import type { ComponentHealth } from '../shared/health.ts'
 import { createLogger, type Logger } from '../shared/log.ts'
-import type { Target } from '../shared/target.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
+import type { RandomSource } from './backoff.ts'
 import { buildHeartbeat } from './beat.ts'
-import { ChainMonitor } from './chain-monitor.ts'
+import { ChainMonitor, type ChainSnapshot } from './chain-monitor.ts'
 import {
   DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_ERROR_LOG_PERIOD_MS, DEFAULT_SEND_TIMEOUT_MS, DEFAULT_SOURCE_TIMEOUT_MS,
 } from './constants.ts'
 import { createAgentHost } from './host.ts'
 import { HeartbeatService, type HeartbeatServiceStatus } from './service.ts'
 import type { ChainSource } from './source.ts'
+import { assertDistinctTargets, formatWeightedTarget, type WeightedTarget } from './targets.ts'
 
-/** One heartbeat service: where it sends and how often. */
+/** One heartbeat service: where it sends (one target, or several ranked by weight) and how often. */
 export interface ServiceSpec {
+  /** Also its identity across reloads: a service of the same name is reconfigured in place. */
   name: string
-  target: Target
+  targets: WeightedTarget[]
   beatPeriodMs: number
   reconnectPeriodMs: number
 }
 
-export interface AgentOptions {
+/** Everything a live reload (SIGHUP) may change. */
+export interface AgentSettings {
   services: ServiceSpec[]
-  source: ChainSource
   nickname: string
   minerAddress?: string
+  errorLogPeriodMs?: number
+}
+
+export interface AgentOptions extends AgentSettings {
+  source: ChainSource
   /** The agent's identity; an ephemeral key when absent (fine for tests, not for fleets). */
   privateKey?: PrivateKey
-  errorLogPeriodMs?: number
   dialTimeoutMs?: number
   sendTimeoutMs?: number
   sourceTimeoutMs?: number
@@ -38,71 +45,54 @@ export interface AgentOptions {
   components?: () => Record<string, ComponentHealth>
   logger?: Logger
   now?: () => number
+  /** Backoff jitter (tests pin it). */
+  random?: RandomSource
+}
+
+/** What a reload did to the services, by name. */
+export interface ReconfigureResult {
+  added: string[]
+  removed: string[]
+  kept: string[]
 }
 
 /**
- * An agent: one libp2p host, one chain monitor, and one heartbeat service per
- * target (the primary, and the FIL_HEARTBEAT_ALERTS one), each failing and
- * recovering on its own.
+ * An agent: one libp2p host, one chain monitor, and its heartbeat services
+ * (the primary one over all --target, or one per target with --fan-out, and
+ * the FIL_HEARTBEAT_ALERTS one), each failing and recovering on its own.
  */
 export class Agent {
   readonly libp2p: Libp2p
-  readonly services: HeartbeatService[]
   readonly startedAt: number
+  private readonly serviceMap = new Map<string, HeartbeatService>()
   private readonly monitor: ChainMonitor
   private readonly options: AgentOptions
   private readonly log: Logger
+  private readonly now: () => number
   private readonly pollController = new AbortController()
   private pollLoop: Promise<void> | undefined
-  private nickname: string
+  private started = false
+  private settings: AgentSettings
+  /** When the chain poll loop last finished a poll (the liveness probe watches it). */
+  private lastPollAt: number | undefined
 
   private constructor (libp2p: Libp2p, options: AgentOptions, log: Logger) {
     this.libp2p = libp2p
     this.options = options
     this.log = log
-    const now = options.now ?? Date.now
-    this.startedAt = now()
-    this.nickname = options.nickname
-    this.monitor = new ChainMonitor(options.source, { timeoutMs: options.sourceTimeoutMs ?? DEFAULT_SOURCE_TIMEOUT_MS, now })
-    this.services = options.services.map((spec) => new HeartbeatService({
-      name: spec.name,
-      libp2p,
-      target: spec.target,
-      beatPeriodMs: spec.beatPeriodMs,
-      reconnectPeriodMs: spec.reconnectPeriodMs,
-      errorLogPeriodMs: options.errorLogPeriodMs ?? DEFAULT_ERROR_LOG_PERIOD_MS,
-      dialTimeoutMs: options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
-      sendTimeoutMs: options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS,
-      logger: log,
-      now,
-      makeBeat: (seq, state, periodMs) => buildHeartbeat({
-        snapshot: this.monitor.snapshot(),
-        nickname: this.nickname,
-        minerAddress: options.minerAddress ?? '',
-        seq,
-        sentAt: now(),
-        periodMs,
-        agentVersion: PRODUCT_VERSION,
-        agentStartedAt: this.startedAt,
-        state,
-        components: options.components?.(),
-      }),
-    }))
+    this.now = options.now ?? Date.now
+    this.startedAt = this.now()
+    this.settings = copySettings(options)
+    this.monitor = new ChainMonitor(options.source, { timeoutMs: options.sourceTimeoutMs ?? DEFAULT_SOURCE_TIMEOUT_MS, now: this.now })
+    for (const spec of options.services) this.serviceMap.set(spec.name, this.makeService(spec))
   }
 
   static async create (options: AgentOptions): Promise<Agent> {
-    if (options.services.length === 0) {
-      throw new UsageError(ErrorCodes.NO_TARGET, 'no heartbeat target: give --target MULTIADDR or set FIL_HEARTBEAT_ALERTS')
-    }
     const privateKey = options.privateKey ?? await generateKeyPair('Ed25519')
+    // Checked before the host exists: a bad target list costs nothing.
+    validateSettings(options, peerIdFromPrivateKey(privateKey))
     const log = options.logger ?? createLogger({ name: 'heartbeat-agent' })
     const libp2p = await createAgentHost(privateKey, { dialTimeoutMs: options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS })
-    for (const spec of options.services) {
-      if (spec.target.peerId.equals(libp2p.peerId)) {
-        await libp2p.stop()
-        throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `target ${spec.target.text} is this agent itself (peer id ${libp2p.peerId.toString()}): point it at the aggregator's peer id`)
-      }
-    }
     return new Agent(libp2p, options, log)
   }
 
@@ -110,23 +100,75 @@ export class Agent {
     return this.libp2p.peerId.toString()
   }
 
+  get services (): HeartbeatService[] {
+    return [...this.serviceMap.values()]
+  }
+
+  get nickname (): string {
+    return this.settings.nickname
+  }
+
   /** Changes the nickname from the next beat on (go-filecoin only read it at start). */
   setNickname (nickname: string): void {
-    this.nickname = nickname
+    this.settings = { ...this.settings, nickname }
+  }
+
+  /**
+   * Applies new settings without a restart: nickname and miner address from
+   * the next beat, periods from the next tick, targets by reconfiguring each
+   * service in place (a stream whose target stays listed is kept). Services
+   * that disappear stop (with their last beat), new ones start. Invalid
+   * settings throw a UsageError and change nothing.
+   */
+  async reconfigure (settings: AgentSettings): Promise<ReconfigureResult> {
+    validateSettings(settings, this.libp2p.peerId)
+    this.settings = copySettings(settings)
+    const errorLogPeriodMs = settings.errorLogPeriodMs ?? DEFAULT_ERROR_LOG_PERIOD_MS
+    const wanted = new Set(settings.services.map((s) => s.name))
+    const result: ReconfigureResult = { added: [], removed: [], kept: [] }
+    const stopping: Array<Promise<void>> = []
+    for (const [name, service] of this.serviceMap) {
+      if (wanted.has(name)) continue
+      this.serviceMap.delete(name)
+      result.removed.push(name)
+      stopping.push(service.stop())
+    }
+    for (const spec of settings.services) {
+      const existing = this.serviceMap.get(spec.name)
+      if (existing !== undefined) {
+        existing.reconfigure({ ...spec, errorLogPeriodMs })
+        result.kept.push(spec.name)
+        continue
+      }
+      const service = this.makeService(spec)
+      this.serviceMap.set(spec.name, service)
+      result.added.push(spec.name)
+      if (this.started) service.start()
+    }
+    await Promise.all(stopping)
+    return result
   }
 
   async start (): Promise<void> {
     // The first reading before the first beat, so the node never appears empty when it answers.
     await this.monitor.poll(this.pollController.signal)
-    const period = Math.min(...this.options.services.map((s) => s.beatPeriodMs))
+    this.lastPollAt = this.now()
     this.pollLoop = (async () => {
       while (!this.pollController.signal.aborted) {
-        await sleep(period, this.pollController.signal)
-        if (!this.pollController.signal.aborted) await this.monitor.poll(this.pollController.signal)
+        // Re-read each time: a reload may change the beat periods.
+        await sleep(this.pollPeriodMs(), this.pollController.signal)
+        if (!this.pollController.signal.aborted) {
+          await this.monitor.poll(this.pollController.signal)
+          this.lastPollAt = this.now()
+        }
       }
     })()
-    for (const service of this.services) service.start()
-    this.log.info({ peerId: this.peerId, targets: this.options.services.map((s) => `${s.name}=${s.target.text}`) }, 'heartbeat agent started')
+    this.started = true
+    for (const service of this.serviceMap.values()) service.start()
+    this.log.info({
+      peerId: this.peerId,
+      targets: this.settings.services.map((s) => `${s.name}: ${s.targets.map(formatWeightedTarget).join(', ')}`),
+    }, 'heartbeat agent started')
   }
 
   async stop (): Promise<void> {
@@ -139,5 +181,81 @@ export class Agent {
 
   status (): HeartbeatServiceStatus[] {
     return this.services.map((s) => s.status())
+  }
+
+  /** The latest chain reading and the `chain_source` component. */
+  chain (): ChainSnapshot {
+    return this.monitor.snapshot()
+  }
+
+  /** What the liveness probe needs: the poll loop's last poll and its period. */
+  pollActivity (): { lastPollAt: number | undefined, periodMs: number, sourceTimeoutMs: number } {
+    return {
+      lastPollAt: this.lastPollAt,
+      periodMs: this.pollPeriodMs(),
+      sourceTimeoutMs: this.options.sourceTimeoutMs ?? DEFAULT_SOURCE_TIMEOUT_MS,
+    }
+  }
+
+  private pollPeriodMs (): number {
+    return Math.min(...this.settings.services.map((s) => s.beatPeriodMs))
+  }
+
+  private makeService (spec: ServiceSpec): HeartbeatService {
+    const options = this.options
+    return new HeartbeatService({
+      name: spec.name,
+      libp2p: this.libp2p,
+      targets: spec.targets,
+      beatPeriodMs: spec.beatPeriodMs,
+      reconnectPeriodMs: spec.reconnectPeriodMs,
+      errorLogPeriodMs: this.settings.errorLogPeriodMs ?? DEFAULT_ERROR_LOG_PERIOD_MS,
+      dialTimeoutMs: options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
+      sendTimeoutMs: options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS,
+      logger: this.log,
+      now: this.now,
+      random: options.random,
+      makeBeat: (seq, state, periodMs) => buildHeartbeat({
+        snapshot: this.monitor.snapshot(),
+        nickname: this.settings.nickname,
+        minerAddress: this.settings.minerAddress ?? '',
+        seq,
+        sentAt: this.now(),
+        periodMs,
+        agentVersion: PRODUCT_VERSION,
+        agentStartedAt: this.startedAt,
+        state,
+        components: options.components?.(),
+      }),
+    })
+  }
+}
+
+function copySettings (s: AgentSettings): AgentSettings {
+  return { services: s.services, nickname: s.nickname, minerAddress: s.minerAddress, errorLogPeriodMs: s.errorLogPeriodMs }
+}
+
+/**
+ * Refuses settings the agent cannot act on, with the likely cause: no
+ * target, a service without targets, a name used twice, a target listed
+ * twice, or a target that is the agent itself (libp2p would refuse to dial
+ * it with a bare "dial to self"; the usual cause is a copied key file).
+ */
+export function validateSettings (settings: AgentSettings, self: PeerId): void {
+  if (settings.services.length === 0) {
+    throw new UsageError(ErrorCodes.NO_TARGET, 'no heartbeat target: give --target MULTIADDR or set FIL_HEARTBEAT_ALERTS')
+  }
+  const names = new Set<string>()
+  for (const spec of settings.services) {
+    if (names.has(spec.name)) throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `two heartbeat services are named "${spec.name}"`)
+    names.add(spec.name)
+    if (spec.targets.length === 0) throw new UsageError(ErrorCodes.NO_TARGET, `heartbeat service "${spec.name}" has no target`)
+    assertDistinctTargets(spec.targets, `targets of "${spec.name}"`)
+    for (const { target } of spec.targets) {
+      if (target.peerId.equals(self)) {
+        throw new UsageError(ErrorCodes.DIAL_TO_SELF,
+          `target ${target.text} is this agent itself (peer id ${self.toString()}): point it at the aggregator's peer id; if that is the aggregator's, the agent is using a copy of the aggregator's key file`)
+      }
+    }
   }
 }

@@ -20,3 +20,21 @@ export const DEFAULT_DEMO_BLOCK_TIME_MS = 5_000
 export const DEMO_NETWORK = 'demo'
 /** The source must answer within this, or the beat carries the last reading marked old. */
 export const DEFAULT_SOURCE_TIMEOUT_MS = 3_000
+
+/** Target weights: 0-100, higher is preferred; a target given without one weighs this. */
+export const MIN_TARGET_WEIGHT = 0
+export const MAX_TARGET_WEIGHT = 100
+export const DEFAULT_TARGET_WEIGHT = 100
+/**
+ * Backoff between attempts on the same target (OpenZeppelin Monitor's defaults):
+ * the first retry waits up to 250 ms, the ceiling doubles per failure, and the
+ * reconnect period caps it. Full jitter draws the wait uniformly below the ceiling.
+ */
+export const BACKOFF_INITIAL_MS = 250
+export const BACKOFF_BASE = 2
+/** Closing a connection we no longer need never waits longer than this. */
+export const HANG_UP_TIMEOUT_MS = 1_000
+/** Liveness: the chain poll loop is stuck when it has not finished a poll in this many (period + source timeout)... */
+export const LIVENESS_POLL_STALL_ROUNDS = 3
+/** ...and never sooner than this (a busy machine delays timers; a restart is a heavy answer). */
+export const LIVENESS_POLL_STALL_FLOOR_MS = 30_000

@@ -13,7 +13,7 @@ export interface FailureLogDecision {
 }
 
 export class EscalatingFailureLog {
-  private readonly errorPeriodMs: number
+  private errorPeriodMs: number
   /** When the current run of failures began; undefined while healthy. */
   private failedAt: number | undefined
   /** When the last ERROR was logged (or the run began, before the first ERROR). */
@@ -35,6 +35,11 @@ export class EscalatingFailureLog {
       this.erroredAt = now
     }
     return { level, failingForMs: now - this.failedAt }
+  }
+
+  /** Live reconfiguration: a new ERROR period applies from the next failure on. */
+  setErrorPeriod (errorPeriodMs: number): void {
+    this.errorPeriodMs = errorPeriodMs
   }
 
   onSuccess (): void {

@@ -1,4 +1,4 @@
-import type { Libp2p, Stream } from '@libp2p/interface'
+import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import { encodeHeartbeat } from '../shared/codec.ts'
 import type { AgentState, Heartbeat } from '../shared/heartbeat.ts'
@@ -6,66 +6,135 @@ import type { Logger } from '../shared/log.ts'
 import { HEARTBEAT_PROTOCOL } from '../shared/protocol.ts'
 import { sleep, withTimeout } from '../shared/abort.ts'
 import { errorMessage } from '../shared/errors.ts'
-import type { Target } from '../shared/target.ts'
-import { FINAL_BEAT_TIMEOUT_MS } from './constants.ts'
+import type { BackoffPolicy, RandomSource } from './backoff.ts'
+import { BACKOFF_BASE, BACKOFF_INITIAL_MS, FINAL_BEAT_TIMEOUT_MS, HANG_UP_TIMEOUT_MS } from './constants.ts'
 import { describeDialError } from './dial-errors.ts'
 import { EscalatingFailureLog } from './failure-log.ts'
+import { keyOf, TargetSelector } from './target-selector.ts'
+import type { WeightedTarget } from './targets.ts'
 
-export interface HeartbeatServiceOptions {
-  /** Name in logs: "primary", "alerts". */
-  name: string
-  libp2p: Libp2p
-  target: Target
+/** What a reload may change in a running service. */
+export interface ServiceSettings {
+  /** Where to send, in any order (the selector ranks them by weight). */
+  targets: WeightedTarget[]
   beatPeriodMs: number
   reconnectPeriodMs: number
   errorLogPeriodMs: number
+}
+
+export interface HeartbeatServiceOptions extends ServiceSettings {
+  /** Name in logs: "primary", "alerts". */
+  name: string
+  libp2p: Libp2p
   dialTimeoutMs: number
   sendTimeoutMs: number
   /** Builds the next heartbeat (seq is this service's own counter). */
   makeBeat: (seq: number, state: AgentState, periodMs: number) => Heartbeat
   logger: Logger
   now?: () => number
+  /** Jitter source for the backoff (tests pin it). */
+  random?: RandomSource
+}
+
+export interface TargetStatus {
+  target: string
+  weight: number
+  /** Consecutive failed attempts (reset by a connection that lasted a reconnect period). */
+  failures: number
 }
 
 export interface HeartbeatServiceStatus {
   name: string
+  /** The target beats go to now; while disconnected, the one tried next. */
   target: string
+  /** Every target, in preference order. */
+  targets: TargetStatus[]
   connected: boolean
   beatsSent: number
   connectFailures: number
+  /** Moves to a higher-weighted target while connected. */
+  switches: number
   lastSentAt: number | undefined
   failingSince: number | undefined
+  /** The likely cause of the last failure, in words (cleared by a connection). */
+  lastError: string | undefined
+  /** False only after stop(): the service never gives up on its own. */
+  running: boolean
+}
+
+/** One open heartbeat stream to one target. */
+interface Link {
+  target: WeightedTarget
+  stream: Stream
+  lp: LengthPrefixedStream<Stream>
+  /** Aborts when the stream closes, from either side. */
+  closed: AbortSignal
+  dispose: () => void
+}
+
+/** A signal that the loops sleep on and a reload (or a found upgrade) aborts, then renews. */
+class Waker {
+  private controller = new AbortController()
+  get signal (): AbortSignal {
+    return this.controller.signal
+  }
+
+  wake (): void {
+    this.controller.abort()
+    this.controller = new AbortController()
+  }
 }
 
 /**
- * go-filecoin's HeartbeatService, done properly: a connect loop that tries at
- * start and then on the reconnect ticker, and a run loop that writes a beat
- * every beat period on one long-lived stream. A failed send drops the
- * connection and returns to the connect loop; beats are never queued.
+ * go-filecoin's HeartbeatService, done properly, over several weighted
+ * targets: a connect loop that asks the TargetSelector which target to try
+ * and when (backoff with full jitter per target, rotation on failure), and a
+ * run loop that writes a beat every beat period on one long-lived stream. A
+ * failed send drops the connection and rotates; beats are never queued.
+ * While on a lesser target, the reconnect ticker probes the better ones and
+ * switches only once a probe's stream is open.
  */
 export class HeartbeatService {
   private readonly options: HeartbeatServiceOptions
+  private settings: ServiceSettings
   private readonly log: Logger
   private readonly now: () => number
   private readonly failureLog: EscalatingFailureLog
+  private readonly selector: TargetSelector
   private readonly stopController = new AbortController()
+  private readonly changes = new Waker()
   private loopDone: Promise<void> | undefined
-  private stream: Stream | undefined
+  private link: Link | undefined
+  private running = false
   private seq = 0
   private beatsSent = 0
   private connectFailures = 0
+  private switches = 0
   private lastSentAt: number | undefined
   private failingSince: number | undefined
+  private lastError: string | undefined
 
   constructor (options: HeartbeatServiceOptions) {
     this.options = options
+    this.settings = pickSettings(options)
     this.now = options.now ?? Date.now
-    this.log = options.logger.child({ service: options.name, target: options.target.text })
+    this.log = options.logger.child({ service: options.name })
     this.failureLog = new EscalatingFailureLog(options.errorLogPeriodMs)
+    this.selector = new TargetSelector(options.targets, {
+      policy: backoffPolicy(options.reconnectPeriodMs),
+      stableAfterMs: options.reconnectPeriodMs,
+      random: options.random,
+    })
+  }
+
+  get name (): string {
+    return this.options.name
   }
 
   start (): void {
-    this.loopDone ??= this.connectLoop()
+    if (this.loopDone !== undefined) return
+    this.running = true
+    this.loopDone = this.connectLoop().finally(() => { this.running = false })
   }
 
   /** Sends a last beat with state "stopping" when connected, then closes. */
@@ -74,15 +143,33 @@ export class HeartbeatService {
     await this.loopDone
   }
 
+  /**
+   * Applies new targets and periods without a restart. The open stream is
+   * kept when its target is still listed (it may then be left for a better
+   * one on the next reconnect tick); a removed target is closed at once.
+   */
+  reconfigure (settings: ServiceSettings): void {
+    const kept = this.selector.replaceTargets(settings.targets, backoffPolicy(settings.reconnectPeriodMs), settings.reconnectPeriodMs)
+    this.settings = pickSettings(settings)
+    this.failureLog.setErrorPeriod(settings.errorLogPeriodMs)
+    if (!kept && this.link !== undefined) this.log.info({ target: this.link.target.target.text }, 'target removed by the new configuration: leaving it')
+    this.changes.wake()
+  }
+
   status (): HeartbeatServiceStatus {
+    const shown = this.link?.target ?? this.selector.next(this.now()).target
     return {
       name: this.options.name,
-      target: this.options.target.text,
-      connected: this.stream?.status === 'open',
+      target: shown.target.text,
+      targets: this.selector.ranked().map((t) => ({ target: t.target.text, weight: t.weight, failures: this.selector.failures(keyOf(t)) })),
+      connected: this.link !== undefined && !this.link.closed.aborted,
       beatsSent: this.beatsSent,
       connectFailures: this.connectFailures,
+      switches: this.switches,
       lastSentAt: this.lastSentAt,
       failingSince: this.failingSince,
+      lastError: this.lastError,
+      running: this.running,
     }
   }
 
@@ -91,88 +178,236 @@ export class HeartbeatService {
   }
 
   private async connectLoop (): Promise<void> {
-    const startedAt = this.now()
-    const period = this.options.reconnectPeriodMs
     while (!this.stopping) {
-      let lp: LengthPrefixedStream<Stream> | undefined
+      const now = this.now()
+      const choice = this.selector.next(now)
+      if (choice.at > now) {
+        // Backing off; a reload may change the targets meanwhile, so wake for it and choose again.
+        await sleep(choice.at - now, AbortSignal.any([this.stopController.signal, this.changes.signal]))
+        continue
+      }
+      let link: Link
       try {
-        lp = await this.connect()
+        link = await this.open(choice.target, this.stopController.signal)
       } catch (err) {
         if (this.stopping) break
-        this.connectFailures++
-        const decision = this.failureLog.onFailure(this.now())
-        this.failingSince ??= this.now()
-        const reason = describeDialError(err, this.options.target.text)
-        this.log[decision.level]({ failingForMs: decision.failingForMs, err: errorMessage(err) },
-          `heartbeat service failed to connect for ${formatSeconds(decision.failingForMs)}: ${reason}`)
+        this.onConnectFailure(choice.target, err)
+        continue
       }
-      if (lp !== undefined) {
-        this.failureLog.onSuccess()
-        this.failingSince = undefined
-        await this.run(lp)
-      }
-      if (this.stopping) break
-      // Fixed-phase ticker, like Go's time.Ticker: the next tick after now.
-      const elapsed = this.now() - startedAt
-      const wait = period - (elapsed % period)
-      await sleep(wait, this.stopController.signal)
+      this.failureLog.onSuccess()
+      this.failingSince = undefined
+      this.lastError = undefined
+      this.selector.onConnected(keyOf(choice.target), this.now())
+      this.log.info({ target: choice.target.target.text, weight: choice.target.weight, rank: choice.rank }, 'heartbeat stream open')
+      await this.run(link)
     }
   }
 
-  private async connect (): Promise<LengthPrefixedStream<Stream>> {
-    const { libp2p, target } = this.options
-    this.log.debug('heartbeat service attempting to connect')
-    const signal = withTimeout(this.options.dialTimeoutMs, this.stopController.signal)
-    const stream = await libp2p.dialProtocol(target.multiaddr, HEARTBEAT_PROTOCOL, { signal })
-    this.stream = stream
-    this.log.info({ peer: target.peerId.toString() }, 'heartbeat stream open')
-    return lpStream(stream)
+  private onConnectFailure (target: WeightedTarget, err: unknown): void {
+    this.connectFailures++
+    const now = this.now()
+    const retryInMs = this.selector.onAttemptFailed(keyOf(target), now)
+    const decision = this.failureLog.onFailure(now)
+    this.failingSince ??= now
+    const reason = describeDialError(err, target.target.text)
+    this.lastError = reason
+    const next = this.selector.next(now)
+    this.log[decision.level]({
+      target: target.target.text, failingForMs: decision.failingForMs, retryInMs, next: next.target.target.text, err: errorMessage(err),
+    }, `heartbeat service failed to connect for ${formatSeconds(decision.failingForMs)}: ${reason}`)
   }
 
-  /** Beats until a send fails, the stream closes, or the service stops. */
-  private async run (lp: LengthPrefixedStream<Stream>): Promise<void> {
-    const stream = this.stream as Stream
+  private async open (target: WeightedTarget, signal: AbortSignal): Promise<Link> {
+    this.log.debug({ target: target.target.text }, 'heartbeat service attempting to connect')
+    const dialSignal = withTimeout(this.options.dialTimeoutMs, signal)
+    // dialProtocol resolves once the aggregator has agreed to the protocol, which is what confirms a target.
+    const stream = await this.options.libp2p.dialProtocol(target.target.multiaddr, HEARTBEAT_PROTOCOL, { signal: dialSignal })
     const closed = new AbortController()
     const onClose = (): void => { closed.abort() }
     stream.addEventListener('close', onClose, { once: true })
-    const wake = AbortSignal.any([closed.signal, this.stopController.signal])
-    const startedAt = this.now()
-    const period = this.options.beatPeriodMs
-    try {
-      while (!this.stopping && !closed.signal.aborted) {
-        await this.send(lp, 'running', this.options.sendTimeoutMs)
-        const elapsed = this.now() - startedAt
-        await sleep(period - (elapsed % period), wake)
-      }
-      if (this.stopping && !closed.signal.aborted) {
-        await this.send(lp, 'stopping', FINAL_BEAT_TIMEOUT_MS)
-        await stream.close({ signal: AbortSignal.timeout(FINAL_BEAT_TIMEOUT_MS) })
-        this.log.info('sent the last heartbeat and closed the stream')
-      } else if (closed.signal.aborted) {
-        this.log.warn('heartbeat stream closed by the aggregator; reconnecting')
-      }
-    } catch (err) {
-      if (this.stopping) {
-        stream.abort(err as Error)
-        return
-      }
-      this.log.warn({ err: errorMessage(err) }, 'disconnecting from aggregator, failed to send heartbeat')
-      stream.abort(err as Error)
-      // As go-filecoin does: a failed send closes the whole connection, so the next dial starts clean.
-      await this.options.libp2p.hangUp(this.options.target.peerId, { signal: AbortSignal.timeout(1000) }).catch(() => {})
-    } finally {
-      stream.removeEventListener('close', onClose)
-      this.stream = undefined
+    if (stream.status !== 'open') closed.abort()
+    return {
+      target,
+      stream,
+      lp: lpStream(stream),
+      closed: closed.signal,
+      dispose: () => { stream.removeEventListener('close', onClose) },
     }
   }
 
-  private async send (lp: LengthPrefixedStream<Stream>, state: AgentState, timeoutMs: number): Promise<void> {
-    const beat = this.options.makeBeat(this.seq++, state, this.options.beatPeriodMs)
-    await lp.write(encodeHeartbeat(beat), { signal: AbortSignal.timeout(timeoutMs) })
+  /** Beats until a send fails, the stream closes, the target is removed, or the service stops. */
+  private async run (first: Link): Promise<void> {
+    let link = first
+    this.link = link
+    const runController = new AbortController()
+    const upgradeFound = new Waker()
+    let pending: Link | undefined
+    const upgrader = this.upgradeLoop(runController.signal, (found) => {
+      pending = found
+      upgradeFound.wake()
+    })
+    let period = this.settings.beatPeriodMs
+    let nextBeatAt = this.now()
+    try {
+      while (true) {
+        if (this.stopping || link.closed.aborted || !this.isCurrent(link)) break
+        if (pending !== undefined) {
+          link = await this.switchTo(link, pending)
+          this.link = link
+          pending = undefined
+          nextBeatAt = this.now()
+          continue
+        }
+        if (this.settings.beatPeriodMs !== period) {
+          // A reload changed the period: the next beat is one new period after the last slot.
+          nextBeatAt += this.settings.beatPeriodMs - period
+          period = this.settings.beatPeriodMs
+        }
+        const now = this.now()
+        if (now >= nextBeatAt) {
+          await this.send(link, 'running', this.options.sendTimeoutMs)
+          // Fixed phase, like Go's time.Ticker: the next slot after now; a late beat never causes a burst.
+          nextBeatAt += period * (Math.floor((this.now() - nextBeatAt) / period) + 1)
+          continue
+        }
+        await sleep(nextBeatAt - now, AbortSignal.any([link.closed, this.stopController.signal, this.changes.signal, upgradeFound.signal]))
+      }
+      await this.leave(link)
+    } catch (err) {
+      link.dispose()
+      link.stream.abort(err as Error)
+      if (this.stopping) return
+      this.selector.onDisconnected(this.now())
+      this.lastError = `failed to send a heartbeat to ${link.target.target.text}: ${errorMessage(err)}`
+      this.log.warn({ target: link.target.target.text, err: errorMessage(err) }, 'disconnecting from aggregator, failed to send heartbeat')
+      // As go-filecoin does: a failed send closes the whole connection, so the next dial starts clean.
+      await this.options.libp2p.hangUp(link.target.target.peerId, { signal: AbortSignal.timeout(HANG_UP_TIMEOUT_MS) }).catch(() => {})
+    } finally {
+      this.link = undefined
+      runController.abort()
+      await upgrader
+      const orphan = pending as Link | undefined
+      if (orphan !== undefined) await this.closeQuietly(orphan)
+    }
+  }
+
+  /** The run loop ended without a send error: say goodbye, report a drop, or leave a removed target. */
+  private async leave (link: Link): Promise<void> {
+    const text = link.target.target.text
+    if (this.stopping && !link.closed.aborted) {
+      try {
+        await this.send(link, 'stopping', FINAL_BEAT_TIMEOUT_MS)
+        await link.stream.close({ signal: AbortSignal.timeout(FINAL_BEAT_TIMEOUT_MS) })
+        this.log.info({ target: text }, 'sent the last heartbeat and closed the stream')
+      } catch (err) {
+        link.stream.abort(err as Error)
+      }
+      link.dispose()
+      return
+    }
+    if (link.closed.aborted) {
+      link.dispose()
+      if (this.stopping) return
+      this.selector.onDisconnected(this.now())
+      this.lastError = `${text} closed the heartbeat stream`
+      this.log.warn({ target: text }, 'heartbeat stream closed by the aggregator; reconnecting')
+      return
+    }
+    // Removed by a reload: not a failure.
+    this.selector.onLeft(keyOf(link.target), this.now())
+    await this.closeQuietly(link)
+  }
+
+  private isCurrent (link: Link): boolean {
+    const current = this.selector.current()
+    return current !== undefined && keyOf(current) === keyOf(link.target)
+  }
+
+  /**
+   * The reconnect ticker while connected: when a better target exists, try
+   * them best first; hand the first stream that opens to the run loop. The
+   * working stream is untouched until then.
+   */
+  private async upgradeLoop (signal: AbortSignal, found: (link: Link) => void): Promise<void> {
+    let period = this.settings.reconnectPeriodMs
+    let nextTickAt = this.now() + period
+    while (!signal.aborted) {
+      if (this.settings.reconnectPeriodMs !== period) {
+        nextTickAt += this.settings.reconnectPeriodMs - period
+        period = this.settings.reconnectPeriodMs
+      }
+      const now = this.now()
+      if (now < nextTickAt) {
+        await sleep(nextTickAt - now, AbortSignal.any([signal, this.changes.signal]))
+        continue
+      }
+      nextTickAt += period * (Math.floor((now - nextTickAt) / period) + 1)
+      for (const candidate of this.selector.upgradeCandidates()) {
+        if (signal.aborted) return
+        try {
+          const link = await this.open(candidate, signal)
+          if (signal.aborted) {
+            await this.closeQuietly(link)
+            return
+          }
+          found(link)
+          break
+        } catch (err) {
+          if (signal.aborted) return
+          this.selector.onAttemptFailed(keyOf(candidate), this.now())
+          this.log.debug({ target: candidate.target.text, err: errorMessage(err) }, `better target still unreachable: ${describeDialError(err, candidate.target.text)}`)
+        }
+      }
+    }
+  }
+
+  /** Moves the beats to `next`, whose stream is already open, and only then closes `old`. */
+  private async switchTo (old: Link, next: Link): Promise<Link> {
+    const now = this.now()
+    this.selector.onLeft(keyOf(old.target), now)
+    this.selector.onConnected(keyOf(next.target), now)
+    this.switches++
+    this.log.info({ from: old.target.target.text, to: next.target.target.text, weight: next.target.weight }, 'switched to a higher-weighted target')
+    await this.closeQuietly(old)
+    return next
+  }
+
+  /** Closes a stream we no longer need; hangs up its connection when nothing else uses it. */
+  private async closeQuietly (link: Link): Promise<void> {
+    link.dispose()
+    try {
+      await link.stream.close({ signal: AbortSignal.timeout(FINAL_BEAT_TIMEOUT_MS) })
+    } catch (err) {
+      link.stream.abort(err as Error)
+    }
+    await this.hangUpIfIdle(link.target.target.peerId, link.stream)
+  }
+
+  /** So the old aggregator sees the agent go (instead of a silent open connection). */
+  private async hangUpIfIdle (peer: PeerId, ours: Stream): Promise<void> {
+    const connections = this.options.libp2p.getConnections(peer)
+    const busy = connections.some((c) => c.streams.some((s) => s !== ours && s.status === 'open'))
+    if (connections.length > 0 && !busy) {
+      await this.options.libp2p.hangUp(peer, { signal: AbortSignal.timeout(HANG_UP_TIMEOUT_MS) }).catch(() => {})
+    }
+  }
+
+  private async send (link: Link, state: AgentState, timeoutMs: number): Promise<void> {
+    const beat = this.options.makeBeat(this.seq++, state, this.settings.beatPeriodMs)
+    await link.lp.write(encodeHeartbeat(beat), { signal: AbortSignal.timeout(timeoutMs) })
     this.beatsSent++
     this.lastSentAt = this.now()
-    this.log.trace({ seq: beat.seq, height: beat.height }, 'heartbeat sent')
+    this.log.trace({ seq: beat.seq, height: beat.height, target: link.target.target.text }, 'heartbeat sent')
   }
+}
+
+/** The seed's policy: 250 ms initial, base 2, capped by the reconnect period. */
+export function backoffPolicy (reconnectPeriodMs: number): BackoffPolicy {
+  return { initialMs: BACKOFF_INITIAL_MS, base: BACKOFF_BASE, capMs: reconnectPeriodMs }
+}
+
+function pickSettings (s: ServiceSettings): ServiceSettings {
+  return { targets: s.targets, beatPeriodMs: s.beatPeriodMs, reconnectPeriodMs: s.reconnectPeriodMs, errorLogPeriodMs: s.errorLogPeriodMs }
 }
 
 function formatSeconds (ms: number): string {

@@ -9,17 +9,18 @@ import {
   AdmissionPolicy, AdmissionStats, ConnectionCounter, loadPeerList, type PeerLists, type PeerListSpec, type RefusalReason,
 } from './admission.ts'
 import {
-  DEFAULT_BEAT_BURST, DEFAULT_BEAT_RATE_PER_SECOND, DEFAULT_FLOOD_PENALTY_MS, DEFAULT_MAX_CONNECTIONS,
-  DEFAULT_MAX_CONNECTIONS_PER_IP, DEFAULT_MAX_NODES, FIRST_FRAME_TIMEOUT_MS, FLOOD_DROPS, FLOOD_WINDOW_MS,
+  DEFAULT_BEAT_BURST, DEFAULT_BEAT_RATE_PER_SECOND, DEFAULT_FLOOD_PENALTY_MS, DEFAULT_MAX_CONNECTIONS_PER_IP, DEFAULT_MAX_NODES, FIRST_FRAME_TIMEOUT_MS, FLOOD_DROPS, FLOOD_WINDOW_MS,
   MAX_CONNECTIONS_PER_PEER, PENALTY_BOX_CAPACITY, RATE_LIMITER_MAX_PEERS, REFUSAL_LOG_LINES, REFUSAL_LOG_WINDOW_MS,
 } from './constants.ts'
 import type { IngestRejectReason } from './ingest-stats.ts'
 import { BeatRateLimiter, PenaltyBox } from './rate-limit.ts'
 
-/** Every bound the aggregator puts on a peer; defaults in constants.ts, flags in cli.ts. */
+/**
+ * The bounds the aggregator puts on each peer; defaults in constants.ts, flags in security-cli.ts.
+ * (Connections in all, handshakes in progress and connections per host per second are the
+ * libp2p host's own limits: AdmissionLimits in host.ts.)
+ */
 export interface AbuseLimits {
-  /** Open libp2p connections in all. */
-  maxConnections: number
   maxConnectionsPerIp: number
   maxConnectionsPerPeer: number
   /** Nodes tracked by the fleet; beats of further new peers are refused. */
@@ -34,7 +35,6 @@ export interface AbuseLimits {
 }
 
 export const DEFAULT_ABUSE_LIMITS: Readonly<AbuseLimits> = {
-  maxConnections: DEFAULT_MAX_CONNECTIONS,
   maxConnectionsPerIp: DEFAULT_MAX_CONNECTIONS_PER_IP,
   maxConnectionsPerPeer: MAX_CONNECTIONS_PER_PEER,
   maxNodes: DEFAULT_MAX_NODES,
@@ -46,7 +46,8 @@ export const DEFAULT_ABUSE_LIMITS: Readonly<AbuseLimits> = {
   firstFrameTimeoutMs: FIRST_FRAME_TIMEOUT_MS,
 }
 
-export interface AdmissionConfig {
+/** The peer lists as configured (files are read at start and on each reload). */
+export interface PeerListsConfig {
   allowPeers?: PeerListSpec
   denyPeers?: PeerListSpec
 }
@@ -61,7 +62,7 @@ export type BeatAdmission =
 
 export interface AbuseGuardOptions {
   limits?: Partial<AbuseLimits>
-  admission?: AdmissionConfig
+  peerLists?: PeerListsConfig
   logger: Logger
   now: () => number
 }
@@ -79,14 +80,14 @@ export class AbuseGuard {
   readonly perIp: ConnectionCounter
   readonly policy: AdmissionPolicy
   readonly beats: BeatRateLimiter
-  private readonly admission: AdmissionConfig
+  private readonly peerLists: PeerListsConfig
   private readonly log: Logger
   private readonly now: () => number
   private readonly refusalLog = new RateLimitedLog({ limit: REFUSAL_LOG_LINES, windowMs: REFUSAL_LOG_WINDOW_MS })
 
   constructor (options: AbuseGuardOptions) {
     this.limits = { ...DEFAULT_ABUSE_LIMITS, ...options.limits }
-    this.admission = options.admission ?? {}
+    this.peerLists = options.peerLists ?? {}
     this.log = options.logger
     this.now = options.now
     this.penalties = new PenaltyBox({ durationMs: this.limits.floodPenaltyMs, capacity: PENALTY_BOX_CAPACITY })
@@ -104,8 +105,8 @@ export class AbuseGuard {
   /** Reads the peer lists (files are read now); a mistake throws a UsageError. */
   async loadPeerLists (): Promise<PeerLists> {
     const lists: PeerLists = {}
-    if (this.admission.allowPeers !== undefined) lists.allow = await loadPeerList(this.admission.allowPeers, '--allow-peers')
-    if (this.admission.denyPeers !== undefined) lists.deny = await loadPeerList(this.admission.denyPeers, '--deny-peers')
+    if (this.peerLists.allowPeers !== undefined) lists.allow = await loadPeerList(this.peerLists.allowPeers, '--allow-peers')
+    if (this.peerLists.denyPeers !== undefined) lists.deny = await loadPeerList(this.peerLists.denyPeers, '--deny-peers')
     this.policy.setLists(lists)
     return lists
   }

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { FastifyInstance } from 'fastify'
+import { sleep } from '../shared/abort.ts'
 import { loadOrCreateKey } from '../shared/identity.ts'
 import { createLogger, type Logger } from '../shared/log.ts'
 import { DEFAULT_MAX_FRAME_BYTES, HEARTBEAT_PROTOCOL } from '../shared/protocol.ts'
@@ -11,12 +12,14 @@ import { MAX_HEARTBEAT_STREAMS_PER_CONNECTION, PEER_KEY_FILE, STATUS_TICK_MS } f
 import { FleetState } from './fleet/fleet-state.ts'
 import { DEFAULT_STATUS_RULES, type StatusRules } from './fleet/status.ts'
 import type { FleetEvent } from './fleet/types.ts'
-import { createAggregatorHost } from './host.ts'
+import { DEFAULT_SHUTDOWN_DRAIN_MS } from './health/constants.ts'
+import { AggregatorOperations } from './health/operations.ts'
+import { createAggregatorHost, type AdmissionLimits } from './host.ts'
 import { buildHttpServer } from './http/server.ts'
-import { AbuseGuard, type AbuseLimits, type AdmissionConfig, type BeatAdmission } from './abuse-guard.ts'
-import type { DetailsMode } from './fleet/exposure.ts'
+import { AbuseGuard, type AbuseLimits, type BeatAdmission, type PeerListsConfig } from './abuse-guard.ts'
+import { DEFAULT_DETAILS_MODE, type DetailsMode } from './fleet/exposure.ts'
 import { DEFAULT_FEED_LIMITS, FeedStats, type FeedLimits } from './http/feed-guard.ts'
-import { AdminAuth } from './http/security.ts'
+import { AdminAuth, detailsDecider } from './http/security.ts'
 import { createHeartbeatHandler } from './ingest.ts'
 import { IngestStats } from './ingest-stats.ts'
 
@@ -29,12 +32,18 @@ export interface AggregatorOptions {
   /** Overrides the key in the data dir (tests). */
   privateKey?: PrivateKey
   maxFrameBytes?: number
+  /** Admission limits of the libp2p host (defaults in constants.ts). */
+  admission?: AdmissionLimits
   statusRules?: StatusRules
   logger?: Logger
   now?: () => number
+  /** On shutdown, readiness turns DOWN this long before the listeners close. */
+  shutdownDrainMs?: number
+  /** Node.js process metrics on /metrics (default on). */
+  processMetrics?: boolean
   /** Who may connect: --allow-peers, --deny-peers (reloaded by reloadPeerLists). */
-  admission?: AdmissionConfig
-  /** Bounds on peers (connections, beat rate, node count...); defaults in constants.ts. */
+  peerLists?: PeerListsConfig
+  /** Bounds on peers (per IP, per peer, beat rate, node count...); defaults in constants.ts. */
   limits?: Partial<AbuseLimits>
   /** What the HTTP API shows to whom, and the live feed's bounds. */
   exposure?: ExposureOptions
@@ -61,6 +70,8 @@ export class Aggregator {
   readonly guard: AbuseGuard
   readonly feedStats = new FeedStats()
   readonly startedAt: number
+  /** Own health, lifecycle, metrics and their routes (probes, /metrics). */
+  readonly operations: AggregatorOperations
   private readonly options: AggregatorOptions
   private readonly log: Logger
   private readonly now: () => number
@@ -75,7 +86,17 @@ export class Aggregator {
     this.startedAt = this.now()
     this.log = options.logger ?? createLogger({ name: 'heartbeat-aggregator' })
     this.fleet = new FleetState(options.statusRules ?? DEFAULT_STATUS_RULES)
-    this.guard = new AbuseGuard({ limits: options.limits, admission: options.admission, logger: this.log, now: this.now })
+    this.guard = new AbuseGuard({ limits: options.limits, peerLists: options.peerLists, logger: this.log, now: this.now })
+    this.operations = new AggregatorOperations({
+      fleet: this.fleet,
+      stats: this.stats,
+      libp2p: () => this.libp2pNode,
+      http: () => ({ listening: this.httpServer?.server.listening ?? false, url: this.httpUrl }),
+      config: () => ({ ...this.options, shutdownDrainMs: this.options.shutdownDrainMs ?? DEFAULT_SHUTDOWN_DRAIN_MS }),
+      startedAt: this.startedAt,
+      now: this.now,
+      processMetrics: options.processMetrics,
+    })
   }
 
   get libp2p (): Libp2p {
@@ -107,7 +128,7 @@ export class Aggregator {
     const node = await createAggregatorHost({
       privateKey,
       listen: this.options.listen,
-      maxConnections: this.guard.limits.maxConnections,
+      ...this.options.admission,
       connectionGater: this.guard.connectionGater((peer) => this.libp2pNode?.getConnections(peer).length ?? 0),
     })
     this.libp2pNode = node
@@ -118,6 +139,7 @@ export class Aggregator {
       apply: (event) => { this.apply(event) },
       stats: this.stats,
       logger: this.log,
+      observeIngestSeconds: (seconds) => { this.operations.metrics.observeIngestSeconds(seconds) },
       firstFrameTimeoutMs: this.guard.limits.firstFrameTimeoutMs,
       admitBeat: (peerId) => this.admitBeat(peerId),
     }), { maxInboundStreams: MAX_HEARTBEAT_STREAMS_PER_CONNECTION })
@@ -129,13 +151,15 @@ export class Aggregator {
     })
     this.ticker = setInterval(() => { this.fleet.tick(this.now()) }, STATUS_TICK_MS)
 
+    const auth = new AdminAuth(this.options.exposure?.adminToken)
+    const details = this.options.exposure?.details ?? DEFAULT_DETAILS_MODE
     const app = buildHttpServer({
       fleet: this.fleet,
       now: this.now,
       info: () => ({ peerId: this.peerId, multiaddrs: this.multiaddrs(), version: PRODUCT_VERSION, startedAt: new Date(this.startedAt).toISOString() }),
       security: {
-        details: this.options.exposure?.details,
-        auth: new AdminAuth(this.options.exposure?.adminToken),
+        details,
+        auth,
         corsOrigins: this.options.exposure?.corsOrigins,
         feed: { ...DEFAULT_FEED_LIMITS, ...this.options.exposure?.feed },
         feedStats: this.feedStats,
@@ -143,13 +167,29 @@ export class Aggregator {
         adminSnapshot: () => ({ admission: this.guard.snapshot(), ingest: this.stats.toJSON(), feed: this.feedStats.toJSON(), connections: this.libp2p.getConnections().length, nodes: this.fleet.size }),
       },
     })
+    this.operations.routes(app, { showDetails: detailsDecider(details, auth) })
     this.httpServer = app
     await app.listen({ host: this.options.http.host, port: this.options.http.port })
     const address = app.server.address()
     const port = typeof address === 'object' && address !== null ? address.port : this.options.http.port
     const host = this.options.http.host.includes(':') ? `[${this.options.http.host}]` : this.options.http.host
     this.httpUrl = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`
+    this.operations.started()
     this.log.info({ peerId: this.peerId, multiaddrs: this.multiaddrs(), http: this.httpUrl }, 'heartbeat aggregator started')
+  }
+
+  /**
+   * A graceful stop: readiness turns DOWN first, everything keeps serving for
+   * the drain delay (so load balancers stop sending), then the listeners close.
+   */
+  async shutdown (signal?: AbortSignal): Promise<void> {
+    const drainMs = this.options.shutdownDrainMs ?? DEFAULT_SHUTDOWN_DRAIN_MS
+    this.operations.draining()
+    if (drainMs > 0) {
+      this.log.info({ drainMs }, 'readiness is down; draining before closing the listeners')
+      await sleep(drainMs, signal)
+    }
+    await this.stop()
   }
 
   /**
@@ -175,6 +215,7 @@ export class Aggregator {
   }
 
   async stop (): Promise<void> {
+    this.operations.stopped()
     clearInterval(this.ticker)
     await this.httpServer?.close()
     await this.libp2pNode?.stop()

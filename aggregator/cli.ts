@@ -1,4 +1,5 @@
 import { Command } from 'commander'
+import { formatDuration, parseDuration } from '../shared/duration.ts'
 import { createLogger } from '../shared/log.ts'
 import { parseMultiaddr } from '../shared/target.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
@@ -8,19 +9,25 @@ import {
   addLogOptions, collect, configureProgram, envOption, EXIT_OK, onShutdownSignal, runMain, type LogFlags,
 } from '../shared/cli.ts'
 import { Aggregator } from './aggregator.ts'
-import { DEFAULT_DATA_DIR, DEFAULT_HTTP, DEFAULT_LISTEN } from './constants.ts'
+import { DEFAULT_SHUTDOWN_DRAIN_MS, STOP_DEADLINE_MS } from './health/constants.ts'
+import {
+  DEFAULT_DATA_DIR, DEFAULT_HTTP, DEFAULT_INBOUND_CONNECTIONS_PER_HOST_PER_SECOND, DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_PENDING_CONNECTIONS,
+} from './constants.ts'
 import { parseHostPort } from './http/server.ts'
 import { addSecurityOptions, securityOptionsFromFlags, type SecurityFlags } from './security-cli.ts'
 
 const ENV = 'HEARTBEAT_AGGREGATOR'
-/** Time given to a graceful stop before the process exits anyway. */
-const STOP_DEADLINE_MS = 5_000
 
 interface AggregatorFlags extends LogFlags, SecurityFlags {
   listen?: string[]
   http: string
   dataDir: string
   maxFrameBytes: string
+  shutdownDrain: string
+  maxConnections: string
+  maxPendingConnections: string
+  hostConnectionRate: string
 }
 
 export function buildProgram (): Command {
@@ -31,6 +38,10 @@ export function buildProgram (): Command {
     .addOption(envOption(ENV, '--http <host:port>', 'HTTP address of the page and the API').default(DEFAULT_HTTP))
     .addOption(envOption(ENV, '--data-dir <dir>', 'holds the peer key (so the peer id survives restarts)').default(DEFAULT_DATA_DIR))
     .addOption(envOption(ENV, '--max-frame-bytes <n>', 'largest heartbeat frame accepted; larger resets the stream').default(String(DEFAULT_MAX_FRAME_BYTES)))
+    .addOption(envOption(ENV, '--shutdown-drain <duration>', 'on SIGTERM, readiness turns DOWN this long before the listeners close (0 = at once)').default(formatDuration(DEFAULT_SHUTDOWN_DRAIN_MS)))
+    .addOption(envOption(ENV, '--max-connections <n>', 'open libp2p connections in all; new ones beyond it are refused').default(String(DEFAULT_MAX_CONNECTIONS)))
+    .addOption(envOption(ENV, '--max-pending-connections <n>', 'inbound connections in their handshake at once; more are refused until one finishes').default(String(DEFAULT_MAX_PENDING_CONNECTIONS)))
+    .addOption(envOption(ENV, '--host-connection-rate <n>', 'new connections accepted per second from one IP address; more are refused for the rest of that second').default(String(DEFAULT_INBOUND_CONNECTIONS_PER_HOST_PER_SECOND)))
   addSecurityOptions(program, ENV)
   addLogOptions(program, ENV)
   program.addHelpText('after', `
@@ -42,6 +53,16 @@ HTTP:
   GET /api/v1/fleet          the fleet as JSON
   GET /api/v1/nodes/:peerId  one node
   GET /api/v1/events         live feed (server-sent events)
+  GET /api/v1/fleet/health   the fleet's health as application/health+json (IETF draft)
+  GET /health                the aggregator's own health (zkSync shape), 200 or 503
+  GET /livez, /readyz        Kubernetes probes (?verbose, ?exclude=CHECK, /livez/CHECK)
+  GET /actuator/health/liveness, /actuator/health/readiness, /actuator/info
+  GET /metrics               Prometheus metrics
+
+Reconnect storms:
+  Agents back off with full jitter, so after a restart they come back spread over their reconnect period.
+  The admission limits refuse only what exceeds that; a refused agent retries after its next backoff step.
+  Several agents behind one NAT share one IP address: raise --host-connection-rate for them.
 
 The full /p2p/ multiaddr that agents need is logged at start and shown in /api/v1/fleet.
 
@@ -67,15 +88,21 @@ export async function main (argv: string[]): Promise<void> {
     throw new UsageError(ErrorCodes.INVALID_ARGUMENT, (err as Error).message)
   }
   const maxFrameBytes = positiveInt(flags.maxFrameBytes, '--max-frame-bytes')
-  const security = await securityOptionsFromFlags(flags)
+  const shutdownDrainMs = parseDuration(flags.shutdownDrain, '--shutdown-drain')
+  const admission = {
+    maxConnections: positiveInt(flags.maxConnections, '--max-connections'),
+    maxPendingConnections: positiveInt(flags.maxPendingConnections, '--max-pending-connections'),
+    inboundConnectionsPerHostPerSecond: positiveInt(flags.hostConnectionRate, '--host-connection-rate'),
+  }
   const logger = createLogger({ name: 'heartbeat-aggregator', level: flags.logLevel, format: flags.logFormat })
-  const aggregator = new Aggregator({ listen, http, dataDir: flags.dataDir, maxFrameBytes, logger, ...security })
+  const security = await securityOptionsFromFlags(flags)
+  const aggregator = new Aggregator({ listen, http, dataDir: flags.dataDir, maxFrameBytes, shutdownDrainMs, admission, logger, ...security })
   // SIGHUP re-reads --allow-peers and --deny-peers (a bad list is logged; the running lists stay).
   process.on('SIGHUP', () => { void aggregator.reloadPeerLists() })
   onShutdownSignal((signal) => {
     logger.info({ signal }, 'stopping')
-    setTimeout(() => { process.exit(EXIT_OK) }, STOP_DEADLINE_MS).unref()
-    aggregator.stop().then(() => { logger.flush(); process.exit(EXIT_OK) }, () => { process.exit(EXIT_OK) })
+    setTimeout(() => { process.exit(EXIT_OK) }, shutdownDrainMs + STOP_DEADLINE_MS).unref()
+    aggregator.shutdown().then(() => { logger.flush(); process.exit(EXIT_OK) }, () => { process.exit(EXIT_OK) })
   })
   await aggregator.start()
 }

@@ -8,12 +8,26 @@ import {
   MAX_MUXED_STREAMS_PER_CONNECTION,
 } from './constants.ts'
 
-export interface AggregatorHostOptions {
+/**
+ * Admission under a reconnect storm. Agents back off with full jitter, so
+ * after a restart they arrive spread over a reconnect period; these limits
+ * only stop what exceeds that (a misbehaving host, a fleet far larger than
+ * expected). A refused connection costs the agent one backoff step, never
+ * more: the per-host rate is a one-second window, and pending slots free up
+ * as handshakes finish.
+ */
+export interface AdmissionLimits {
+  /** Open connections in all (libp2p refuses new ones beyond it). */
+  maxConnections?: number
+  /** New inbound connections per second from one IP address; more are refused for the rest of that second. */
+  inboundConnectionsPerHostPerSecond?: number
+  /** Inbound connections still in the TCP/Noise/Yamux upgrade at once; more are refused until one finishes. */
+  maxPendingConnections?: number
+}
+
+export interface AggregatorHostOptions extends AdmissionLimits {
   privateKey: PrivateKey
   listen: string[]
-  maxConnections?: number
-  inboundConnectionsPerHostPerSecond?: number
-  maxPendingConnections?: number
   /** Peer admission, per-IP and per-peer bounds (see abuse-guard.ts). */
   connectionGater?: ConnectionGater
 }

@@ -18,6 +18,8 @@ export interface IngestOptions {
   apply: (event: FleetEvent) => void
   stats: IngestStats
   logger: Logger
+  /** Told how long each accepted frame took from read to fold (the ingest-time histogram). */
+  observeIngestSeconds?: (seconds: number) => void
   /** A stream that sends no frame within this is reset (default FIRST_FRAME_TIMEOUT_MS). */
   firstFrameTimeoutMs?: number
   /** Consulted per frame before decoding (rate limits, node cap); accepts all when absent. */
@@ -58,6 +60,7 @@ export function createHeartbeatHandler (options: IngestOptions): StreamHandler {
         } catch (err) {
           throw classifyReadError(err, idleTimeoutMs)
         }
+        const readAt = performance.now()
         stats.received++
         const admission = options.admitBeat?.(peerId)
         if (admission !== undefined && admission.action !== 'accept') {
@@ -69,6 +72,7 @@ export function createHeartbeatHandler (options: IngestOptions): StreamHandler {
         if (!result.ok) throw new StreamRejected(result.reason, result.message)
         stats.accepted++
         options.apply({ type: 'beat', peerId, heartbeat: result.heartbeat, protocol: 'v2', remoteAddr })
+        options.observeIngestSeconds?.((performance.now() - readAt) / 1000)
         // The period is the peer's word: bounded both ways (timers overflow past 2^31 ms).
         idleTimeoutMs = Math.min(IDLE_STREAM_CEILING_MS, Math.max(IDLE_STREAM_FLOOR_MS, IDLE_STREAM_PERIODS * result.heartbeat.period))
       }

@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { formatDuration, parsePositiveDuration } from '../shared/duration.ts'
 import { ErrorCodes, UsageError } from '../shared/errors.ts'
 import { collect, envOption } from '../shared/cli.ts'
-import { DEFAULT_ABUSE_LIMITS, type AbuseLimits, type AdmissionConfig } from './abuse-guard.ts'
+import { DEFAULT_ABUSE_LIMITS, type AbuseLimits, type PeerListsConfig } from './abuse-guard.ts'
 import { parsePeerListSpec } from './admission.ts'
 import { DEFAULT_FEED_LIMITS } from './http/feed-guard.ts'
 import { DEFAULT_DETAILS_MODE, DETAILS_MODES, type DetailsMode } from './fleet/exposure.ts'
@@ -13,7 +13,6 @@ import type { ExposureOptions } from './aggregator.ts'
 export interface SecurityFlags {
   allowPeers?: string
   denyPeers?: string
-  maxConnections: string
   maxConnectionsPerIp: string
   maxNodes: string
   beatRate: string
@@ -31,7 +30,6 @@ export function addSecurityOptions (program: Command, env: string): void {
   program
     .addOption(envOption(env, '--allow-peers <file|ids>', 'only these peers may connect: peer ids separated by commas, or a file of them (one per line, # comments); re-read on SIGHUP'))
     .addOption(envOption(env, '--deny-peers <file|ids>', 'these peers may never connect (wins over --allow-peers); same forms; re-read on SIGHUP'))
-    .addOption(envOption(env, '--max-connections <n>', 'open libp2p connections in all').default(String(d.maxConnections)))
     .addOption(envOption(env, '--max-connections-per-ip <n>', 'open connections from one IP address').default(String(d.maxConnectionsPerIp)))
     .addOption(envOption(env, '--max-nodes <n>', 'nodes tracked; heartbeats of further new peers are refused').default(String(d.maxNodes)))
     .addOption(envOption(env, '--beat-rate <per-second>', 'heartbeats per second one peer may send; excess is dropped').default(String(d.beatRatePerSecond)))
@@ -73,18 +71,17 @@ function boundedDuration (text: string, flag: string): number {
 }
 
 export interface SecurityOptions {
-  admission: AdmissionConfig
+  peerLists: PeerListsConfig
   limits: Partial<AbuseLimits>
   exposure: ExposureOptions
 }
 
 /** Turns the flags into aggregator options; reads the admin token file. Mistakes are UsageErrors. */
 export async function securityOptionsFromFlags (flags: SecurityFlags): Promise<SecurityOptions> {
-  const admission: AdmissionConfig = {}
-  if (flags.allowPeers !== undefined) admission.allowPeers = parsePeerListSpec(flags.allowPeers, '--allow-peers')
-  if (flags.denyPeers !== undefined) admission.denyPeers = parsePeerListSpec(flags.denyPeers, '--deny-peers')
+  const peerLists: PeerListsConfig = {}
+  if (flags.allowPeers !== undefined) peerLists.allowPeers = parsePeerListSpec(flags.allowPeers, '--allow-peers')
+  if (flags.denyPeers !== undefined) peerLists.denyPeers = parsePeerListSpec(flags.denyPeers, '--deny-peers')
   const limits: Partial<AbuseLimits> = {
-    maxConnections: positiveInt(flags.maxConnections, '--max-connections'),
     maxConnectionsPerIp: positiveInt(flags.maxConnectionsPerIp, '--max-connections-per-ip'),
     maxNodes: positiveInt(flags.maxNodes, '--max-nodes'),
     beatRatePerSecond: positiveNumber(flags.beatRate, '--beat-rate'),
@@ -98,5 +95,5 @@ export async function securityOptionsFromFlags (flags: SecurityFlags): Promise<S
     feed: { maxClients: positiveInt(flags.maxFeedClients, '--max-feed-clients') },
   }
   if (flags.adminTokenFile !== undefined) exposure.adminToken = await loadAdminToken(flags.adminTokenFile)
-  return { admission, limits, exposure }
+  return { peerLists, limits, exposure }
 }

@@ -5,7 +5,11 @@ import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 
 /** binary that must exist -> Debian package that provides it */
-export const SYSTEM_PACKAGES: Record<string, string> = {}
+export const SYSTEM_PACKAGES: Record<string, string> = {
+  // test/integration/metrics.test.ts pipes /metrics through promtool; test/e2e/prometheus.test.ts scrapes with a real server.
+  '/usr/bin/promtool': 'prometheus',
+  '/usr/bin/prometheus': 'prometheus',
+}
 
 export function ensureSystemPackages (packages: Record<string, string> = SYSTEM_PACKAGES): void {
   const missing = Object.entries(packages).filter(([binary]) => !existsSync(binary)).map(([, pkg]) => pkg)

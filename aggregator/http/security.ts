@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ErrorCodes, HeartbeatError, UsageError } from '../../shared/errors.ts'
 import { MIN_ADMIN_TOKEN_LENGTH } from '../constants.ts'
+import { showsDetails, type DetailsMode } from '../fleet/exposure.ts'
 
 /**
  * The HTTP side of the security story: who is an admin (a bearer token,
@@ -47,6 +48,11 @@ export class AdminAuth {
       }
     }
   }
+}
+
+/** Whether a request sees component details and remote addresses under `mode` (--details). */
+export function detailsDecider (mode: DetailsMode, auth: AdminAuth): (request: FastifyRequest) => boolean {
+  return (request) => showsDetails(mode, auth.isAuthorized(request.headers.authorization))
 }
 
 /**

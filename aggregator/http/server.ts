@@ -1,14 +1,15 @@
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
 import { HTTP_BODY_LIMIT_BYTES, HTTP_MAX_HEADER_BYTES, HTTP_REQUEST_TIMEOUT_MS } from '../constants.ts'
-import { DEFAULT_DETAILS_MODE, exposeNode, showsDetails, type DetailsMode, type ExposedNodeView } from '../fleet/exposure.ts'
+import { DEFAULT_DETAILS_MODE, exposeNode, type DetailsMode, type ExposedNodeView } from '../fleet/exposure.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
 import { fleetViews, nodeView, type FleetSummary } from '../fleet/view.ts'
 import { errorHandler, notFoundHandler } from './errors.ts'
 import { serveEvents } from './events.ts'
 import { DEFAULT_FEED_LIMITS, FeedStats, type FeedLimits } from './feed-guard.ts'
 import { renderPlainPage } from './plain-page.ts'
-import { AdminAuth, registerCors } from './security.ts'
+import { AdminAuth, detailsDecider, registerCors } from './security.ts'
+import { parseHostPort as parseHostPortFlag } from '../../shared/host-port.ts'
 
 export interface AggregatorInfo {
   peerId: string
@@ -70,7 +71,7 @@ export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
 
   registerCors(app, security.corsOrigins ?? [])
   /** Whether this caller sees component details and remote addresses (--details). */
-  const detailsFor = (request: FastifyRequest): boolean => showsDetails(detailsMode, auth.isAuthorized(request.headers.authorization))
+  const detailsFor = detailsDecider(detailsMode, auth)
   const exposedNodes = (details: boolean): { nodes: ExposedNodeView[], summary: FleetSummary } => {
     const { nodes, summary } = fleetViews(fleet)
     return { nodes: nodes.map((n) => exposeNode(n, details, fleet.get(n.peerId)?.remoteAddr)), summary }
@@ -109,10 +110,5 @@ export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
 
 /** Parses HOST:PORT (IPv6 as [::1]:8080). */
 export function parseHostPort (text: string): { host: string, port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text.trim())
-  const port = Number(match?.[3])
-  if (match === null || !Number.isInteger(port) || port > 65535) {
-    throw new HeartbeatError(ErrorCodes.INVALID_ARGUMENT, `invalid --http "${text}": expected HOST:PORT such as 127.0.0.1:8080 or [::1]:8080`)
-  }
-  return { host: (match[1] ?? match[2]) as string, port }
+  return parseHostPortFlag(text, '--http')
 }

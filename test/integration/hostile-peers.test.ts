@@ -68,7 +68,7 @@ describe('hostile peers while ten honest agents keep reporting', { timeout: 120_
     writeFileSync(denyFile, '# nobody yet\n')
     aggregator = await startTestAggregator({
       logger: createLogger({ name: 'aggregator', level: 'info', destination: { write: (line: string) => { aggregatorLog.push(JSON.parse(line) as Record<string, unknown>) } } }),
-      admission: { allowPeers: { kind: 'file', path: allowFile }, denyPeers: { kind: 'file', path: denyFile } },
+      peerLists: { allowPeers: { kind: 'file', path: allowFile }, denyPeers: { kind: 'file', path: denyFile } },
       limits: {
         firstFrameTimeoutMs: FIRST_FRAME_TIMEOUT_MS,
         maxConnectionsPerIp: PER_IP,
@@ -84,7 +84,7 @@ describe('hostile peers while ten honest agents keep reporting', { timeout: 120_
     for (const [i, { key, peerId }] of honestKeys.entries()) {
       honestIds.add(peerId.toString())
       const agent = await Agent.create({
-        services: [{ name: 'primary', target: parseTarget(target), beatPeriodMs: BEAT_PERIOD_MS, reconnectPeriodMs: 500 }],
+        services: [{ name: 'primary', targets: [{ target: parseTarget(target), weight: 100 }], beatPeriodMs: BEAT_PERIOD_MS, reconnectPeriodMs: 500 }],
         source: new DemoChainSource({ blockTimeMs: 2000 }),
         nickname: `honest-${i}`,
         privateKey: key,

@@ -8,6 +8,7 @@ import { FeedStats, type FeedLimits } from '../../aggregator/http/feed-guard.ts'
 import { AdminAuth } from '../../aggregator/http/security.ts'
 import { buildHttpServer } from '../../aggregator/http/server.ts'
 import { sampleBeat } from '../support/hostile.ts'
+import { startTestAggregator } from '../support/in-process.ts'
 import { waitFor } from '../support/wait.ts'
 
 const TOKEN = 'a'.repeat(20) + '-admin-token'
@@ -102,6 +103,30 @@ describe('details exposure over HTTP', () => {
     }
     assert.equal((await firstEvent({})).includes('10.0.0.7'), false)
     assert.ok((await firstEvent(bearer(TOKEN))).includes('10.0.0.7'))
+  })
+})
+
+describe('details on the other fleet views of a whole aggregator', () => {
+  it('/api/v1/fleet/health shows component details only to the admin (when-authorized)', async () => {
+    const aggregator = await startTestAggregator({ exposure: { adminToken: TOKEN } })
+    try {
+      const heartbeat = sampleBeat({ health: { status: 'not_ready', components: { disk: { status: 'not_ready', details: { error: 'disk full at /srv/lotus on 10.0.0.7' } } } } })
+      aggregator.apply({ type: 'beat', peerId: PEER, heartbeat, protocol: 'v2', remoteAddr: '/ip4/10.0.0.9/tcp/4001' })
+      const url = `${aggregator.url}/api/v1/fleet/health`
+      const anonymous = await fetch(url)
+      assert.equal(anonymous.status, 503)
+      const body = await anonymous.text()
+      assert.equal(body.includes('disk full'), false, body)
+      assert.ok(body.includes('not_ready'))
+      const admin = await (await fetch(url, { headers: bearer(TOKEN) })).text()
+      assert.ok(admin.includes('not_ready: disk full at /srv/lotus on 10.0.0.7'), admin)
+      // The effective configuration on /actuator/info never shows the admin token.
+      const info = await (await fetch(`${aggregator.url}/actuator/info`)).text()
+      assert.equal(info.includes(TOKEN), false)
+      assert.ok(info.includes('"adminToken":"[redacted]"'), info)
+    } finally {
+      await aggregator.stop()
+    }
   })
 })
 

@@ -48,7 +48,7 @@ describe('AbuseGuard', () => {
     const { logger } = capturingLogger()
     const [allowed, other, busy] = [await peer(), await peer(), await peer()]
     const guard = new AbuseGuard({
-      admission: { allowPeers: { kind: 'inline', ids: new Set([allowed.toString(), busy.toString()]) } },
+      peerLists: { allowPeers: { kind: 'inline', ids: new Set([allowed.toString(), busy.toString()]) } },
       limits: { maxConnectionsPerPeer: 2 },
       logger,
       now: () => 0,
@@ -90,7 +90,7 @@ describe('AbuseGuard', () => {
   it('keeps the running lists when a reload fails', async () => {
     const { lines, logger } = capturingLogger()
     const id = (await peer()).toString()
-    const guard = new AbuseGuard({ admission: { allowPeers: { kind: 'inline', ids: new Set([id]) }, denyPeers: { kind: 'file', path: '/nonexistent/deny.txt' } }, logger, now: () => 0 })
+    const guard = new AbuseGuard({ peerLists: { allowPeers: { kind: 'inline', ids: new Set([id]) }, denyPeers: { kind: 'file', path: '/nonexistent/deny.txt' } }, logger, now: () => 0 })
     await assert.rejects(guard.loadPeerLists())
     guard.policy.setLists({ allow: new Set([id]) })
     assert.equal(await guard.reloadPeerLists(), false)

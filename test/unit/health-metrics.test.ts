@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { FleetState } from '../../aggregator/fleet/fleet-state.ts'
+import { IngestStats } from '../../aggregator/ingest-stats.ts'
+import { AggregatorMetrics } from '../../aggregator/metrics/aggregator-metrics.ts'
+import { readNetworks } from '../../aggregator/metrics/fleet-snapshot.ts'
+import { HealthRegistry } from '../../shared/health-registry.ts'
+import type { Heartbeat } from '../../shared/heartbeat.ts'
+
+function beat (nickname: string, height: number, components: Heartbeat['health']['components'] = {}): Heartbeat {
+  return {
+    v: 2, head: `head-${height}`, height, nickname, minerAddress: 't01000', network: 'demo', seq: height, sentAt: 0, period: 3_000,
+    health: { status: 'ready', components }, agent: { version: '0.1.0', startedAt: 0 }, state: 'running',
+  }
+}
+
+/** A fleet whose nodes the test can remove (the real one only grows until the store prunes it). */
+function removableFleet (real: FleetState, removed: Set<string>): FleetState {
+  return {
+    nodes: () => [...real.nodes()].filter((r) => !removed.has(r.peerId)).values(),
+    verdict: (peerId: string) => real.verdict(peerId),
+  } as unknown as FleetState
+}
+
+/** Sample lines of one metric, as `{labels} value` strings. */
+function samples (text: string, name: string): string[] {
+  return text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `)).map((l) => l.slice(name.length))
+}
+
+describe('AggregatorMetrics', () => {
+  it('computes fleet and per-node series at scrape time; a node that leaves leaves the metrics', async () => {
+    const real = new FleetState()
+    const removed = new Set<string>()
+    const stats = new IngestStats()
+    const health = new HealthRegistry()
+    health.register('libp2p', () => ({ status: 'ready' }))
+    const metrics = new AggregatorMetrics({
+      fleet: removableFleet(real, removed), stats, health, connections: () => 2, processMetrics: false,
+      build: { name: 'fil-heartbeat', version: '9.9.9', commit: undefined }, runtime: { node: 'v24', libp2p: '3', platform: 'linux', arch: 'x64' },
+    })
+    real.apply({ type: 'connected', peerId: 'PEER1' }, 1_000)
+    real.apply({ type: 'beat', peerId: 'PEER1', heartbeat: beat('lotus "a"\n<b>', 100, { chain_source: { status: 'ready', details: { secret: 'no' } } }), protocol: 'v2' }, 1_000)
+    real.apply({ type: 'beat', peerId: 'PEER2', heartbeat: beat('bravo', 90), protocol: 'v2' }, 2_500)
+    real.apply({ type: 'disconnected', peerId: 'PEER2' }, 2_500)
+    const status1 = real.verdict('PEER1')?.status
+    const status2 = real.verdict('PEER2')?.status
+    stats.received = 5
+    stats.accepted = 3
+    stats.reject('invalid_cbor')
+    stats.reject('invalid_cbor')
+    stats.reject('frame_too_large')
+    metrics.observeIngestSeconds(0.0003)
+
+    const text = await metrics.render()
+    assert.ok(text.includes('heartbeat_node_height{peer_id="PEER1",nickname="lotus _a___b_"} 100'))
+    assert.ok(text.includes('heartbeat_node_height{peer_id="PEER2",nickname="bravo"} 90'))
+    assert.ok(text.includes('heartbeat_node_last_heartbeat_timestamp_seconds{peer_id="PEER2",nickname="bravo"} 2.5'))
+    const stateSet = samples(text, 'heartbeat_node_status').filter((l) => l.includes('PEER1')).map((l) => l.replace(/.*status="([a-z]+)"} /, '$1='))
+    assert.deepEqual(stateSet, ['healthy', 'degraded', 'unhealthy', 'stale', 'down', 'stopped'].map((s) => `${s}=${s === status1 ? 1 : 0}`))
+    assert.equal(samples(text, 'heartbeat_node_component_status').length, 6, 'one component x six statuses')
+    assert.ok(text.includes('heartbeat_node_component_status{peer_id="PEER1",nickname="lotus _a___b_",component="chain_source",status="ready"} 1'))
+    assert.ok(!text.includes('secret'), 'details never reach labels')
+    const byStatus = samples(text, 'heartbeat_fleet_nodes')
+    assert.equal(byStatus.length, 6)
+    assert.equal(byStatus.reduce((sum, l) => sum + Number(l.split(' ')[1]), 0), 2)
+    assert.ok(text.includes(`heartbeat_fleet_nodes{status="${String(status2)}"} ${status1 === status2 ? 2 : 1}`))
+    assert.ok(text.includes('heartbeat_fleet_nodes_connected 1'))
+    assert.ok(text.includes('heartbeat_ingest_frames_received_total 5'))
+    assert.ok(text.includes('heartbeat_ingest_frames_accepted_total 3'))
+    assert.ok(text.includes('heartbeat_ingest_rejected_total{reason="invalid_cbor"} 2'))
+    assert.ok(text.includes('heartbeat_ingest_rejected_total{reason="frame_too_large"} 1'))
+    assert.ok(text.includes('heartbeat_ingest_duration_seconds_bucket{le="0.0005"} 1'))
+    assert.ok(text.includes('heartbeat_ingest_duration_seconds_count 1'))
+    assert.ok(text.includes('heartbeat_aggregator_component_status{component="libp2p",status="ready"} 1'))
+    assert.ok(text.includes('heartbeat_aggregator_libp2p_connections 2'))
+    assert.ok(text.includes('heartbeat_aggregator_build_info{version="9.9.9",commit="unknown",node_version="v24",libp2p_version="3"} 1'))
+    assert.equal(samples(text, 'heartbeat_fleet_nodes_in_consensus').length, 0, 'no per-network series until the summary carries networks')
+
+    // Counters follow the stats; a node that leaves takes its series with it.
+    stats.received = 9
+    removed.add('PEER1')
+    const after = await metrics.render()
+    assert.ok(after.includes('heartbeat_ingest_frames_received_total 9'))
+    assert.ok(!after.includes('PEER1'), 'no series of a node that left')
+    assert.equal(samples(after, 'heartbeat_node_status').length, 6)
+    assert.equal(samples(after, 'heartbeat_node_component_status').length, 0)
+    assert.equal(samples(after, 'heartbeat_fleet_nodes').reduce((sum, l) => sum + Number(l.split(' ')[1]), 0), 1)
+    assert.ok(after.includes('heartbeat_fleet_nodes_connected 0'))
+  })
+
+  it('a renamed node keeps one series per metric (the old nickname goes)', async () => {
+    const fleet = new FleetState()
+    const metrics = new AggregatorMetrics({
+      fleet, stats: new IngestStats(), health: new HealthRegistry(), connections: () => undefined, processMetrics: false,
+      build: { name: 'x', version: '1', commit: 'c' }, runtime: { node: 'v24', libp2p: '3', platform: 'linux', arch: 'x64' },
+    })
+    fleet.apply({ type: 'beat', peerId: 'P', heartbeat: beat('old', 1), protocol: 'v2' }, 1_000)
+    assert.ok((await metrics.render()).includes('nickname="old"'))
+    fleet.apply({ type: 'beat', peerId: 'P', heartbeat: { ...beat('new', 2), seq: 2 }, protocol: 'v2' }, 2_000)
+    const text = await metrics.render()
+    assert.ok(!text.includes('nickname="old"'))
+    assert.deepEqual(samples(text, 'heartbeat_node_height'), ['{peer_id="P",nickname="new"} 2'])
+  })
+})
+
+describe('per-network consensus from the fleet summary', () => {
+  it('reads summary.networks when present and well formed', () => {
+    assert.equal(readNetworks({ total: 1 }), undefined)
+    assert.deepEqual(readNetworks({
+      networks: [
+        { network: 'bafy"main', heaviestHead: 'h', height: 7, inConsensus: 3, inDispute: 1, nodes: 4 },
+        { network: 'calib', inConsensus: 1, inDispute: 0 },
+        { network: 5, inConsensus: 1, inDispute: 0 },
+        null,
+      ],
+    }), [
+      { network: 'bafy_main', height: 7, inConsensus: 3, inDispute: 1, nodes: 4 },
+      { network: 'calib', height: 0, inConsensus: 1, inDispute: 0, nodes: 1 },
+    ])
+  })
+})
