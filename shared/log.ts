@@ -8,11 +8,11 @@ export type LogFormat = typeof LOG_FORMATS[number]
 
 /**
  * Fields that may hold a secret (a node's API token, an Authorization header,
- * the admin token) are censored wherever they appear in a log object, two
- * levels deep: a secret must never reach a log line by accident.
+ * the admin token) are censored wherever they appear in a log object, up to
+ * three levels down: a secret must never reach a log line by accident.
  */
 export const REDACTED_FIELDS = ['token', 'apiToken', 'adminToken', 'authorization', 'password', 'secret'] as const
-const REDACT_PATHS = REDACTED_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`])
+const REDACT_PATHS = REDACTED_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`, `*.*.*.${f}`])
 export const REDACTED = '[redacted]'
 
 export const DEFAULT_LOG_LEVEL: LogLevel = 'info'
