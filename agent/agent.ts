@@ -13,6 +13,8 @@ import {
 } from './constants.ts'
 import { createAgentHost } from './host.ts'
 import { HeartbeatService, type HeartbeatServiceStatus } from './service.ts'
+import { CheckRunner } from './checks/runner.ts'
+import type { RunnableCheck } from './checks/types.ts'
 import type { ChainSource } from './source.ts'
 
 /** One heartbeat service: where it sends and how often. */
@@ -34,7 +36,9 @@ export interface AgentOptions {
   dialTimeoutMs?: number
   sendTimeoutMs?: number
   sourceTimeoutMs?: number
-  /** Extra components to report (e.g. an embedding program's own indicators). */
+  /** Component checks (--check, the config file, an embedding program's indicators), run on their own schedules. */
+  checks?: RunnableCheck[]
+  /** Extra components read synchronously at every beat; must be cheap. */
   components?: () => Record<string, ComponentHealth>
   logger?: Logger
   now?: () => number
@@ -50,6 +54,7 @@ export class Agent {
   readonly services: HeartbeatService[]
   readonly startedAt: number
   private readonly monitor: ChainMonitor
+  private readonly checks: CheckRunner
   private readonly options: AgentOptions
   private readonly log: Logger
   private readonly pollController = new AbortController()
@@ -63,7 +68,8 @@ export class Agent {
     const now = options.now ?? Date.now
     this.startedAt = now()
     this.nickname = options.nickname
-    this.monitor = new ChainMonitor(options.source, { timeoutMs: options.sourceTimeoutMs ?? DEFAULT_SOURCE_TIMEOUT_MS, now })
+    this.monitor = new ChainMonitor(options.source, { timeoutMs: options.sourceTimeoutMs ?? DEFAULT_SOURCE_TIMEOUT_MS, now, logger: log })
+    this.checks = new CheckRunner(options.checks ?? [], { logger: log, now })
     this.services = options.services.map((spec) => new HeartbeatService({
       name: spec.name,
       libp2p,
@@ -85,7 +91,7 @@ export class Agent {
         agentVersion: PRODUCT_VERSION,
         agentStartedAt: this.startedAt,
         state,
-        components: options.components?.(),
+        components: { ...this.checks.components(), ...options.components?.() },
       }),
     }))
   }
@@ -116,8 +122,9 @@ export class Agent {
   }
 
   async start (): Promise<void> {
-    // The first reading before the first beat, so the node never appears empty when it answers.
-    await this.monitor.poll(this.pollController.signal)
+    // The first reading and the first result of every check before the first
+    // beat, so a node that answers never appears empty (each is bounded by its timeout).
+    await Promise.all([this.monitor.poll(this.pollController.signal), this.checks.start()])
     const period = Math.min(...this.options.services.map((s) => s.beatPeriodMs))
     this.pollLoop = (async () => {
       while (!this.pollController.signal.aborted) {
@@ -126,13 +133,19 @@ export class Agent {
       }
     })()
     for (const service of this.services) service.start()
-    this.log.info({ peerId: this.peerId, targets: this.options.services.map((s) => `${s.name}=${s.target.text}`) }, 'heartbeat agent started')
+    this.log.info({
+      peerId: this.peerId,
+      targets: this.options.services.map((s) => `${s.name}=${s.target.text}`),
+      source: this.options.source.kind,
+      checks: (this.options.checks ?? []).map((c) => `${c.name}=${c.description}`),
+    }, 'heartbeat agent started')
   }
 
   async stop (): Promise<void> {
     this.pollController.abort()
     await Promise.all(this.services.map(async (s) => { await s.stop() }))
     await this.pollLoop
+    await this.checks.stop()
     await this.options.source.close?.()
     await this.libp2p.stop()
   }
