@@ -107,7 +107,7 @@ export class CheckRunner {
   private report (state: CheckState, outcome: CheckOutcome): void {
     const { check } = state
     const status = (state.components[check.name] as ComponentHealth).status
-    const fields = { check: check.name, target: check.description, level: check.level, latencyMs: Math.round(outcome.latencyMs) }
+    const fields = { check: check.name, target: check.description, checkLevel: check.level, latencyMs: Math.round(outcome.latencyMs) }
     if (status !== state.status) {
       const error = outcome.ok ? undefined : errorMessage(outcome.error)
       if (status === 'ready') {
