@@ -42,7 +42,7 @@ export class GetterSource implements ChainSource {
 
   async read ({ signal }: { signal: AbortSignal }): Promise<ChainReading> {
     const parsed = headInfoSchema.safeParse(await this.headGetter({ signal }))
-    if (!parsed.success) throw new HeartbeatError(ErrorCodes.BAD_ANSWER, `the head getter returned ${describeIssues(parsed.error)}`)
+    if (!parsed.success) throw new HeartbeatError(ErrorCodes.BAD_ANSWER, `the head getter returned an unusable answer: ${describeIssues(parsed.error)}`)
     const info = parsed.data
     let head: string
     try {
