@@ -4,12 +4,15 @@ import { describeIssues } from '../../shared/validation.ts'
 import { MAX_RPC_ANSWER_BYTES } from '../constants.ts'
 import { describeFetchError, readLimited } from '../http-body.ts'
 
+/** A node's own error text is cut to this in our messages (some send whole stack traces). */
+const MAX_ERROR_MESSAGE_CHARS = 300
+
 /** The node answered a call with a JSON-RPC error object. */
 export class JsonRpcError extends HeartbeatError {
   readonly method: string
   readonly rpcCode: number
   constructor (method: string, rpcCode: number, message: string) {
-    super(ErrorCodes.RPC_ERROR, `${method}: the node answered with error ${rpcCode}: ${message}`)
+    super(ErrorCodes.RPC_ERROR, `${method}: the node answered with error ${rpcCode}: ${message.slice(0, MAX_ERROR_MESSAGE_CHARS)}`)
     this.name = 'JsonRpcError'
     this.method = method
     this.rpcCode = rpcCode

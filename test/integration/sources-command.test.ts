@@ -44,10 +44,10 @@ describe('command source running real commands', () => {
     const dir = tempDir('hb-cmd-')
     const pidFile = join(dir, 'pids')
     const source = new CommandSource({ command: `sleep 30 & echo $! > ${pidFile}; echo $$ >> ${pidFile}; wait` })
-    const monitor = new ChainMonitor(source, { timeoutMs: 500 })
+    const monitor = new ChainMonitor(source, { timeoutMs: 1_500 })
     const started = Date.now()
     await monitor.poll()
-    assert.ok(Date.now() - started < 3_000)
+    assert.ok(Date.now() - started < 5_000)
     const details = monitor.snapshot().component.details as Record<string, unknown>
     assert.equal(monitor.snapshot().component.status, 'not_ready')
     assert.equal(details.code, ErrorCodes.TIMEOUT)

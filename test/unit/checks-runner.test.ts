@@ -79,13 +79,13 @@ describe('CheckRunner', () => {
     let mode: 'slow' | 'fail' | 'ok' = 'slow'
     const probe: Probe = async () => {
       if (mode === 'fail') throw new Error('down')
-      if (mode === 'slow') await new Promise((resolve) => setTimeout(resolve, 130))
+      if (mode === 'slow') await new Promise((resolve) => setTimeout(resolve, 600))
       return { status: 'ready' }
     }
-    const runner = new CheckRunner([check('svc', probe, { intervalMs: 20, slowMs: 100, timeoutMs: 1_000 })], { logger })
+    const runner = new CheckRunner([check('svc', probe, { intervalMs: 20, slowMs: 300, timeoutMs: 2_000 })], { logger })
     await runner.start()
     await waitFor(() => lines.some((l) => String(l.msg).startsWith('check svc is slow')), { what: 'slow log' })
-    await new Promise((resolve) => setTimeout(resolve, 400))
+    await new Promise((resolve) => setTimeout(resolve, 1_300)) // two more slow runs
     mode = 'fail'
     await waitFor(() => runner.components().svc?.status === 'not_ready', { what: 'failure' })
     await new Promise((resolve) => setTimeout(resolve, 200))
