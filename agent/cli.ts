@@ -65,7 +65,7 @@ Checks (--check NAME=KIND:TARGET), each a component of the heartbeat:
   tcp      connect to TARGET (HOST:PORT)           p2p=tcp:127.0.0.1:1347
   jsonrpc  call METHOD at TARGET (URL#METHOD)      rpc=jsonrpc:http://127.0.0.1:8545#eth_blockNumber
   health   import a zkSync or Spring /health JSON  node=health:http://127.0.0.1:3081/health
-  command  run TARGET in /bin/sh, exit 0 is ready  disk=command:test -w /var/lib/lotus
+  command  run TARGET in /bin/sh, exit 0 is ready  'disk=command:test -w /var/lib/lotus'
   Defaults: every ${formatDuration(DEFAULT_CHECK_INTERVAL_MS)}, slow (logged) above ${formatDuration(DEFAULT_CHECK_SLOW_MS)}, failed above ${formatDuration(DEFAULT_CHECK_TIMEOUT_MS)}, level core
   (failure -> not_ready). Per-check interval, slow, timeout and level (auxiliary: failure -> affected)
   go in the config file. See docs/sources-and-checks.md.
