@@ -4,7 +4,7 @@ import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import type { FastifyInstance } from 'fastify'
 import { loadOrCreateKey } from '../shared/identity.ts'
 import { createLogger, type Logger } from '../shared/log.ts'
-import { DEFAULT_MAX_FRAME_BYTES, HEARTBEAT_PROTOCOL } from '../shared/protocol.ts'
+import { DEFAULT_MAX_FRAME_BYTES, HEARTBEAT_PROTOCOL, LEGACY_HEARTBEAT_PROTOCOL } from '../shared/protocol.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
 import { MAX_HEARTBEAT_STREAMS_PER_CONNECTION, PEER_KEY_FILE, STATUS_TICK_MS } from './constants.ts'
 import { FleetState } from './fleet/fleet-state.ts'
@@ -14,6 +14,8 @@ import { createAggregatorHost } from './host.ts'
 import { buildHttpServer } from './http/server.ts'
 import { createHeartbeatHandler } from './ingest.ts'
 import { IngestStats } from './ingest-stats.ts'
+import { createLegacyHeartbeatHandler } from './legacy-ingest.ts'
+import { networkAdmission } from './network-filter.ts'
 
 export interface AggregatorOptions {
   /** libp2p listen multiaddrs. */
@@ -25,6 +27,10 @@ export interface AggregatorOptions {
   privateKey?: PrivateKey
   maxFrameBytes?: number
   statusRules?: StatusRules
+  /** Accept only heartbeats of this network (genesis CID or chain id); others are refused and counted. */
+  network?: string
+  /** Nodes silent for longer than this leave the view (default 7 days). */
+  forgetAfterMs?: number
   logger?: Logger
   now?: () => number
 }
@@ -50,7 +56,7 @@ export class Aggregator {
     this.now = options.now ?? Date.now
     this.startedAt = this.now()
     this.log = options.logger ?? createLogger({ name: 'heartbeat-aggregator' })
-    this.fleet = new FleetState(options.statusRules ?? DEFAULT_STATUS_RULES)
+    this.fleet = new FleetState(options.statusRules ?? DEFAULT_STATUS_RULES, { forgetAfterMs: options.forgetAfterMs, network: options.network })
   }
 
   get libp2p (): Libp2p {
@@ -82,16 +88,29 @@ export class Aggregator {
     this.libp2pNode = node
     node.addEventListener('peer:connect', (e) => { this.apply({ type: 'connected', peerId: e.detail.toString() }) })
     node.addEventListener('peer:disconnect', (e) => { this.apply({ type: 'disconnected', peerId: e.detail.toString() }) })
+    const admit = networkAdmission(this.options.network)
     await node.handle(HEARTBEAT_PROTOCOL, createHeartbeatHandler({
       maxFrameBytes: this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
       apply: (event) => { this.apply(event) },
       stats: this.stats,
       logger: this.log,
+      admit,
+    }), { maxInboundStreams: MAX_HEARTBEAT_STREAMS_PER_CONNECTION })
+    await node.handle(LEGACY_HEARTBEAT_PROTOCOL, createLegacyHeartbeatHandler({
+      maxLineBytes: this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      apply: (event) => { this.apply(event) },
+      stats: this.stats,
+      logger: this.log,
+      admit,
+      now: this.now,
     }), { maxInboundStreams: MAX_HEARTBEAT_STREAMS_PER_CONNECTION })
     this.fleet.subscribe({
       onStatusChanged: (change) => {
         const nickname = this.fleet.get(change.peerId)?.beat.nickname
         this.log.info({ peer: change.peerId, nickname, from: change.from, to: change.to, reason: change.reason }, `node ${nickname !== undefined && nickname !== '' ? nickname : change.peerId} is ${change.to}`)
+      },
+      onNodeForgotten: (peerId) => {
+        this.log.info({ peer: peerId, forgetAfterMs: this.fleet.forgetAfterMs }, 'forgot a node silent for longer than forget-after')
       },
     })
     this.ticker = setInterval(() => { this.fleet.tick(this.now()) }, STATUS_TICK_MS)
