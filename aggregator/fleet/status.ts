@@ -61,7 +61,7 @@ export function livenessOf (record: NodeRecord, now: number, rules: StatusRules 
     if (silence > limit) {
       return {
         state: 'stale',
-        reason: `no heartbeat for ${formatDuration(roundMs(silence))} while still connected (more than ${rules.phi.fallbackStalePeriods} periods of ${formatDuration(roundMs(period))}; too few beats yet for phi)`,
+        reason: `no heartbeat for ${formatDuration(roundUp(silence))} while still connected (more than ${rules.phi.fallbackStalePeriods} periods of ${formatDuration(roundMs(period))}; too few beats yet for phi)`,
       }
     }
     return { state: 'alive' }
@@ -71,7 +71,7 @@ export function livenessOf (record: NodeRecord, now: number, rules: StatusRules 
     const deviation = windowStdDeviation(record.arrivals)
     return {
       state: 'stale',
-      reason: `no heartbeat for ${formatDuration(roundMs(silence))} while still connected (phi ${formatPhi(phi)} > ${rules.phi.threshold}; usual interval ${formatDuration(roundMs(mean))} ± ${formatDuration(roundMs(deviation))})`,
+      reason: `no heartbeat for ${formatDuration(roundUp(silence))} while still connected (phi ${formatPhi(phi)} > ${rules.phi.threshold}; usual interval ${formatDuration(roundMs(mean))} ± ${formatDuration(roundMs(deviation))})`,
     }
   }
   return { state: 'alive' }
