@@ -39,39 +39,51 @@ interface Tally {
   maxHeight: number
   /** Votes per head, only for heads at maxHeight (reset when a greater height appears). */
   headsAtMax: Map<string, number>
-  /** Votes per head at any height (to count consensus across heights). */
-  heads: Map<string, number>
+}
+
+/**
+ * Accumulates votes node by node (O(1) each) so a caller that walks the
+ * fleet anyway can build consensus in the same pass, without intermediate
+ * objects.
+ */
+export class ConsensusTally {
+  private readonly tallies = new Map<string, Tally>()
+
+  add (network: string, head: string, height: number, reporting: boolean): void {
+    let tally = this.tallies.get(network)
+    if (tally === undefined) {
+      tally = { network, nodes: 0, reporting: 0, maxHeight: -1, headsAtMax: new Map() }
+      this.tallies.set(network, tally)
+    }
+    tally.nodes++
+    if (!reporting) return
+    tally.reporting++
+    if (height > tally.maxHeight) {
+      tally.maxHeight = height
+      tally.headsAtMax = new Map()
+    }
+    if (height === tally.maxHeight) tally.headsAtMax.set(head, (tally.headsAtMax.get(head) ?? 0) + 1)
+  }
+
+  /** Consensus of every network seen, keyed by network id. */
+  result (): Map<string, NetworkConsensus> {
+    const result = new Map<string, NetworkConsensus>()
+    for (const tally of this.tallies.values()) result.set(tally.network, settleTally(tally))
+    return result
+  }
 }
 
 /** Consensus of every network present, keyed by network id. */
 export function computeConsensus (voters: Iterable<ConsensusVoter>): Map<string, NetworkConsensus> {
-  const tallies = new Map<string, Tally>()
-  for (const voter of voters) {
-    let tally = tallies.get(voter.network)
-    if (tally === undefined) {
-      tally = { network: voter.network, nodes: 0, reporting: 0, maxHeight: -1, headsAtMax: new Map(), heads: new Map() }
-      tallies.set(voter.network, tally)
-    }
-    tally.nodes++
-    if (!voter.reporting) continue
-    tally.reporting++
-    tally.heads.set(voter.head, (tally.heads.get(voter.head) ?? 0) + 1)
-    if (voter.height > tally.maxHeight) {
-      tally.maxHeight = voter.height
-      tally.headsAtMax = new Map()
-    }
-    if (voter.height === tally.maxHeight) tally.headsAtMax.set(voter.head, (tally.headsAtMax.get(voter.head) ?? 0) + 1)
-  }
-  const result = new Map<string, NetworkConsensus>()
-  for (const tally of tallies.values()) result.set(tally.network, settleTally(tally))
-  return result
+  const tally = new ConsensusTally()
+  for (const v of voters) tally.add(v.network, v.head, v.height, v.reporting)
+  return tally.result()
 }
 
 function settleTally (tally: Tally): NetworkConsensus {
   const heaviestHead = pickHeaviest(tally.headsAtMax)
-  // A node on the heaviest head is in consensus even if it reported a
-  // different height for it (heights come from the nodes, heads identify).
-  const inConsensus = heaviestHead === null ? 0 : (tally.heads.get(heaviestHead) ?? 0)
+  // A head names one tipset at one height: the nodes on it are exactly its votes at the maximum.
+  const inConsensus = heaviestHead === null ? 0 : (tally.headsAtMax.get(heaviestHead) ?? 0)
   return {
     network: tally.network,
     heaviestHead,
@@ -102,20 +114,4 @@ export function sortedNetworks (networks: Map<string, NetworkConsensus>): Networ
     if (a.network === '' || b.network === '') return a.network === '' ? (b.network === '' ? 0 : 1) : -1
     return a.network < b.network ? -1 : a.network > b.network ? 1 : 0
   })
-}
-
-/**
- * Nicknames used by more than one peer id. Identity is the peer id, so such
- * nodes are never merged; the view flags them so an operator can tell them
- * apart (and spot an impersonation). Empty nicknames are not names.
- */
-export function duplicateNicknames (nicknames: Iterable<string>): Set<string> {
-  const seen = new Set<string>()
-  const duplicates = new Set<string>()
-  for (const nickname of nicknames) {
-    if (nickname === '') continue
-    if (seen.has(nickname)) duplicates.add(nickname)
-    else seen.add(nickname)
-  }
-  return duplicates
 }

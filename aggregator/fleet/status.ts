@@ -41,6 +41,11 @@ export type Liveness =
   | { state: 'alive' }
   | { state: 'stopped' | 'down' | 'disconnected' | 'stale', reason: string }
 
+/** Shared: the common answer allocates nothing. */
+const ALIVE: Liveness = Object.freeze({ state: 'alive' })
+/** Shared verdict of a node with nothing to report. */
+const HEALTHY: StatusVerdict = Object.freeze({ status: 'healthy', reason: '' })
+
 export function livenessOf (record: NodeRecord, now: number, rules: StatusRules = DEFAULT_STATUS_RULES): Liveness {
   const period = periodOf(record)
   if (record.beat.state === 'stopping') {
@@ -64,7 +69,7 @@ export function livenessOf (record: NodeRecord, now: number, rules: StatusRules 
         reason: `no heartbeat for ${formatDuration(roundUp(silence))} while still connected (more than ${rules.phi.fallbackStalePeriods} periods of ${formatDuration(roundMs(period))}; too few beats yet for phi)`,
       }
     }
-    return { state: 'alive' }
+    return ALIVE
   }
   if (phi > rules.phi.threshold) {
     const mean = windowMean(record.arrivals)
@@ -74,7 +79,7 @@ export function livenessOf (record: NodeRecord, now: number, rules: StatusRules 
       reason: `no heartbeat for ${formatDuration(roundUp(silence))} while still connected (phi ${formatPhi(phi)} > ${rules.phi.threshold}; usual interval ${formatDuration(roundMs(mean))} ± ${formatDuration(roundMs(deviation))})`,
     }
   }
-  return { state: 'alive' }
+  return ALIVE
 }
 
 /** Nodes whose reports count towards their network's consensus and maximum height. */
@@ -99,8 +104,7 @@ export function lagOf (record: NodeRecord, network: NetworkContext | undefined):
  * (pure). Precedence: an announced stop, then connection loss, then
  * silence, then the node's own health, then its progress.
  */
-export function deriveStatus (record: NodeRecord, now: number, rules: StatusRules = DEFAULT_STATUS_RULES, network?: NetworkContext): StatusVerdict {
-  const liveness = livenessOf(record, now, rules)
+export function deriveStatus (record: NodeRecord, now: number, rules: StatusRules = DEFAULT_STATUS_RULES, network?: NetworkContext, liveness: Liveness = livenessOf(record, now, rules)): StatusVerdict {
   switch (liveness.state) {
     case 'stopped': return { status: 'stopped', reason: liveness.reason }
     case 'down': return { status: 'down', reason: liveness.reason }
@@ -123,7 +127,7 @@ export function deriveStatus (record: NodeRecord, now: number, rules: StatusRule
     troubles.push(`head unchanged for ${formatDuration(roundUp(unchanged))} (stuck after ${formatDuration(rules.stuckAfterMs)})`)
   }
   if (troubles.length > 0) return { status: 'degraded', reason: troubles.join('; ') }
-  return { status: 'healthy', reason: '' }
+  return HEALTHY
 }
 
 function componentsNot (components: NodeRecord['beat']['health']['components'], fine: (status: NodeRecord['beat']['health']['status']) => boolean): string {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { computeConsensus, duplicateNicknames, sortedNetworks, type ConsensusVoter } from '../../aggregator/fleet/consensus.ts'
+import { computeConsensus, sortedNetworks, type ConsensusVoter } from '../../aggregator/fleet/consensus.ts'
+import { NicknameCounts } from '../../aggregator/fleet/names.ts'
 
 const vote = (head: string, height: number, network = 'main', reporting = true): ConsensusVoter => ({ network, head, height, reporting })
 
@@ -81,9 +82,20 @@ describe('computeConsensus', () => {
   })
 })
 
-describe('duplicateNicknames', () => {
-  it('finds names carried by more than one peer id, ignoring empty ones', () => {
-    assert.deepEqual([...duplicateNicknames(['a', 'b', 'a', '', '', 'c', 'a'])], ['a'])
-    assert.equal(duplicateNicknames([]).size, 0)
+describe('NicknameCounts', () => {
+  it('knows which names more than one peer id carries, through renames and departures; empty is no name', () => {
+    const names = new NicknameCounts()
+    for (const n of ['a', 'b', 'a', '', '']) names.add(n)
+    assert.equal(names.isShared('a'), true)
+    assert.equal(names.isShared('b'), false)
+    assert.equal(names.isShared(''), false)
+    names.rename('a', 'c')
+    assert.equal(names.isShared('a'), false)
+    names.rename('b', 'c')
+    assert.equal(names.isShared('c'), true)
+    names.remove('c')
+    assert.equal(names.isShared('c'), false)
+    names.remove('never-added')
+    assert.equal(names.isShared('never-added'), false)
   })
 })
