@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { sleep } from '../shared/abort.ts'
 import { loadOrCreateKey } from '../shared/identity.ts'
 import { createLogger, type Logger } from '../shared/log.ts'
-import { DEFAULT_MAX_FRAME_BYTES, HEARTBEAT_PROTOCOL } from '../shared/protocol.ts'
+import { DEFAULT_MAX_FRAME_BYTES, HEARTBEAT_PROTOCOL, LEGACY_HEARTBEAT_PROTOCOL } from '../shared/protocol.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
 import { MAX_HEARTBEAT_STREAMS_PER_CONNECTION, PEER_KEY_FILE, STATUS_TICK_MS } from './constants.ts'
 import { FleetState } from './fleet/fleet-state.ts'
@@ -17,6 +17,8 @@ import { createAggregatorHost, type AdmissionLimits } from './host.ts'
 import { buildHttpServer } from './http/server.ts'
 import { createHeartbeatHandler } from './ingest.ts'
 import { IngestStats } from './ingest-stats.ts'
+import { createLegacyHeartbeatHandler } from './legacy-ingest.ts'
+import { networkAdmission } from './network-filter.ts'
 
 export interface AggregatorOptions {
   /** libp2p listen multiaddrs. */
@@ -30,6 +32,10 @@ export interface AggregatorOptions {
   /** Admission limits of the libp2p host (defaults in constants.ts). */
   admission?: AdmissionLimits
   statusRules?: StatusRules
+  /** Accept only heartbeats of this network (genesis CID or chain id); others are refused and counted. */
+  network?: string
+  /** Nodes silent for longer than this leave the view (default 7 days). */
+  forgetAfterMs?: number
   logger?: Logger
   now?: () => number
   /** On shutdown, readiness turns DOWN this long before the listeners close. */
@@ -61,7 +67,7 @@ export class Aggregator {
     this.now = options.now ?? Date.now
     this.startedAt = this.now()
     this.log = options.logger ?? createLogger({ name: 'heartbeat-aggregator' })
-    this.fleet = new FleetState(options.statusRules ?? DEFAULT_STATUS_RULES)
+    this.fleet = new FleetState(options.statusRules ?? DEFAULT_STATUS_RULES, { forgetAfterMs: options.forgetAfterMs, network: options.network })
     this.operations = new AggregatorOperations({
       fleet: this.fleet,
       stats: this.stats,
@@ -103,17 +109,30 @@ export class Aggregator {
     this.libp2pNode = node
     node.addEventListener('peer:connect', (e) => { this.apply({ type: 'connected', peerId: e.detail.toString() }) })
     node.addEventListener('peer:disconnect', (e) => { this.apply({ type: 'disconnected', peerId: e.detail.toString() }) })
+    const admit = networkAdmission(this.options.network)
     await node.handle(HEARTBEAT_PROTOCOL, createHeartbeatHandler({
       maxFrameBytes: this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
       apply: (event) => { this.apply(event) },
       stats: this.stats,
       logger: this.log,
       observeIngestSeconds: (seconds) => { this.operations.metrics.observeIngestSeconds(seconds) },
+      admit,
+    }), { maxInboundStreams: MAX_HEARTBEAT_STREAMS_PER_CONNECTION })
+    await node.handle(LEGACY_HEARTBEAT_PROTOCOL, createLegacyHeartbeatHandler({
+      maxLineBytes: this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      apply: (event) => { this.apply(event) },
+      stats: this.stats,
+      logger: this.log,
+      admit,
+      now: this.now,
     }), { maxInboundStreams: MAX_HEARTBEAT_STREAMS_PER_CONNECTION })
     this.fleet.subscribe({
       onStatusChanged: (change) => {
         const nickname = this.fleet.get(change.peerId)?.beat.nickname
         this.log.info({ peer: change.peerId, nickname, from: change.from, to: change.to, reason: change.reason }, `node ${nickname !== undefined && nickname !== '' ? nickname : change.peerId} is ${change.to}`)
+      },
+      onNodeForgotten: (peerId) => {
+        this.log.info({ peer: peerId, forgetAfterMs: this.fleet.forgetAfterMs }, 'forgot a node silent for longer than forget-after')
       },
     })
     this.ticker = setInterval(() => { this.fleet.tick(this.now()) }, STATUS_TICK_MS)

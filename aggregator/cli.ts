@@ -1,19 +1,21 @@
 import { Command } from 'commander'
-import { formatDuration, parseDuration } from '../shared/duration.ts'
+import { parseDuration } from '../shared/duration.ts'
 import { createLogger } from '../shared/log.ts'
 import { parseMultiaddr } from '../shared/target.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
-import { DEFAULT_MAX_FRAME_BYTES } from '../shared/protocol.ts'
+import { DEFAULT_MAX_FRAME_BYTES, LIMITS } from '../shared/protocol.ts'
 import { ErrorCodes, UsageError } from '../shared/errors.ts'
+import { formatDuration, parsePositiveDuration } from '../shared/duration.ts'
 import {
   addLogOptions, collect, configureProgram, envOption, EXIT_OK, onShutdownSignal, runMain, type LogFlags,
 } from '../shared/cli.ts'
 import { Aggregator } from './aggregator.ts'
 import { DEFAULT_SHUTDOWN_DRAIN_MS, STOP_DEADLINE_MS } from './health/constants.ts'
 import {
-  DEFAULT_DATA_DIR, DEFAULT_HTTP, DEFAULT_INBOUND_CONNECTIONS_PER_HOST_PER_SECOND, DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS,
-  DEFAULT_MAX_PENDING_CONNECTIONS,
+  DEFAULT_DATA_DIR, DEFAULT_FORGET_AFTER_MS, DEFAULT_HTTP, DEFAULT_INBOUND_CONNECTIONS_PER_HOST_PER_SECOND, DEFAULT_LAG_THRESHOLD,
+  DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PENDING_CONNECTIONS, DEFAULT_STUCK_AFTER_MS, PHI_THRESHOLD,
 } from './constants.ts'
+import { DEFAULT_STATUS_RULES, type StatusRules } from './fleet/status.ts'
 import { parseHostPort } from './http/server.ts'
 
 const ENV = 'HEARTBEAT_AGGREGATOR'
@@ -27,6 +29,11 @@ interface AggregatorFlags extends LogFlags {
   maxConnections: string
   maxPendingConnections: string
   hostConnectionRate: string
+  network?: string
+  stuckAfter: string
+  lagThreshold: string
+  forgetAfter: string
+  phiThreshold: string
 }
 
 export function buildProgram (): Command {
@@ -41,6 +48,11 @@ export function buildProgram (): Command {
     .addOption(envOption(ENV, '--max-connections <n>', 'open libp2p connections in all; new ones beyond it are refused').default(String(DEFAULT_MAX_CONNECTIONS)))
     .addOption(envOption(ENV, '--max-pending-connections <n>', 'inbound connections in their handshake at once; more are refused until one finishes').default(String(DEFAULT_MAX_PENDING_CONNECTIONS)))
     .addOption(envOption(ENV, '--host-connection-rate <n>', 'new connections accepted per second from one IP address; more are refused for the rest of that second').default(String(DEFAULT_INBOUND_CONNECTIONS_PER_HOST_PER_SECOND)))
+    .addOption(envOption(ENV, '--network <id>', 'accept only heartbeats of this network (genesis CID or chain id); others are refused and counted (default: any, grouped by network)'))
+    .addOption(envOption(ENV, '--phi-threshold <phi>', 'silence detector: a connected node whose phi exceeds this is stale (higher = slower, fewer false alarms)').default(String(PHI_THRESHOLD)))
+    .addOption(envOption(ENV, '--lag-threshold <heights>', 'a node more than this many heights behind its network\'s maximum is degraded').default(String(DEFAULT_LAG_THRESHOLD)))
+    .addOption(envOption(ENV, '--stuck-after <duration>', 'a node whose head has not changed for longer than this is degraded').default(formatDuration(DEFAULT_STUCK_AFTER_MS)))
+    .addOption(envOption(ENV, '--forget-after <duration>', 'nodes silent for longer than this leave the view (counted as forgotten)').default(formatDuration(DEFAULT_FORGET_AFTER_MS)))
   addLogOptions(program, ENV)
   program.addHelpText('after', `
 Environment:
@@ -64,6 +76,16 @@ Reconnect storms:
 
 The full /p2p/ multiaddr that agents need is logged at start and shown in /api/v1/fleet.
 
+Node status (docs/fleet-semantics.md):
+  stopped    the node announced a graceful stop (never alerts)
+  down       disconnected and not back within one beat period
+  stale      still connected but silent: phi (failure detector) above --phi-threshold
+  unhealthy  reports an unhealthy status
+  degraded   reports affected, lags more than --lag-threshold, head unchanged
+             longer than --stuck-after, or just disconnected (grace)
+  healthy    everything else
+Durations use Go syntax (90s, 5m, 168h).
+
 Exit status: 0 after a clean stop, 2 for bad input, 1 otherwise.`)
   return program
 }
@@ -72,6 +94,35 @@ function positiveInt (text: string, flag: string): number {
   const n = Number(text)
   if (!Number.isInteger(n) || n <= 0) throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid ${flag} "${text}": expected a positive whole number`)
   return n
+}
+
+function nonNegativeInt (text: string, flag: string): number {
+  const n = Number(text)
+  if (text.trim() === '' || !Number.isInteger(n) || n < 0) throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid ${flag} "${text}": expected a whole number, 0 or more`)
+  return n
+}
+
+function positiveNumber (text: string, flag: string): number {
+  const n = Number(text)
+  if (text.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid ${flag} "${text}": expected a number greater than 0`)
+  return n
+}
+
+function parseStatusRules (flags: AggregatorFlags): StatusRules {
+  return {
+    ...DEFAULT_STATUS_RULES,
+    phi: { ...DEFAULT_STATUS_RULES.phi, threshold: positiveNumber(flags.phiThreshold, '--phi-threshold') },
+    lagThreshold: nonNegativeInt(flags.lagThreshold, '--lag-threshold'),
+    stuckAfterMs: parsePositiveDuration(flags.stuckAfter, '--stuck-after'),
+  }
+}
+
+function parseNetwork (text: string | undefined): string | undefined {
+  if (text === undefined) return undefined
+  const network = text.trim()
+  if (network === '') throw new UsageError(ErrorCodes.INVALID_ARGUMENT, 'invalid --network "": expected a genesis CID or chain id (leave the flag out to accept any network)')
+  if (network.length > LIMITS.network) throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid --network: longer than ${LIMITS.network} characters`)
+  return network
 }
 
 export async function main (argv: string[]): Promise<void> {
@@ -92,8 +143,11 @@ export async function main (argv: string[]): Promise<void> {
     maxPendingConnections: positiveInt(flags.maxPendingConnections, '--max-pending-connections'),
     inboundConnectionsPerHostPerSecond: positiveInt(flags.hostConnectionRate, '--host-connection-rate'),
   }
+  const statusRules = parseStatusRules(flags)
+  const forgetAfterMs = parsePositiveDuration(flags.forgetAfter, '--forget-after')
+  const network = parseNetwork(flags.network)
   const logger = createLogger({ name: 'heartbeat-aggregator', level: flags.logLevel, format: flags.logFormat })
-  const aggregator = new Aggregator({ listen, http, dataDir: flags.dataDir, maxFrameBytes, shutdownDrainMs, admission, logger })
+  const aggregator = new Aggregator({ listen, http, dataDir: flags.dataDir, maxFrameBytes, shutdownDrainMs, admission, statusRules, forgetAfterMs, network, logger })
   onShutdownSignal((signal) => {
     logger.info({ signal }, 'stopping')
     setTimeout(() => { process.exit(EXIT_OK) }, shutdownDrainMs + STOP_DEADLINE_MS).unref()

@@ -11,6 +11,7 @@ export interface HealthRoutesOptions {
   fleet: FleetState
   aggregatorPeerId: () => string
   releaseId: string
+  now: () => number
 }
 
 /**
@@ -21,7 +22,7 @@ export function registerHealthRoutes (app: FastifyInstance, options: HealthRoute
   registerProbeRoutes(app, { registry: options.registry, info: options.info })
 
   app.get('/api/v1/fleet/health', async (_request, reply) => {
-    const { nodes } = fleetViews(options.fleet)
+    const { nodes } = fleetViews(options.fleet, options.now())
     const answer = fleetHealthDocument({ nodes, aggregatorPeerId: options.aggregatorPeerId(), releaseId: options.releaseId })
     // Serialised here: fastify only knows how to serialise application/json itself.
     return await reply.status(answer.statusCode).header('cache-control', 'no-store').type(HEALTH_JSON).send(JSON.stringify(answer.body))

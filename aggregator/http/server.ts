@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
-import { fleetViews, nodeView } from '../fleet/view.ts'
+import { fleetViews, nodeViewOf } from '../fleet/view.ts'
 import { errorHandler, notFoundHandler } from './errors.ts'
 import { serveEvents } from './events.ts'
 import { renderPlainPage } from './plain-page.ts'
@@ -38,7 +38,7 @@ export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
   })
 
   const fleetDocument = (): unknown => {
-    const { nodes, summary } = fleetViews(fleet)
+    const { nodes, summary } = fleetViews(fleet, now())
     return { aggregator: info(), generatedAt: new Date(now()).toISOString(), summary, nodes }
   }
 
@@ -46,16 +46,15 @@ export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
 
   app.get<{ Params: { peerId: string } }>('/api/v1/nodes/:peerId', async (request) => {
     const { peerId } = request.params
-    const record = fleet.get(peerId)
-    const verdict = fleet.verdict(peerId)
-    if (record === undefined || verdict === undefined) throw new HeartbeatError(ErrorCodes.NODE_NOT_FOUND, `no node with peer id ${peerId}`)
-    return nodeView(record, verdict)
+    const view = nodeViewOf(fleet, peerId, now())
+    if (view === undefined) throw new HeartbeatError(ErrorCodes.NODE_NOT_FOUND, `no node with peer id ${peerId}`)
+    return view
   })
 
-  app.get('/api/v1/events', serveEvents(fleet, fleetDocument))
+  app.get('/api/v1/events', serveEvents(fleet, fleetDocument, now))
 
   app.get('/', async (_request, reply) => {
-    const { nodes } = fleetViews(fleet)
+    const { nodes } = fleetViews(fleet, now())
     const { peerId, multiaddrs } = info()
     return await reply.type('text/html; charset=utf-8').send(renderPlainPage({ peerId, multiaddrs, nodes, generatedAt: new Date(now()).toISOString() }))
   })
