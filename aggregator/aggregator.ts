@@ -12,15 +12,19 @@ import { DEFAULT_STATUS_RULES, type StatusRules } from './fleet/status.ts'
 import type { FleetEvent } from './fleet/types.ts'
 import { createAggregatorHost } from './host.ts'
 import { buildHttpServer } from './http/server.ts'
+import { historyRoutes, withUptime } from './http/history-routes.ts'
 import { createHeartbeatHandler } from './ingest.ts'
 import { IngestStats } from './ingest-stats.ts'
+import { FleetStore, storeFile, type StoreSettings } from './store/index.ts'
 
 export interface AggregatorOptions {
   /** libp2p listen multiaddrs. */
   listen: string[]
   http: { host: string, port: number }
-  /** Holds the peer key (and later the store). */
+  /** Holds the peer key and the store (fleet.sqlite). */
   dataDir: string
+  /** Store settings (flush interval, retention, sampling); defaults in store/constants.ts. */
+  store?: Partial<StoreSettings>
   /** Overrides the key in the data dir (tests). */
   privateKey?: PrivateKey
   maxFrameBytes?: number
@@ -41,6 +45,7 @@ export class Aggregator {
   private readonly log: Logger
   private readonly now: () => number
   private libp2pNode: Libp2p | undefined
+  private fleetStore: FleetStore | undefined
   private httpServer: FastifyInstance | undefined
   private ticker: NodeJS.Timeout | undefined
   private httpUrl = ''
@@ -62,6 +67,12 @@ export class Aggregator {
     return this.libp2p.peerId.toString()
   }
 
+  /** The embedded store (history, uptime, the roster that survives restarts). */
+  get store (): FleetStore {
+    if (this.fleetStore === undefined) throw new Error('aggregator not started')
+    return this.fleetStore
+  }
+
   multiaddrs (): string[] {
     return this.libp2p.getMultiaddrs().map((m) => m.toString())
   }
@@ -77,6 +88,11 @@ export class Aggregator {
 
   async start (): Promise<void> {
     await mkdir(this.options.dataDir, { recursive: true, mode: 0o700 })
+    // The store comes first: known nodes are back (as not heard from) before any agent can dial in.
+    const store = await FleetStore.open({ ...this.options.store, file: storeFile(this.options.dataDir), now: this.now, logger: this.log })
+    this.fleetStore = store
+    const { restored } = store.attach(this.fleet)
+    this.log.info({ file: store.file, restored }, `store opened; ${restored} known node${restored === 1 ? '' : 's'} restored`)
     const privateKey = this.options.privateKey ?? (await loadOrCreateKey(join(this.options.dataDir, PEER_KEY_FILE))).key
     const node = await createAggregatorHost({ privateKey, listen: this.options.listen })
     this.libp2pNode = node
@@ -100,6 +116,8 @@ export class Aggregator {
       fleet: this.fleet,
       now: this.now,
       info: () => ({ peerId: this.peerId, multiaddrs: this.multiaddrs(), version: PRODUCT_VERSION, startedAt: new Date(this.startedAt).toISOString() }),
+      extendNode: withUptime(store),
+      routes: [historyRoutes({ store, fleet: this.fleet, now: this.now })],
     })
     this.httpServer = app
     await app.listen({ host: this.options.http.host, port: this.options.http.port })
@@ -113,6 +131,8 @@ export class Aggregator {
   async stop (): Promise<void> {
     clearInterval(this.ticker)
     await this.httpServer?.close()
+    // Before the host: the disconnects a stop causes are the aggregator leaving, not the nodes failing.
+    this.fleetStore?.close()
     await this.libp2pNode?.stop()
   }
 }

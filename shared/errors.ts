@@ -15,6 +15,8 @@ export const ErrorCodes = {
   SOURCE_FAILED: 'ERR_SOURCE_FAILED',
   NODE_NOT_FOUND: 'ERR_NODE_NOT_FOUND',
   NOT_CONNECTED: 'ERR_NOT_CONNECTED',
+  STORE_FAILED: 'ERR_STORE_FAILED',
+  STORE_TOO_NEW: 'ERR_STORE_TOO_NEW',
 } as const
 
 export type ErrorCode = typeof ErrorCodes[keyof typeof ErrorCodes]

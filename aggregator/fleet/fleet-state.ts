@@ -46,6 +46,22 @@ export class FleetState {
     for (const l of this.listeners) l.onNodeChanged?.(event.peerId)
   }
 
+  /**
+   * Seeds nodes known from before a restart (records made by restoredRecord).
+   * A node already heard from in this run keeps its live record.
+   */
+  restore (records: Iterable<NodeRecord>, now: number): number {
+    let restored = 0
+    for (const record of records) {
+      if (this.records.has(record.peerId)) continue
+      this.records.set(record.peerId, record)
+      this.settle(record, now)
+      for (const l of this.listeners) l.onNodeChanged?.(record.peerId)
+      restored++
+    }
+    return restored
+  }
+
   /** Re-derives every status at `now`; tells listeners about the ones that changed. */
   tick (now: number): void {
     for (const record of this.records.values()) {

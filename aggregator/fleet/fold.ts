@@ -42,6 +42,7 @@ export function foldNode (record: NodeRecord | undefined, event: FleetEvent, now
         remoteAddr: event.remoteAddr ?? record.remoteAddr,
         lastHeadChange: hb.head !== record.beat.head ? now : record.lastHeadChange,
         skewMs: now - hb.sentAt,
+        restored: false,
       }
     }
     case 'connected':

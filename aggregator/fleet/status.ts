@@ -21,13 +21,17 @@ export function periodOf (record: NodeRecord): number {
 
 /**
  * A node's status at `now`, from its record alone (pure). Precedence: an
- * announced stop, then connection loss, then silence, then what the node
- * says about its own health.
+ * announced stop, then a restore not yet confirmed by a beat, then connection
+ * loss, then silence, then what the node says about its own health.
  */
 export function deriveStatus (record: NodeRecord, now: number, rules: StatusRules = DEFAULT_STATUS_RULES): StatusVerdict {
   const period = periodOf(record)
   if (record.beat.state === 'stopping') {
     return { status: 'stopped', reason: `announced a graceful stop ${ago(now - record.lastSeen)}` }
+  }
+  // Known from before a restart: not healthy until it proves so again (no ghost healthy nodes).
+  if (record.restored === true) {
+    return { status: 'stale', reason: `not heard from since the aggregator restarted; last heartbeat ${ago(now - record.lastSeen)}` }
   }
   if (!record.connected && record.disconnectedAt !== undefined) {
     const gone = now - record.disconnectedAt

@@ -25,6 +25,8 @@ export interface NodeRecord {
   readonly lastHeadChange: number
   /** Arrival minus the agent's `sentAt`: clock skew plus transit. */
   readonly skewMs: number
+  /** Brought back from the store at start and not heard from since (cleared by the next beat). */
+  readonly restored?: boolean
 }
 
 export type FleetEvent =
