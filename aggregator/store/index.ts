@@ -186,7 +186,8 @@ export class FleetStore {
   }
 
   nodeHistory (peerId: string, since: number, until: number): NodeHistory {
-    const bucketMs = Math.max(this.settings.sampleIntervalMs, Math.ceil((until - since + 1) / MAX_HISTORY_HEIGHT_POINTS))
+    // Buckets are aligned to multiples of their width, so a range spans at most (length / width) + 1 of them.
+    const bucketMs = Math.max(this.settings.sampleIntervalMs, Math.ceil((until - since + 1) / (MAX_HISTORY_HEIGHT_POINTS - 1)))
     const { changes, more } = this.db.nodeTransitions(peerId, since, until, MAX_HISTORY_STATUS_CHANGES)
     return {
       heights: this.db.heights(peerId, since, until, bucketMs),

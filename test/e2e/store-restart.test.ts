@@ -1,9 +1,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
-import { fetchJson, startAgentProcess, startAggregatorProcess, tempDir, type Spawned } from '../support/processes.ts'
+import { AGGREGATOR_BIN, fetchJson, startAgentProcess, startAggregatorProcess, tempDir, type Spawned } from '../support/processes.ts'
 import { waitFor } from '../support/wait.ts'
 
 /** A loopback TCP port nobody holds right now (the restarted aggregator must come back on the same one). */
@@ -113,4 +115,29 @@ test('the aggregator remembers: kill -9 during ingest, an agent dies meanwhile, 
   // A clean stop leaves a clean file too.
   await second.process.stop()
   assert.deepEqual(withDb(file, (db) => (db.prepare('PRAGMA integrity_check').all() as Array<{ integrity_check: string }>).map((r) => r.integrity_check)), ['ok'])
+})
+
+test('store flags: bad durations are exit 2 with a clear line; a damaged store file is a clear start-up error', () => {
+  const run = (args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null, stderr: string } => {
+    const r = spawnSync(process.execPath, [AGGREGATOR_BIN, '--listen', '/ip4/127.0.0.1/tcp/0', '--http', '127.0.0.1:0', ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 20_000 })
+    return { status: r.status, stderr: r.stderr }
+  }
+  const dataDir = tempDir('hb-agg-flags-')
+  for (const [args, env, message] of [
+    [['--data-dir', dataDir, '--history-retention', '7d'], {}, /invalid --history-retention "7d"/],
+    [['--data-dir', dataDir], { HEARTBEAT_AGGREGATOR_STORE_FLUSH_INTERVAL: '0s' }, /invalid --store-flush-interval "0s": must be greater than zero/],
+    [['--data-dir', dataDir, '--height-sample-interval', 'often'], {}, /invalid --height-sample-interval "often"/],
+  ] as Array<[string[], NodeJS.ProcessEnv, RegExp]>) {
+    const r = run(args, env)
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`)
+    assert.match(r.stderr, message)
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace')
+  }
+
+  const damaged = tempDir('hb-agg-damaged-')
+  writeFileSync(join(damaged, 'fleet.sqlite'), 'not a database '.repeat(100))
+  const r = run(['--data-dir', damaged])
+  assert.equal(r.status, 1)
+  assert.match(r.stderr, /cannot open the store .*fleet\.sqlite/)
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace')
 })

@@ -193,3 +193,48 @@ test('health: affected while another writer holds the file, ready again once it 
   assert.equal(count(file, 'nodes'), 1)
   assert.equal(count(file, 'status_changes'), 1)
 })
+
+test('a long history answer is bounded: heights are thinned into even buckets, the latest status changes kept', async (t) => {
+  const file = join(tempDir('hb-store-'), 'fleet.sqlite')
+  const time = new ManualTime()
+  const { store, fleet } = await openStore(file, time, { sampleIntervalMs: 1000, flushIntervalMs: 10 * MIN })
+  t.after(() => { store.close() })
+  const start = time.now()
+  // Three hours of one beat a second (10 800 samples), unhealthy every other minute (180 changes).
+  for (let s = 0; s < 3 * 3600; s++) {
+    const sick = Math.floor(s / 60) % 2 === 1
+    fleet.apply(beat('a', s, { height: s, health: { status: sick ? 'not_ready' : 'ready', components: {} } }), time.now())
+    time.advance(1000)
+  }
+  store.flush()
+  assert.equal(count(file, 'height_samples'), 3 * 3600)
+  const all = store.nodeHistory('a', start, time.now())
+  assert.ok(all.heights.length <= 2000, `${all.heights.length} points`)
+  assert.ok(all.heights.length >= 1900, `${all.heights.length} points still draw the whole range`)
+  assert.equal(all.bucketMs, Math.ceil((3 * 3600 * 1000 + 1) / 1999))
+  assert.equal(all.heights.at(-1)?.height, 3 * 3600 - 1, 'the last point is the latest sample')
+  assert.equal(all.statuses.length, 180)
+  assert.equal(all.statusesTruncated, false)
+  // A one-minute window is not thinned.
+  const minute = store.nodeHistory('a', start + 3600_000, start + 3600_000 + MIN - 1)
+  assert.equal(minute.heights.length, 60)
+  assert.equal(minute.bucketMs, 1000)
+})
+
+test('a node that flaps more than an answer holds: the latest changes, flagged truncated', async (t) => {
+  const file = join(tempDir('hb-store-'), 'fleet.sqlite')
+  const time = new ManualTime()
+  const { store, fleet } = await openStore(file, time, { flushIntervalMs: 10 * MIN })
+  t.after(() => { store.close() })
+  const start = time.now()
+  for (let s = 0; s < 1010; s++) {
+    fleet.apply(beat('a', s, { health: { status: s % 2 === 1 ? 'not_ready' : 'ready', components: {} } }), time.now())
+    time.advance(1000)
+  }
+  store.flush()
+  const history = store.nodeHistory('a', start, time.now())
+  assert.equal(history.statuses.length, 1000)
+  assert.equal(history.statusesTruncated, true)
+  assert.equal(history.statuses.at(-1)?.at, start + 1009 * 1000, 'the latest change is in')
+  assert.equal(history.statuses[0]?.at, start + 10 * 1000, 'the oldest ten are left out')
+})
