@@ -100,7 +100,11 @@ test('the aggregator remembers: kill -9 during ingest, an agent dies meanwhile, 
   assert.equal(alphaNow.lastSeen, new Date(stored.alphaLastSeen).toISOString(), 'its last heartbeat as stored')
 
   // Its history and uptime are there.
-  const history = await fetchJson(`${restartedUrl}/api/v1/nodes/${alpha}/history?since=${killedAt - 10 * 60_000}`)
+  // (History trails the live view by up to one flush interval: the restart's change lands with the first flush.)
+  const history = await waitFor(async () => {
+    const h = await fetchJson(`${restartedUrl}/api/v1/nodes/${alpha}/history?since=${killedAt - 10 * 60_000}`)
+    return h.statuses.length >= 2 ? h : undefined
+  }, { timeoutMs: FLUSH_MS + 5000, what: 'the restart in alpha\'s history' })
   assert.ok(history.heights.length >= 3, `${history.heights.length} height samples`)
   assert.deepEqual(history.statuses.map((s: any) => [s.from, s.to]), [[null, 'healthy'], ['healthy', 'stale']])
   assert.match(history.statuses[1].reason, /aggregator restarted/)
