@@ -35,6 +35,9 @@ export function decodeFrameBody (body: Uint8Array): unknown {
   }
 }
 
+/** Bytes one socket read may add on top of a partial frame. */
+export const FRAME_DECODER_READ_ALLOWANCE = 1024 * 1024
+
 /**
  * Splits a byte stream into frame bodies, refusing any frame over `maxFrameBytes`
  * (used by the plain-TCP baseline and by tests; libp2p streams use lpStream).
@@ -42,7 +45,8 @@ export function decodeFrameBody (body: Uint8Array): unknown {
 export class FrameDecoder {
   private readonly decoder: LengthPrefixedDecoder
   constructor (maxFrameBytes: number) {
-    this.decoder = new LengthPrefixedDecoder({ maxDataLength: maxFrameBytes, maxBufferSize: maxFrameBytes + 16 })
+    // The buffer holds one partial frame plus whatever one read delivered (a socket read can carry many frames).
+    this.decoder = new LengthPrefixedDecoder({ maxDataLength: maxFrameBytes, maxBufferSize: maxFrameBytes + FRAME_DECODER_READ_ALLOWANCE })
   }
 
   /** Yields each complete frame body in `chunk`; throws a typed error on an oversized or broken prefix. */

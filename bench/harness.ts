@@ -1,0 +1,86 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpus, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const BENCH_DIR = fileURLToPath(new URL('./', import.meta.url))
+export const RESULTS_DIR = join(BENCH_DIR, 'results')
+
+/** One benchmark's outcome: a table for people and the same figures as JSON. */
+export interface BenchResult {
+  name: string
+  /** Parameters the run used (so the figures can be reproduced). */
+  params: Record<string, unknown>
+  rows: Array<Record<string, string | number>>
+  /** Extra figures kept in the JSON only. */
+  data?: Record<string, unknown>
+  notes?: string[]
+}
+
+export interface BenchContext {
+  /** The small version that runs inside npm test. */
+  quick: boolean
+  log: (line: string) => void
+}
+
+export interface Benchmark {
+  name: string
+  description: string
+  run: (ctx: BenchContext) => Promise<BenchResult>
+}
+
+export function machine (): Record<string, unknown> {
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  }
+}
+
+export function printTable (rows: Array<Record<string, string | number>>): string {
+  if (rows.length === 0) return '(no rows)\n'
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))]
+  const cell = (v: unknown): string => typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : String(v ?? '')
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)))
+  const line = (values: string[]): string => `| ${values.map((v, i) => v.padEnd(widths[i]!)).join(' | ')} |`
+  return [line(columns), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.map((r) => line(columns.map((c) => cell(r[c]))))].join('\n') + '\n'
+}
+
+export function writeResult (result: BenchResult, quick: boolean): string {
+  mkdirSync(RESULTS_DIR, { recursive: true })
+  const file = join(RESULTS_DIR, `${result.name}${quick ? '-quick' : ''}.json`)
+  writeFileSync(file, JSON.stringify({ ...result, machine: machine(), date: new Date().toISOString(), quick }, null, 2))
+  return file
+}
+
+/** p-th percentile (0..100) of a list of numbers, nearest-rank. */
+export function percentile (values: number[], p: number): number {
+  if (values.length === 0) return NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
+  return sorted[rank]!
+}
+
+/** Resident memory of a process in MiB, from /proc (Linux). */
+export function rssMiB (pid: number = process.pid): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN)
+    return kb / 1024
+  } catch {
+    return NaN
+  }
+}
+
+/** CPU time (user + system) of a process in seconds, from /proc (Linux). */
+export function cpuSeconds (pid: number = process.pid): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    const ticks = Number(fields[11]) + Number(fields[12])
+    return ticks / 100
+  } catch {
+    return NaN
+  }
+}
