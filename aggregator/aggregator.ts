@@ -15,17 +15,21 @@ import { DEFAULT_SHUTDOWN_DRAIN_MS } from './health/constants.ts'
 import { AggregatorOperations } from './health/operations.ts'
 import { createAggregatorHost, type AdmissionLimits } from './host.ts'
 import { buildHttpServer } from './http/server.ts'
+import { historyRoutes, withUptime } from './http/history-routes.ts'
 import { createHeartbeatHandler } from './ingest.ts'
 import { IngestStats } from './ingest-stats.ts'
 import { createLegacyHeartbeatHandler } from './legacy-ingest.ts'
 import { networkAdmission } from './network-filter.ts'
+import { FleetStore, storeFile, type StoreSettings } from './store/index.ts'
 
 export interface AggregatorOptions {
   /** libp2p listen multiaddrs. */
   listen: string[]
   http: { host: string, port: number }
-  /** Holds the peer key (and later the store). */
+  /** Holds the peer key and the store (fleet.sqlite). */
   dataDir: string
+  /** Store settings (flush interval, retention, sampling); defaults in store/constants.ts. */
+  store?: Partial<StoreSettings>
   /** Overrides the key in the data dir (tests). */
   privateKey?: PrivateKey
   maxFrameBytes?: number
@@ -58,6 +62,7 @@ export class Aggregator {
   private readonly log: Logger
   private readonly now: () => number
   private libp2pNode: Libp2p | undefined
+  private fleetStore: FleetStore | undefined
   private httpServer: FastifyInstance | undefined
   private ticker: NodeJS.Timeout | undefined
   private httpUrl = ''
@@ -89,6 +94,12 @@ export class Aggregator {
     return this.libp2p.peerId.toString()
   }
 
+  /** The embedded store (history, uptime, the roster that survives restarts). */
+  get store (): FleetStore {
+    if (this.fleetStore === undefined) throw new Error('aggregator not started')
+    return this.fleetStore
+  }
+
   multiaddrs (): string[] {
     return this.libp2p.getMultiaddrs().map((m) => m.toString())
   }
@@ -104,6 +115,11 @@ export class Aggregator {
 
   async start (): Promise<void> {
     await mkdir(this.options.dataDir, { recursive: true, mode: 0o700 })
+    // The store comes first: known nodes are back (as not heard from) before any agent can dial in.
+    const store = await FleetStore.open({ ...this.options.store, file: storeFile(this.options.dataDir), now: this.now, logger: this.log })
+    this.fleetStore = store
+    const { restored } = store.attach(this.fleet)
+    this.log.info({ file: store.file, restored }, `store opened; ${restored} known node${restored === 1 ? '' : 's'} restored`)
     const privateKey = this.options.privateKey ?? (await loadOrCreateKey(join(this.options.dataDir, PEER_KEY_FILE))).key
     const node = await createAggregatorHost({ privateKey, listen: this.options.listen, ...this.options.admission })
     this.libp2pNode = node
@@ -141,6 +157,8 @@ export class Aggregator {
       fleet: this.fleet,
       now: this.now,
       info: () => ({ peerId: this.peerId, multiaddrs: this.multiaddrs(), version: PRODUCT_VERSION, startedAt: new Date(this.startedAt).toISOString() }),
+      extendNode: withUptime(store),
+      routes: [historyRoutes({ store, fleet: this.fleet, now: this.now })],
     })
     this.operations.routes(app)
     this.httpServer = app
@@ -171,6 +189,8 @@ export class Aggregator {
     this.operations.stopped()
     clearInterval(this.ticker)
     await this.httpServer?.close()
+    // Before the host: the disconnects a stop causes are the aggregator leaving, not the nodes failing.
+    this.fleetStore?.close()
     await this.libp2pNode?.stop()
   }
 }

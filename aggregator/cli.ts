@@ -1,11 +1,10 @@
 import { Command } from 'commander'
-import { parseDuration } from '../shared/duration.ts'
 import { createLogger } from '../shared/log.ts'
 import { parseMultiaddr } from '../shared/target.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
 import { DEFAULT_MAX_FRAME_BYTES, LIMITS } from '../shared/protocol.ts'
 import { ErrorCodes, UsageError } from '../shared/errors.ts'
-import { formatDuration, parsePositiveDuration } from '../shared/duration.ts'
+import { formatDuration, parseDuration, parsePositiveDuration } from '../shared/duration.ts'
 import {
   addLogOptions, collect, configureProgram, envOption, EXIT_OK, onShutdownSignal, runMain, type LogFlags,
 } from '../shared/cli.ts'
@@ -17,6 +16,7 @@ import {
 } from './constants.ts'
 import { DEFAULT_STATUS_RULES, type StatusRules } from './fleet/status.ts'
 import { parseHostPort } from './http/server.ts'
+import { DEFAULT_FLUSH_INTERVAL_MS, DEFAULT_HEIGHT_SAMPLE_INTERVAL_MS, DEFAULT_HISTORY_RETENTION_MS, STORE_FILE } from './store/constants.ts'
 
 const ENV = 'HEARTBEAT_AGGREGATOR'
 
@@ -34,6 +34,9 @@ interface AggregatorFlags extends LogFlags {
   lagThreshold: string
   forgetAfter: string
   phiThreshold: string
+  historyRetention: string
+  storeFlushInterval: string
+  heightSampleInterval: string
 }
 
 export function buildProgram (): Command {
@@ -42,7 +45,10 @@ export function buildProgram (): Command {
     .version(PRODUCT_VERSION)
     .addOption(envOption(ENV, '--listen <multiaddr>', `libp2p listen address; repeatable (default: ${DEFAULT_LISTEN})`).argParser(collect))
     .addOption(envOption(ENV, '--http <host:port>', 'HTTP address of the page and the API').default(DEFAULT_HTTP))
-    .addOption(envOption(ENV, '--data-dir <dir>', 'holds the peer key (so the peer id survives restarts)').default(DEFAULT_DATA_DIR))
+    .addOption(envOption(ENV, '--data-dir <dir>', `holds the peer key (so the peer id survives restarts) and the store, ${STORE_FILE} (the fleet, its history)`).default(DEFAULT_DATA_DIR))
+    .addOption(envOption(ENV, '--history-retention <duration>', 'how long height samples and status changes are kept').default(formatDuration(DEFAULT_HISTORY_RETENTION_MS)))
+    .addOption(envOption(ENV, '--store-flush-interval <duration>', 'changes are written to the store once per interval (a crash loses at most this much)').default(formatDuration(DEFAULT_FLUSH_INTERVAL_MS)))
+    .addOption(envOption(ENV, '--height-sample-interval <duration>', 'at most one stored height sample per node per interval').default(formatDuration(DEFAULT_HEIGHT_SAMPLE_INTERVAL_MS)))
     .addOption(envOption(ENV, '--max-frame-bytes <n>', 'largest heartbeat frame accepted; larger resets the stream').default(String(DEFAULT_MAX_FRAME_BYTES)))
     .addOption(envOption(ENV, '--shutdown-drain <duration>', 'on SIGTERM, readiness turns DOWN this long before the listeners close (0 = at once)').default(formatDuration(DEFAULT_SHUTDOWN_DRAIN_MS)))
     .addOption(envOption(ENV, '--max-connections <n>', 'open libp2p connections in all; new ones beyond it are refused').default(String(DEFAULT_MAX_CONNECTIONS)))
@@ -73,6 +79,8 @@ Reconnect storms:
   Agents back off with full jitter, so after a restart they come back spread over their reconnect period.
   The admission limits refuse only what exceeds that; a refused agent retries after its next backoff step.
   Several agents behind one NAT share one IP address: raise --host-connection-rate for them.
+  GET /api/v1/nodes/:peerId/history?since=&until=   one node's heights and status changes
+  GET /api/v1/history?since=&until=&limit=&cursor=  the fleet's status changes, newest first, paged
 
 The full /p2p/ multiaddr that agents need is logged at start and shown in /api/v1/fleet.
 
@@ -146,8 +154,13 @@ export async function main (argv: string[]): Promise<void> {
   const statusRules = parseStatusRules(flags)
   const forgetAfterMs = parsePositiveDuration(flags.forgetAfter, '--forget-after')
   const network = parseNetwork(flags.network)
+  const store = {
+    retentionMs: parsePositiveDuration(flags.historyRetention, '--history-retention'),
+    flushIntervalMs: parsePositiveDuration(flags.storeFlushInterval, '--store-flush-interval'),
+    sampleIntervalMs: parsePositiveDuration(flags.heightSampleInterval, '--height-sample-interval'),
+  }
   const logger = createLogger({ name: 'heartbeat-aggregator', level: flags.logLevel, format: flags.logFormat })
-  const aggregator = new Aggregator({ listen, http, dataDir: flags.dataDir, maxFrameBytes, shutdownDrainMs, admission, statusRules, forgetAfterMs, network, logger })
+  const aggregator = new Aggregator({ listen, http, dataDir: flags.dataDir, maxFrameBytes, shutdownDrainMs, admission, statusRules, forgetAfterMs, network, store, logger })
   onShutdownSignal((signal) => {
     logger.info({ signal }, 'stopping')
     setTimeout(() => { process.exit(EXIT_OK) }, shutdownDrainMs + STOP_DEADLINE_MS).unref()

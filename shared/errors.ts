@@ -25,6 +25,8 @@ export const ErrorCodes = {
   NODE_NOT_FOUND: 'ERR_NODE_NOT_FOUND',
   NOT_CONNECTED: 'ERR_NOT_CONNECTED',
   DIAL_TO_SELF: 'ERR_DIAL_TO_SELF',
+  STORE_FAILED: 'ERR_STORE_FAILED',
+  STORE_TOO_NEW: 'ERR_STORE_TOO_NEW',
 } as const
 
 export type ErrorCode = typeof ErrorCodes[keyof typeof ErrorCodes]

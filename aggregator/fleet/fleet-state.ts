@@ -86,6 +86,24 @@ export class FleetState {
     for (const l of this.listeners) l.onNodeChanged?.(event.peerId)
   }
 
+  /**
+   * Seeds nodes known from before a restart (records made by restoredRecord).
+   * A node already heard from in this run keeps its live record.
+   */
+  restore (records: Iterable<NodeRecord>, now: number): number {
+    let restored = 0
+    for (const record of records) {
+      if (this.records.has(record.peerId)) continue
+      this.records.set(record.peerId, record)
+      this.nicknames.add(record.beat.nickname)
+      this.dirty = true
+      this.settle(record, now, this.cached?.contexts.get(record.beat.network))
+      for (const l of this.listeners) l.onNodeChanged?.(record.peerId)
+      restored++
+    }
+    return restored
+  }
+
   /** Forgets long-silent nodes, recomputes consensus, re-derives every status at `now`. */
   tick (now: number): void {
     const liveness = this.pass(now)

@@ -49,6 +49,7 @@ export function foldNode (record: NodeRecord | undefined, event: FleetEvent, now
         lastHeadChange: hb.head !== record.beat.head ? now : record.lastHeadChange,
         skewMs,
         arrivals: nextArrivals(record, hb.period, now, phi),
+        restored: false,
       }
     }
     case 'connected':

@@ -36,6 +36,7 @@ export function phiAt (record: NodeRecord, now: number, phi: PhiConfig = DEFAULT
  * Whether a node is there at all, before anything about what it reports.
  * `disconnected` is the grace after a lost connection: the node is not yet
  * down, so a quick reconnect does not flap.
+ * A node restored from the store counts as stale until its first beat.
  */
 export type Liveness =
   | { state: 'alive' }
@@ -50,6 +51,10 @@ export function livenessOf (record: NodeRecord, now: number, rules: StatusRules 
   const period = periodOf(record)
   if (record.beat.state === 'stopping') {
     return { state: 'stopped', reason: `announced a graceful stop ${ago(now - record.lastSeen)}` }
+  }
+  // Known from before a restart: not healthy until it proves so again (no ghost healthy nodes).
+  if (record.restored === true) {
+    return { state: 'stale', reason: `not heard from since the aggregator restarted; last heartbeat ${ago(now - record.lastSeen)}` }
   }
   if (!record.connected && record.disconnectedAt !== undefined) {
     const gone = now - record.disconnectedAt

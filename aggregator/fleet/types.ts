@@ -28,6 +28,8 @@ export interface NodeRecord {
   readonly skewMs: number | null
   /** Heartbeat inter-arrival times (aggregator clock) for the phi-accrual failure detector. */
   readonly arrivals: ArrivalWindow
+  /** Brought back from the store at start and not heard from since (cleared by the next beat). */
+  readonly restored?: boolean
 }
 
 export type FleetEvent =

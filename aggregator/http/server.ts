@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
-import { fleetViews, nodeViewOf } from '../fleet/view.ts'
+import { fleetViews, nodeViewOf, type NodeView } from '../fleet/view.ts'
 import { errorHandler, notFoundHandler } from './errors.ts'
 import { serveEvents } from './events.ts'
 import { renderPlainPage } from './plain-page.ts'
@@ -18,6 +18,10 @@ export interface HttpServerOptions {
   fleet: FleetState
   info: () => AggregatorInfo
   now: () => number
+  /** Adds fields kept outside the fleet state (the store's uptime) to each node view. */
+  extendNode?: (view: NodeView, scope: 'fleet' | 'node') => NodeView
+  /** More routes (history), registered after the core ones. */
+  routes?: Array<(app: FastifyInstance) => void>
 }
 
 /** Headers on every answer: no sniffing, no framing, nothing loaded from elsewhere. */
@@ -30,6 +34,7 @@ const SECURITY_HEADERS = {
 
 export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
   const { fleet, info, now } = options
+  const extend = options.extendNode ?? ((view: NodeView) => view)
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024, routerOptions: { maxParamLength: 200 }, return503OnClosing: true, forceCloseConnections: true })
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
@@ -39,7 +44,7 @@ export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
 
   const fleetDocument = (): unknown => {
     const { nodes, summary } = fleetViews(fleet, now())
-    return { aggregator: info(), generatedAt: new Date(now()).toISOString(), summary, nodes }
+    return { aggregator: info(), generatedAt: new Date(now()).toISOString(), summary, nodes: nodes.map((n) => extend(n, 'fleet')) }
   }
 
   app.get('/api/v1/fleet', async () => fleetDocument())
@@ -48,7 +53,7 @@ export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
     const { peerId } = request.params
     const view = nodeViewOf(fleet, peerId, now())
     if (view === undefined) throw new HeartbeatError(ErrorCodes.NODE_NOT_FOUND, `no node with peer id ${peerId}`)
-    return view
+    return extend(view, 'node')
   })
 
   app.get('/api/v1/events', serveEvents(fleet, fleetDocument, now))
@@ -58,6 +63,8 @@ export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
     const { peerId, multiaddrs } = info()
     return await reply.type('text/html; charset=utf-8').send(renderPlainPage({ peerId, multiaddrs, nodes, generatedAt: new Date(now()).toISOString() }))
   })
+
+  for (const register of options.routes ?? []) register(app)
 
   return app
 }
