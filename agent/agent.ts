@@ -14,6 +14,8 @@ import {
 } from './constants.ts'
 import { createAgentHost } from './host.ts'
 import { HeartbeatService, type HeartbeatServiceStatus } from './service.ts'
+import { CheckRunner } from './checks/runner.ts'
+import type { RunnableCheck } from './checks/types.ts'
 import type { ChainSource } from './source.ts'
 import { assertDistinctTargets, formatWeightedTarget, type WeightedTarget } from './targets.ts'
 
@@ -32,6 +34,8 @@ export interface AgentSettings {
   nickname: string
   minerAddress?: string
   errorLogPeriodMs?: number
+  /** Component checks (--check, the config file, an embedding program's indicators), run on their own schedules. */
+  checks?: RunnableCheck[]
 }
 
 export interface AgentOptions extends AgentSettings {
@@ -41,7 +45,7 @@ export interface AgentOptions extends AgentSettings {
   dialTimeoutMs?: number
   sendTimeoutMs?: number
   sourceTimeoutMs?: number
-  /** Extra components to report (e.g. an embedding program's own indicators). */
+  /** Extra components read synchronously at every beat; must be cheap. */
   components?: () => Record<string, ComponentHealth>
   logger?: Logger
   now?: () => number
@@ -66,6 +70,7 @@ export class Agent {
   readonly startedAt: number
   private readonly serviceMap = new Map<string, HeartbeatService>()
   private readonly monitor: ChainMonitor
+  private checks: CheckRunner
   private readonly options: AgentOptions
   private readonly log: Logger
   private readonly now: () => number
@@ -83,7 +88,8 @@ export class Agent {
     this.now = options.now ?? Date.now
     this.startedAt = this.now()
     this.settings = copySettings(options)
-    this.monitor = new ChainMonitor(options.source, { timeoutMs: options.sourceTimeoutMs ?? DEFAULT_SOURCE_TIMEOUT_MS, now: this.now })
+    this.monitor = new ChainMonitor(options.source, { timeoutMs: options.sourceTimeoutMs ?? DEFAULT_SOURCE_TIMEOUT_MS, now: this.now, logger: log })
+    this.checks = new CheckRunner(options.checks ?? [], { logger: log, now: this.now })
     for (const spec of options.services) this.serviceMap.set(spec.name, this.makeService(spec))
   }
 
@@ -123,6 +129,7 @@ export class Agent {
   async reconfigure (settings: AgentSettings): Promise<ReconfigureResult> {
     validateSettings(settings, this.libp2p.peerId)
     this.settings = copySettings(settings)
+    if (settings.checks !== undefined) await this.replaceChecks(settings.checks)
     const errorLogPeriodMs = settings.errorLogPeriodMs ?? DEFAULT_ERROR_LOG_PERIOD_MS
     const wanted = new Set(settings.services.map((s) => s.name))
     const result: ReconfigureResult = { added: [], removed: [], kept: [] }
@@ -150,8 +157,9 @@ export class Agent {
   }
 
   async start (): Promise<void> {
-    // The first reading before the first beat, so the node never appears empty when it answers.
-    await this.monitor.poll(this.pollController.signal)
+    // The first reading and the first result of every check before the first
+    // beat, so a node that answers never appears empty (each is bounded by its timeout).
+    await Promise.all([this.monitor.poll(this.pollController.signal), this.checks.start()])
     this.lastPollAt = this.now()
     this.pollLoop = (async () => {
       while (!this.pollController.signal.aborted) {
@@ -168,13 +176,24 @@ export class Agent {
     this.log.info({
       peerId: this.peerId,
       targets: this.settings.services.map((s) => `${s.name}: ${s.targets.map(formatWeightedTarget).join(', ')}`),
+      source: this.options.source.kind,
+      checks: (this.options.checks ?? []).map((c) => `${c.name}=${c.description}`),
     }, 'heartbeat agent started')
+  }
+
+  /** Swaps the component checks (a reload): the old ones stop, the new ones run from now on. */
+  private async replaceChecks (checks: RunnableCheck[]): Promise<void> {
+    const previous = this.checks
+    this.checks = new CheckRunner(checks, { logger: this.log, now: this.now })
+    await previous.stop()
+    if (this.started) await this.checks.start()
   }
 
   async stop (): Promise<void> {
     this.pollController.abort()
     await Promise.all(this.services.map(async (s) => { await s.stop() }))
     await this.pollLoop
+    await this.checks.stop()
     await this.options.source.close?.()
     await this.libp2p.stop()
   }
@@ -225,14 +244,14 @@ export class Agent {
         agentVersion: PRODUCT_VERSION,
         agentStartedAt: this.startedAt,
         state,
-        components: options.components?.(),
+        components: { ...this.checks.components(), ...options.components?.() },
       }),
     })
   }
 }
 
 function copySettings (s: AgentSettings): AgentSettings {
-  return { services: s.services, nickname: s.nickname, minerAddress: s.minerAddress, errorLogPeriodMs: s.errorLogPeriodMs }
+  return { services: s.services, nickname: s.nickname, minerAddress: s.minerAddress, errorLogPeriodMs: s.errorLogPeriodMs, checks: s.checks }
 }
 
 /**

@@ -1,7 +1,8 @@
-import { aggregateHealth, type ComponentHealth } from '../shared/health.ts'
+import type { ComponentHealth } from '../shared/health.ts'
 import type { AgentState, Heartbeat } from '../shared/heartbeat.ts'
 import { HEARTBEAT_VERSION } from '../shared/protocol.ts'
 import { CHAIN_SOURCE_COMPONENT, type ChainSnapshot } from './chain-monitor.ts'
+import { fitHealth } from './component-limits.ts'
 
 export interface BeatInputs {
   snapshot: ChainSnapshot
@@ -36,7 +37,7 @@ export function buildHeartbeat (inputs: BeatInputs): Heartbeat {
     seq: inputs.seq,
     sentAt: Math.floor(inputs.sentAt),
     period: Math.round(inputs.periodMs),
-    health: aggregateHealth(components),
+    health: fitHealth(components, [CHAIN_SOURCE_COMPONENT, 'sync']),
     agent: { version: inputs.agentVersion, startedAt: Math.floor(inputs.agentStartedAt) },
     state: inputs.state,
   }

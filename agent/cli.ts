@@ -1,43 +1,44 @@
 import { homedir, hostname } from 'node:os'
 import { join } from 'node:path'
 import { Command } from 'commander'
-import { parsePositiveDuration } from '../shared/duration.ts'
+import { formatDuration } from '../shared/duration.ts'
+import { ErrorCodes, errorMessage, UsageError } from '../shared/errors.ts'
 import { parseHostPort } from '../shared/host-port.ts'
 import { loadOrCreateKey } from '../shared/identity.ts'
 import { createLogger, type Logger } from '../shared/log.ts'
-import { ErrorCodes, errorMessage, UsageError } from '../shared/errors.ts'
 import { parseTarget } from '../shared/target.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
 import {
-  addLogOptions, collect, configureProgram, envOption, EXIT_OK, onShutdownSignal, runMain, type LogFlags,
+  addLogOptions, collect, configureProgram, envOption, EXIT_OK, onShutdownSignal, runMain,
 } from '../shared/cli.ts'
 import { Agent, type AgentSettings, type ServiceSpec } from './agent.ts'
-import { loadConfigFile, type AgentConfigFile } from './config-file.ts'
-import { AgentHealthServer } from './health-server.ts'
+import { createCheck } from './checks/spec.ts'
+import { CHECK_KINDS } from './checks/types.ts'
+import { loadAgentConfig, resolveAgentSettings, type AgentConfig, type AgentFlagValues, type ResolvedAgentConfig } from './config.ts'
 import {
-  ALERT_BEAT_PERIOD_MS, ALERT_RECONNECT_PERIOD_MS, ALERTS_ENV, DEFAULT_TARGET_WEIGHT, MAX_TARGET_WEIGHT, MIN_TARGET_WEIGHT,
+  ALERT_BEAT_PERIOD_MS, ALERT_RECONNECT_PERIOD_MS, ALERTS_ENV, DEFAULT_CHECK_INTERVAL_MS, DEFAULT_CHECK_SLOW_MS,
+  DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_ETH_URL, DEFAULT_LOTUS_URL, DEFAULT_TARGET_WEIGHT, MAX_TARGET_WEIGHT, MIN_TARGET_WEIGHT,
   SHUTDOWN_DEADLINE_MS,
 } from './constants.ts'
-import { assertDistinctTargets, formatWeightedTarget, parseWeightedTarget, type WeightedTarget } from './targets.ts'
-import { DemoChainSource } from './sources/demo.ts'
-import type { ChainSource } from './source.ts'
+import { AgentHealthServer } from './health-server.ts'
+import { SOURCE_KINDS } from './source.ts'
+import { createSource } from './sources/create.ts'
+import { formatWeightedTarget, type WeightedTarget } from './targets.ts'
 
 const ENV = 'HEARTBEAT_AGENT'
 export const DEFAULT_KEY_FILE = join(homedir(), '.fil-heartbeat', 'agent.key')
 
-interface AgentFlags extends LogFlags {
-  target?: string[]
-  fanOut?: boolean
-  config?: string
-  nickname: string
-  minerAddress: string
-  beatPeriod: string
-  reconnectPeriod: string
-  errorLogPeriod: string
-  source: string
-  demoBlockTime: string
-  keyFile: string
-  healthListen?: string
+/** --check values are never split on commas (commands and URLs have them); an env twin may list several, one per line. */
+function collectLines (value: string, previous: string[] | undefined): string[] {
+  const values = value.split('\n').map((v) => v.trim()).filter((v) => v !== '')
+  return [...(previous ?? []), ...values]
+}
+
+function parseBoolean (value: string): boolean {
+  const v = value.trim().toLowerCase()
+  if (['true', '1', 'yes', 'on'].includes(v)) return true
+  if (['false', '0', 'no', 'off', ''].includes(v)) return false
+  throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid --fan-out "${value}": expected true or false`)
 }
 
 export function buildProgram (): Command {
@@ -46,14 +47,20 @@ export function buildProgram (): Command {
     .version(PRODUCT_VERSION)
     .addOption(envOption(ENV, '--target <[weight=]multiaddr>', `aggregator to send to, ending in /p2p/<peer id>, with an optional weight ${MIN_TARGET_WEIGHT}-${MAX_TARGET_WEIGHT} before "=" (default ${DEFAULT_TARGET_WEIGHT}); repeatable (env: comma-separated)`).argParser(collect))
     .addOption(envOption(ENV, '--fan-out [bool]', 'send to every target at once instead of the best reachable one').preset('true').argParser(parseBoolean))
-    .addOption(envOption(ENV, '--config <path>', 'JSON config file (nickname, minerAddress, targets, fanOut, beatPeriod, reconnectPeriod, errorLogPeriod); re-read on SIGHUP'))
     .addOption(envOption(ENV, '--nickname <name>', 'name shown for this node').default(hostname()))
     .addOption(envOption(ENV, '--miner-address <address>', "this node's miner address (may be empty)").default(''))
     .addOption(envOption(ENV, '--beat-period <duration>', 'time between heartbeats (Go syntax: 3s, 1m30s, 250ms)').default('3s'))
     .addOption(envOption(ENV, '--reconnect-period <duration>', 'time between attempts to go back to a better target; also caps the backoff between attempts').default('10s'))
     .addOption(envOption(ENV, '--error-log-period <duration>', 'while failing, log an ERROR this often (WARN first, DEBUG between)').default('10m'))
-    .addOption(envOption(ENV, '--source <kind>', 'where head and height come from').choices(['demo']).default('demo'))
+    .addOption(envOption(ENV, '--source <kind>', 'where head and height come from').choices(SOURCE_KINDS).default('demo'))
+    .addOption(envOption(ENV, '--source-url <url>', `the node's JSON-RPC endpoint (default: lotus ${DEFAULT_LOTUS_URL}, eth ${DEFAULT_ETH_URL})`))
+    .addOption(envOption(ENV, '--source-token <token>', 'API token sent as a bearer token (prefer the env twin or --source-token-file: flags show in ps); never logged'))
+    .addOption(envOption(ENV, '--source-token-file <path>', 'file holding the API token (e.g. ~/.lotus/token)'))
+    .addOption(envOption(ENV, '--source-command <command>', '--source command: shell command run at every poll, printing JSON {head, height, minerAddress?, network?, components?}'))
+    .addOption(envOption(ENV, '--source-timeout <duration>', 'a node that does not answer within this is failing (chain_source not_ready)').default('3s'))
     .addOption(envOption(ENV, '--demo-block-time <duration>', 'block time of the demo chain').default('5s'))
+    .addOption(envOption(ENV, '--check <name=kind:target>', `component check, repeatable; kind: ${CHECK_KINDS.join(', ')} (env: one per line)`).argParser(collectLines))
+    .addOption(envOption(ENV, '--config <path>', 'config file (JSON, or YAML for .yaml/.yml): the same settings and many checks; flags and env win over it; re-read on SIGHUP'))
     .addOption(envOption(ENV, '--key-file <path>', 'libp2p private key (created with mode 0600 if missing)').default(DEFAULT_KEY_FILE))
     .addOption(envOption(ENV, '--health-listen <host:port>', 'serve probes (/livez, /readyz, /health, /actuator/...) and /metrics here (off unless given)'))
   addLogOptions(program, ENV)
@@ -66,28 +73,48 @@ Targets:
   one target back off exponentially with full jitter (up to 250 ms, doubling, capped by the reconnect
   period). With --fan-out every target gets its own stream instead.
 
-Config file and SIGHUP:
-  --config FILE names a JSON file; SIGHUP re-reads it and applies nickname, miner address, targets,
-  fan-out and periods without a restart (a stream whose target stays listed is kept). A file with a
-  mistake is refused with an error line and the running configuration stays. Precedence: flags >
-  environment > file > defaults, also on reload: put what you want to change live in the file.
+Sources (--source):
+  demo     a simulated chain (default)
+  lotus    Lotus JSON-RPC: Filecoin.ChainHead, the genesis CID as network, Filecoin.SyncState
+  eth      Ethereum JSON-RPC: latest block, eth_chainId + genesis hash as network, eth_syncing, net_peerCount
+  command  --source-command is run at every poll (killed at --source-timeout)
+  A node that does not answer, answers late or answers nonsense turns the chain_source component
+  not_ready (error in its details); the agent keeps beating with the last head, marked old.
 
-Environment:
-  Every flag has a twin: ${ENV}_<FLAG> (e.g. ${ENV}_TARGET, ${ENV}_BEAT_PERIOD, ${ENV}_FAN_OUT=true).
-  ${ALERTS_ENV}=MULTIADDR  also send to this alerting aggregator (beat 10s, reconnect 10s, same nickname).
+Checks (--check NAME=KIND:TARGET), each a component of the heartbeat:
+  http     GET TARGET (URL), 2xx is ready          api=http:http://127.0.0.1:1234/health
+  tcp      connect to TARGET (HOST:PORT)           p2p=tcp:127.0.0.1:1347
+  jsonrpc  call METHOD at TARGET (URL#METHOD)      rpc=jsonrpc:http://127.0.0.1:8545#eth_blockNumber
+  health   import a zkSync or Spring /health JSON  node=health:http://127.0.0.1:3081/health
+  command  run TARGET in /bin/sh, exit 0 is ready  'disk=command:test -w /var/lib/lotus'
+  Defaults: every ${formatDuration(DEFAULT_CHECK_INTERVAL_MS)}, slow (logged) above ${formatDuration(DEFAULT_CHECK_SLOW_MS)}, failed above ${formatDuration(DEFAULT_CHECK_TIMEOUT_MS)}, level core
+  (failure -> not_ready). Per-check interval, slow, timeout and level (auxiliary: failure -> affected)
+  go in the config file. See docs/sources-and-checks.md.
+
+Config file and SIGHUP:
+  Precedence: flags > environment > config file > defaults. SIGHUP re-reads the file and applies
+  nickname, miner address, targets, fan-out, periods and checks without a restart (a stream whose
+  target stays listed is kept). A file with a mistake is refused with an error line naming the field,
+  and the running configuration stays. Put what you want to change live in the file, not in flags.
 
 Health (with --health-listen):
   GET /livez, /readyz        Kubernetes probes (?verbose); liveness: its chain poll loop runs,
                              readiness: connected to at least one target
-  GET /health                components: chain source, each heartbeat service (200 or 503)
+  GET /health                components: chain source, checks, each heartbeat service (200 or 503)
   GET /actuator/health/liveness, /actuator/health/readiness, /actuator/info
   GET /metrics               Prometheus metrics (beats sent, connect failures, target, last send)
 
-Exit status: 0 after a clean stop, 2 for bad input (no target, bad multiaddr, weight, duration, config or
-key file, a target that is this agent itself), 1 otherwise.
+Environment:
+  Every flag has a twin: ${ENV}_<FLAG> (e.g. ${ENV}_TARGET, ${ENV}_SOURCE_TOKEN, ${ENV}_FAN_OUT=true).
+  ${ALERTS_ENV}=MULTIADDR  also send to this alerting aggregator (beat 10s, reconnect 10s, same nickname).
 
-Example:
-  heartbeat-agent --target /ip4/10.0.0.5/tcp/4100/p2p/12D3KooW... --nickname lotus-1 --beat-period 3s`)
+Exit status: 0 after a clean stop, 2 for bad input (no target, bad multiaddr, weight, duration, check,
+config or key file, a target that is this agent itself), 1 otherwise.
+
+Examples:
+  heartbeat-agent --target /ip4/10.0.0.5/tcp/4100/p2p/12D3KooW... --nickname lotus-1 \\
+    --source lotus --source-token-file ~/.lotus/token --check api=tcp:127.0.0.1:1234
+  heartbeat-agent --config /etc/heartbeat-agent.yaml`)
   return program
 }
 
@@ -130,41 +157,41 @@ export function serviceSpecs (delivery: DeliverySettings, env: NodeJS.ProcessEnv
   return specs
 }
 
-/**
- * The agent's settings from flags, environment and config file, in that
- * order of precedence (then defaults). Called at start and on every reload
- * with the same flags and environment, so a reload changes only what the
- * file decides.
- */
-export function resolveSettings (program: Command, file: AgentConfigFile | undefined, env: NodeJS.ProcessEnv): AgentSettings {
-  const flags = program.opts<AgentFlags>()
-  const given = (key: keyof AgentFlags): boolean => {
+/** Splits commander's values into those the user gave (command line or env) and the defaults. */
+function flagValues (program: Command): { explicit: AgentFlagValues, defaults: AgentFlagValues & { nickname: string, keyFile: string } } {
+  const all = program.opts<Record<string, unknown>>()
+  const explicit: Record<string, unknown> = {}
+  const defaults: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(all)) {
     const source = program.getOptionValueSource(key)
-    return source === 'cli' || source === 'env'
-  }
-  const pick = <T>(key: keyof AgentFlags, fromFile: T | undefined, fromFlag: () => T): T =>
-    given(key) || fromFile === undefined ? fromFlag() : fromFile
-  const targets = pick('target', file?.targets, () => (flags.target ?? []).map((t) => parseWeightedTarget(t)))
-  assertDistinctTargets(targets)
-  const delivery: DeliverySettings = {
-    targets,
-    fanOut: pick('fanOut', file?.fanOut, () => flags.fanOut ?? false),
-    beatPeriodMs: pick('beatPeriod', file?.beatPeriodMs, () => parsePositiveDuration(flags.beatPeriod, '--beat-period')),
-    reconnectPeriodMs: pick('reconnectPeriod', file?.reconnectPeriodMs, () => parsePositiveDuration(flags.reconnectPeriod, '--reconnect-period')),
+    if (source === 'cli' || source === 'env') explicit[key] = value
+    else defaults[key] = value
   }
   return {
-    services: serviceSpecs(delivery, env),
-    nickname: pick('nickname', file?.nickname, () => flags.nickname),
-    minerAddress: pick('minerAddress', file?.minerAddress, () => flags.minerAddress),
-    errorLogPeriodMs: pick('errorLogPeriod', file?.errorLogPeriodMs, () => parsePositiveDuration(flags.errorLogPeriod, '--error-log-period')),
+    explicit: explicit as AgentFlagValues,
+    defaults: { ...defaults, nickname: String(defaults.nickname ?? hostname()), keyFile: String(defaults.keyFile ?? DEFAULT_KEY_FILE) },
   }
 }
 
-function parseBoolean (value: string): boolean {
-  const v = value.trim().toLowerCase()
-  if (['true', '1', 'yes', 'on'].includes(v)) return true
-  if (['false', '0', 'no', 'off', ''].includes(v)) return false
-  throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid --fan-out "${value}": expected true or false`)
+/**
+ * Everything the agent runs with, from flags, environment and config file (in
+ * that order, then defaults). Called at start and on every reload with the
+ * same flags and environment, so a reload changes only what the file decides.
+ */
+export function resolveConfig (program: Command, file: AgentConfig | undefined): ResolvedAgentConfig {
+  const { explicit, defaults } = flagValues(program)
+  return resolveAgentSettings({ explicit, ...(file !== undefined ? { file } : {}), defaults })
+}
+
+/** What Agent.create / Agent.reconfigure take, from a resolved config. */
+export function agentSettings (config: ResolvedAgentConfig, env: NodeJS.ProcessEnv): AgentSettings {
+  return {
+    services: serviceSpecs(config, env),
+    nickname: config.nickname,
+    minerAddress: config.minerAddress,
+    errorLogPeriodMs: config.errorLogPeriodMs,
+    checks: config.checks.map(createCheck),
+  }
 }
 
 /**
@@ -186,13 +213,13 @@ export function createReloader (options: {
       return
     }
     try {
-      const file = await loadConfigFile(configPath)
-      const settings = resolveSettings(program, file, env)
+      const settings = agentSettings(resolveConfig(program, loadAgentConfig(configPath)), env)
       const result = await agent.reconfigure(settings)
       logger.info({
         config: configPath,
         nickname: settings.nickname,
         services: settings.services.map((s) => `${s.name}: ${s.targets.map(formatWeightedTarget).join(', ')}`),
+        checks: (settings.checks ?? []).map((c) => c.name),
         ...result,
       }, 'configuration reloaded')
     } catch (err) {
@@ -205,34 +232,41 @@ export function createReloader (options: {
   }
 }
 
-function makeSource (flags: AgentFlags): ChainSource {
-  return new DemoChainSource({ blockTimeMs: parsePositiveDuration(flags.demoBlockTime, '--demo-block-time') })
+function parseHealthListen (text: string): { host: string, port: number } {
+  try {
+    return parseHostPort(text, '--health-listen')
+  } catch (err) {
+    throw new UsageError(ErrorCodes.INVALID_ARGUMENT, errorMessage(err))
+  }
 }
 
 export async function main (argv: string[]): Promise<void> {
   const program = buildProgram()
   program.parse(argv)
-  const flags = program.opts<AgentFlags>()
-  const file = flags.config !== undefined ? await loadConfigFile(flags.config) : undefined
-  const settings = resolveSettings(program, file, process.env)
-  const source = makeSource(flags)
-  const { key } = await loadOrCreateKey(flags.keyFile)
-  const healthListen = flags.healthListen === undefined ? undefined : parseHealthListen(flags.healthListen)
-  const logger = createLogger({ name: 'heartbeat-agent', level: flags.logLevel, format: flags.logFormat })
-  const agent = await Agent.create({ ...settings, source, privateKey: key, logger })
+  const { explicit } = flagValues(program)
+  const configPath = explicit.config
+  const config = resolveConfig(program, configPath !== undefined ? loadAgentConfig(configPath) : undefined)
+  const settings = agentSettings(config, process.env)
+  const source = createSource(config.source)
+  const healthListen = explicit.healthListen === undefined ? undefined : parseHealthListen(explicit.healthListen)
+  const { key } = await loadOrCreateKey(config.keyFile)
+  const logger = createLogger({ name: 'heartbeat-agent', level: config.logLevel, format: config.logFormat })
+  const agent = await Agent.create({ ...settings, source, privateKey: key, sourceTimeoutMs: config.source.timeoutMs, logger })
   let health: AgentHealthServer | undefined
   if (healthListen !== undefined) {
     const services = settings.services.map((s) => ({ name: s.name, targets: s.targets.map(formatWeightedTarget), beatPeriodMs: s.beatPeriodMs, reconnectPeriodMs: s.reconnectPeriodMs }))
-    health = new AgentHealthServer({ agent, ...healthListen, config: { ...flags, services } })
+    const { source: sourceSettings, checks, targets: _targets, ...rest } = config
+    const { token: _token, ...publicSource } = sourceSettings
+    health = new AgentHealthServer({ agent, ...healthListen, config: { ...rest, source: publicSource, checks: checks.map((c) => c.name), services } })
     try {
       await health.start()
     } catch (err) {
       await agent.stop()
-      throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `cannot listen on --health-listen ${flags.healthListen ?? ''}: ${errorMessage(err)}`)
+      throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `cannot listen on --health-listen ${explicit.healthListen}: ${errorMessage(err)}`)
     }
     logger.info({ url: health.url }, 'health endpoints listening')
   }
-  const reload = createReloader({ program, configPath: flags.config, env: process.env, agent, logger })
+  const reload = createReloader({ program, configPath, env: process.env, agent, logger })
   // Always handled: SIGHUP's default action would end the agent.
   process.on('SIGHUP', () => { void reload() })
   onShutdownSignal((signal) => {
@@ -244,14 +278,6 @@ export async function main (argv: string[]): Promise<void> {
   })
   await agent.start()
   health?.running()
-}
-
-function parseHealthListen (text: string): { host: string, port: number } {
-  try {
-    return parseHostPort(text, '--health-listen')
-  } catch (err) {
-    throw new UsageError(ErrorCodes.INVALID_ARGUMENT, errorMessage(err))
-  }
 }
 
 export async function run (): Promise<void> {

@@ -21,6 +21,31 @@ export const DEMO_NETWORK = 'demo'
 /** The source must answer within this, or the beat carries the last reading marked old. */
 export const DEFAULT_SOURCE_TIMEOUT_MS = 3_000
 
+// ---- chain sources ----
+/** Lotus's default API address (its config's ListenAddress /ip4/127.0.0.1/tcp/1234/http), JSON-RPC path v1. */
+export const DEFAULT_LOTUS_URL = 'http://127.0.0.1:1234/rpc/v1'
+/** Every Ethereum client's default HTTP JSON-RPC port. */
+export const DEFAULT_ETH_URL = 'http://127.0.0.1:8545'
+/** A node answer larger than this is nonsense for what we ask (a head, a block header without transactions). */
+export const MAX_RPC_ANSWER_BYTES = 8 * 1024 * 1024
+/** What a command (source or check) may print; more is cut off and refused. */
+export const MAX_COMMAND_OUTPUT_BYTES = 1024 * 1024
+/** Lotus counts as syncing when a sync target is this many epochs past its head (one or two behind is normal). */
+export const DEFAULT_SYNC_LAG_EPOCHS = 5
+/** Bytes of a failed command's stderr kept in an error message. */
+export const COMMAND_STDERR_TAIL_BYTES = 300
+
+// ---- component checks (defaults like zkSync's health checks) ----
+/** A check taking longer than this is slow: still ready, but logged and marked in its details. */
+export const DEFAULT_CHECK_SLOW_MS = 500
+/** A check taking longer than this has failed. */
+export const DEFAULT_CHECK_TIMEOUT_MS = 3_000
+/** Time between the starts of two runs of one check (Kubernetes probes' default period). */
+export const DEFAULT_CHECK_INTERVAL_MS = 10_000
+/** A `health` check imports at most this many of the remote components (a heartbeat carries 64 in all). */
+export const MAX_IMPORTED_COMPONENTS = 16
+/** Components imported by a `health` check are named CHECK/COMPONENT. */
+export const COMPONENT_SEPARATOR = '/'
 /** Target weights: 0-100, higher is preferred; a target given without one weighs this. */
 export const MIN_TARGET_WEIGHT = 0
 export const MAX_TARGET_WEIGHT = 100

@@ -6,6 +6,8 @@ export interface ChainReading {
   height: number
   minerAddress?: string
   network?: string
+  /** Extra facts for the `chain_source` component's details (peers, chain id...). */
+  details?: Record<string, unknown>
   /** Extra components the source knows about (e.g. `sync` while the node catches up). */
   components?: Record<string, ComponentHealth>
 }
@@ -20,3 +22,7 @@ export interface ChainSource {
   read (options: { signal: AbortSignal }): Promise<ChainReading>
   close?(): Promise<void>
 }
+
+/** The sources the command line and the config file can name. */
+export const SOURCE_KINDS = ['demo', 'lotus', 'eth', 'command'] as const
+export type SourceKind = typeof SOURCE_KINDS[number]

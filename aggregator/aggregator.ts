@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import { sleep } from '../shared/abort.ts'
 import { loadOrCreateKey } from '../shared/identity.ts'
 import { createLogger, type Logger } from '../shared/log.ts'
-import { DEFAULT_MAX_FRAME_BYTES, HEARTBEAT_PROTOCOL } from '../shared/protocol.ts'
+import { DEFAULT_MAX_FRAME_BYTES, HEARTBEAT_PROTOCOL, LEGACY_HEARTBEAT_PROTOCOL } from '../shared/protocol.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
 import { MAX_HEARTBEAT_STREAMS_PER_CONNECTION, PEER_KEY_FILE, STATUS_TICK_MS } from './constants.ts'
 import { FleetState } from './fleet/fleet-state.ts'
@@ -19,22 +19,32 @@ import { buildHttpServer } from './http/server.ts'
 import { AbuseGuard, type AbuseLimits, type BeatAdmission, type PeerListsConfig } from './abuse-guard.ts'
 import { DEFAULT_DETAILS_MODE, type DetailsMode } from './fleet/exposure.ts'
 import { DEFAULT_FEED_LIMITS, FeedStats, type FeedLimits } from './http/feed-guard.ts'
+import { historyRoutes, withUptime } from './http/history-routes.ts'
 import { AdminAuth, detailsDecider } from './http/security.ts'
 import { createHeartbeatHandler } from './ingest.ts'
 import { IngestStats } from './ingest-stats.ts'
+import { createLegacyHeartbeatHandler } from './legacy-ingest.ts'
+import { networkAdmission } from './network-filter.ts'
+import { FleetStore, storeFile, type StoreSettings } from './store/index.ts'
 
 export interface AggregatorOptions {
   /** libp2p listen multiaddrs. */
   listen: string[]
   http: { host: string, port: number }
-  /** Holds the peer key (and later the store). */
+  /** Holds the peer key and the store (fleet.sqlite). */
   dataDir: string
+  /** Store settings (flush interval, retention, sampling); defaults in store/constants.ts. */
+  store?: Partial<StoreSettings>
   /** Overrides the key in the data dir (tests). */
   privateKey?: PrivateKey
   maxFrameBytes?: number
   /** Admission limits of the libp2p host (defaults in constants.ts). */
   admission?: AdmissionLimits
   statusRules?: StatusRules
+  /** Accept only heartbeats of this network (genesis CID or chain id); others are refused and counted. */
+  network?: string
+  /** Nodes silent for longer than this leave the view (default 7 days). */
+  forgetAfterMs?: number
   logger?: Logger
   now?: () => number
   /** On shutdown, readiness turns DOWN this long before the listeners close. */
@@ -76,6 +86,7 @@ export class Aggregator {
   private readonly log: Logger
   private readonly now: () => number
   private libp2pNode: Libp2p | undefined
+  private fleetStore: FleetStore | undefined
   private httpServer: FastifyInstance | undefined
   private ticker: NodeJS.Timeout | undefined
   private httpUrl = ''
@@ -85,7 +96,7 @@ export class Aggregator {
     this.now = options.now ?? Date.now
     this.startedAt = this.now()
     this.log = options.logger ?? createLogger({ name: 'heartbeat-aggregator' })
-    this.fleet = new FleetState(options.statusRules ?? DEFAULT_STATUS_RULES)
+    this.fleet = new FleetState(options.statusRules ?? DEFAULT_STATUS_RULES, { forgetAfterMs: options.forgetAfterMs, network: options.network })
     this.guard = new AbuseGuard({ limits: options.limits, peerLists: options.peerLists, logger: this.log, now: this.now })
     this.operations = new AggregatorOperations({
       fleet: this.fleet,
@@ -108,6 +119,12 @@ export class Aggregator {
     return this.libp2p.peerId.toString()
   }
 
+  /** The embedded store (history, uptime, the roster that survives restarts). */
+  get store (): FleetStore {
+    if (this.fleetStore === undefined) throw new Error('aggregator not started')
+    return this.fleetStore
+  }
+
   multiaddrs (): string[] {
     return this.libp2p.getMultiaddrs().map((m) => m.toString())
   }
@@ -123,6 +140,11 @@ export class Aggregator {
 
   async start (): Promise<void> {
     await mkdir(this.options.dataDir, { recursive: true, mode: 0o700 })
+    // The store comes first: known nodes are back (as not heard from) before any agent can dial in.
+    const store = await FleetStore.open({ ...this.options.store, file: storeFile(this.options.dataDir), now: this.now, logger: this.log })
+    this.fleetStore = store
+    const { restored } = store.attach(this.fleet)
+    this.log.info({ file: store.file, restored }, `store opened; ${restored} known node${restored === 1 ? '' : 's'} restored`)
     const privateKey = this.options.privateKey ?? (await loadOrCreateKey(join(this.options.dataDir, PEER_KEY_FILE))).key
     await this.guard.loadPeerLists()
     const node = await createAggregatorHost({
@@ -134,12 +156,24 @@ export class Aggregator {
     this.libp2pNode = node
     node.addEventListener('peer:connect', (e) => { this.apply({ type: 'connected', peerId: e.detail.toString() }) })
     node.addEventListener('peer:disconnect', (e) => { this.apply({ type: 'disconnected', peerId: e.detail.toString() }) })
+    const admit = networkAdmission(this.options.network)
     await node.handle(HEARTBEAT_PROTOCOL, createHeartbeatHandler({
       maxFrameBytes: this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
       apply: (event) => { this.apply(event) },
       stats: this.stats,
       logger: this.log,
       observeIngestSeconds: (seconds) => { this.operations.metrics.observeIngestSeconds(seconds) },
+      admit,
+      firstFrameTimeoutMs: this.guard.limits.firstFrameTimeoutMs,
+      admitBeat: (peerId) => this.admitBeat(peerId),
+    }), { maxInboundStreams: MAX_HEARTBEAT_STREAMS_PER_CONNECTION })
+    await node.handle(LEGACY_HEARTBEAT_PROTOCOL, createLegacyHeartbeatHandler({
+      maxLineBytes: this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      apply: (event) => { this.apply(event) },
+      stats: this.stats,
+      logger: this.log,
+      admit,
+      now: this.now,
       firstFrameTimeoutMs: this.guard.limits.firstFrameTimeoutMs,
       admitBeat: (peerId) => this.admitBeat(peerId),
     }), { maxInboundStreams: MAX_HEARTBEAT_STREAMS_PER_CONNECTION })
@@ -147,6 +181,9 @@ export class Aggregator {
       onStatusChanged: (change) => {
         const nickname = this.fleet.get(change.peerId)?.beat.nickname
         this.log.info({ peer: change.peerId, nickname, from: change.from, to: change.to, reason: change.reason }, `node ${nickname !== undefined && nickname !== '' ? nickname : change.peerId} is ${change.to}`)
+      },
+      onNodeForgotten: (peerId) => {
+        this.log.info({ peer: peerId, forgetAfterMs: this.fleet.forgetAfterMs }, 'forgot a node silent for longer than forget-after')
       },
     })
     this.ticker = setInterval(() => { this.fleet.tick(this.now()) }, STATUS_TICK_MS)
@@ -157,6 +194,8 @@ export class Aggregator {
       fleet: this.fleet,
       now: this.now,
       info: () => ({ peerId: this.peerId, multiaddrs: this.multiaddrs(), version: PRODUCT_VERSION, startedAt: new Date(this.startedAt).toISOString() }),
+      extendNode: withUptime(store),
+      routes: [historyRoutes({ store, fleet: this.fleet, now: this.now })],
       security: {
         details,
         auth,
@@ -218,6 +257,8 @@ export class Aggregator {
     this.operations.stopped()
     clearInterval(this.ticker)
     await this.httpServer?.close()
+    // Before the host: the disconnects a stop causes are the aggregator leaving, not the nodes failing.
+    this.fleetStore?.close()
     await this.libp2pNode?.stop()
   }
 }

@@ -1,21 +1,23 @@
 import { Command } from 'commander'
-import { formatDuration, parseDuration } from '../shared/duration.ts'
 import { createLogger } from '../shared/log.ts'
 import { parseMultiaddr } from '../shared/target.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
-import { DEFAULT_MAX_FRAME_BYTES } from '../shared/protocol.ts'
+import { DEFAULT_MAX_FRAME_BYTES, LIMITS } from '../shared/protocol.ts'
 import { ErrorCodes, UsageError } from '../shared/errors.ts'
+import { formatDuration, parseDuration, parsePositiveDuration } from '../shared/duration.ts'
 import {
   addLogOptions, collect, configureProgram, envOption, EXIT_OK, onShutdownSignal, runMain, type LogFlags,
 } from '../shared/cli.ts'
 import { Aggregator } from './aggregator.ts'
 import { DEFAULT_SHUTDOWN_DRAIN_MS, STOP_DEADLINE_MS } from './health/constants.ts'
 import {
-  DEFAULT_DATA_DIR, DEFAULT_HTTP, DEFAULT_INBOUND_CONNECTIONS_PER_HOST_PER_SECOND, DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS,
-  DEFAULT_MAX_PENDING_CONNECTIONS,
+  DEFAULT_DATA_DIR, DEFAULT_FORGET_AFTER_MS, DEFAULT_HTTP, DEFAULT_INBOUND_CONNECTIONS_PER_HOST_PER_SECOND, DEFAULT_LAG_THRESHOLD,
+  DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PENDING_CONNECTIONS, DEFAULT_STUCK_AFTER_MS, PHI_THRESHOLD,
 } from './constants.ts'
+import { DEFAULT_STATUS_RULES, type StatusRules } from './fleet/status.ts'
 import { parseHostPort } from './http/server.ts'
 import { addSecurityOptions, securityOptionsFromFlags, type SecurityFlags } from './security-cli.ts'
+import { DEFAULT_FLUSH_INTERVAL_MS, DEFAULT_HEIGHT_SAMPLE_INTERVAL_MS, DEFAULT_HISTORY_RETENTION_MS, STORE_FILE } from './store/constants.ts'
 
 const ENV = 'HEARTBEAT_AGGREGATOR'
 
@@ -28,6 +30,14 @@ interface AggregatorFlags extends LogFlags, SecurityFlags {
   maxConnections: string
   maxPendingConnections: string
   hostConnectionRate: string
+  network?: string
+  stuckAfter: string
+  lagThreshold: string
+  forgetAfter: string
+  phiThreshold: string
+  historyRetention: string
+  storeFlushInterval: string
+  heightSampleInterval: string
 }
 
 export function buildProgram (): Command {
@@ -36,12 +46,20 @@ export function buildProgram (): Command {
     .version(PRODUCT_VERSION)
     .addOption(envOption(ENV, '--listen <multiaddr>', `libp2p listen address; repeatable (default: ${DEFAULT_LISTEN})`).argParser(collect))
     .addOption(envOption(ENV, '--http <host:port>', 'HTTP address of the page and the API').default(DEFAULT_HTTP))
-    .addOption(envOption(ENV, '--data-dir <dir>', 'holds the peer key (so the peer id survives restarts)').default(DEFAULT_DATA_DIR))
+    .addOption(envOption(ENV, '--data-dir <dir>', `holds the peer key (so the peer id survives restarts) and the store, ${STORE_FILE} (the fleet, its history)`).default(DEFAULT_DATA_DIR))
+    .addOption(envOption(ENV, '--history-retention <duration>', 'how long height samples and status changes are kept').default(formatDuration(DEFAULT_HISTORY_RETENTION_MS)))
+    .addOption(envOption(ENV, '--store-flush-interval <duration>', 'changes are written to the store once per interval (a crash loses at most this much)').default(formatDuration(DEFAULT_FLUSH_INTERVAL_MS)))
+    .addOption(envOption(ENV, '--height-sample-interval <duration>', 'at most one stored height sample per node per interval').default(formatDuration(DEFAULT_HEIGHT_SAMPLE_INTERVAL_MS)))
     .addOption(envOption(ENV, '--max-frame-bytes <n>', 'largest heartbeat frame accepted; larger resets the stream').default(String(DEFAULT_MAX_FRAME_BYTES)))
     .addOption(envOption(ENV, '--shutdown-drain <duration>', 'on SIGTERM, readiness turns DOWN this long before the listeners close (0 = at once)').default(formatDuration(DEFAULT_SHUTDOWN_DRAIN_MS)))
     .addOption(envOption(ENV, '--max-connections <n>', 'open libp2p connections in all; new ones beyond it are refused').default(String(DEFAULT_MAX_CONNECTIONS)))
     .addOption(envOption(ENV, '--max-pending-connections <n>', 'inbound connections in their handshake at once; more are refused until one finishes').default(String(DEFAULT_MAX_PENDING_CONNECTIONS)))
     .addOption(envOption(ENV, '--host-connection-rate <n>', 'new connections accepted per second from one IP address; more are refused for the rest of that second').default(String(DEFAULT_INBOUND_CONNECTIONS_PER_HOST_PER_SECOND)))
+    .addOption(envOption(ENV, '--network <id>', 'accept only heartbeats of this network (genesis CID or chain id); others are refused and counted (default: any, grouped by network)'))
+    .addOption(envOption(ENV, '--phi-threshold <phi>', 'silence detector: a connected node whose phi exceeds this is stale (higher = slower, fewer false alarms)').default(String(PHI_THRESHOLD)))
+    .addOption(envOption(ENV, '--lag-threshold <heights>', 'a node more than this many heights behind its network\'s maximum is degraded').default(String(DEFAULT_LAG_THRESHOLD)))
+    .addOption(envOption(ENV, '--stuck-after <duration>', 'a node whose head has not changed for longer than this is degraded').default(formatDuration(DEFAULT_STUCK_AFTER_MS)))
+    .addOption(envOption(ENV, '--forget-after <duration>', 'nodes silent for longer than this leave the view (counted as forgotten)').default(formatDuration(DEFAULT_FORGET_AFTER_MS)))
   addSecurityOptions(program, ENV)
   addLogOptions(program, ENV)
   program.addHelpText('after', `
@@ -63,8 +81,20 @@ Reconnect storms:
   Agents back off with full jitter, so after a restart they come back spread over their reconnect period.
   The admission limits refuse only what exceeds that; a refused agent retries after its next backoff step.
   Several agents behind one NAT share one IP address: raise --host-connection-rate for them.
+  GET /api/v1/nodes/:peerId/history?since=&until=   one node's heights and status changes
+  GET /api/v1/history?since=&until=&limit=&cursor=  the fleet's status changes, newest first, paged
 
 The full /p2p/ multiaddr that agents need is logged at start and shown in /api/v1/fleet.
+
+Node status (docs/fleet-semantics.md):
+  stopped    the node announced a graceful stop (never alerts)
+  down       disconnected and not back within one beat period
+  stale      still connected but silent: phi (failure detector) above --phi-threshold
+  unhealthy  reports an unhealthy status
+  degraded   reports affected, lags more than --lag-threshold, head unchanged
+             longer than --stuck-after, or just disconnected (grace)
+  healthy    everything else
+Durations use Go syntax (90s, 5m, 168h).
 
 Exit status: 0 after a clean stop, 2 for bad input, 1 otherwise.`)
   return program
@@ -74,6 +104,35 @@ function positiveInt (text: string, flag: string): number {
   const n = Number(text)
   if (!Number.isInteger(n) || n <= 0) throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid ${flag} "${text}": expected a positive whole number`)
   return n
+}
+
+function nonNegativeInt (text: string, flag: string): number {
+  const n = Number(text)
+  if (text.trim() === '' || !Number.isInteger(n) || n < 0) throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid ${flag} "${text}": expected a whole number, 0 or more`)
+  return n
+}
+
+function positiveNumber (text: string, flag: string): number {
+  const n = Number(text)
+  if (text.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid ${flag} "${text}": expected a number greater than 0`)
+  return n
+}
+
+function parseStatusRules (flags: AggregatorFlags): StatusRules {
+  return {
+    ...DEFAULT_STATUS_RULES,
+    phi: { ...DEFAULT_STATUS_RULES.phi, threshold: positiveNumber(flags.phiThreshold, '--phi-threshold') },
+    lagThreshold: nonNegativeInt(flags.lagThreshold, '--lag-threshold'),
+    stuckAfterMs: parsePositiveDuration(flags.stuckAfter, '--stuck-after'),
+  }
+}
+
+function parseNetwork (text: string | undefined): string | undefined {
+  if (text === undefined) return undefined
+  const network = text.trim()
+  if (network === '') throw new UsageError(ErrorCodes.INVALID_ARGUMENT, 'invalid --network "": expected a genesis CID or chain id (leave the flag out to accept any network)')
+  if (network.length > LIMITS.network) throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid --network: longer than ${LIMITS.network} characters`)
+  return network
 }
 
 export async function main (argv: string[]): Promise<void> {
@@ -94,9 +153,17 @@ export async function main (argv: string[]): Promise<void> {
     maxPendingConnections: positiveInt(flags.maxPendingConnections, '--max-pending-connections'),
     inboundConnectionsPerHostPerSecond: positiveInt(flags.hostConnectionRate, '--host-connection-rate'),
   }
+  const statusRules = parseStatusRules(flags)
+  const forgetAfterMs = parsePositiveDuration(flags.forgetAfter, '--forget-after')
+  const network = parseNetwork(flags.network)
+  const store = {
+    retentionMs: parsePositiveDuration(flags.historyRetention, '--history-retention'),
+    flushIntervalMs: parsePositiveDuration(flags.storeFlushInterval, '--store-flush-interval'),
+    sampleIntervalMs: parsePositiveDuration(flags.heightSampleInterval, '--height-sample-interval'),
+  }
   const logger = createLogger({ name: 'heartbeat-aggregator', level: flags.logLevel, format: flags.logFormat })
   const security = await securityOptionsFromFlags(flags)
-  const aggregator = new Aggregator({ listen, http, dataDir: flags.dataDir, maxFrameBytes, shutdownDrainMs, admission, logger, ...security })
+  const aggregator = new Aggregator({ listen, http, dataDir: flags.dataDir, maxFrameBytes, shutdownDrainMs, admission, statusRules, forgetAfterMs, network, store, logger, ...security })
   // SIGHUP re-reads --allow-peers and --deny-peers (a bad list is logged; the running lists stay).
   process.on('SIGHUP', () => { void aggregator.reloadPeerLists() })
   onShutdownSignal((signal) => {

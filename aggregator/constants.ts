@@ -20,15 +20,42 @@ export const IDLE_STREAM_PERIODS = 10
 export const IDLE_STREAM_FLOOR_MS = 60_000
 /** ...and never more than this, whatever period a peer announces. */
 export const IDLE_STREAM_CEILING_MS = 10 * 60_000
+/** Legacy (go-filecoin) streams announce no period: later lines must come within this. */
+export const LEGACY_IDLE_STREAM_MS = IDLE_STREAM_FLOOR_MS
 
 /** Statuses are re-evaluated this often (silence has no event of its own). */
 export const STATUS_TICK_MS = 250
-/** Until a node has announced a period, assume go-filecoin's default beat. */
+/** Until a node has announced a period (or been observed), assume go-filecoin's default beat. */
 export const ASSUMED_PERIOD_MS = 3_000
-/** Issue-2 silence rule: no beat within this many announced periods -> stale. */
-export const STALE_AFTER_PERIODS = 3
 /** A disconnected node turns down when it has not reconnected within this many of its periods. */
 export const DOWN_GRACE_PERIODS = 1
+
+/**
+ * Phi-accrual failure detector (see fleet/phi.ts and docs/fleet-semantics.md).
+ * With these defaults a perfectly regular node is suspected about 2 periods
+ * after its last beat, one with 25% jitter after about 2.3 periods.
+ */
+/** phi above this -> stale (Akka's and Cassandra's default). */
+export const PHI_THRESHOLD = 8
+/** Inter-arrival times remembered per node (5 minutes of 3 s beats). */
+export const PHI_WINDOW_SIZE = 100
+/** Fewer learned intervals than this -> the fallback rule below decides. */
+export const PHI_MIN_SAMPLES = 5
+/** Floor of the standard deviation, in beat periods (keeps very regular senders from looking fragile). */
+export const PHI_MIN_STD_DEVIATION_PERIODS = 0.1
+/** Silence tolerated beyond the mean interval before phi climbs, in beat periods (GC pauses, queueing). */
+export const PHI_ACCEPTABLE_PAUSE_PERIODS = 0.5
+/** Gaps longer than this many periods are outages, not samples of the rhythm. */
+export const PHI_MAX_LEARNED_INTERVAL_PERIODS = 3
+/** Until the detector has PHI_MIN_SAMPLES: no beat within this many periods -> stale. */
+export const PHI_FALLBACK_STALE_PERIODS = 3
+
+/** A node lagging more than this many heights behind its network's maximum is degraded. */
+export const DEFAULT_LAG_THRESHOLD = 5
+/** A node whose head has not changed for longer than this is degraded (stuck). */
+export const DEFAULT_STUCK_AFTER_MS = 5 * 60_000
+/** Nodes silent for longer than this leave the view (counted as forgotten). 7 days. */
+export const DEFAULT_FORGET_AFTER_MS = 7 * 24 * 3_600_000
 
 /** Live feed: changes are batched and flushed this often. */
 export const EVENTS_FLUSH_MS = 250

@@ -2,7 +2,7 @@ import type { Connection, Stream, StreamHandler } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { decodeFrameBody, InvalidFrameError } from '../shared/codec.ts'
 import { errorMessage } from '../shared/errors.ts'
-import { validateHeartbeat, type Heartbeat } from '../shared/heartbeat.ts'
+import { type Heartbeat, validateHeartbeat } from '../shared/heartbeat.ts'
 import type { Logger } from '../shared/log.ts'
 import { RateLimitedLog } from '../shared/rate-limited-log.ts'
 import {
@@ -20,11 +20,16 @@ export interface IngestOptions {
   logger: Logger
   /** Told how long each accepted frame took from read to fold (the ingest-time histogram). */
   observeIngestSeconds?: (seconds: number) => void
+  /** Refuses a valid heartbeat this aggregator does not take (e.g. another network); the stream is reset. */
+  admit?: AdmissionCheck
   /** A stream that sends no frame within this is reset (default FIRST_FRAME_TIMEOUT_MS). */
   firstFrameTimeoutMs?: number
   /** Consulted per frame before decoding (rate limits, node cap); accepts all when absent. */
   admitBeat?: (peerId: string) => BeatAdmission
 }
+
+/** undefined to accept; otherwise why not (counted under `reason`). */
+export type AdmissionCheck = (heartbeat: Heartbeat) => { reason: IngestRejectReason, message: string } | undefined
 
 class StreamRejected extends Error {
   readonly reason: IngestRejectReason
@@ -70,6 +75,8 @@ export function createHeartbeatHandler (options: IngestOptions): StreamHandler {
         }
         const result = readHeartbeatFrame(body)
         if (!result.ok) throw new StreamRejected(result.reason, result.message)
+        const refused = options.admit?.(result.heartbeat)
+        if (refused !== undefined) throw new StreamRejected(refused.reason, refused.message)
         stats.accepted++
         options.apply({ type: 'beat', peerId, heartbeat: result.heartbeat, protocol: 'v2', remoteAddr })
         options.observeIngestSeconds?.((performance.now() - readAt) / 1000)

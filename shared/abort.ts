@@ -17,3 +17,19 @@ export function withTimeout (timeoutMs: number, ...signals: Array<AbortSignal | 
   const all = signals.filter((s): s is AbortSignal => s !== undefined)
   return AbortSignal.any([...all, AbortSignal.timeout(timeoutMs)])
 }
+
+/**
+ * Settles with `promise`, or rejects with `onAbort()` as soon as `signal`
+ * aborts: an I/O call that ignores its signal still cannot hang the caller.
+ */
+export async function raceAbort<T> (promise: Promise<T>, signal: AbortSignal, onAbort: () => Error): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => {})
+    throw onAbort()
+  }
+  return await new Promise<T>((resolve, reject) => {
+    const abort = (): void => { reject(onAbort()) }
+    signal.addEventListener('abort', abort, { once: true })
+    promise.then(resolve, reject).finally(() => { signal.removeEventListener('abort', abort) })
+  })
+}

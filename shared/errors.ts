@@ -13,10 +13,20 @@ export const ErrorCodes = {
   FRAME_TOO_LARGE: 'ERR_FRAME_TOO_LARGE',
   INVALID_FRAME: 'ERR_INVALID_FRAME',
   SOURCE_FAILED: 'ERR_SOURCE_FAILED',
+  /** A node (or a checked service) answered with something we cannot use. */
+  BAD_ANSWER: 'ERR_BAD_ANSWER',
+  /** A JSON-RPC server answered with an error object. */
+  RPC_ERROR: 'ERR_RPC_ERROR',
+  /** A node, a check or a command did not answer in time. */
+  TIMEOUT: 'ERR_TIMEOUT',
+  /** A command (source or check) failed to run or exited non-zero. */
+  COMMAND_FAILED: 'ERR_COMMAND_FAILED',
+  INVALID_CONFIG: 'ERR_INVALID_CONFIG',
   NODE_NOT_FOUND: 'ERR_NODE_NOT_FOUND',
   NOT_CONNECTED: 'ERR_NOT_CONNECTED',
-  INVALID_CONFIG: 'ERR_INVALID_CONFIG',
   DIAL_TO_SELF: 'ERR_DIAL_TO_SELF',
+  STORE_FAILED: 'ERR_STORE_FAILED',
+  STORE_TOO_NEW: 'ERR_STORE_TOO_NEW',
   UNAUTHORIZED: 'ERR_UNAUTHORIZED',
   FORBIDDEN: 'ERR_FORBIDDEN',
   FEED_FULL: 'ERR_FEED_FULL',

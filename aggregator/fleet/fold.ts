@@ -1,14 +1,19 @@
+import { DEFAULT_PHI_CONFIG, emptyArrivalWindow, isLearnableInterval, learnInterval, type ArrivalWindow, type PhiConfig } from './phi.ts'
 import type { FleetEvent, NodeRecord } from './types.ts'
 
 /**
  * The fleet's pure fold, per node: (record, event, now) -> record. A node
  * exists from its first heartbeat; connection events for peers that never
- * sent one are ignored. Records are immutable values.
+ * sent one are ignored. Records are values, except that the failure
+ * detector's ring buffer is handed from each record to its successor (see
+ * ArrivalWindow): fold a record at most once, as FleetState does.
  */
-export function foldNode (record: NodeRecord | undefined, event: FleetEvent, now: number): NodeRecord | undefined {
+export function foldNode (record: NodeRecord | undefined, event: FleetEvent, now: number, phi: PhiConfig = DEFAULT_PHI_CONFIG): NodeRecord | undefined {
   switch (event.type) {
     case 'beat': {
       const hb = event.heartbeat
+      // The legacy wire has no send time: there is no skew to show.
+      const skewMs = event.protocol === 'legacy' ? null : now - hb.sentAt
       if (record === undefined) {
         return {
           peerId: event.peerId,
@@ -23,7 +28,8 @@ export function foldNode (record: NodeRecord | undefined, event: FleetEvent, now
           disconnectedAt: undefined,
           remoteAddr: event.remoteAddr,
           lastHeadChange: now,
-          skewMs: now - hb.sentAt,
+          skewMs,
+          arrivals: emptyArrivalWindow(phi.windowSize),
         }
       }
       const sameRun = hb.agent.startedAt === record.beat.agent.startedAt
@@ -41,7 +47,9 @@ export function foldNode (record: NodeRecord | undefined, event: FleetEvent, now
         disconnectedAt: undefined,
         remoteAddr: event.remoteAddr ?? record.remoteAddr,
         lastHeadChange: hb.head !== record.beat.head ? now : record.lastHeadChange,
-        skewMs: now - hb.sentAt,
+        skewMs,
+        arrivals: nextArrivals(record, hb.period, now, phi),
+        restored: false,
       }
     }
     case 'connected':
@@ -51,4 +59,17 @@ export function foldNode (record: NodeRecord | undefined, event: FleetEvent, now
       if (record === undefined || !record.connected) return record
       return { ...record, connected: false, disconnectedAt: now }
   }
+}
+
+/**
+ * The detector learns the time since the previous beat only when it measures
+ * the node's rhythm: on one unbroken connection, and not across an outage.
+ * A new announced period starts a new window (the old rhythm says nothing).
+ */
+function nextArrivals (record: NodeRecord, period: number, now: number, phi: PhiConfig): ArrivalWindow {
+  if (period !== record.beat.period) return emptyArrivalWindow(phi.windowSize)
+  const unbroken = record.connected && record.connectedAt !== undefined && record.connectedAt <= record.lastSeen
+  const interval = now - record.lastSeen
+  if (!unbroken || !isLearnableInterval(interval, period, record.arrivals, phi)) return record.arrivals
+  return learnInterval(record.arrivals, interval)
 }

@@ -1,4 +1,5 @@
 import type { Heartbeat } from '../../shared/heartbeat.ts'
+import type { ArrivalWindow } from './phi.ts'
 
 /** The status the aggregator derives for each node (DESIGN.md, health vocabulary). */
 export const NODE_STATUSES = ['healthy', 'degraded', 'unhealthy', 'stale', 'down', 'stopped'] as const
@@ -23,8 +24,12 @@ export interface NodeRecord {
   readonly remoteAddr: string | undefined
   /** When the head last changed (aggregator clock). */
   readonly lastHeadChange: number
-  /** Arrival minus the agent's `sentAt`: clock skew plus transit. */
-  readonly skewMs: number
+  /** Arrival minus the agent's `sentAt`: clock skew plus transit; null when the wire carries no send time (legacy). */
+  readonly skewMs: number | null
+  /** Heartbeat inter-arrival times (aggregator clock) for the phi-accrual failure detector. */
+  readonly arrivals: ArrivalWindow
+  /** Brought back from the store at start and not heard from since (cleared by the next beat). */
+  readonly restored?: boolean
 }
 
 export type FleetEvent =

@@ -75,6 +75,7 @@ export class AggregatorOperations {
       build: this.build,
       runtime: runtimeInfo(),
       processMetrics: options.processMetrics,
+      now: options.now,
     })
   }
 
@@ -90,6 +91,7 @@ export class AggregatorOperations {
       fleet: this.options.fleet,
       aggregatorPeerId: () => this.options.libp2p()?.peerId.toString() ?? '',
       releaseId: this.build.version,
+      now: this.options.now,
     })
     registerMetricsRoute(app, this.metrics)
   }

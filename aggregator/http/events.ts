@@ -4,7 +4,7 @@ import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
 import { EVENTS_FLUSH_MS, EVENTS_KEEPALIVE_MS } from '../constants.ts'
 import { exposeNode } from '../fleet/exposure.ts'
 import type { FleetState, StatusChange } from '../fleet/fleet-state.ts'
-import { nodeView } from '../fleet/view.ts'
+import { nodeViewOf } from '../fleet/view.ts'
 import { DEFAULT_FEED_LIMITS, feedClientVerdict, FeedStats, type FeedLimits } from './feed-guard.ts'
 
 export interface EventsOptions {
@@ -19,7 +19,7 @@ export interface EventsOptions {
  * GET /api/v1/events: server-sent events. First a `snapshot` (the whole
  * fleet), then per-node deltas (`node`), batched per flush interval so a
  * busy fleet costs one write per node per interval, and `status` on each
- * status change.
+ * status change; `forgotten` when a long-silent node leaves the view.
  *
  * Bounded: at most `maxClients` at once (503 beyond). While a client's
  * socket is full, nothing more is written to it: node deltas coalesce (one
@@ -45,6 +45,7 @@ export function serveEvents (fleet: FleetState, snapshot: (details: boolean) => 
     let snapshotBytes = 0
     const dirty = new Set<string>()
     const statusChanges: StatusChange[] = []
+    const forgotten = new Set<string>()
 
     const close = (): void => {
       if (!open) return
@@ -54,11 +55,12 @@ export function serveEvents (fleet: FleetState, snapshot: (details: boolean) => 
       clearInterval(keepalive)
       unsubscribe()
       dirty.clear()
+      forgotten.clear()
       statusChanges.length = 0
     }
     /** Drops a client that does not read; true when it was dropped. */
     const dropIfSlow = (): boolean => {
-      const state = { buffered: res.writableLength, pendingEvents: statusChanges.length, backpressureSince, snapshotBytes }
+      const state = { buffered: res.writableLength, pendingEvents: statusChanges.length + forgotten.size, backpressureSince, snapshotBytes }
       if (feedClientVerdict(state, now(), limits) === 'ok') return false
       stats.dropped++
       close()
@@ -78,16 +80,19 @@ export function serveEvents (fleet: FleetState, snapshot: (details: boolean) => 
     const unsubscribe = fleet.subscribe({
       onNodeChanged: (peerId) => { dirty.add(peerId) },
       onStatusChanged: (change) => { statusChanges.push(change) },
+      onNodeForgotten: (peerId) => { dirty.delete(peerId); forgotten.add(peerId) },
     })
     const flush = setInterval(() => {
       if (dropIfSlow() || backpressureSince !== undefined) return
+      const at = now()
       for (const peerId of dirty) {
-        const record = fleet.get(peerId)
-        const verdict = fleet.verdict(peerId)
-        if (record !== undefined && verdict !== undefined) write('node', exposeNode(nodeView(record, verdict), details, record.remoteAddr))
+        const view = nodeViewOf(fleet, peerId, at)
+        if (view !== undefined) write('node', exposeNode(view, details, fleet.get(peerId)?.remoteAddr))
       }
       dirty.clear()
       for (const change of statusChanges.splice(0)) write('status', { ...change, at: new Date(change.at).toISOString() })
+      for (const peerId of forgotten) write('forgotten', { peerId })
+      forgotten.clear()
     }, EVENTS_FLUSH_MS)
     const keepalive = setInterval(() => {
       if (!dropIfSlow() && backpressureSince === undefined) send(': keepalive\n\n')

@@ -12,6 +12,7 @@ export interface HealthRoutesOptions {
   fleet: FleetState
   aggregatorPeerId: () => string
   releaseId: string
+  now: () => number
   /** Whether a request sees nodes' component details (--details); never when absent. */
   showDetails?: (request: FastifyRequest) => boolean
 }
@@ -25,7 +26,7 @@ export function registerHealthRoutes (app: FastifyInstance, options: HealthRoute
 
   app.get('/api/v1/fleet/health', async (request, reply) => {
     const details = options.showDetails?.(request) ?? false
-    const nodes = fleetViews(options.fleet).nodes.map((n) => exposeNode(n, details))
+    const nodes = fleetViews(options.fleet, options.now()).nodes.map((n) => exposeNode(n, details))
     const answer = fleetHealthDocument({ nodes, aggregatorPeerId: options.aggregatorPeerId(), releaseId: options.releaseId })
     // Serialised here: fastify only knows how to serialise application/json itself.
     return await reply.status(answer.statusCode).header('cache-control', 'no-store').type(HEALTH_JSON).send(JSON.stringify(answer.body))

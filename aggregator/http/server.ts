@@ -3,7 +3,7 @@ import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
 import { HTTP_BODY_LIMIT_BYTES, HTTP_MAX_HEADER_BYTES, HTTP_REQUEST_TIMEOUT_MS } from '../constants.ts'
 import { DEFAULT_DETAILS_MODE, exposeNode, type DetailsMode, type ExposedNodeView } from '../fleet/exposure.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
-import { fleetViews, nodeView, type FleetSummary } from '../fleet/view.ts'
+import { fleetViews, nodeViewOf, type FleetSummary, type NodeView } from '../fleet/view.ts'
 import { errorHandler, notFoundHandler } from './errors.ts'
 import { serveEvents } from './events.ts'
 import { DEFAULT_FEED_LIMITS, FeedStats, type FeedLimits } from './feed-guard.ts'
@@ -24,6 +24,10 @@ export interface HttpServerOptions {
   now: () => number
   /** Exposure, admin and live-feed limits; the defaults show no details and have no admin. */
   security?: HttpSecurityOptions
+  /** Adds fields kept outside the fleet state (the store's uptime) to each node view. */
+  extendNode?: (view: NodeView, scope: 'fleet' | 'node') => NodeView
+  /** More routes (history), registered after the core ones. */
+  routes?: Array<(app: FastifyInstance) => void>
 }
 
 export interface HttpSecurityOptions {
@@ -51,6 +55,7 @@ const SECURITY_HEADERS = {
 
 export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
   const { fleet, info, now } = options
+  const extend = options.extendNode ?? ((view: NodeView) => view)
   const security = options.security ?? {}
   const auth = security.auth ?? new AdminAuth(undefined)
   const detailsMode = security.details ?? DEFAULT_DETAILS_MODE
@@ -72,9 +77,12 @@ export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
   registerCors(app, security.corsOrigins ?? [])
   /** Whether this caller sees component details and remote addresses (--details). */
   const detailsFor = detailsDecider(detailsMode, auth)
+  /** Every node view leaves through here: extended (store), then cut to what the caller may see. */
+  const expose = (view: NodeView, scope: 'fleet' | 'node', details: boolean): ExposedNodeView =>
+    exposeNode(extend(view, scope), details, fleet.get(view.peerId)?.remoteAddr)
   const exposedNodes = (details: boolean): { nodes: ExposedNodeView[], summary: FleetSummary } => {
-    const { nodes, summary } = fleetViews(fleet)
-    return { nodes: nodes.map((n) => exposeNode(n, details, fleet.get(n.peerId)?.remoteAddr)), summary }
+    const { nodes, summary } = fleetViews(fleet, now())
+    return { nodes: nodes.map((n) => expose(n, 'fleet', details)), summary }
   }
 
   const fleetDocument = (details: boolean): unknown => {
@@ -86,10 +94,9 @@ export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
 
   app.get<{ Params: { peerId: string } }>('/api/v1/nodes/:peerId', async (request) => {
     const { peerId } = request.params
-    const record = fleet.get(peerId)
-    const verdict = fleet.verdict(peerId)
-    if (record === undefined || verdict === undefined) throw new HeartbeatError(ErrorCodes.NODE_NOT_FOUND, `no node with peer id ${peerId}`)
-    return exposeNode(nodeView(record, verdict), detailsFor(request), record.remoteAddr)
+    const view = nodeViewOf(fleet, peerId, now())
+    if (view === undefined) throw new HeartbeatError(ErrorCodes.NODE_NOT_FOUND, `no node with peer id ${peerId}`)
+    return expose(view, 'node', detailsFor(request))
   })
 
   app.get('/api/v1/events', serveEvents(fleet, fleetDocument, {
@@ -104,6 +111,8 @@ export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
     const { peerId, multiaddrs } = info()
     return await reply.type('text/html; charset=utf-8').send(renderPlainPage({ peerId, multiaddrs, nodes, generatedAt: new Date(now()).toISOString() }))
   })
+
+  for (const register of options.routes ?? []) register(app)
 
   return app
 }

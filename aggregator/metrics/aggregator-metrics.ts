@@ -21,6 +21,7 @@ export interface AggregatorMetricsOptions {
   runtime: RuntimeInfo
   /** Node.js process metrics (CPU, memory, event loop, GC); on by default. */
   processMetrics?: boolean
+  now: () => number
 }
 
 /**
@@ -42,7 +43,7 @@ export class AggregatorMetrics {
     this.options = options
     const registers = [this.registry]
     if (options.processMetrics !== false) registerProcessMetrics(this.registry)
-    const fleet = (): FleetSnapshot => this.snapshot ?? fleetSnapshot(fleetViews(options.fleet))
+    const fleet = (): FleetSnapshot => this.snapshot ?? fleetSnapshot(fleetViews(options.fleet, options.now()))
 
     // Fleet gauges.
     const byStatus: Gauge = new Gauge({
@@ -166,7 +167,7 @@ export class AggregatorMetrics {
 
   /** The exposition text: one fleet snapshot for the whole scrape. */
   async render (): Promise<string> {
-    this.snapshot = fleetSnapshot(fleetViews(this.options.fleet))
+    this.snapshot = fleetSnapshot(fleetViews(this.options.fleet, this.options.now()))
     try {
       return await this.registry.metrics()
     } finally {

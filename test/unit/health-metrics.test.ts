@@ -16,10 +16,14 @@ function beat (nickname: string, height: number, components: Heartbeat['health']
 
 /** A fleet whose nodes the test can remove (the real one only grows until the store prunes it). */
 function removableFleet (real: FleetState, removed: Set<string>): FleetState {
-  return {
-    nodes: () => [...real.nodes()].filter((r) => !removed.has(r.peerId)).values(),
-    verdict: (peerId: string) => real.verdict(peerId),
-  } as unknown as FleetState
+  // Everything from the real fleet, except that removed nodes are not listed.
+  return new Proxy(real, {
+    get (target, prop) {
+      if (prop === 'nodes') return () => [...target.nodes()].filter((r) => !removed.has(r.peerId)).values()
+      const value: unknown = Reflect.get(target, prop, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
 }
 
 /** Sample lines of one metric, as `{labels} value` strings. */
@@ -35,7 +39,7 @@ describe('AggregatorMetrics', () => {
     const health = new HealthRegistry()
     health.register('libp2p', () => ({ status: 'ready' }))
     const metrics = new AggregatorMetrics({
-      fleet: removableFleet(real, removed), stats, health, connections: () => 2, processMetrics: false,
+      fleet: removableFleet(real, removed), stats, health, connections: () => 2, processMetrics: false, now: () => 3_000,
       build: { name: 'fil-heartbeat', version: '9.9.9', commit: undefined }, runtime: { node: 'v24', libp2p: '3', platform: 'linux', arch: 'x64' },
     })
     real.apply({ type: 'connected', peerId: 'PEER1' }, 1_000)
@@ -74,7 +78,10 @@ describe('AggregatorMetrics', () => {
     assert.ok(text.includes('heartbeat_aggregator_component_status{component="libp2p",status="ready"} 1'))
     assert.ok(text.includes('heartbeat_aggregator_libp2p_connections 2'))
     assert.ok(text.includes('heartbeat_aggregator_build_info{version="9.9.9",commit="unknown",node_version="v24",libp2p_version="3"} 1'))
-    assert.equal(samples(text, 'heartbeat_fleet_nodes_in_consensus').length, 0, 'no per-network series until the summary carries networks')
+    // Per network: PEER1 on the heaviest head (height 100), PEER2 behind it (90), both still voting.
+    assert.deepEqual(samples(text, 'heartbeat_fleet_nodes_in_consensus'), ['{network="demo"} 1'])
+    assert.deepEqual(samples(text, 'heartbeat_fleet_nodes_in_dispute'), ['{network="demo"} 1'])
+    assert.deepEqual(samples(text, 'heartbeat_fleet_heaviest_height'), ['{network="demo"} 100'])
 
     // Counters follow the stats; a node that leaves takes its series with it.
     stats.received = 9
@@ -91,7 +98,7 @@ describe('AggregatorMetrics', () => {
   it('a renamed node keeps one series per metric (the old nickname goes)', async () => {
     const fleet = new FleetState()
     const metrics = new AggregatorMetrics({
-      fleet, stats: new IngestStats(), health: new HealthRegistry(), connections: () => undefined, processMetrics: false,
+      fleet, stats: new IngestStats(), health: new HealthRegistry(), connections: () => undefined, processMetrics: false, now: () => 2_000,
       build: { name: 'x', version: '1', commit: 'c' }, runtime: { node: 'v24', libp2p: '3', platform: 'linux', arch: 'x64' },
     })
     fleet.apply({ type: 'beat', peerId: 'P', heartbeat: beat('old', 1), protocol: 'v2' }, 1_000)

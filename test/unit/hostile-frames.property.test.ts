@@ -12,7 +12,7 @@ import { FleetState } from '../../aggregator/fleet/fleet-state.ts'
 import { exposeNode } from '../../aggregator/fleet/exposure.ts'
 import { deriveStatus } from '../../aggregator/fleet/status.ts'
 import { NODE_STATUSES, type FleetEvent } from '../../aggregator/fleet/types.ts'
-import { nodeView } from '../../aggregator/fleet/view.ts'
+import { fleetViews, nodeViewOf } from '../../aggregator/fleet/view.ts'
 import { createHeartbeatHandler, readHeartbeatFrame } from '../../aggregator/ingest.ts'
 import { IngestStats } from '../../aggregator/ingest-stats.ts'
 import { createLogger } from '../../shared/log.ts'
@@ -188,7 +188,9 @@ function assertContained (fleet: FleetState, before: Map<string, unknown>, now: 
   const verdict = deriveStatus(hostile, now)
   assert.ok(NODE_STATUSES.includes(verdict.status))
   assert.ok(verdict.status === 'healthy' || verdict.reason !== '', 'a non-healthy status has a reason')
-  const view = nodeView(hostile, verdict)
+  const view = nodeViewOf(fleet, HOSTILE, now)
+  assert.ok(view !== undefined, 'the hostile node has a view')
+  assert.ok(JSON.stringify(fleetViews(fleet, now)).length > 0, 'the whole fleet still renders')
   for (const details of [true, false]) assert.ok(JSON.stringify(exposeNode(view, details, hostile.remoteAddr)).length < 10 * DEFAULT_MAX_FRAME_BYTES)
 }
 

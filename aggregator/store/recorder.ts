@@ -1,0 +1,76 @@
+import type { FleetListener, FleetState, StatusChange } from '../fleet/fleet-state.ts'
+import { savedNode } from '../fleet/restore.ts'
+import type { NodeRecord, NodeStatus } from '../fleet/types.ts'
+import type { RosterRow } from './database.ts'
+import { encodeRosterRow } from './roster-codec.ts'
+import type { WriteBehind } from './write-behind.ts'
+
+/**
+ * Listens to the fleet and turns what happens into pending store rows. Per
+ * heartbeat it only marks the node and, at most once per sample interval,
+ * queues a height sample; the roster row itself is built at flush time from
+ * the node's latest record, so a node beating ten times between flushes
+ * costs one row.
+ */
+export class FleetRecorder implements FleetListener {
+  private readonly fleet: FleetState
+  private readonly pending: WriteBehind
+  private readonly sampleIntervalMs: number
+  private readonly lastSampleAt = new Map<string, number>()
+  /** Status and since when, per node, as this run knows it (seeded from the roster at start). */
+  private readonly statuses = new Map<string, { status: NodeStatus, since: number }>()
+  /** What was last written per node: an unchanged record and status need no new row. */
+  private readonly written = new Map<string, { record: NodeRecord, status: NodeStatus }>()
+
+  constructor (options: { fleet: FleetState, pending: WriteBehind, sampleIntervalMs: number }) {
+    this.fleet = options.fleet
+    this.pending = options.pending
+    this.sampleIntervalMs = options.sampleIntervalMs
+  }
+
+  /** What the roster said before this run, so the first change after a restart reads "healthy -> stale", not "-> stale". */
+  seed (peerId: string, status: NodeStatus, since: number): void {
+    this.statuses.set(peerId, { status, since })
+  }
+
+  onNodeChanged (peerId: string): void {
+    this.pending.markNode(peerId)
+    const record = this.fleet.get(peerId)
+    if (record === undefined || record.restored === true) return
+    // lastSeen only moves on a beat, so a status-only change never samples twice.
+    const last = this.lastSampleAt.get(peerId)
+    if (last !== undefined && record.lastSeen - last < this.sampleIntervalMs) return
+    this.lastSampleAt.set(peerId, record.lastSeen)
+    this.pending.addSample({ peerId, at: record.lastSeen, height: record.beat.height, head: record.beat.head })
+  }
+
+  onStatusChanged (change: StatusChange): void {
+    const from = change.from ?? this.statuses.get(change.peerId)?.status ?? null
+    // A node restored into the status it already had (stale again after a second restart): nothing changed.
+    if (from === change.to) return
+    this.statuses.set(change.peerId, { status: change.to, since: change.at })
+    this.pending.addTransition({ peerId: change.peerId, at: change.at, from, to: change.to, reason: change.reason })
+  }
+
+  /**
+   * Roster rows for the nodes marked since the last flush, skipping those
+   * whose record and status are what was last written (a reason that only
+   * re-words the same status, like a growing silence, is not worth a write).
+   * Call `commit` once the rows are on disk.
+   */
+  rowsFor (peerIds: readonly string[]): { rows: RosterRow[], commit: () => void } {
+    const rows: RosterRow[] = []
+    const done: Array<[string, { record: NodeRecord, status: NodeStatus }]> = []
+    for (const peerId of peerIds) {
+      const record = this.fleet.get(peerId)
+      const verdict = this.fleet.verdict(peerId)
+      if (record === undefined || verdict === undefined) continue
+      const previous = this.written.get(peerId)
+      if (previous !== undefined && previous.record === record && previous.status === verdict.status) continue
+      const since = this.statuses.get(peerId)?.since ?? record.lastSeen
+      rows.push(encodeRosterRow(savedNode(record), verdict.status, verdict.reason, since))
+      done.push([peerId, { record, status: verdict.status }])
+    }
+    return { rows, commit: () => { for (const [peerId, w] of done) this.written.set(peerId, w) } }
+  }
+}

@@ -1,0 +1,65 @@
+import { validateHeartbeat } from '../../shared/heartbeat.ts'
+import type { SavedNode } from '../fleet/restore.ts'
+import { NODE_STATUSES, type NodeStatus } from '../fleet/types.ts'
+import type { RosterRow } from './database.ts'
+
+/** A roster row for a node's latest state. */
+export function encodeRosterRow (saved: SavedNode, status: NodeStatus, reason: string, statusSince: number): RosterRow {
+  return {
+    peerId: saved.peerId,
+    nickname: saved.beat.nickname,
+    firstSeen: saved.firstSeen,
+    lastSeen: saved.lastSeen,
+    lastBeat: JSON.stringify(saved.beat),
+    extras: JSON.stringify({
+      protocol: saved.protocol,
+      beats: saved.beats,
+      seqGaps: saved.seqGaps,
+      remoteAddr: saved.remoteAddr,
+      lastHeadChange: saved.lastHeadChange,
+      skewMs: saved.skewMs,
+    }),
+    status,
+    reason,
+    statusSince,
+  }
+}
+
+export interface DecodedRosterRow {
+  saved: SavedNode
+  status: NodeStatus | undefined
+}
+
+/**
+ * Reads a roster row back, checking the heartbeat as strictly as one off the
+ * wire: a damaged row is refused (undefined) rather than shown.
+ */
+export function decodeRosterRow (row: RosterRow): DecodedRosterRow | undefined {
+  let beat: unknown
+  let extras: unknown
+  try {
+    beat = JSON.parse(row.lastBeat)
+    extras = JSON.parse(row.extras)
+  } catch {
+    return undefined
+  }
+  const checked = validateHeartbeat(beat)
+  if (!checked.ok || typeof extras !== 'object' || extras === null || !Number.isFinite(row.firstSeen) || !Number.isFinite(row.lastSeen)) return undefined
+  const e = extras as Record<string, unknown>
+  const num = (v: unknown, fallback: number): number => typeof v === 'number' && Number.isFinite(v) ? v : fallback
+  return {
+    saved: {
+      peerId: row.peerId,
+      protocol: e.protocol === 'legacy' ? 'legacy' : 'v2',
+      firstSeen: row.firstSeen,
+      lastSeen: row.lastSeen,
+      beat: checked.heartbeat,
+      beats: num(e.beats, 0),
+      seqGaps: num(e.seqGaps, 0),
+      remoteAddr: typeof e.remoteAddr === 'string' ? e.remoteAddr : undefined,
+      lastHeadChange: num(e.lastHeadChange, row.lastSeen),
+      skewMs: typeof e.skewMs === 'number' && Number.isFinite(e.skewMs) ? e.skewMs : null,
+    },
+    status: (NODE_STATUSES as readonly string[]).includes(row.status) ? row.status as NodeStatus : undefined,
+  }
+}
