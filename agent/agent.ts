@@ -3,6 +3,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { sleep } from '../shared/abort.ts'
 import { ErrorCodes, UsageError } from '../shared/errors.ts'
 import type { ComponentHealth } from '../shared/health.ts'
+import type { AnnouncedMaintenance } from '../shared/heartbeat.ts'
 import { createLogger, type Logger } from '../shared/log.ts'
 import type { Target } from '../shared/target.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
@@ -36,6 +37,8 @@ export interface AgentOptions {
   sourceTimeoutMs?: number
   /** Extra components to report (e.g. an embedding program's own indicators). */
   components?: () => Record<string, ComponentHealth>
+  /** Start in maintenance (alerts about this node held back until `until`, agent clock). */
+  maintenance?: AnnouncedMaintenance
   logger?: Logger
   now?: () => number
 }
@@ -55,6 +58,7 @@ export class Agent {
   private readonly pollController = new AbortController()
   private pollLoop: Promise<void> | undefined
   private nickname: string
+  private maintenanceState: AnnouncedMaintenance | undefined
 
   private constructor (libp2p: Libp2p, options: AgentOptions, log: Logger) {
     this.libp2p = libp2p
@@ -63,6 +67,7 @@ export class Agent {
     const now = options.now ?? Date.now
     this.startedAt = now()
     this.nickname = options.nickname
+    this.maintenanceState = options.maintenance
     this.monitor = new ChainMonitor(options.source, { timeoutMs: options.sourceTimeoutMs ?? DEFAULT_SOURCE_TIMEOUT_MS, now })
     this.services = options.services.map((spec) => new HeartbeatService({
       name: spec.name,
@@ -86,6 +91,7 @@ export class Agent {
         agentStartedAt: this.startedAt,
         state,
         components: options.components?.(),
+        maintenance: this.currentMaintenance(now()),
       }),
     }))
   }
@@ -113,6 +119,18 @@ export class Agent {
   /** Changes the nickname from the next beat on (go-filecoin only read it at start). */
   setNickname (nickname: string): void {
     this.nickname = nickname
+  }
+
+  /** Puts the node in maintenance (or takes it out with undefined) from the next beat on. */
+  setMaintenance (maintenance: AnnouncedMaintenance | undefined): void {
+    this.maintenanceState = maintenance
+  }
+
+  /** The maintenance the beats announce now; one whose `until` passed is over. */
+  currentMaintenance (now: number): AnnouncedMaintenance | undefined {
+    const m = this.maintenanceState
+    if (m?.until !== undefined && m.until <= now) this.maintenanceState = undefined
+    return this.maintenanceState
   }
 
   async start (): Promise<void> {

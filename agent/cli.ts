@@ -1,19 +1,21 @@
 import { homedir, hostname } from 'node:os'
 import { join } from 'node:path'
 import { Command } from 'commander'
-import { parsePositiveDuration } from '../shared/duration.ts'
+import { formatDuration, parsePositiveDuration } from '../shared/duration.ts'
 import { ErrorCodes, UsageError } from '../shared/errors.ts'
 import { loadOrCreateKey } from '../shared/identity.ts'
 import { createLogger } from '../shared/log.ts'
 import { parseTarget } from '../shared/target.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
+import { LIMITS } from '../shared/protocol.ts'
 import {
   addLogOptions, collect, configureProgram, envOption, EXIT_OK, onShutdownSignal, runMain, type LogFlags,
 } from '../shared/cli.ts'
 import { Agent, type ServiceSpec } from './agent.ts'
 import {
-  ALERT_BEAT_PERIOD_MS, ALERT_RECONNECT_PERIOD_MS, ALERTS_ENV, SHUTDOWN_DEADLINE_MS,
+  ALERT_BEAT_PERIOD_MS, ALERT_RECONNECT_PERIOD_MS, ALERTS_ENV, DEFAULT_MAINTENANCE_FOR_MS, MAINTENANCE_SIGNAL, SHUTDOWN_DEADLINE_MS,
 } from './constants.ts'
+import { maintenanceFrom, onMaintenanceSignal } from './maintenance.ts'
 import { DemoChainSource } from './sources/demo.ts'
 import type { ChainSource } from './source.ts'
 
@@ -30,6 +32,9 @@ interface AgentFlags extends LogFlags {
   source: string
   demoBlockTime: string
   keyFile: string
+  maintenance?: boolean
+  maintenanceFor: string
+  maintenanceReason: string
 }
 
 export function buildProgram (): Command {
@@ -45,11 +50,17 @@ export function buildProgram (): Command {
     .addOption(envOption(ENV, '--source <kind>', 'where head and height come from').choices(['demo']).default('demo'))
     .addOption(envOption(ENV, '--demo-block-time <duration>', 'block time of the demo chain').default('5s'))
     .addOption(envOption(ENV, '--key-file <path>', 'libp2p private key (created with mode 0600 if missing)').default(DEFAULT_KEY_FILE))
+    .addOption(envOption(ENV, '--maintenance', `start in maintenance: alerting aggregators hold back alerts about this node (${MAINTENANCE_SIGNAL} toggles it while running)`))
+    .addOption(envOption(ENV, '--maintenance-for <duration>', 'how long maintenance lasts once on').default(formatDuration(DEFAULT_MAINTENANCE_FOR_MS)))
+    .addOption(envOption(ENV, '--maintenance-reason <text>', 'why, shown with the node on the aggregator').default(''))
   addLogOptions(program, ENV)
   program.addHelpText('after', `
 Environment:
   Every flag has a twin: ${ENV}_<FLAG> (e.g. ${ENV}_TARGET, ${ENV}_BEAT_PERIOD).
   ${ALERTS_ENV}=MULTIADDR  also send to this alerting aggregator (beat 10s, reconnect 10s, same nickname).
+
+Maintenance:
+  kill -${MAINTENANCE_SIGNAL.replace('SIG', '')} <pid> turns maintenance on (for --maintenance-for) or off again.
 
 Exit status: 0 after a clean stop, 2 for bad input (no target, bad multiaddr, duration or key file), 1 otherwise.
 
@@ -87,12 +98,18 @@ export async function main (argv: string[]): Promise<void> {
   const flags = program.opts<AgentFlags>()
   const services = serviceSpecs(flags, process.env)
   const errorLogPeriodMs = parsePositiveDuration(flags.errorLogPeriod, '--error-log-period')
+  const maintenanceForMs = parsePositiveDuration(flags.maintenanceFor, '--maintenance-for')
+  if (flags.maintenanceReason.length > LIMITS.maintenanceReason) {
+    throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `--maintenance-reason is longer than ${LIMITS.maintenanceReason} characters`)
+  }
   const source = makeSource(flags)
   const { key } = await loadOrCreateKey(flags.keyFile)
   const logger = createLogger({ name: 'heartbeat-agent', level: flags.logLevel, format: flags.logFormat })
   const agent = await Agent.create({
     services, source, nickname: flags.nickname, minerAddress: flags.minerAddress, privateKey: key, errorLogPeriodMs, logger,
+    maintenance: flags.maintenance === true ? maintenanceFrom(Date.now(), maintenanceForMs, flags.maintenanceReason) : undefined,
   })
+  onMaintenanceSignal(agent, { forMs: maintenanceForMs, reason: flags.maintenanceReason, logger })
   onShutdownSignal((signal) => {
     logger.info({ signal }, 'stopping: sending the last heartbeat')
     // Whatever happens, exit within the deadline.

@@ -20,3 +20,7 @@ export const DEFAULT_DEMO_BLOCK_TIME_MS = 5_000
 export const DEMO_NETWORK = 'demo'
 /** The source must answer within this, or the beat carries the last reading marked old. */
 export const DEFAULT_SOURCE_TIMEOUT_MS = 3_000
+/** --maintenance (and SIGUSR1) hold alerts back this long unless --maintenance-for says otherwise. */
+export const DEFAULT_MAINTENANCE_FOR_MS = 60 * 60_000
+/** The signal that toggles maintenance on a running agent. */
+export const MAINTENANCE_SIGNAL = 'SIGUSR1'

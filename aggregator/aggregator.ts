@@ -6,11 +6,15 @@ import { loadOrCreateKey } from '../shared/identity.ts'
 import { createLogger, type Logger } from '../shared/log.ts'
 import { DEFAULT_MAX_FRAME_BYTES, HEARTBEAT_PROTOCOL } from '../shared/protocol.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
+import { Alerting } from './alerts/alerting.ts'
+import { type AlertingConfig, defaultAlertingConfig } from './alerts/config.ts'
 import { MAX_HEARTBEAT_STREAMS_PER_CONNECTION, PEER_KEY_FILE, STATUS_TICK_MS } from './constants.ts'
 import { FleetState } from './fleet/fleet-state.ts'
 import { DEFAULT_STATUS_RULES, type StatusRules } from './fleet/status.ts'
 import type { FleetEvent } from './fleet/types.ts'
+import { fleetViews } from './fleet/view.ts'
 import { createAggregatorHost } from './host.ts'
+import { AdminAuth } from './http/admin-auth.ts'
 import { buildHttpServer } from './http/server.ts'
 import { createHeartbeatHandler } from './ingest.ts'
 import { IngestStats } from './ingest-stats.ts'
@@ -25,6 +29,12 @@ export interface AggregatorOptions {
   privateKey?: PrivateKey
   maxFrameBytes?: number
   statusRules?: StatusRules
+  /** Rules and receivers; the built-in rules and the log when absent. */
+  alerting?: AlertingConfig
+  /** Bearer token of the admin API (maintenance); the admin API is off without it. */
+  adminToken?: string
+  /** The URL people reach the page at, for links in alerts; the HTTP listen address when absent. */
+  publicUrl?: string
   logger?: Logger
   now?: () => number
 }
@@ -37,6 +47,7 @@ export class Aggregator {
   readonly fleet: FleetState
   readonly stats = new IngestStats()
   readonly startedAt: number
+  readonly alerting: Alerting
   private readonly options: AggregatorOptions
   private readonly log: Logger
   private readonly now: () => number
@@ -51,6 +62,16 @@ export class Aggregator {
     this.startedAt = this.now()
     this.log = options.logger ?? createLogger({ name: 'heartbeat-aggregator' })
     this.fleet = new FleetState(options.statusRules ?? DEFAULT_STATUS_RULES)
+    this.alerting = new Alerting({
+      config: options.alerting ?? defaultAlertingConfig(),
+      snapshot: () => fleetViews(this.fleet),
+      announcedMaintenance: (peerId) => {
+        const record = this.fleet.get(peerId)
+        return record === undefined ? undefined : { announced: record.beat.maintenance, sentAt: record.beat.sentAt, receivedAt: record.lastSeen }
+      },
+      source: { peerId: () => this.libp2pNode?.peerId.toString() ?? '', publicUrl: () => this.options.publicUrl ?? this.httpUrl },
+      logger: this.log,
+    })
   }
 
   get libp2p (): Libp2p {
@@ -94,12 +115,16 @@ export class Aggregator {
         this.log.info({ peer: change.peerId, nickname, from: change.from, to: change.to, reason: change.reason }, `node ${nickname !== undefined && nickname !== '' ? nickname : change.peerId} is ${change.to}`)
       },
     })
+    this.fleet.subscribe({ onTick: (now) => { this.alerting.onTick(now) } })
     this.ticker = setInterval(() => { this.fleet.tick(this.now()) }, STATUS_TICK_MS)
 
     const app = buildHttpServer({
       fleet: this.fleet,
       now: this.now,
       info: () => ({ peerId: this.peerId, multiaddrs: this.multiaddrs(), version: PRODUCT_VERSION, startedAt: new Date(this.startedAt).toISOString() }),
+      alerting: this.alerting,
+      adminAuth: new AdminAuth(this.options.adminToken),
+      logger: this.log,
     })
     this.httpServer = app
     await app.listen({ host: this.options.http.host, port: this.options.http.port })
@@ -108,10 +133,16 @@ export class Aggregator {
     const host = this.options.http.host.includes(':') ? `[${this.options.http.host}]` : this.options.http.host
     this.httpUrl = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`
     this.log.info({ peerId: this.peerId, multiaddrs: this.multiaddrs(), http: this.httpUrl }, 'heartbeat aggregator started')
+    this.log.info({
+      rules: this.alerting.engine.ruleSet.map((r) => r.name),
+      receivers: this.alerting.receivers.map((r) => `${r.kind} ${r.target}`),
+      adminApi: this.options.adminToken !== undefined,
+    }, 'alerting on')
   }
 
   async stop (): Promise<void> {
     clearInterval(this.ticker)
+    await this.alerting.stop()
     await this.httpServer?.close()
     await this.libp2pNode?.stop()
   }

@@ -15,6 +15,9 @@ export const ErrorCodes = {
   SOURCE_FAILED: 'ERR_SOURCE_FAILED',
   NODE_NOT_FOUND: 'ERR_NODE_NOT_FOUND',
   NOT_CONNECTED: 'ERR_NOT_CONNECTED',
+  INVALID_ALERT_RULES: 'ERR_INVALID_ALERT_RULES',
+  UNAUTHORIZED: 'ERR_UNAUTHORIZED',
+  ADMIN_DISABLED: 'ERR_ADMIN_DISABLED',
 } as const
 
 export type ErrorCode = typeof ErrorCodes[keyof typeof ErrorCodes]

@@ -15,6 +15,8 @@ export interface FleetListener {
   onNodeChanged?(peerId: string): void
   /** A node's status changed (also on its first heartbeat). */
   onStatusChanged?(change: StatusChange): void
+  /** A status tick finished (every status re-derived at `now`). */
+  onTick?(now: number): void
 }
 
 /**
@@ -53,6 +55,7 @@ export class FleetState {
         for (const l of this.listeners) l.onNodeChanged?.(record.peerId)
       }
     }
+    for (const l of this.listeners) l.onTick?.(now)
   }
 
   get (peerId: string): NodeRecord | undefined {
