@@ -5,7 +5,12 @@ import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 
 /** binary that must exist -> Debian package that provides it */
-export const SYSTEM_PACKAGES: Record<string, string> = {}
+export const SYSTEM_PACKAGES: Record<string, string> = {
+  // test/integration/alert-receivers.test.ts, test/e2e/alerts.test.ts: a real Alertmanager
+  '/usr/bin/prometheus-alertmanager': 'prometheus-alertmanager',
+  // test/e2e/deployment-files.test.ts: validates docker-compose.yml (no engine needed)
+  '/usr/bin/docker-compose': 'docker-compose',
+}
 
 export function ensureSystemPackages (packages: Record<string, string> = SYSTEM_PACKAGES): void {
   const missing = Object.entries(packages).filter(([binary]) => !existsSync(binary)).map(([, pkg]) => pkg)
