@@ -135,7 +135,7 @@ export class Aggregator {
     this.log.info({ peerId: this.peerId, multiaddrs: this.multiaddrs(), http: this.httpUrl }, 'heartbeat aggregator started')
     this.log.info({
       rules: this.alerting.engine.ruleSet.map((r) => r.name),
-      receivers: this.alerting.receivers.map((r) => `${r.kind} ${r.target}`),
+      receivers: this.alerting.receivers.map((r) => r.kind === 'log' ? 'log' : `${r.kind} ${r.target}`),
       adminApi: this.options.adminToken !== undefined,
     }, 'alerting on')
   }
