@@ -28,8 +28,6 @@ export interface AlertingOptions {
   source: AlertSource
   logger: Logger
   evaluateEveryMs?: number
-  /** Replaces the receivers the config names (tests). The log receiver is always added. */
-  receivers?: AlertReceiver[]
 }
 
 /** An alert in the JSON API. Times are ISO 8601. */
@@ -124,12 +122,11 @@ export class Alerting {
     this.every = options.evaluateEveryMs ?? EVALUATE_EVERY_MS
     this.engine = new AlertEngine(options.config.rules)
     const { source, logger } = options
+    // The log always; then what the flags and the rules file name.
     this.receivers = [
       new LogReceiver(logger.child({ component: 'alerts' })),
-      ...(options.receivers ?? [
-        ...options.config.webhooks.map((w) => new WebhookReceiver({ url: w.url, headers: w.headers, source, logger })),
-        ...options.config.alertmanagers.map((a) => new AlertmanagerReceiver({ url: a.url, source, logger })),
-      ]),
+      ...options.config.webhooks.map((w) => new WebhookReceiver({ url: w.url, headers: w.headers, source, logger })),
+      ...options.config.alertmanagers.map((a) => new AlertmanagerReceiver({ url: a.url, source, logger })),
     ]
   }
 
