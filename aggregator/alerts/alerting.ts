@@ -2,7 +2,7 @@ import { formatDuration } from '../../shared/duration.ts'
 import { errorMessage } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/log.ts'
 import type { AlertingConfig } from './config.ts'
-import { EVALUATE_EVERY_MS, RECEIVER_DRAIN_MS } from './constants.ts'
+import { EVALUATE_EVERY_MS, EVALUATE_MAX_SHARE, RECEIVER_DRAIN_MS } from './constants.ts'
 import { AlertEngine } from './engine.ts'
 import { alertInputFromSnapshot, type FleetSnapshot } from './input.ts'
 import { agentMaintenance, MaintenanceBook } from './maintenance.ts'
@@ -115,11 +115,15 @@ export class Alerting {
   private readonly log: Logger
   private readonly every: number
   private lastEvaluatedAt: number | undefined
+  /** How long the last evaluation took (wall clock, ms) and the interval that follows from it. */
+  private lastTookMs = 0
+  private intervalMs: number
 
   constructor (options: AlertingOptions) {
     this.options = options
     this.log = options.logger
     this.every = options.evaluateEveryMs ?? EVALUATE_EVERY_MS
+    this.intervalMs = this.every
     this.engine = new AlertEngine(options.config.rules)
     const { source, logger } = options
     // The log always; then what the flags and the rules file name.
@@ -132,8 +136,11 @@ export class Alerting {
 
   /** For FleetState's tick: evaluates when the interval has passed. */
   onTick (now: number): void {
-    if (this.lastEvaluatedAt !== undefined && now - this.lastEvaluatedAt < this.every) return
+    if (this.lastEvaluatedAt !== undefined && now - this.lastEvaluatedAt < this.intervalMs) return
+    const started = performance.now()
     this.evaluate(now)
+    this.lastTookMs = performance.now() - started
+    this.intervalMs = Math.max(this.every, Math.ceil(this.lastTookMs / EVALUATE_MAX_SHARE))
   }
 
   evaluate (now: number): void {
@@ -183,6 +190,7 @@ export class Alerting {
       alerts: this.engine.active().map(alertView),
       resolved: this.engine.recentlyResolved().map(alertView),
       maintenance: this.maintenanceDocument(now, this.peerIds()),
+      evaluation: { intervalMs: this.intervalMs, lastTookMs: Math.round(this.lastTookMs * 10) / 10 },
       rules: this.engine.ruleSet.map(ruleView),
       receivers: this.receivers.map((r): { kind: string, target: string } & ReceiverStats => ({ kind: r.kind, target: r.target, ...r.stats() })),
     }

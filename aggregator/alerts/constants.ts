@@ -6,6 +6,11 @@ export const DEFAULT_ALERT_FOR_MS = 60_000
 export const DEFAULT_REPEAT_INTERVAL_MS = 4 * 60 * 60_000
 /** Rules are evaluated on the fleet's status tick, at most this often (the tick itself is faster). */
 export const EVALUATE_EVERY_MS = 1_000
+/**
+ * A large fleet makes an evaluation expensive (it reads the whole fleet view):
+ * the interval then grows so evaluating takes at most this share of the time.
+ */
+export const EVALUATE_MAX_SHARE = 0.1
 /** Resolved alerts kept for the API (oldest forgotten first). */
 export const RESOLVED_MEMORY = 100
 

@@ -1,6 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { Alerting } from '../../aggregator/alerts/alerting.ts'
 import { AlertEngine } from '../../aggregator/alerts/engine.ts'
+import { createLogger } from '../../shared/log.ts'
 import { alertInputFromSnapshot } from '../../aggregator/alerts/input.ts'
 import { agentMaintenance, MaintenanceBook } from '../../aggregator/alerts/maintenance.ts'
 import { type AlertRule, builtInRules } from '../../aggregator/alerts/rules.ts'
@@ -309,4 +311,35 @@ test('maintenance book: windows end on time or on request; agent windows map thr
   assert.equal(agentMaintenance({ until: 10_000 + skew + 300_000 }, { sentAt: 10_000 + skew, receivedAt: 10_000 }, 310_000), undefined)
   assert.equal(agentMaintenance({}, { sentAt: 0, receivedAt: 0 }, 1e12)?.until, undefined, 'without until: as long as the beats carry it')
   assert.equal(agentMaintenance(undefined, { sentAt: 0, receivedAt: 0 }, 0), undefined)
+})
+
+test('evaluation runs on the status tick at most once per interval, and backs off when the fleet is expensive to read', () => {
+  let reads = 0
+  let costMs = 0
+  const alerting = new Alerting({
+    config: { rules: only(builtInRules(0), 'NodeDown'), webhooks: [], alertmanagers: [] },
+    snapshot: () => {
+      reads++
+      const until = performance.now() + costMs
+      while (performance.now() < until) { /* a fleet view this expensive to build */ }
+      return { nodes: [view(PEER_A, 'alpha', 'down')] }
+    },
+    announcedMaintenance: () => undefined,
+    source: { peerId: () => 'p', publicUrl: () => 'http://x' },
+    logger: createLogger({ name: 'test', level: 'silent' }),
+  })
+  // Cheap: once per second, whatever the tick rate.
+  for (let t = 0; t < 3_000; t += 250) alerting.onTick(t)
+  assert.equal(reads, 3)
+  assert.equal(alerting.engine.active()[0]?.state, 'firing')
+  // Expensive (30 ms a read): the interval grows to keep evaluation under a tenth of the time.
+  costMs = 30
+  alerting.onTick(3_000)
+  const interval = (alerting.document(3_000).evaluation as { intervalMs: number }).intervalMs
+  assert.ok(interval >= 300, `interval ${interval} ms`)
+  reads = 0
+  alerting.onTick(3_000 + interval - 1)
+  assert.equal(reads, 0)
+  alerting.onTick(3_000 + interval)
+  assert.equal(reads, 1)
 })
