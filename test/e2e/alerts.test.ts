@@ -1,9 +1,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startAlertmanager } from '../support/alertmanager.ts'
-import { AGENT_BIN, fetchJson, Spawned, startAggregatorProcess, tempDir } from '../support/processes.ts'
+import { AGENT_BIN, AGGREGATOR_BIN, fetchJson, Spawned, startAggregatorProcess, tempDir } from '../support/processes.ts'
 import { waitFor } from '../support/wait.ts'
 import { startWebhookSink } from '../support/webhook-sink.ts'
 
@@ -91,4 +92,30 @@ test('an agent killed -> firing at the webhook and Alertmanager after the rule\'
   assert.ok(alerts.receivers.every((r: any) => r.failed === 0 && r.dropped === 0))
   const logged = await alerting.process.waitForLog((l) => l.msg.startsWith('alert firing: NodeDown'))
   assert.equal(logged.level, 'warn')
+})
+
+test('bad alerting input is exit 2 with one clear line naming the flag or the field', () => {
+  const dir = tempDir('hb-bad-alerts-')
+  const rules = join(dir, 'rules.json')
+  writeFileSync(rules, JSON.stringify({ rules: [{ name: 'Lag', kind: 'node_lag', maxLag: 'ten' }] }))
+  const notJson = join(dir, 'rules.txt')
+  writeFileSync(notJson, 'rules: yes')
+  const shortToken = join(dir, 'token')
+  writeFileSync(shortToken, 'secret\n')
+  const cases: Array<[string[], RegExp]> = [
+    [['--alert-rules', rules], /invalid --alert-rules file .*rules\.json: rules\[0\]\.maxLag: .*expected number, received string/],
+    [['--alert-rules', notJson], /invalid --alert-rules file .*rules\.txt: not JSON/],
+    [['--alert-rules', join(dir, 'missing.json')], /cannot read --alert-rules file/],
+    [['--alert-for', 'soon'], /invalid --alert-for "soon"/],
+    [['--alert-webhook', 'ftp://example.com/x'], /invalid --alert-webhook "ftp:\/\/example.com\/x": expected an http:\/\/ or https:\/\/ URL/],
+    [['--alertmanager', 'not a url'], /invalid --alertmanager "not a url"/],
+    [['--admin-token-file', shortToken], /must hold one token of at least 16 characters/],
+    [['--admin-token-file', join(dir, 'none')], /cannot read --admin-token-file/],
+  ]
+  for (const [args, message] of cases) {
+    const r = spawnSync(process.execPath, [AGGREGATOR_BIN, '--data-dir', dir, '--http', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0', ...args], { encoding: 'utf8', timeout: 20_000 })
+    assert.equal(r.status, 2, `${args.join(' ')}: exit ${r.status}, stderr ${r.stderr}`)
+    assert.match(r.stderr, message)
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace')
+  }
 })
