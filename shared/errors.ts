@@ -27,6 +27,9 @@ export const ErrorCodes = {
   DIAL_TO_SELF: 'ERR_DIAL_TO_SELF',
   STORE_FAILED: 'ERR_STORE_FAILED',
   STORE_TOO_NEW: 'ERR_STORE_TOO_NEW',
+  INVALID_ALERT_RULES: 'ERR_INVALID_ALERT_RULES',
+  UNAUTHORIZED: 'ERR_UNAUTHORIZED',
+  ADMIN_DISABLED: 'ERR_ADMIN_DISABLED',
 } as const
 
 export type ErrorCode = typeof ErrorCodes[keyof typeof ErrorCodes]

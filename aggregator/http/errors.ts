@@ -5,6 +5,8 @@ import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
 const STATUS_BY_CODE: Partial<Record<string, number>> = {
   [ErrorCodes.NODE_NOT_FOUND]: 404,
   [ErrorCodes.INVALID_ARGUMENT]: 400,
+  [ErrorCodes.UNAUTHORIZED]: 401,
+  [ErrorCodes.ADMIN_DISABLED]: 403,
 }
 
 export function errorHandler (err: FastifyError | Error, _request: FastifyRequest, reply: FastifyReply): void {

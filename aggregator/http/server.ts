@@ -1,7 +1,11 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
+import type { Logger } from '../../shared/log.ts'
+import type { Alerting } from '../alerts/alerting.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
 import { fleetViews, nodeViewOf, type NodeView } from '../fleet/view.ts'
+import { AdminAuth } from './admin-auth.ts'
+import { registerAlertRoutes } from './alert-routes.ts'
 import { errorHandler, notFoundHandler } from './errors.ts'
 import { serveEvents } from './events.ts'
 import { renderPlainPage } from './plain-page.ts'
@@ -22,6 +26,11 @@ export interface HttpServerOptions {
   extendNode?: (view: NodeView, scope: 'fleet' | 'node') => NodeView
   /** More routes (history), registered after the core ones. */
   routes?: Array<(app: FastifyInstance) => void>
+  /** Alerts and maintenance (GET /api/v1/alerts, /api/v1/maintenance, and fields in /api/v1/fleet). */
+  alerting?: Alerting
+  /** Guards the admin routes; without it they answer 403. */
+  adminAuth?: AdminAuth
+  logger?: Logger
 }
 
 /** Headers on every answer: no sniffing, no framing, nothing loaded from elsewhere. */
@@ -44,7 +53,12 @@ export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
 
   const fleetDocument = (): unknown => {
     const { nodes, summary } = fleetViews(fleet, now())
-    return { aggregator: info(), generatedAt: new Date(now()).toISOString(), summary, nodes: nodes.map((n) => extend(n, 'fleet')) }
+    const doc = { aggregator: info(), generatedAt: new Date(now()).toISOString(), summary, nodes: nodes.map((n) => extend(n, 'fleet')) }
+    return options.alerting?.decorateFleet(doc, now()) ?? doc
+  }
+
+  if (options.alerting !== undefined && options.logger !== undefined) {
+    registerAlertRoutes(app, { alerting: options.alerting, auth: options.adminAuth ?? new AdminAuth(undefined), now, logger: options.logger })
   }
 
   app.get('/api/v1/fleet', async () => fleetDocument())
@@ -61,7 +75,8 @@ export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
   app.get('/', async (_request, reply) => {
     const { nodes } = fleetViews(fleet, now())
     const { peerId, multiaddrs } = info()
-    return await reply.type('text/html; charset=utf-8').send(renderPlainPage({ peerId, multiaddrs, nodes, generatedAt: new Date(now()).toISOString() }))
+    const alerts = options.alerting?.decorateFleet({ nodes }, now())
+    return await reply.type('text/html; charset=utf-8').send(renderPlainPage({ peerId, multiaddrs, nodes: alerts?.nodes ?? nodes, generatedAt: new Date(now()).toISOString(), alerts }))
   })
 
   for (const register of options.routes ?? []) register(app)
