@@ -5,6 +5,7 @@ import { sleep } from '../shared/abort.ts'
 import { ErrorCodes, UsageError } from '../shared/errors.ts'
 import type { ComponentHealth } from '../shared/health.ts'
 import { createLogger, type Logger } from '../shared/log.ts'
+import type { AnnouncedMaintenance } from '../shared/heartbeat.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
 import type { RandomSource } from './backoff.ts'
 import { buildHeartbeat } from './beat.ts'
@@ -45,6 +46,8 @@ export interface AgentOptions extends AgentSettings {
   dialTimeoutMs?: number
   sendTimeoutMs?: number
   sourceTimeoutMs?: number
+  /** Start in maintenance (alerts about this node held back until `until`, agent clock). */
+  maintenance?: AnnouncedMaintenance
   /** Extra components read synchronously at every beat; must be cheap. */
   components?: () => Record<string, ComponentHealth>
   logger?: Logger
@@ -80,6 +83,7 @@ export class Agent {
   private settings: AgentSettings
   /** When the chain poll loop last finished a poll (the liveness probe watches it). */
   private lastPollAt: number | undefined
+  private maintenanceState: AnnouncedMaintenance | undefined
 
   private constructor (libp2p: Libp2p, options: AgentOptions, log: Logger) {
     this.libp2p = libp2p
@@ -88,6 +92,7 @@ export class Agent {
     this.now = options.now ?? Date.now
     this.startedAt = this.now()
     this.settings = copySettings(options)
+    this.maintenanceState = options.maintenance
     this.monitor = new ChainMonitor(options.source, { timeoutMs: options.sourceTimeoutMs ?? DEFAULT_SOURCE_TIMEOUT_MS, now: this.now, logger: log })
     this.checks = new CheckRunner(options.checks ?? [], { logger: log, now: this.now })
     for (const spec of options.services) this.serviceMap.set(spec.name, this.makeService(spec))
@@ -202,6 +207,18 @@ export class Agent {
     return this.services.map((s) => s.status())
   }
 
+  /** Puts the node in maintenance (or takes it out with undefined) from the next beat on. */
+  setMaintenance (maintenance: AnnouncedMaintenance | undefined): void {
+    this.maintenanceState = maintenance
+  }
+
+  /** The maintenance the beats announce now; one whose `until` passed is over. */
+  currentMaintenance (now: number): AnnouncedMaintenance | undefined {
+    const m = this.maintenanceState
+    if (m?.until !== undefined && m.until <= now) this.maintenanceState = undefined
+    return this.maintenanceState
+  }
+
   /** The latest chain reading and the `chain_source` component. */
   chain (): ChainSnapshot {
     return this.monitor.snapshot()
@@ -245,6 +262,7 @@ export class Agent {
         agentStartedAt: this.startedAt,
         state,
         components: { ...this.checks.components(), ...options.components?.() },
+        maintenance: this.currentMaintenance(this.now()),
       }),
     })
   }

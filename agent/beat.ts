@@ -1,5 +1,5 @@
 import type { ComponentHealth } from '../shared/health.ts'
-import type { AgentState, Heartbeat } from '../shared/heartbeat.ts'
+import type { AgentState, AnnouncedMaintenance, Heartbeat } from '../shared/heartbeat.ts'
 import { HEARTBEAT_VERSION } from '../shared/protocol.ts'
 import { CHAIN_SOURCE_COMPONENT, type ChainSnapshot } from './chain-monitor.ts'
 import { fitHealth } from './component-limits.ts'
@@ -17,6 +17,8 @@ export interface BeatInputs {
   state: AgentState
   /** Components beyond the chain source (checks, the agent's own). */
   components?: Record<string, ComponentHealth>
+  /** Set while the operator has put the node in maintenance (--maintenance, SIGUSR1). */
+  maintenance?: AnnouncedMaintenance
 }
 
 /** Builds one heartbeat from the latest chain snapshot; pure. */
@@ -27,7 +29,7 @@ export function buildHeartbeat (inputs: BeatInputs): Heartbeat {
     ...inputs.components,
     [CHAIN_SOURCE_COMPONENT]: component,
   }
-  return {
+  const heartbeat: Heartbeat = {
     v: HEARTBEAT_VERSION,
     head: reading?.head ?? '',
     height: reading?.height ?? 0,
@@ -41,4 +43,7 @@ export function buildHeartbeat (inputs: BeatInputs): Heartbeat {
     agent: { version: inputs.agentVersion, startedAt: Math.floor(inputs.agentStartedAt) },
     state: inputs.state,
   }
+  // Only when set: the field is absent from the beats of a node not in maintenance.
+  if (inputs.maintenance !== undefined) heartbeat.maintenance = { ...inputs.maintenance }
+  return heartbeat
 }

@@ -1,12 +1,13 @@
 import { homedir, hostname } from 'node:os'
 import { join } from 'node:path'
 import { Command } from 'commander'
-import { formatDuration } from '../shared/duration.ts'
+import { formatDuration, parsePositiveDuration } from '../shared/duration.ts'
 import { ErrorCodes, errorMessage, UsageError } from '../shared/errors.ts'
 import { parseHostPort } from '../shared/host-port.ts'
 import { loadOrCreateKey } from '../shared/identity.ts'
 import { createLogger, type Logger } from '../shared/log.ts'
 import { parseTarget } from '../shared/target.ts'
+import { LIMITS } from '../shared/protocol.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
 import {
   addLogOptions, collect, configureProgram, envOption, EXIT_OK, onShutdownSignal, runMain,
@@ -17,10 +18,11 @@ import { CHECK_KINDS } from './checks/types.ts'
 import { loadAgentConfig, resolveAgentSettings, type AgentConfig, type AgentFlagValues, type ResolvedAgentConfig } from './config.ts'
 import {
   ALERT_BEAT_PERIOD_MS, ALERT_RECONNECT_PERIOD_MS, ALERTS_ENV, DEFAULT_CHECK_INTERVAL_MS, DEFAULT_CHECK_SLOW_MS,
-  DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_ETH_URL, DEFAULT_LOTUS_URL, DEFAULT_TARGET_WEIGHT, MAX_TARGET_WEIGHT, MIN_TARGET_WEIGHT,
-  SHUTDOWN_DEADLINE_MS,
+  DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_ETH_URL, DEFAULT_LOTUS_URL, DEFAULT_MAINTENANCE_FOR_MS, DEFAULT_TARGET_WEIGHT, MAINTENANCE_SIGNAL,
+  MAX_TARGET_WEIGHT, MIN_TARGET_WEIGHT, SHUTDOWN_DEADLINE_MS,
 } from './constants.ts'
 import { AgentHealthServer } from './health-server.ts'
+import { maintenanceFrom, onMaintenanceSignal } from './maintenance.ts'
 import { SOURCE_KINDS } from './source.ts'
 import { createSource } from './sources/create.ts'
 import { formatWeightedTarget, type WeightedTarget } from './targets.ts'
@@ -63,6 +65,9 @@ export function buildProgram (): Command {
     .addOption(envOption(ENV, '--config <path>', 'config file (JSON, or YAML for .yaml/.yml): the same settings and many checks; flags and env win over it; re-read on SIGHUP'))
     .addOption(envOption(ENV, '--key-file <path>', 'libp2p private key (created with mode 0600 if missing)').default(DEFAULT_KEY_FILE))
     .addOption(envOption(ENV, '--health-listen <host:port>', 'serve probes (/livez, /readyz, /health, /actuator/...) and /metrics here (off unless given)'))
+    .addOption(envOption(ENV, '--maintenance', `start in maintenance: alerting aggregators hold back alerts about this node (${MAINTENANCE_SIGNAL} toggles it while running)`))
+    .addOption(envOption(ENV, '--maintenance-for <duration>', 'how long maintenance lasts once on').default(formatDuration(DEFAULT_MAINTENANCE_FOR_MS)))
+    .addOption(envOption(ENV, '--maintenance-reason <text>', 'why, shown with the node on the aggregator').default(''))
   addLogOptions(program, ENV)
   program.addHelpText('after', `
 Targets:
@@ -107,6 +112,9 @@ Health (with --health-listen):
 Environment:
   Every flag has a twin: ${ENV}_<FLAG> (e.g. ${ENV}_TARGET, ${ENV}_SOURCE_TOKEN, ${ENV}_FAN_OUT=true).
   ${ALERTS_ENV}=MULTIADDR  also send to this alerting aggregator (beat 10s, reconnect 10s, same nickname).
+
+Maintenance:
+  kill -${MAINTENANCE_SIGNAL.replace('SIG', '')} <pid> turns maintenance on (for --maintenance-for) or off again.
 
 Exit status: 0 after a clean stop, 2 for bad input (no target, bad multiaddr, weight, duration, check,
 config or key file, a target that is this agent itself), 1 otherwise.
@@ -249,9 +257,22 @@ export async function main (argv: string[]): Promise<void> {
   const settings = agentSettings(config, process.env)
   const source = createSource(config.source)
   const healthListen = explicit.healthListen === undefined ? undefined : parseHealthListen(explicit.healthListen)
+  const maintenanceForMs = parsePositiveDuration(explicit.maintenanceFor ?? formatDuration(DEFAULT_MAINTENANCE_FOR_MS), '--maintenance-for')
+  const maintenanceReason = explicit.maintenanceReason ?? ''
+  if (maintenanceReason.length > LIMITS.maintenanceReason) {
+    throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `--maintenance-reason is longer than ${LIMITS.maintenanceReason} characters`)
+  }
   const { key } = await loadOrCreateKey(config.keyFile)
   const logger = createLogger({ name: 'heartbeat-agent', level: config.logLevel, format: config.logFormat })
-  const agent = await Agent.create({ ...settings, source, privateKey: key, sourceTimeoutMs: config.source.timeoutMs, logger })
+  const agent = await Agent.create({
+    ...settings,
+    source,
+    privateKey: key,
+    sourceTimeoutMs: config.source.timeoutMs,
+    maintenance: explicit.maintenance === true ? maintenanceFrom(Date.now(), maintenanceForMs, maintenanceReason) : undefined,
+    logger,
+  })
+  onMaintenanceSignal(agent, { forMs: maintenanceForMs, reason: maintenanceReason, logger })
   let health: AgentHealthServer | undefined
   if (healthListen !== undefined) {
     const services = settings.services.map((s) => ({ name: s.name, targets: s.targets.map(formatWeightedTarget), beatPeriodMs: s.beatPeriodMs, reconnectPeriodMs: s.reconnectPeriodMs }))

@@ -127,6 +127,9 @@ export interface AgentFlagValues {
   target?: string[]
   fanOut?: boolean
   healthListen?: string
+  maintenance?: boolean
+  maintenanceFor?: string
+  maintenanceReason?: string
   nickname?: string
   minerAddress?: string
   beatPeriod?: string

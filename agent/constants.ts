@@ -63,3 +63,7 @@ export const HANG_UP_TIMEOUT_MS = 1_000
 export const LIVENESS_POLL_STALL_ROUNDS = 3
 /** ...and never sooner than this (a busy machine delays timers; a restart is a heavy answer). */
 export const LIVENESS_POLL_STALL_FLOOR_MS = 30_000
+/** --maintenance (and SIGUSR1) hold alerts back this long unless --maintenance-for says otherwise. */
+export const DEFAULT_MAINTENANCE_FOR_MS = 60 * 60_000
+/** The signal that toggles maintenance on a running agent. */
+export const MAINTENANCE_SIGNAL = 'SIGUSR1'

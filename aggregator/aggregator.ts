@@ -8,6 +8,8 @@ import { loadOrCreateKey } from '../shared/identity.ts'
 import { createLogger, type Logger } from '../shared/log.ts'
 import { DEFAULT_MAX_FRAME_BYTES, HEARTBEAT_PROTOCOL, LEGACY_HEARTBEAT_PROTOCOL } from '../shared/protocol.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
+import { Alerting } from './alerts/alerting.ts'
+import { type AlertingConfig, defaultAlertingConfig } from './alerts/config.ts'
 import { MAX_HEARTBEAT_STREAMS_PER_CONNECTION, PEER_KEY_FILE, STATUS_TICK_MS } from './constants.ts'
 import { FleetState } from './fleet/fleet-state.ts'
 import { DEFAULT_STATUS_RULES, type StatusRules } from './fleet/status.ts'
@@ -15,12 +17,14 @@ import type { FleetEvent } from './fleet/types.ts'
 import { DEFAULT_SHUTDOWN_DRAIN_MS } from './health/constants.ts'
 import { AggregatorOperations } from './health/operations.ts'
 import { createAggregatorHost, type AdmissionLimits } from './host.ts'
+import { fleetViews } from './fleet/view.ts'
+import { AdminAuth } from './http/admin-auth.ts'
 import { buildHttpServer } from './http/server.ts'
 import { AbuseGuard, type AbuseLimits, type BeatAdmission, type PeerListsConfig } from './abuse-guard.ts'
 import { DEFAULT_DETAILS_MODE, type DetailsMode } from './fleet/exposure.ts'
 import { DEFAULT_FEED_LIMITS, FeedStats, type FeedLimits } from './http/feed-guard.ts'
 import { historyRoutes, withUptime } from './http/history-routes.ts'
-import { AdminAuth, detailsDecider } from './http/security.ts'
+import { detailsDecider } from './http/security.ts'
 import { createHeartbeatHandler } from './ingest.ts'
 import { IngestStats } from './ingest-stats.ts'
 import { createLegacyHeartbeatHandler } from './legacy-ingest.ts'
@@ -45,6 +49,12 @@ export interface AggregatorOptions {
   network?: string
   /** Nodes silent for longer than this leave the view (default 7 days). */
   forgetAfterMs?: number
+  /** Rules and receivers; the built-in rules and the log when absent. */
+  alerting?: AlertingConfig
+  /** Bearer token of the admin API (maintenance); the admin API is off without it. */
+  adminToken?: string
+  /** The URL people reach the page at, for links in alerts; the HTTP listen address when absent. */
+  publicUrl?: string
   logger?: Logger
   now?: () => number
   /** On shutdown, readiness turns DOWN this long before the listeners close. */
@@ -62,8 +72,6 @@ export interface AggregatorOptions {
 export interface ExposureOptions {
   /** --details: who sees component details and remote addresses. */
   details?: DetailsMode
-  /** --admin-token-file's token; without one there is no admin. */
-  adminToken?: string
   /** --cors-origin; none by default. */
   corsOrigins?: string[]
   feed?: Partial<FeedLimits>
@@ -82,6 +90,7 @@ export class Aggregator {
   readonly startedAt: number
   /** Own health, lifecycle, metrics and their routes (probes, /metrics). */
   readonly operations: AggregatorOperations
+  readonly alerting: Alerting
   private readonly options: AggregatorOptions
   private readonly log: Logger
   private readonly now: () => number
@@ -107,6 +116,16 @@ export class Aggregator {
       startedAt: this.startedAt,
       now: this.now,
       processMetrics: options.processMetrics,
+    })
+    this.alerting = new Alerting({
+      config: options.alerting ?? defaultAlertingConfig(),
+      snapshot: () => fleetViews(this.fleet, this.now()),
+      announcedMaintenance: (peerId) => {
+        const record = this.fleet.get(peerId)
+        return record === undefined ? undefined : { announced: record.beat.maintenance, sentAt: record.beat.sentAt, receivedAt: record.lastSeen }
+      },
+      source: { peerId: () => this.libp2pNode?.peerId.toString() ?? '', publicUrl: () => this.options.publicUrl ?? this.httpUrl },
+      logger: this.log,
     })
   }
 
@@ -186,9 +205,11 @@ export class Aggregator {
         this.log.info({ peer: peerId, forgetAfterMs: this.fleet.forgetAfterMs }, 'forgot a node silent for longer than forget-after')
       },
     })
+    this.fleet.subscribe({ onTick: (now) => { this.alerting.onTick(now) } })
     this.ticker = setInterval(() => { this.fleet.tick(this.now()) }, STATUS_TICK_MS)
 
-    const auth = new AdminAuth(this.options.exposure?.adminToken)
+    // One admin token for every admin route (alerts, maintenance, security) and for --details when-authorized.
+    const auth = new AdminAuth(this.options.adminToken)
     const details = this.options.exposure?.details ?? DEFAULT_DETAILS_MODE
     const app = buildHttpServer({
       fleet: this.fleet,
@@ -196,9 +217,11 @@ export class Aggregator {
       info: () => ({ peerId: this.peerId, multiaddrs: this.multiaddrs(), version: PRODUCT_VERSION, startedAt: new Date(this.startedAt).toISOString() }),
       extendNode: withUptime(store),
       routes: [historyRoutes({ store, fleet: this.fleet, now: this.now })],
+      alerting: this.alerting,
+      adminAuth: auth,
+      logger: this.log,
       security: {
         details,
-        auth,
         corsOrigins: this.options.exposure?.corsOrigins,
         feed: { ...DEFAULT_FEED_LIMITS, ...this.options.exposure?.feed },
         feedStats: this.feedStats,
@@ -215,6 +238,11 @@ export class Aggregator {
     this.httpUrl = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`
     this.operations.started()
     this.log.info({ peerId: this.peerId, multiaddrs: this.multiaddrs(), http: this.httpUrl }, 'heartbeat aggregator started')
+    this.log.info({
+      rules: this.alerting.engine.ruleSet.map((r) => r.name),
+      receivers: this.alerting.receivers.map((r) => r.kind === 'log' ? 'log' : `${r.kind} ${r.target}`),
+      adminApi: this.options.adminToken !== undefined,
+    }, 'alerting on')
   }
 
   /**
@@ -256,6 +284,7 @@ export class Aggregator {
   async stop (): Promise<void> {
     this.operations.stopped()
     clearInterval(this.ticker)
+    await this.alerting.stop()
     await this.httpServer?.close()
     // Before the host: the disconnects a stop causes are the aggregator leaving, not the nodes failing.
     this.fleetStore?.close()

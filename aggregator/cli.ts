@@ -15,13 +15,18 @@ import {
   DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PENDING_CONNECTIONS, DEFAULT_STUCK_AFTER_MS, PHI_THRESHOLD,
 } from './constants.ts'
 import { DEFAULT_STATUS_RULES, type StatusRules } from './fleet/status.ts'
+import { type AlertingFlags, checkReceiverUrl, loadAlertingConfig } from './alerts/config.ts'
+import { DEFAULT_ALERT_FOR_MS } from './alerts/constants.ts'
+import { readAdminTokenFile } from './http/admin-auth.ts'
 import { parseHostPort } from './http/server.ts'
 import { addSecurityOptions, securityOptionsFromFlags, type SecurityFlags } from './security-cli.ts'
 import { DEFAULT_FLUSH_INTERVAL_MS, DEFAULT_HEIGHT_SAMPLE_INTERVAL_MS, DEFAULT_HISTORY_RETENTION_MS, STORE_FILE } from './store/constants.ts'
 
 const ENV = 'HEARTBEAT_AGGREGATOR'
 
-interface AggregatorFlags extends LogFlags, SecurityFlags {
+interface AggregatorFlags extends LogFlags, AlertingFlags, SecurityFlags {
+  adminTokenFile?: string
+  publicUrl?: string
   listen?: string[]
   http: string
   dataDir: string
@@ -60,6 +65,12 @@ export function buildProgram (): Command {
     .addOption(envOption(ENV, '--lag-threshold <heights>', 'a node more than this many heights behind its network\'s maximum is degraded').default(String(DEFAULT_LAG_THRESHOLD)))
     .addOption(envOption(ENV, '--stuck-after <duration>', 'a node whose head has not changed for longer than this is degraded').default(formatDuration(DEFAULT_STUCK_AFTER_MS)))
     .addOption(envOption(ENV, '--forget-after <duration>', 'nodes silent for longer than this leave the view (counted as forgotten)').default(formatDuration(DEFAULT_FORGET_AFTER_MS)))
+    .addOption(envOption(ENV, '--alert-for <duration>', 'how long a built-in rule\'s condition must hold before its alert fires').default(formatDuration(DEFAULT_ALERT_FOR_MS)))
+    .addOption(envOption(ENV, '--alert-rules <path>', 'JSON rules file: more rules, thresholds, severities, labels, receivers (docs/alerts.md)'))
+    .addOption(envOption(ENV, '--alert-webhook <url>', 'POST each firing/resolved alert as JSON to this URL; repeatable').argParser(collect))
+    .addOption(envOption(ENV, '--alertmanager <url>', 'send alerts to this Prometheus Alertmanager (API v2); repeatable').argParser(collect))
+    .addOption(envOption(ENV, '--admin-token-file <path>', 'file holding the bearer token of the admin API (maintenance); without it the admin API is off'))
+    .addOption(envOption(ENV, '--public-url <url>', 'the URL people reach this aggregator at (links in alerts); default: the --http address'))
   addSecurityOptions(program, ENV)
   addLogOptions(program, ENV)
   program.addHelpText('after', `
@@ -71,18 +82,25 @@ HTTP:
   GET /api/v1/fleet          the fleet as JSON
   GET /api/v1/nodes/:peerId  one node
   GET /api/v1/events         live feed (server-sent events)
+  GET /api/v1/nodes/:peerId/history?since=&until=   one node's heights and status changes
+  GET /api/v1/history?since=&until=&limit=&cursor=  the fleet's status changes, newest first, paged
+  GET /api/v1/alerts         pending, firing and resolved alerts; rules; receivers
+  GET /api/v1/maintenance    maintenance windows in force
+  POST, DELETE /api/v1/maintenance  {peerId | fleet: true, duration, reason}  (Authorization: Bearer <token>)
   GET /api/v1/fleet/health   the fleet's health as application/health+json (IETF draft)
   GET /health                the aggregator's own health (zkSync shape), 200 or 503
   GET /livez, /readyz        Kubernetes probes (?verbose, ?exclude=CHECK, /livez/CHECK)
   GET /actuator/health/liveness, /actuator/health/readiness, /actuator/info
   GET /metrics               Prometheus metrics
 
+Alerts (built-in rules, each firing after --alert-for): NodeDown (down or stale), NodeUnhealthy,
+NodeLagging, HeadStuck, ComponentPanicked, ComponentNotReady, FleetBelowMinimum, NetworkInDispute.
+Agents point at an alerting aggregator with FIL_HEARTBEAT_ALERTS=<its multiaddr>.
+
 Reconnect storms:
   Agents back off with full jitter, so after a restart they come back spread over their reconnect period.
   The admission limits refuse only what exceeds that; a refused agent retries after its next backoff step.
   Several agents behind one NAT share one IP address: raise --host-connection-rate for them.
-  GET /api/v1/nodes/:peerId/history?since=&until=   one node's heights and status changes
-  GET /api/v1/history?since=&until=&limit=&cursor=  the fleet's status changes, newest first, paged
 
 The full /p2p/ multiaddr that agents need is logged at start and shown in /api/v1/fleet.
 
@@ -161,9 +179,16 @@ export async function main (argv: string[]): Promise<void> {
     flushIntervalMs: parsePositiveDuration(flags.storeFlushInterval, '--store-flush-interval'),
     sampleIntervalMs: parsePositiveDuration(flags.heightSampleInterval, '--height-sample-interval'),
   }
+  const alerting = await loadAlertingConfig(flags)
+  const publicUrl = flags.publicUrl === undefined ? undefined : checkReceiverUrl(flags.publicUrl, '--public-url').replace(/\/+$/, '')
+  const adminToken = flags.adminTokenFile === undefined ? undefined : await readAdminTokenFile(flags.adminTokenFile)
   const logger = createLogger({ name: 'heartbeat-aggregator', level: flags.logLevel, format: flags.logFormat })
+  if (adminToken?.readableByOthers === true) logger.warn({ file: flags.adminTokenFile }, 'the admin token file is readable by every user: chmod 600 it')
   const security = await securityOptionsFromFlags(flags)
-  const aggregator = new Aggregator({ listen, http, dataDir: flags.dataDir, maxFrameBytes, shutdownDrainMs, admission, statusRules, forgetAfterMs, network, store, logger, ...security })
+  const aggregator = new Aggregator({
+    listen, http, dataDir: flags.dataDir, maxFrameBytes, shutdownDrainMs, admission, statusRules, forgetAfterMs, network, store, logger,
+    alerting, adminToken: adminToken?.token, publicUrl, ...security,
+  })
   // SIGHUP re-reads --allow-peers and --deny-peers (a bad list is logged; the running lists stay).
   process.on('SIGHUP', () => { void aggregator.reloadPeerLists() })
   onShutdownSignal((signal) => {

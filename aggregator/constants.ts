@@ -114,5 +114,3 @@ export const FEED_MAX_BUFFERED_BYTES = 1024 * 1024
 export const FEED_MAX_BACKPRESSURE_MS = 10_000
 /** ...or when this many status changes wait for it (node deltas coalesce, one per node). */
 export const FEED_MAX_PENDING_EVENTS = 10_000
-/** Admin tokens shorter than this are refused at start. */
-export const MIN_ADMIN_TOKEN_LENGTH = 16

@@ -6,7 +6,7 @@ import { DEFAULT_ABUSE_LIMITS, type AbuseLimits, type PeerListsConfig } from './
 import { parsePeerListSpec } from './admission.ts'
 import { DEFAULT_FEED_LIMITS } from './http/feed-guard.ts'
 import { DEFAULT_DETAILS_MODE, DETAILS_MODES, type DetailsMode } from './fleet/exposure.ts'
-import { loadAdminToken, parseCorsOrigin } from './http/security.ts'
+import { parseCorsOrigin } from './http/security.ts'
 import type { ExposureOptions } from './aggregator.ts'
 
 /** The aggregator's admission, limit and exposure flags (docs/security.md). */
@@ -21,7 +21,6 @@ export interface SecurityFlags {
   firstFrameTimeout: string
   maxFeedClients: string
   details: DetailsMode
-  adminTokenFile?: string
   corsOrigin?: string[]
 }
 
@@ -38,7 +37,6 @@ export function addSecurityOptions (program: Command, env: string): void {
     .addOption(envOption(env, '--first-frame-timeout <duration>', 'a heartbeat stream that sends nothing this long is reset').default(formatDuration(d.firstFrameTimeoutMs)))
     .addOption(envOption(env, '--max-feed-clients <n>', 'live-feed (SSE) clients at once; more get 503').default(String(DEFAULT_FEED_LIMITS.maxClients)))
     .addOption(envOption(env, '--details <mode>', 'who sees component details and remote addresses in the API and page').choices(DETAILS_MODES).default(DEFAULT_DETAILS_MODE))
-    .addOption(envOption(env, '--admin-token-file <path>', 'file (mode 0600) holding the admin bearer token; enables admin endpoints and --details when-authorized'))
     .addOption(envOption(env, '--cors-origin <origin>', 'let this origin read the API from a browser (repeatable, or *); CORS is off by default').argParser(collect))
   program.addHelpText('after', `
 Security (docs/security.md):
@@ -76,7 +74,7 @@ export interface SecurityOptions {
   exposure: ExposureOptions
 }
 
-/** Turns the flags into aggregator options; reads the admin token file. Mistakes are UsageErrors. */
+/** Turns the flags into aggregator options. Mistakes are UsageErrors. */
 export async function securityOptionsFromFlags (flags: SecurityFlags): Promise<SecurityOptions> {
   const peerLists: PeerListsConfig = {}
   if (flags.allowPeers !== undefined) peerLists.allowPeers = parsePeerListSpec(flags.allowPeers, '--allow-peers')
@@ -94,6 +92,5 @@ export async function securityOptionsFromFlags (flags: SecurityFlags): Promise<S
     corsOrigins: (flags.corsOrigin ?? []).map(parseCorsOrigin),
     feed: { maxClients: positiveInt(flags.maxFeedClients, '--max-feed-clients') },
   }
-  if (flags.adminTokenFile !== undefined) exposure.adminToken = await loadAdminToken(flags.adminTokenFile)
   return { peerLists, limits, exposure }
 }

@@ -9,6 +9,13 @@ export const SYSTEM_PACKAGES: Record<string, string> = {
   // test/integration/metrics.test.ts pipes /metrics through promtool; test/e2e/prometheus.test.ts scrapes with a real server.
   '/usr/bin/promtool': 'prometheus',
   '/usr/bin/prometheus': 'prometheus',
+  // test/integration/alert-receivers.test.ts, test/e2e/alerts.test.ts: a real Alertmanager
+  '/usr/bin/prometheus-alertmanager': 'prometheus-alertmanager',
+  // test/e2e/deployment-files.test.ts: validates docker-compose.yml (no engine needed), the demo's
+  // Alertmanager config (amtool, from prometheus-alertmanager), its Prometheus config, the systemd units
+  '/usr/bin/docker-compose': 'docker-compose',
+  '/usr/bin/amtool': 'prometheus-alertmanager',
+  '/usr/bin/systemd-analyze': 'systemd',
 }
 
 export function ensureSystemPackages (packages: Record<string, string> = SYSTEM_PACKAGES): void {

@@ -22,6 +22,18 @@ export interface Heartbeat {
   health: AppHealth
   agent: { version: string, startedAt: number }
   state: AgentState
+  /**
+   * Optional: the node is in maintenance (the operator said so to its agent):
+   * alerts about it are held back. `until` is on the agent's clock (the
+   * aggregator maps it through `sentAt`). Absent when not in maintenance;
+   * aggregators that predate it ignore it.
+   */
+  maintenance?: AnnouncedMaintenance
+}
+
+export interface AnnouncedMaintenance {
+  until?: number
+  reason?: string
 }
 
 /** Why a heartbeat was refused; counted per reason by the aggregator. */
@@ -68,6 +80,15 @@ function uint (obj: Record<string, unknown>, field: string): number {
     throw new Invalid('bad_type', `${field} must be an unsigned integer`)
   }
   return value
+}
+
+function validateMaintenance (value: unknown): AnnouncedMaintenance | undefined {
+  if (value === undefined || value === null) return undefined
+  if (!isPlainObject(value)) throw new Invalid('bad_type', 'maintenance must be a map')
+  const out: AnnouncedMaintenance = {}
+  if (value.until !== undefined) out.until = uint(value, 'until')
+  if (value.reason !== undefined) out.reason = str(value, 'reason', LIMITS.maintenanceReason)
+  return out
 }
 
 function validateHealth (value: unknown): AppHealth {
@@ -128,6 +149,8 @@ export function validateHeartbeat (value: unknown): ValidationResult {
       agent: { version: str(agent, 'version', LIMITS.agentVersion), startedAt: uint(agent, 'startedAt') },
       state,
     }
+    const maintenance = validateMaintenance(value.maintenance)
+    if (maintenance !== undefined) heartbeat.maintenance = maintenance
     return { ok: true, heartbeat }
   } catch (err) {
     if (err instanceof Invalid) return { ok: false, reason: err.reason, message: err.message }

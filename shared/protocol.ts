@@ -23,6 +23,7 @@ export const LIMITS = {
   /** Bytes of one component's details, as JSON. */
   detailsBytes: 4096,
   agentVersion: 64,
+  maintenanceReason: 200,
 } as const
 
 /** Largest value a heartbeat's unsigned integers may carry (safe in JS and JSON). */

@@ -22,6 +22,8 @@ export interface FleetListener {
   onStatusChanged?(change: StatusChange): void
   /** A node left the view after a long silence (see forgetAfterMs). */
   onNodeForgotten?(peerId: string): void
+  /** A status tick finished (every status re-derived at `now`). */
+  onTick?(now: number): void
 }
 
 export interface FleetOptions {
@@ -114,6 +116,7 @@ export class FleetState {
         for (const l of this.listeners) l.onNodeChanged?.(record.peerId)
       }
     }
+    for (const l of this.listeners) l.onTick?.(now)
   }
 
   /** Consensus per network: from the last tick, or recomputed when records changed since. */

@@ -6,7 +6,7 @@ const STATUS_BY_CODE: Partial<Record<string, number>> = {
   [ErrorCodes.NODE_NOT_FOUND]: 404,
   [ErrorCodes.INVALID_ARGUMENT]: 400,
   [ErrorCodes.UNAUTHORIZED]: 401,
-  [ErrorCodes.FORBIDDEN]: 403,
+  [ErrorCodes.ADMIN_DISABLED]: 403,
   [ErrorCodes.FEED_FULL]: 503,
 }
 

@@ -1,14 +1,18 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
+import type { Logger } from '../../shared/log.ts'
+import type { Alerting } from '../alerts/alerting.ts'
 import { HTTP_BODY_LIMIT_BYTES, HTTP_MAX_HEADER_BYTES, HTTP_REQUEST_TIMEOUT_MS } from '../constants.ts'
 import { DEFAULT_DETAILS_MODE, exposeNode, type DetailsMode, type ExposedNodeView } from '../fleet/exposure.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
 import { fleetViews, nodeViewOf, type FleetSummary, type NodeView } from '../fleet/view.ts'
+import { AdminAuth } from './admin-auth.ts'
+import { registerAlertRoutes } from './alert-routes.ts'
 import { errorHandler, notFoundHandler } from './errors.ts'
 import { serveEvents } from './events.ts'
 import { DEFAULT_FEED_LIMITS, FeedStats, type FeedLimits } from './feed-guard.ts'
 import { renderPlainPage } from './plain-page.ts'
-import { AdminAuth, detailsDecider, registerCors } from './security.ts'
+import { detailsDecider, registerCors } from './security.ts'
 import { parseHostPort as parseHostPortFlag } from '../../shared/host-port.ts'
 
 export interface AggregatorInfo {
@@ -28,13 +32,16 @@ export interface HttpServerOptions {
   extendNode?: (view: NodeView, scope: 'fleet' | 'node') => NodeView
   /** More routes (history), registered after the core ones. */
   routes?: Array<(app: FastifyInstance) => void>
+  /** Alerts and maintenance (GET /api/v1/alerts, /api/v1/maintenance, and fields in /api/v1/fleet). */
+  alerting?: Alerting
+  /** Guards the admin routes (alerts, maintenance, security); without it they answer 403. */
+  adminAuth?: AdminAuth
+  logger?: Logger
 }
 
 export interface HttpSecurityOptions {
-  /** Who sees component details and remote addresses (default when-authorized). */
+  /** Who sees component details and remote addresses (default when-authorized; the admin is who holds adminAuth's token). */
   details?: DetailsMode
-  /** The admin bearer token check; without it nobody is authorized. */
-  auth?: AdminAuth
   /** Origins allowed to read the API cross-origin; none by default. */
   corsOrigins?: readonly string[]
   feed?: FeedLimits
@@ -57,7 +64,7 @@ export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
   const { fleet, info, now } = options
   const extend = options.extendNode ?? ((view: NodeView) => view)
   const security = options.security ?? {}
-  const auth = security.auth ?? new AdminAuth(undefined)
+  const auth = options.adminAuth ?? new AdminAuth(undefined)
   const detailsMode = security.details ?? DEFAULT_DETAILS_MODE
   const app = Fastify({
     logger: false,
@@ -85,9 +92,14 @@ export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
     return { nodes: nodes.map((n) => expose(n, 'fleet', details)), summary }
   }
 
+  if (options.alerting !== undefined && options.logger !== undefined) {
+    registerAlertRoutes(app, { alerting: options.alerting, auth, now, logger: options.logger })
+  }
+
   const fleetDocument = (details: boolean): unknown => {
     const { nodes, summary } = exposedNodes(details)
-    return { aggregator: info(), generatedAt: new Date(now()).toISOString(), summary, nodes }
+    const doc = { aggregator: info(), generatedAt: new Date(now()).toISOString(), summary, nodes }
+    return options.alerting?.decorateFleet(doc, now()) ?? doc
   }
 
   app.get('/api/v1/fleet', async (request) => fleetDocument(detailsFor(request)))
@@ -103,13 +115,14 @@ export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
     limits: security.feed ?? DEFAULT_FEED_LIMITS, stats: security.feedStats, now, details: detailsFor,
   }))
 
-  app.get('/api/v1/admin/security', { preHandler: auth.requireAdmin() }, async () => security.adminSnapshot?.() ?? {})
-  app.post('/api/v1/admin/reload-peers', { preHandler: auth.requireAdmin() }, async () => await security.reloadPeers?.() ?? {})
+  app.get('/api/v1/admin/security', { preHandler: auth.guard() }, async () => security.adminSnapshot?.() ?? {})
+  app.post('/api/v1/admin/reload-peers', { preHandler: auth.guard() }, async () => await security.reloadPeers?.() ?? {})
 
   app.get('/', async (request, reply) => {
     const { nodes } = exposedNodes(detailsFor(request))
     const { peerId, multiaddrs } = info()
-    return await reply.type('text/html; charset=utf-8').send(renderPlainPage({ peerId, multiaddrs, nodes, generatedAt: new Date(now()).toISOString() }))
+    const alerts = options.alerting?.decorateFleet({ nodes }, now())
+    return await reply.type('text/html; charset=utf-8').send(renderPlainPage({ peerId, multiaddrs, nodes: alerts?.nodes ?? nodes, generatedAt: new Date(now()).toISOString(), alerts }))
   })
 
   for (const register of options.routes ?? []) register(app)

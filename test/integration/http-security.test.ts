@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { FleetState } from '../../aggregator/fleet/fleet-state.ts'
 import type { DetailsMode } from '../../aggregator/fleet/exposure.ts'
 import { FeedStats, type FeedLimits } from '../../aggregator/http/feed-guard.ts'
-import { AdminAuth } from '../../aggregator/http/security.ts'
+import { AdminAuth } from '../../aggregator/http/admin-auth.ts'
 import { buildHttpServer } from '../../aggregator/http/server.ts'
 import { sampleBeat } from '../support/hostile.ts'
 import { startTestAggregator } from '../support/in-process.ts'
@@ -37,9 +37,9 @@ async function serve (options: { fleet?: FleetState, details?: DetailsMode, toke
     fleet: options.fleet ?? fleetWith(1),
     now: Date.now,
     info: () => ({ peerId: 'agg', multiaddrs: [], version: 'test', startedAt: new Date(0).toISOString() }),
+    adminAuth: new AdminAuth(options.token),
     security: {
       details: options.details,
-      auth: new AdminAuth(options.token),
       corsOrigins: options.cors,
       feed: { maxClients: 10, maxBufferedBytes: 1024 * 1024, maxPendingEvents: 10_000, maxBackpressureMs: 10_000, ...options.feed },
       feedStats,
@@ -108,7 +108,7 @@ describe('details exposure over HTTP', () => {
 
 describe('details on the other fleet views of a whole aggregator', () => {
   it('/api/v1/fleet/health shows component details only to the admin (when-authorized)', async () => {
-    const aggregator = await startTestAggregator({ exposure: { adminToken: TOKEN } })
+    const aggregator = await startTestAggregator({ adminToken: TOKEN })
     try {
       const heartbeat = sampleBeat({ health: { status: 'not_ready', components: { disk: { status: 'not_ready', details: { error: 'disk full at /srv/lotus on 10.0.0.7' } } } } })
       aggregator.apply({ type: 'beat', peerId: PEER, heartbeat, protocol: 'v2', remoteAddr: '/ip4/10.0.0.9/tcp/4001' })
@@ -148,7 +148,7 @@ describe('admin endpoint', () => {
     const { url } = await serve()
     const res = await getJson(url + '/api/v1/admin/security', bearer(TOKEN))
     assert.equal(res.status, 403)
-    assert.equal(res.body.error.code, 'ERR_FORBIDDEN')
+    assert.equal(res.body.error.code, 'ERR_ADMIN_DISABLED')
   })
 })
 

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
-import { writeFileSync } from 'node:fs'
+import { chmodSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { AdminAuth, loadAdminToken, parseCorsOrigin } from '../../aggregator/http/security.ts'
+import { AdminAuth, readAdminTokenFile } from '../../aggregator/http/admin-auth.ts'
+import { parseCorsOrigin } from '../../aggregator/http/security.ts'
 import { UsageError } from '../../shared/errors.ts'
 import { tempDir } from '../support/processes.ts'
 
@@ -12,40 +13,41 @@ describe('AdminAuth', () => {
   it('accepts exactly the bearer token', () => {
     const auth = new AdminAuth(TOKEN)
     assert.equal(auth.enabled, true)
-    assert.equal(auth.isAuthorized(`Bearer ${TOKEN}`), true)
-    assert.equal(auth.isAuthorized(`bearer  ${TOKEN} `), true, 'scheme is case-insensitive (RFC 7235)')
+    assert.equal(auth.verify(`Bearer ${TOKEN}`), true)
+    assert.equal(auth.verify(`bearer  ${TOKEN} `), true, 'scheme is case-insensitive (RFC 7235)')
     for (const header of [undefined, '', 'Bearer', `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(1)}`, `Basic ${TOKEN}`, TOKEN, `Bearer ${TOKEN} extra`]) {
-      assert.equal(auth.isAuthorized(header), false, `header ${String(header)}`)
+      assert.equal(auth.verify(header), false, `header ${String(header)}`)
     }
   })
 
   it('authorizes nobody when no token is configured', () => {
     const auth = new AdminAuth(undefined)
     assert.equal(auth.enabled, false)
-    assert.equal(auth.isAuthorized('Bearer '), false)
-    assert.equal(auth.isAuthorized('Bearer undefined'), false)
+    assert.equal(auth.verify('Bearer '), false)
+    assert.equal(auth.verify('Bearer undefined'), false)
   })
 })
 
-describe('loadAdminToken', () => {
+describe('readAdminTokenFile', () => {
   const write = (text: string, mode: number): string => {
     const path = join(tempDir('hb-token-'), 'admin.token')
     writeFileSync(path, text, { mode })
+    chmodSync(path, mode)
     return path
   }
 
   it('reads a private token file, trimmed', async () => {
-    assert.equal(await loadAdminToken(write(`${TOKEN}\n`, 0o600)), TOKEN)
+    assert.deepEqual(await readAdminTokenFile(write(`${TOKEN}\n`, 0o600)), { token: TOKEN, readableByOthers: false })
   })
 
-  it('refuses a token file readable by others, naming the fix', async () => {
-    await assert.rejects(loadAdminToken(write(TOKEN, 0o644)), (err: unknown) => err instanceof UsageError && err.code === 'ERR_INSECURE_KEY_FILE' && /chmod 600/.test(err.message))
+  it('reports a token file readable by others (the caller warns: Kubernetes mounts secrets 0644)', async () => {
+    assert.equal((await readAdminTokenFile(write(TOKEN, 0o644))).readableByOthers, true)
   })
 
   it('refuses short or multi-word tokens and missing files', async () => {
-    await assert.rejects(loadAdminToken(write('short', 0o600)), UsageError)
-    await assert.rejects(loadAdminToken(write(`${TOKEN} ${TOKEN}`, 0o600)), UsageError)
-    await assert.rejects(loadAdminToken('/nonexistent/admin.token'), UsageError)
+    await assert.rejects(readAdminTokenFile(write('short', 0o600)), UsageError)
+    await assert.rejects(readAdminTokenFile(write(`${TOKEN} ${TOKEN}`, 0o600)), UsageError)
+    await assert.rejects(readAdminTokenFile('/nonexistent/admin.token'), UsageError)
   })
 })
 

@@ -21,7 +21,9 @@ test('a saved node comes back as it was, but not connected and flagged restored'
   assert.equal(back.connected, false)
   assert.equal(back.disconnectedAt, undefined)
   assert.equal(back.restored, true)
-  assert.deepEqual({ ...back, connected: true, connectedAt: live.connectedAt, restored: undefined }, { ...live, restored: undefined })
+  // The failure detector starts afresh: no interval may span the restart.
+  assert.equal(back.arrivals.count, 0)
+  assert.deepEqual({ ...back, connected: true, connectedAt: live.connectedAt, restored: undefined, arrivals: undefined }, { ...live, restored: undefined, arrivals: undefined })
 })
 
 test('restored nodes are stale with a reason until they beat again: no ghost healthy nodes', () => {

@@ -1,0 +1,225 @@
+import { formatDuration } from '../../shared/duration.ts'
+import { errorMessage } from '../../shared/errors.ts'
+import type { Logger } from '../../shared/log.ts'
+import type { AlertingConfig } from './config.ts'
+import { EVALUATE_EVERY_MS, EVALUATE_MAX_SHARE, RECEIVER_DRAIN_MS } from './constants.ts'
+import { AlertEngine } from './engine.ts'
+import { alertInputFromSnapshot, type FleetSnapshot } from './input.ts'
+import { agentMaintenance, MaintenanceBook } from './maintenance.ts'
+import { AlertmanagerReceiver } from './receivers/alertmanager.ts'
+import { LogReceiver } from './receivers/log.ts'
+import type { AlertReceiver, AlertSource, ReceiverStats } from './receivers/receiver.ts'
+import { WebhookReceiver } from './receivers/webhook.ts'
+import type { AlertRule } from './rules.ts'
+import type { AlertRecord, MaintenanceWindow } from './types.ts'
+
+/** What a node's last heartbeat said about maintenance, and when it was sent (agent clock) and received (ours). */
+export interface AnnouncedMaintenance {
+  announced: { until?: number, reason?: string } | undefined
+  sentAt: number
+  receivedAt: number
+}
+
+export interface AlertingOptions {
+  config: AlertingConfig
+  /** The fleet as the API shows it (node views and summary). */
+  snapshot: () => FleetSnapshot
+  announcedMaintenance: (peerId: string) => AnnouncedMaintenance | undefined
+  source: AlertSource
+  logger: Logger
+  evaluateEveryMs?: number
+}
+
+/** An alert in the JSON API. Times are ISO 8601. */
+export interface AlertView {
+  id: string
+  name: string
+  state: AlertRecord['state']
+  severity: string
+  summary: string
+  description: string
+  labels: Record<string, string>
+  node: { peerId: string, nickname: string } | null
+  network: string | null
+  component: string | null
+  activeSince: string
+  firedAt: string | null
+  resolvedAt: string | null
+  silenced: boolean
+}
+
+export interface MaintenanceView {
+  until: string | null
+  reason: string
+  source: MaintenanceWindow['source']
+  since: string | null
+}
+
+export interface FleetAlerts {
+  firing: AlertView[]
+  /** Alerts whose condition holds but not yet for their rule's `for`. */
+  pending: number
+}
+
+export interface MaintenanceDocument {
+  fleet: MaintenanceView | null
+  nodes: Array<MaintenanceView & { peerId: string }>
+}
+
+export type WithMaintenance<N> = N & { maintenance: MaintenanceView | null }
+
+const iso = (ms: number | undefined): string | null => ms === undefined ? null : new Date(ms).toISOString()
+
+export function alertView (a: AlertRecord): AlertView {
+  return {
+    id: a.id,
+    name: a.name,
+    state: a.state,
+    severity: a.severity,
+    summary: a.summary,
+    description: a.description,
+    labels: a.labels,
+    node: a.subject.kind === 'node' ? { peerId: a.subject.peerId, nickname: a.subject.nickname } : null,
+    network: a.subject.kind === 'network' ? a.subject.network : null,
+    component: a.subject.kind === 'node' ? a.subject.component ?? null : null,
+    activeSince: new Date(a.activeSince).toISOString(),
+    firedAt: iso(a.firedAt),
+    resolvedAt: iso(a.resolvedAt),
+    silenced: a.silenced,
+  }
+}
+
+export function maintenanceView (w: MaintenanceWindow): MaintenanceView {
+  return { until: iso(w.until), reason: w.reason, source: w.source, since: iso(w.since) }
+}
+
+function ruleView (r: AlertRule): Record<string, unknown> {
+  const { for: forMs, repeatInterval, description, ...rest } = r
+  const out: Record<string, unknown> = { ...rest, for: formatDuration(forMs), repeatInterval: formatDuration(repeatInterval) }
+  if (description !== undefined) out.description = description
+  if (r.kind === 'head_stuck') out.after = formatDuration(r.after)
+  return out
+}
+
+/**
+ * The alerting shell: evaluates the rules on the fleet's status tick (at
+ * most once per interval), hands notifications to every receiver, and keeps
+ * the maintenance windows. Receivers queue and deliver on their own, so
+ * nothing here waits on the network.
+ */
+export class Alerting {
+  readonly maintenance = new MaintenanceBook()
+  readonly engine: AlertEngine
+  readonly receivers: AlertReceiver[]
+  private readonly options: AlertingOptions
+  private readonly log: Logger
+  private readonly every: number
+  private lastEvaluatedAt: number | undefined
+  /** How long the last evaluation took (wall clock, ms) and the interval that follows from it. */
+  private lastTookMs = 0
+  private intervalMs: number
+
+  constructor (options: AlertingOptions) {
+    this.options = options
+    this.log = options.logger
+    this.every = options.evaluateEveryMs ?? EVALUATE_EVERY_MS
+    this.intervalMs = this.every
+    this.engine = new AlertEngine(options.config.rules)
+    const { source, logger } = options
+    // The log always; then what the flags and the rules file name.
+    this.receivers = [
+      new LogReceiver(logger.child({ component: 'alerts' })),
+      ...options.config.webhooks.map((w) => new WebhookReceiver({ url: w.url, headers: w.headers, source, logger })),
+      ...options.config.alertmanagers.map((a) => new AlertmanagerReceiver({ url: a.url, source, logger })),
+    ]
+  }
+
+  /** For FleetState's tick: evaluates when the interval has passed. */
+  onTick (now: number): void {
+    if (this.lastEvaluatedAt !== undefined && now - this.lastEvaluatedAt < this.intervalMs) return
+    const started = performance.now()
+    this.evaluate(now)
+    this.lastTookMs = performance.now() - started
+    this.intervalMs = Math.max(this.every, Math.ceil(this.lastTookMs / EVALUATE_MAX_SHARE))
+  }
+
+  evaluate (now: number): void {
+    this.lastEvaluatedAt = now
+    try {
+      const input = alertInputFromSnapshot(this.options.snapshot(), {
+        nodeMaintenance: (peerId) => this.maintenanceOf(peerId, now),
+        fleetMaintenance: this.maintenance.fleet(now),
+      })
+      const notifications = this.engine.evaluate(input, now)
+      for (const n of notifications) for (const r of this.receivers) r.notify(n)
+      const firing = this.engine.announcedFiring()
+      for (const r of this.receivers) r.tick?.(now, firing)
+    } catch (err) {
+      // A bug here must not stop the status tick that called us.
+      this.log.error({ err: errorMessage(err) }, 'alert evaluation failed')
+    }
+  }
+
+  /** The window in force for a node: an operator's first, else the one its agent announces. */
+  maintenanceOf (peerId: string, now: number): MaintenanceWindow | undefined {
+    const admin = this.maintenance.node(peerId, now)
+    if (admin !== undefined) return admin
+    const beat = this.options.announcedMaintenance(peerId)
+    return beat === undefined ? undefined : agentMaintenance(beat.announced, beat, now)
+  }
+
+  /** Every window in force, operators' and agents'. */
+  maintenanceDocument (now: number, peerIds: Iterable<string> = this.peerIds()): MaintenanceDocument {
+    const fleet = this.maintenance.fleet(now)
+    const nodes = new Map<string, MaintenanceView & { peerId: string }>()
+    for (const entry of this.maintenance.list(now)) {
+      if (entry.peerId !== undefined) nodes.set(entry.peerId, { peerId: entry.peerId, ...maintenanceView(entry) })
+    }
+    for (const peerId of peerIds) {
+      if (nodes.has(peerId)) continue
+      const w = this.maintenanceOf(peerId, now)
+      if (w !== undefined) nodes.set(peerId, { peerId, ...maintenanceView(w) })
+    }
+    return { fleet: fleet === undefined ? null : maintenanceView(fleet), nodes: [...nodes.values()] }
+  }
+
+  /** GET /api/v1/alerts. */
+  document (now: number): Record<string, unknown> {
+    return {
+      generatedAt: new Date(now).toISOString(),
+      alerts: this.engine.active().map(alertView),
+      resolved: this.engine.recentlyResolved().map(alertView),
+      maintenance: this.maintenanceDocument(now, this.peerIds()),
+      evaluation: { intervalMs: this.intervalMs, lastTookMs: Math.round(this.lastTookMs * 10) / 10 },
+      rules: this.engine.ruleSet.map(ruleView),
+      receivers: this.receivers.map((r): { kind: string, target: string } & ReceiverStats => ({ kind: r.kind, target: r.target, ...r.stats() })),
+    }
+  }
+
+  /** Adds alerts and maintenance to the /api/v1/fleet document (and to each node its window). */
+  decorateFleet<N extends { peerId: string }, R extends object> (doc: R & { nodes: readonly N[] }, now: number):
+  Omit<R, 'nodes'> & { nodes: Array<WithMaintenance<N>>, alerts: FleetAlerts, maintenance: MaintenanceDocument } {
+    const nodes = doc.nodes.map((n) => {
+      const w = this.maintenanceOf(n.peerId, now)
+      return { ...n, maintenance: w === undefined ? null : maintenanceView(w) }
+    })
+    const active = this.engine.active()
+    return {
+      ...doc,
+      nodes,
+      alerts: {
+        firing: active.filter((a) => a.state === 'firing').map(alertView),
+        pending: active.filter((a) => a.state === 'pending').length,
+      },
+      maintenance: this.maintenanceDocument(now, doc.nodes.map((n) => n.peerId)),
+    }
+  }
+
+  async stop (deadlineMs: number = RECEIVER_DRAIN_MS): Promise<void> {
+    await Promise.all(this.receivers.map(async (r) => { await r.stop(deadlineMs) }))
+  }
+
+  private peerIds (nodes: readonly unknown[] = this.options.snapshot().nodes): string[] {
+    return nodes.map((n) => (n as { peerId?: unknown }).peerId).filter((p): p is string => typeof p === 'string')
+  }
+}

@@ -1,0 +1,50 @@
+/** Every default of alerting, named. Durations are milliseconds. */
+
+/** How long a condition must hold before its alert fires, unless a rule or --alert-for says otherwise. */
+export const DEFAULT_ALERT_FOR_MS = 60_000
+/** A firing alert is announced again this often (Alertmanager's default repeat_interval). */
+export const DEFAULT_REPEAT_INTERVAL_MS = 4 * 60 * 60_000
+/** Rules are evaluated on the fleet's status tick, at most this often (the tick itself is faster). */
+export const EVALUATE_EVERY_MS = 1_000
+/**
+ * A large fleet makes an evaluation expensive (it reads the whole fleet view):
+ * the interval then grows so evaluating takes at most this share of the time.
+ */
+export const EVALUATE_MAX_SHARE = 0.1
+/** Resolved alerts kept for the API (oldest forgotten first). */
+export const RESOLVED_MEMORY = 100
+
+/** Built-in rule thresholds. */
+export const DEFAULT_MAX_LAG_BLOCKS = 10
+export const DEFAULT_HEAD_STUCK_AFTER_MS = 5 * 60_000
+export const DEFAULT_MIN_HEALTHY_NODES = 1
+export const DEFAULT_MAX_IN_DISPUTE = 0
+
+/** Maintenance windows: longest allowed, most node windows held, longest reason. */
+export const MAX_MAINTENANCE_MS = 30 * 24 * 60 * 60_000
+export const MAX_MAINTENANCE_ENTRIES = 10_000
+export const MAX_MAINTENANCE_REASON = 200
+
+/** Receivers: pending notifications held per receiver; more drops the oldest. */
+export const RECEIVER_QUEUE_CAPACITY = 1_000
+/** One delivery attempt (connect, send, answer) must finish within this. */
+export const DELIVERY_TIMEOUT_MS = 5_000
+/** Retries: exponential from the first delay, capped, with jitter, given up after the attempts. */
+export const RETRY_INITIAL_DELAY_MS = 500
+export const RETRY_MAX_DELAY_MS = 30_000
+export const RETRY_FACTOR = 2
+export const RETRY_JITTER = 0.5
+export const RETRY_MAX_ATTEMPTS = 8
+/** A receiver's Retry-After is honoured up to this. */
+export const RETRY_AFTER_CAP_MS = 5 * 60_000
+/** At stop, pending deliveries get this long before they are abandoned. */
+export const RECEIVER_DRAIN_MS = 2_000
+
+/**
+ * Alertmanager forgets an alert whose endsAt passed, so a firing alert is
+ * re-sent this often with endsAt = now + ALERTMANAGER_ENDS_AFTER_RESENDS
+ * re-send intervals (what Prometheus does).
+ */
+export const ALERTMANAGER_RESEND_MS = 60_000
+export const ALERTMANAGER_ENDS_AFTER_RESENDS = 4
+export const ALERTMANAGER_PATH = '/api/v2/alerts'

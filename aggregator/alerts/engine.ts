@@ -1,0 +1,145 @@
+import { RESOLVED_MEMORY } from './constants.ts'
+import { type AlertRule, matchRule, type RuleMatch } from './rules.ts'
+import type { AlertInput, AlertNotification, AlertRecord, AlertSubject } from './types.ts'
+
+/** One alert the engine is tracking (pending or firing). */
+interface Tracked {
+  rule: AlertRule
+  record: AlertRecord
+  /** A firing notification reached the receivers (so a resolved one must follow). */
+  announced: boolean
+  lastAnnouncedAt: number | undefined
+}
+
+/**
+ * The alert lifecycle, pure (time comes in with each call): a rule's
+ * condition that starts to hold makes a pending alert; held for the rule's
+ * `for`, it fires; when it stops holding, a firing alert resolves and a
+ * pending one is dropped without a word. One alert per rule and subject
+ * (de-duplicated); a firing alert is announced again every repeat interval.
+ *
+ * Maintenance silences without changing the lifecycle: a silenced alert
+ * still goes pending and fires (the API shows it), but no firing notice
+ * goes out while the window lasts. If it resolves after having been
+ * announced, the resolved notice does go out, so no receiver is left
+ * believing in a problem that is gone; if it still fires when the window
+ * ends, it is announced then.
+ */
+export class AlertEngine {
+  private readonly rules: AlertRule[]
+  private readonly tracked = new Map<string, Tracked>()
+  private readonly resolved: AlertRecord[] = []
+  private readonly resolvedMemory: number
+
+  constructor (rules: AlertRule[], options: { resolvedMemory?: number } = {}) {
+    this.rules = rules
+    this.resolvedMemory = options.resolvedMemory ?? RESOLVED_MEMORY
+  }
+
+  get ruleSet (): readonly AlertRule[] {
+    return this.rules
+  }
+
+  /** Evaluates every rule against `input` at `now`; returns what the receivers must hear. */
+  evaluate (input: AlertInput, now: number): AlertNotification[] {
+    const out: AlertNotification[] = []
+    const seen = new Set<string>()
+    for (const rule of this.rules) {
+      for (const match of matchRule(rule, input, now)) {
+        if (seen.has(match.id)) continue
+        seen.add(match.id)
+        this.advance(rule, match, now, out)
+      }
+    }
+    for (const [id, t] of this.tracked) {
+      if (seen.has(id)) continue
+      this.tracked.delete(id)
+      if (t.record.state !== 'firing') continue
+      const record: AlertRecord = { ...t.record, state: 'resolved', resolvedAt: now }
+      this.remember(record)
+      if (t.announced) out.push({ status: 'resolved', alert: record, repeat: false, at: now })
+    }
+    return out
+  }
+
+  /** Pending and firing alerts, firing first, then oldest first. */
+  active (): AlertRecord[] {
+    return [...this.tracked.values()].map((t) => t.record)
+      .sort((a, b) => (a.state === b.state ? 0 : a.state === 'firing' ? -1 : 1) || a.activeSince - b.activeSince || a.id.localeCompare(b.id))
+  }
+
+  /** Firing alerts that were announced and are not silenced: what Alertmanager must keep hearing about. */
+  announcedFiring (): AlertRecord[] {
+    return [...this.tracked.values()].filter((t) => t.announced && t.record.state === 'firing' && !t.record.silenced).map((t) => t.record)
+  }
+
+  /** Recently resolved alerts, newest first. */
+  recentlyResolved (): AlertRecord[] {
+    return [...this.resolved].reverse()
+  }
+
+  private advance (rule: AlertRule, match: RuleMatch, now: number, out: AlertNotification[]): void {
+    let t = this.tracked.get(match.id)
+    if (t === undefined) {
+      t = {
+        rule,
+        announced: false,
+        lastAnnouncedAt: undefined,
+        record: {
+          id: match.id,
+          name: rule.name,
+          severity: rule.severity,
+          // Labels are fixed when the alert starts: they are its identity for Alertmanager.
+          labels: alertLabels(rule, match.subject),
+          summary: match.summary,
+          description: match.description,
+          subject: match.subject,
+          state: 'pending',
+          activeSince: now,
+          firedAt: undefined,
+          resolvedAt: undefined,
+          silenced: match.silenced,
+        },
+      }
+      this.tracked.set(match.id, t)
+    }
+    const record: AlertRecord = { ...t.record, summary: match.summary, description: match.description, silenced: match.silenced }
+    if (record.state === 'pending' && now - record.activeSince >= rule.for) {
+      record.state = 'firing'
+      record.firedAt = now
+    }
+    t.record = record
+    if (record.state !== 'firing' || record.silenced) return
+    if (!t.announced) {
+      t.announced = true
+      t.lastAnnouncedAt = now
+      out.push({ status: 'firing', alert: record, repeat: false, at: now })
+    } else if (t.lastAnnouncedAt !== undefined && now - t.lastAnnouncedAt >= rule.repeatInterval) {
+      t.lastAnnouncedAt = now
+      out.push({ status: 'firing', alert: record, repeat: true, at: now })
+    }
+  }
+
+  private remember (record: AlertRecord): void {
+    this.resolved.push(record)
+    if (this.resolved.length > this.resolvedMemory) this.resolved.shift()
+  }
+}
+
+/** alertname and severity, the rule's free labels, then the subject's (which the rule cannot override). */
+export function alertLabels (rule: AlertRule, subject: AlertSubject): Record<string, string> {
+  const labels: Record<string, string> = { ...rule.labels, alertname: rule.name, severity: rule.severity }
+  switch (subject.kind) {
+    case 'node':
+      labels.peer_id = subject.peerId
+      if (subject.nickname !== '') labels.nickname = subject.nickname
+      if (subject.component !== undefined) labels.component = subject.component
+      break
+    case 'network':
+      labels.network = subject.network
+      break
+    case 'fleet':
+      break
+  }
+  return labels
+}

@@ -1,0 +1,105 @@
+import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
+import { MAX_MAINTENANCE_ENTRIES } from './constants.ts'
+import type { MaintenanceWindow } from './types.ts'
+
+export type MaintenanceScope = { fleet: true } | { peerId: string }
+
+export interface MaintenanceEntry extends MaintenanceWindow {
+  /** Absent for the fleet-wide window. */
+  peerId?: string
+}
+
+/**
+ * Maintenance windows set by operators (Dynamo's maintenance mode): one for
+ * the whole fleet, one per node. Pure bookkeeping; time comes in with each
+ * call, and windows that ended are forgotten as they are met.
+ */
+export class MaintenanceBook {
+  private fleetWindow: MaintenanceWindow | undefined
+  private readonly nodes = new Map<string, MaintenanceWindow>()
+  private readonly maxEntries: number
+
+  constructor (options: { maxEntries?: number } = {}) {
+    this.maxEntries = options.maxEntries ?? MAX_MAINTENANCE_ENTRIES
+  }
+
+  /** Starts (or replaces) a window of `durationMs` from `now`. */
+  start (scope: MaintenanceScope, durationMs: number, reason: string, now: number): MaintenanceEntry {
+    const window: MaintenanceWindow = { until: now + durationMs, reason, source: 'admin', since: now }
+    if ('fleet' in scope) {
+      this.fleetWindow = window
+      return { ...window }
+    }
+    if (!this.nodes.has(scope.peerId) && this.nodes.size >= this.maxEntries) {
+      this.prune(now)
+      if (this.nodes.size >= this.maxEntries) {
+        throw new HeartbeatError(ErrorCodes.INVALID_ARGUMENT, `too many node maintenance windows (at most ${this.maxEntries}); silence the fleet instead`)
+      }
+    }
+    this.nodes.set(scope.peerId, window)
+    return { ...window, peerId: scope.peerId }
+  }
+
+  /** Ends a window early; false when there was none in force. */
+  end (scope: MaintenanceScope, now: number): boolean {
+    if ('fleet' in scope) {
+      const had = this.fleet(now) !== undefined
+      this.fleetWindow = undefined
+      return had
+    }
+    const had = this.node(scope.peerId, now) !== undefined
+    this.nodes.delete(scope.peerId)
+    return had
+  }
+
+  fleet (now: number): MaintenanceWindow | undefined {
+    if (this.fleetWindow !== undefined && ended(this.fleetWindow, now)) this.fleetWindow = undefined
+    return this.fleetWindow
+  }
+
+  node (peerId: string, now: number): MaintenanceWindow | undefined {
+    const window = this.nodes.get(peerId)
+    if (window === undefined) return undefined
+    if (ended(window, now)) {
+      this.nodes.delete(peerId)
+      return undefined
+    }
+    return window
+  }
+
+  /** Every window in force: the fleet's first, then nodes by peer id. */
+  list (now: number): MaintenanceEntry[] {
+    this.prune(now)
+    const out: MaintenanceEntry[] = []
+    const fleet = this.fleet(now)
+    if (fleet !== undefined) out.push({ ...fleet })
+    for (const [peerId, window] of [...this.nodes].sort(([a], [b]) => a.localeCompare(b))) out.push({ ...window, peerId })
+    return out
+  }
+
+  private prune (now: number): void {
+    for (const [peerId, window] of this.nodes) if (ended(window, now)) this.nodes.delete(peerId)
+  }
+}
+
+function ended (window: MaintenanceWindow, now: number): boolean {
+  return window.until !== undefined && window.until <= now
+}
+
+/**
+ * The window a node announces in its heartbeats (`maintenance: {until?,
+ * reason?}`). `until` is on the agent's clock, so it is mapped through the
+ * beat's own `sentAt` onto the aggregator's clock: skew between the two
+ * clocks cancels out. Without `until`, the window lasts as long as the
+ * node's last heartbeat carries it.
+ */
+export function agentMaintenance (
+  announced: { until?: number, reason?: string } | undefined,
+  beat: { sentAt: number, receivedAt: number },
+  now: number,
+): MaintenanceWindow | undefined {
+  if (announced === undefined) return undefined
+  const until = announced.until === undefined ? undefined : beat.receivedAt + (announced.until - beat.sentAt)
+  if (until !== undefined && until <= now) return undefined
+  return { until, reason: announced.reason ?? '', source: 'agent', since: undefined }
+}

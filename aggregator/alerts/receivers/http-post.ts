@@ -1,0 +1,42 @@
+import { errorMessage } from '../../../shared/errors.ts'
+import { PRODUCT_VERSION } from '../../../shared/version.ts'
+import { parseRetryAfter } from './backoff.ts'
+import type { DeliveryResult } from './delivery-queue.ts'
+
+/**
+ * POSTs JSON and classifies the answer: 2xx delivered; 408, 425, 429 and
+ * 5xx, network errors and timeouts worth a retry; any other status refused
+ * for good. The answer's body is read and discarded so the connection is
+ * reused.
+ */
+export async function postJson (url: string, body: unknown, options: { signal: AbortSignal, timeoutMs: number, headers?: Record<string, string>, now?: () => number }): Promise<DeliveryResult> {
+  const signal = AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)])
+  let res: Response
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': `fil-heartbeat-aggregator/${PRODUCT_VERSION}`, ...options.headers },
+      body: JSON.stringify(body),
+      signal,
+      redirect: 'error',
+    })
+  } catch (err) {
+    const reason = (err as Error).name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : describeFetchError(err)
+    return { ok: false, retry: true, error: reason }
+  }
+  const text = await res.text().catch(() => '')
+  if (res.ok) return { ok: true }
+  const error = `HTTP ${res.status}${text !== '' ? `: ${text.slice(0, 200)}` : ''}`
+  if (res.status >= 500 || res.status === 408 || res.status === 425 || res.status === 429) {
+    const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), (options.now ?? Date.now)())
+    return retryAfterMs === undefined ? { ok: false, retry: true, error } : { ok: false, retry: true, error, retryAfterMs }
+  }
+  return { ok: false, retry: false, error }
+}
+
+/** fetch hides the cause (ECONNREFUSED...) one level down. */
+function describeFetchError (err: unknown): string {
+  const cause = (err as { cause?: unknown }).cause
+  const code = (cause as { code?: string } | undefined)?.code
+  return code !== undefined ? `${errorMessage(err)} (${code})` : cause !== undefined ? `${errorMessage(err)} (${errorMessage(cause)})` : errorMessage(err)
+}

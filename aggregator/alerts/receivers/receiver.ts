@@ -1,0 +1,40 @@
+import type { AlertNotification, AlertRecord } from '../types.ts'
+
+/** Counters every receiver keeps; shown in GET /api/v1/alerts. */
+export interface ReceiverStats {
+  /** Notifications (or batches) delivered. */
+  sent: number
+  /** Given up on after the last retry, or refused by the receiver (4xx). */
+  failed: number
+  /** Thrown away because the receiver's queue was full. */
+  dropped: number
+  /** Attempts that failed and were retried. */
+  retries: number
+  /** Waiting to be delivered. */
+  queued: number
+}
+
+/**
+ * Where alerts go. `notify` never blocks and never throws: a receiver queues
+ * what it cannot deliver at once, so a slow or dead receiver cannot hold up
+ * ingest or the other receivers.
+ */
+export interface AlertReceiver {
+  readonly kind: 'log' | 'webhook' | 'alertmanager'
+  /** For people: the URL without its path and query (they may hold secrets). */
+  readonly target: string
+  notify (notification: AlertNotification): void
+  /** Called after each evaluation with the firing alerts that are announced and not silenced. */
+  tick? (now: number, firing: readonly AlertRecord[]): void
+  stats (): ReceiverStats
+  /** Delivers what is queued within `deadlineMs`, then gives up. */
+  stop (deadlineMs: number): Promise<void>
+}
+
+/** Where the alerts came from, for receivers to link back. */
+export interface AlertSource {
+  /** The aggregator's peer id. */
+  peerId: () => string
+  /** The URL people reach the aggregator's page at. */
+  publicUrl: () => string
+}

@@ -1,0 +1,86 @@
+import type { HealthStatus } from '../../shared/health.ts'
+import type { NodeStatus } from '../fleet/types.ts'
+
+/** A period in which alerts about a node (or the whole fleet) reach no receiver. */
+export interface MaintenanceWindow {
+  /** Aggregator clock (ms); undefined: until whoever set it says otherwise. */
+  until: number | undefined
+  reason: string
+  /** Who set it: an operator through the admin API, or the node's agent in its heartbeats. */
+  source: 'admin' | 'agent'
+  /** Aggregator clock (ms) when it began, when known. */
+  since: number | undefined
+}
+
+/**
+ * What the rules read about one node. Built by an adapter from the fleet's
+ * node views (alert-input.ts), so fields that other parts add later (lag)
+ * are optional here: undefined means unknown, and a rule that needs an
+ * unknown value does not fire.
+ */
+export interface NodeAlertInput {
+  peerId: string
+  nickname: string
+  status: NodeStatus
+  reason: string
+  network: string
+  /** Blocks behind the heaviest head of its network. */
+  lag: number | undefined
+  /** Aggregator clock (ms) of the last head change. */
+  lastHeadChange: number | undefined
+  components: Record<string, { status: HealthStatus }>
+  maintenance: MaintenanceWindow | undefined
+}
+
+/** What the rules read about one network's consensus (summary.networks). */
+export interface NetworkAlertInput {
+  network: string
+  /** Nodes whose head is not the heaviest head of the network. */
+  inDispute: number | undefined
+  inConsensus: number | undefined
+  nodes: number | undefined
+}
+
+export interface AlertInput {
+  nodes: NodeAlertInput[]
+  /** Undefined when the fleet view has no per-network consensus summary. */
+  networks: NetworkAlertInput[] | undefined
+  fleetMaintenance: MaintenanceWindow | undefined
+}
+
+/** What an alert is about. */
+export type AlertSubject =
+  | { kind: 'node', peerId: string, nickname: string, component?: string }
+  | { kind: 'network', network: string }
+  | { kind: 'fleet' }
+
+export const SEVERITIES = ['critical', 'warning', 'info'] as const
+export type Severity = typeof SEVERITIES[number]
+
+/** One alert as receivers and the API see it. Times are aggregator clock (ms). */
+export interface AlertRecord {
+  /** Stable for one rule and subject: the de-duplication key. */
+  id: string
+  name: string
+  severity: Severity
+  /** alertname, severity, the rule's labels and the subject's (peer_id, nickname, network, component). */
+  labels: Record<string, string>
+  summary: string
+  description: string
+  subject: AlertSubject
+  state: 'pending' | 'firing' | 'resolved'
+  activeSince: number
+  firedAt: number | undefined
+  resolvedAt: number | undefined
+  /** A maintenance window holds back its notifications. */
+  silenced: boolean
+}
+
+/** What the engine tells the receivers. */
+export interface AlertNotification {
+  status: 'firing' | 'resolved'
+  alert: AlertRecord
+  /** A reminder of an alert already announced (repeat interval). */
+  repeat: boolean
+  at: number
+}
