@@ -99,6 +99,7 @@ export class Aggregator {
     const app = buildHttpServer({
       fleet: this.fleet,
       now: this.now,
+      logger: this.log,
       info: () => ({ peerId: this.peerId, multiaddrs: this.multiaddrs(), version: PRODUCT_VERSION, startedAt: new Date(this.startedAt).toISOString() }),
     })
     this.httpServer = app

@@ -5,7 +5,10 @@ import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 
 /** binary that must exist -> Debian package that provides it */
-export const SYSTEM_PACKAGES: Record<string, string> = {}
+export const SYSTEM_PACKAGES: Record<string, string> = {
+  // The fleet page's end-to-end tests (test/e2e/page-*.test.ts) drive it with playwright-core.
+  '/usr/bin/chromium': 'chromium',
+}
 
 export function ensureSystemPackages (packages: Record<string, string> = SYSTEM_PACKAGES): void {
   const missing = Object.entries(packages).filter(([binary]) => !existsSync(binary)).map(([, pkg]) => pkg)

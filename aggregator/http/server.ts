@@ -4,7 +4,8 @@ import type { FleetState } from '../fleet/fleet-state.ts'
 import { fleetViews, nodeView } from '../fleet/view.ts'
 import { errorHandler, notFoundHandler } from './errors.ts'
 import { serveEvents } from './events.ts'
-import { renderPlainPage } from './plain-page.ts'
+import { registerPage } from './page.ts'
+import type { Logger } from '../../shared/log.ts'
 
 export interface AggregatorInfo {
   peerId: string
@@ -17,13 +18,14 @@ export interface HttpServerOptions {
   fleet: FleetState
   info: () => AggregatorInfo
   now: () => number
+  logger?: Logger
 }
 
 /** Headers on every answer: no sniffing, no framing, nothing loaded from elsewhere. */
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
-  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'",
+  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'",
   'x-frame-options': 'DENY',
 }
 
@@ -51,13 +53,9 @@ export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
     return nodeView(record, verdict)
   })
 
-  app.get('/api/v1/events', serveEvents(fleet, fleetDocument))
+  app.get('/api/v1/events', serveEvents(fleet, fleetDocument, () => fleetViews(fleet).summary))
 
-  app.get('/', async (_request, reply) => {
-    const { nodes } = fleetViews(fleet)
-    const { peerId, multiaddrs } = info()
-    return await reply.type('text/html; charset=utf-8').send(renderPlainPage({ peerId, multiaddrs, nodes, generatedAt: new Date(now()).toISOString() }))
-  })
+  registerPage(app, { logger: options.logger })
 
   return app
 }
