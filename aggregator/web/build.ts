@@ -33,10 +33,23 @@ export interface BuildResult {
 
 export type Freshness = { fresh: true } | { fresh: false, reason: string }
 
+/** Builds running in this process; esbuild's helper process is stopped when the last one ends. */
+let buildsInFlight = 0
+
 /** Bundles the page into `outDir` (default dist/), each file written atomically (temp file + rename). */
 export async function buildPage (outDir: string = DIST_DIR): Promise<BuildResult> {
-  const started = Date.now()
   const esbuild = await import('esbuild')
+  buildsInFlight++
+  try {
+    return await bundle(esbuild, outDir)
+  } finally {
+    // esbuild keeps a helper process for later builds; an aggregator builds once, so let it go.
+    if (--buildsInFlight === 0) await esbuild.stop()
+  }
+}
+
+async function bundle (esbuild: typeof import('esbuild'), outDir: string): Promise<BuildResult> {
+  const started = Date.now()
   const common = {
     absWorkingDir: REPO_ROOT,
     bundle: true,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { countFleet, deriveNetworks, FleetModel, HeightSeries } from '../../aggregator/web/src/fleet-model.ts'
+import { fleetVerdict } from '../../aggregator/web/src/header-view.ts'
 import { DEFAULT_SORT, matchesFilter, naturalKey, sortNodes, tableRows, visibleRange, type SortSpec } from '../../aggregator/web/src/table-model.ts'
 import type { FleetDocument, NodeStatus, PageNode } from '../../aggregator/web/src/types.ts'
 
@@ -227,5 +228,22 @@ describe('table rows', () => {
     assert.deepEqual(visibleRange(44 * 9_995, 440, 44, 10_000, 5), { start: 9_990, end: 10_000 })
     assert.deepEqual(visibleRange(0, 440, 44, 0, 5), { start: 0, end: 0 })
     assert.deepEqual(visibleRange(-50, 440, 44, 3, 5), { start: 0, end: 3 })
+  })
+})
+
+describe('fleet verdict', () => {
+  const verdict = (statuses: NodeStatus[]): string => {
+    const v = fleetVerdict(countFleet(statuses.map((status, i) => node(`p${i}`, { status }))))
+    return `${v.tone}: ${v.text}${v.sub === '' ? '' : ` (${v.sub})`}`
+  }
+
+  it('says first what needs attention, or that nothing does', () => {
+    assert.equal(verdict([]), 'off: No nodes yet')
+    assert.equal(verdict(['healthy', 'healthy']), 'ok: ✓ All healthy')
+    assert.equal(verdict(['healthy', 'stopped']), 'ok: ✓ All healthy (1 stopped)')
+    assert.equal(verdict(['healthy', 'degraded', 'degraded']), 'warn: ▲ 2 degraded')
+    assert.equal(verdict(['down', 'stale', 'degraded', 'healthy']), 'bad: ✕ 2 need attention (1 degraded)')
+    assert.equal(verdict(['unhealthy']), 'bad: ✕ 1 needs attention')
+    assert.equal(verdict(['stopped']), 'off: ■ All stopped')
   })
 })

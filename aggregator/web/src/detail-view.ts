@@ -98,7 +98,7 @@ export class DetailPanel {
     this.components = el('ul', { className: 'components' })
     this.timeline = el('ol', { className: 'timeline' })
     this.fields = el('dl', { className: 'fields' })
-    this.missing = el('p', { className: 'note', text: 'This node is not in the fleet (any more). It may have been forgotten, or the peer id is wrong.' })
+    this.missing = el('p', { className: 'note' })
     this.body = el('div', { className: 'detail-body' }, [
       this.reason,
       el('section', {}, [el('h3', { text: 'Height' }), this.chartBox, this.chartNote]),
@@ -182,6 +182,9 @@ export class DetailPanel {
     const node = this.model.nodes.get(peerId)
     this.missing.hidden = node !== undefined
     this.body.hidden = node === undefined
+    setText(this.missing, this.model.loaded
+      ? 'This node is not in the fleet (any more). It may have been forgotten, or the peer id is wrong.'
+      : 'Loading the fleet…')
     if (node === undefined) {
       setText(this.title, peerId)
       setText(this.badge, '')

@@ -7,12 +7,29 @@ import { formatCount, shortHead, shortPeerId } from './format.ts'
 import { NODE_STATUS_LOOK, STATUSES_BY_RANK } from './status.ts'
 import type { AggregatorInfo, NetworkSummary, NodeStatus } from './types.ts'
 
+/** The fleet in one line: what needs attention first, or that nothing does. */
+export function fleetVerdict (counts: FleetCounts): { text: string, sub: string, tone: 'ok' | 'warn' | 'bad' | 'off' } {
+  const { byStatus } = counts
+  const problems = byStatus.unhealthy + byStatus.down + byStatus.stale
+  const notes = [
+    byStatus.degraded > 0 && problems > 0 ? `${formatCount(byStatus.degraded)} degraded` : '',
+    byStatus.stopped > 0 ? `${formatCount(byStatus.stopped)} stopped` : '',
+  ].filter((s) => s !== '').join(', ')
+  if (counts.total === 0) return { text: 'No nodes yet', sub: '', tone: 'off' }
+  if (problems > 0) return { text: `✕ ${formatCount(problems)} need${problems === 1 ? 's' : ''} attention`, sub: notes, tone: 'bad' }
+  if (byStatus.degraded > 0) return { text: `▲ ${formatCount(byStatus.degraded)} degraded`, sub: notes, tone: 'warn' }
+  if (byStatus.healthy === 0) return { text: '■ All stopped', sub: '', tone: 'off' }
+  return { text: '✓ All healthy', sub: notes, tone: 'ok' }
+}
+
 export interface HeaderCallbacks {
   toggleStatus (status: NodeStatus): void
 }
 
 export class HeaderView {
   private readonly statusButtons = new Map<NodeStatus, { button: HTMLButtonElement, count: HTMLSpanElement }>()
+  private readonly verdict: HTMLElement
+  private readonly verdictSub: HTMLElement
   private readonly totalNodes: HTMLElement
   private readonly connectedNodes: HTMLElement
   private readonly maxHeight: HTMLElement
@@ -40,14 +57,17 @@ export class HeaderView {
       root.statusGroup.append(button)
     }
 
+    this.verdict = el('span', { className: 'tile-value verdict', text: '—' })
+    this.verdictSub = el('span', { className: 'tile-sub' })
     this.totalNodes = el('span', { className: 'tile-value', text: '—' })
     this.connectedNodes = el('span', { className: 'tile-sub', text: '' })
     this.maxHeight = el('span', { className: 'tile-value', text: '—' })
     this.consensus = el('div', { className: 'consensus' })
     root.tiles.append(
-      el('div', { className: 'tile' }, [el('span', { className: 'tile-label', text: 'Nodes' }), this.totalNodes, this.connectedNodes]),
-      el('div', { className: 'tile' }, [el('span', { className: 'tile-label', text: 'Max height' }), this.maxHeight]),
-      el('div', { className: 'tile wide' }, [el('span', { className: 'tile-label', text: 'Heaviest head' }), this.consensus]),
+      el('div', { className: 'tile', attrs: { 'data-tile': 'fleet' } }, [el('span', { className: 'tile-label', text: 'Fleet' }), this.verdict, this.verdictSub]),
+      el('div', { className: 'tile', attrs: { 'data-tile': 'nodes' } }, [el('span', { className: 'tile-label', text: 'Nodes' }), this.totalNodes, this.connectedNodes]),
+      el('div', { className: 'tile', attrs: { 'data-tile': 'max-height' } }, [el('span', { className: 'tile-label', text: 'Max height' }), this.maxHeight]),
+      el('div', { className: 'tile wide', attrs: { 'data-tile': 'consensus' } }, [el('span', { className: 'tile-label', text: 'Heaviest head' }), this.consensus]),
     )
 
     this.aggregatorPeer = el('code', { className: 'id', text: '…' })
@@ -74,6 +94,10 @@ export class HeaderView {
       button.setAttribute('aria-pressed', String(selected.has(status)))
       setClass(button, `status-toggle tone-${NODE_STATUS_LOOK[status].tone}${n === 0 ? ' zero' : ''}`)
     }
+    const verdict = fleetVerdict(counts)
+    setText(this.verdict, verdict.text)
+    setClass(this.verdict, `tile-value verdict tone-${verdict.tone}`)
+    setText(this.verdictSub, verdict.sub)
     setText(this.totalNodes, formatCount(counts.total))
     setText(this.connectedNodes, `${formatCount(counts.connected)} connected`)
     setText(this.maxHeight, counts.total > 0 ? formatCount(counts.maxHeight) : '—')
