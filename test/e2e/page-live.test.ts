@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { artifactPath, openBrowser, type RunningBrowser } from '../support/browser.ts'
-import { rowFor, screenRows, statusWord } from '../support/fleet-page.ts'
+import { nextFrame, rowFor, screenRows, statusWord } from '../support/fleet-page.ts'
 import { freePort } from '../support/ports.ts'
 import { fetchJson, startAgentProcess, startAggregatorProcess, type RunningAggregator, type Spawned } from '../support/processes.ts'
 import { waitFor } from '../support/wait.ts'
@@ -87,13 +87,16 @@ describe('fleet page, live fleet', { timeout: 180_000 }, () => {
 
     await page.getByRole('button', { name: 'Node', exact: true }).click()
     await page.waitForFunction(() => document.querySelector('[aria-sort="ascending"]')?.textContent?.startsWith('Node') === true)
+    await nextFrame(page)
     assert.ok(sortedBy(await names(), 1), `ascending by name: ${(await names()).join(' | ')}`)
     await page.getByRole('button', { name: 'Node', exact: true }).click()
     await page.waitForFunction(() => document.querySelector('[aria-sort="descending"]')?.textContent?.startsWith('Node') === true)
+    await nextFrame(page)
     assert.ok(sortedBy(await names(), -1), `descending by name: ${(await names()).join(' | ')}`)
 
     await page.getByRole('button', { name: 'Peer', exact: true }).click()
     await page.waitForFunction(() => document.querySelector('[aria-sort="ascending"]')?.textContent?.startsWith('Peer') === true)
+    await nextFrame(page)
     const peers = (await screenRows(page)).map((r) => r.peerId)
     assert.ok(sortedBy(peers, 1), `ascending by peer id: ${peers.join(' | ')}`)
 
@@ -123,6 +126,22 @@ describe('fleet page, live fleet', { timeout: 180_000 }, () => {
     await page.locator('#clear-filters').click()
     // The screen follows on the next animation frame.
     await page.waitForFunction(() => document.querySelector('.status-toggle[data-status="healthy"]')?.getAttribute('aria-pressed') === 'false' && document.getElementById('clear-filters')?.hidden === true)
+  })
+
+  it('is usable from the keyboard: arrows move between rows, "/" jumps to the filter', async () => {
+    const { page } = browser
+    const rows = await screenRows(page)
+    await page.locator(`.tbody .row[data-peer-id="${rows[0]?.peerId ?? ''}"]`).focus()
+    await page.keyboard.press('ArrowDown')
+    assert.equal(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.index), '1')
+    await page.keyboard.press('End')
+    assert.equal(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.index), String(rows.length - 1))
+    await page.keyboard.press('Home')
+    assert.equal(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.index), '0')
+    // One row is in the tab order at a time (roving tabindex).
+    assert.equal(await page.evaluate(() => document.querySelectorAll('.tbody .row[tabindex="0"]').length), 1)
+    await page.keyboard.press('/')
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'filter')
   })
 
   it('shows a hostile nickname as text and runs nothing, in the table and in the detail view', async () => {
@@ -196,5 +215,21 @@ describe('fleet page, live fleet', { timeout: 180_000 }, () => {
   it('logged no page errors and no CSP violations', () => {
     assert.deepEqual(browser.problems, [])
     assert.deepEqual(browser.dialogs, [])
+  })
+
+  it('has a CSP that the browser enforces: injected inline script and style do not apply', async () => {
+    const { page } = browser
+    const result = await page.evaluate(async () => {
+      const script = document.createElement('script')
+      script.textContent = 'window.inlineScriptRan = true'
+      document.body.append(script)
+      const style = document.createElement('style')
+      style.textContent = 'body { margin-left: 77px }'
+      document.head.append(style)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      return { ran: (window as unknown as { inlineScriptRan?: boolean }).inlineScriptRan === true, margin: getComputedStyle(document.body).marginLeft }
+    })
+    assert.deepEqual(result, { ran: false, margin: '0px' })
+    assert.ok(browser.problems.some((p) => /CSP violation: script-src/.test(p)), 'the violation was reported')
   })
 })

@@ -32,3 +32,8 @@ export async function rowFor (page: Page, name: string): Promise<ScreenRow | und
 export function statusWord (badge: string): string {
   return badge.replace(/^\S+\s+/, '').toLowerCase()
 }
+
+/** Resolves after the page drew its next frame (it redraws at most once per animation frame). */
+export async function nextFrame (page: Page): Promise<void> {
+  await page.evaluate(async () => { await new Promise((resolve) => { requestAnimationFrame(() => { requestAnimationFrame(resolve) }) }) })
+}

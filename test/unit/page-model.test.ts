@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { countFleet, deriveNetworks, FleetModel, HeightSeries } from '../../aggregator/web/src/fleet-model.ts'
 import { fleetVerdict } from '../../aggregator/web/src/header-view.ts'
-import { DEFAULT_SORT, matchesFilter, naturalKey, sortNodes, tableRows, visibleRange, type SortSpec } from '../../aggregator/web/src/table-model.ts'
+import { DEFAULT_SORT, matchesFilter, RowOrder, naturalKey, sortNodes, tableRows, visibleRange, type SortSpec } from '../../aggregator/web/src/table-model.ts'
 import type { FleetDocument, NodeStatus, PageNode } from '../../aggregator/web/src/types.ts'
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z')
@@ -245,5 +245,36 @@ describe('fleet verdict', () => {
     assert.equal(verdict(['down', 'stale', 'degraded', 'healthy']), 'bad: ✕ 2 need attention (1 degraded)')
     assert.equal(verdict(['unhealthy']), 'bad: ✕ 1 needs attention')
     assert.equal(verdict(['stopped']), 'off: ■ All stopped')
+  })
+})
+
+describe('row order between frames', () => {
+  const all = { text: '', statuses: new Set<NodeStatus>() }
+  const fleet = (): PageNode[] => [node('a', { nickname: 'a' }), node('b', { nickname: 'b', status: 'down' }), node('c', { nickname: 'c' })]
+
+  it('patches updates that keep every row in place', () => {
+    const order = new RowOrder()
+    order.rebuild(fleet(), all, DEFAULT_SORT, noLag)
+    assert.deepEqual(order.rows.map((n) => n.peerId), ['b', 'a', 'c'])
+    const newer = node('a', { nickname: 'a', height: 101 })
+    assert.equal(order.patch([{ peerId: 'a', node: newer }], all, DEFAULT_SORT, noLag), true)
+    assert.equal(order.rows[1], newer)
+  })
+
+  it('asks for a rebuild when a row would move, appear or leave', () => {
+    const order = new RowOrder()
+    order.rebuild(fleet(), all, DEFAULT_SORT, noLag)
+    const before = [...order.rows]
+    assert.equal(order.patch([{ peerId: 'c', node: node('c', { nickname: 'c', status: 'stale' }) }], all, DEFAULT_SORT, noLag), false, 'status changed: it moves')
+    assert.equal(order.patch([{ peerId: 'c', node: node('c', { nickname: 'renamed' }) }], all, DEFAULT_SORT, noLag), false, 'name changed: it may move')
+    assert.equal(order.patch([{ peerId: 'c', node: undefined }], all, DEFAULT_SORT, noLag), false, 'gone')
+    assert.equal(order.patch([{ peerId: 'new', node: node('new') }], all, DEFAULT_SORT, noLag), false, 'new and shown')
+    assert.equal(order.patch([{ peerId: 'a', node: node('a', { nickname: 'a' }) }], all, { column: 'lag', direction: 1 }, noLag), false, 'lag depends on the whole fleet')
+    assert.deepEqual(order.rows, before, 'a refused patch changes nothing')
+
+    const onlyDown = { text: '', statuses: new Set<NodeStatus>(['down']) }
+    order.rebuild(fleet(), onlyDown, DEFAULT_SORT, noLag)
+    assert.equal(order.patch([{ peerId: 'a', node: node('a', { nickname: 'a', height: 5 }) }], onlyDown, DEFAULT_SORT, noLag), true, 'a filtered-out node that stays out changes nothing')
+    assert.equal(order.patch([{ peerId: 'b', node: node('b', { nickname: 'b', status: 'healthy' }) }], onlyDown, DEFAULT_SORT, noLag), false, 'leaves the filter')
   })
 })

@@ -22,6 +22,8 @@ export const FEED_SILENCE_MS = 45_000
 
 /** Height samples kept per node for its chart (only changes of height are recorded). */
 export const HEIGHT_HISTORY_POINTS = 240
+/** A node's history request gives up after this (the chart does without it). */
+export const HISTORY_TIMEOUT_MS = 10_000
 /** Status changes kept per node for its detail view. */
 export const STATUS_HISTORY_ENTRIES = 50
 /** Component chips shown in a table row before "+N". */

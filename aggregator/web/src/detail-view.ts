@@ -1,7 +1,7 @@
 // One node in full: every field, each component with its details, a chart of
 // its height, its recent status changes. A side panel, opened by #/node/<peer id>.
 import { HeightChart } from './chart.ts'
-import { historyUrl } from './constants.ts'
+import { HISTORY_TIMEOUT_MS, historyUrl } from './constants.ts'
 import { copyButton } from './copy.ts'
 import { el, setClass, setText, setTitle } from './dom.ts'
 import type { FleetModel } from './fleet-model.ts'
@@ -83,6 +83,8 @@ export class DetailPanel {
   private chartKey = ''
   private historyNote = ''
   private opener: HTMLElement | null = null
+  /** Cancels the history request of the node shown, when the panel closes or shows another node. */
+  private historyRequest: AbortController | undefined
 
   constructor (root: HTMLElement, model: FleetModel, callbacks: DetailCallbacks) {
     this.root = root
@@ -148,6 +150,8 @@ export class DetailPanel {
   }
 
   private reset (): void {
+    this.historyRequest?.abort()
+    this.historyRequest = undefined
     this.chart?.destroy()
     this.chart = undefined
     this.peerId = undefined
@@ -164,8 +168,11 @@ export class DetailPanel {
 
   /** History from the aggregator, where it keeps it; an aggregator without it answers 404 and the chart shows what the page saw live. */
   private async loadHistory (peerId: string): Promise<void> {
+    const request = new AbortController()
+    this.historyRequest = request
+    const timeout = window.setTimeout(() => { request.abort() }, HISTORY_TIMEOUT_MS)
     try {
-      const response = await fetch(historyUrl(peerId), { headers: { accept: 'application/json' } })
+      const response = await fetch(historyUrl(peerId), { headers: { accept: 'application/json' }, signal: request.signal })
       if (!response.ok) return
       const points = parseHeightHistory(await response.json())
       if (this.peerId !== peerId || points.length === 0) return
@@ -173,7 +180,11 @@ export class DetailPanel {
       this.historyNote = 'with history from the aggregator'
       this.chartKey = ''
       this.render(this.model.serverNow(Date.now()))
-    } catch { /* no history: live samples only */ }
+    } catch {
+      // No history (aborted, unreachable, not JSON): the chart shows live samples only.
+    } finally {
+      window.clearTimeout(timeout)
+    }
   }
 
   render (now: number): void {

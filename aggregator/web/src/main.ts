@@ -10,7 +10,7 @@ import { FleetFeed } from './feed.ts'
 import { countFleet, FleetModel, type FleetCounts } from './fleet-model.ts'
 import { formatCount } from './format.ts'
 import { HeaderView } from './header-view.ts'
-import { DEFAULT_SORT, tableRows, type RowFilter, type SortSpec } from './table-model.ts'
+import { DEFAULT_SORT, RowOrder, type RowFilter, type SortSpec } from './table-model.ts'
 import { NodeTable, type RowContext } from './table-view.ts'
 import type { NetworkSummary, NodeStatus, PageNode } from './types.ts'
 
@@ -20,6 +20,7 @@ const filter: { text: string, statuses: Set<NodeStatus> } = { text: '', statuses
 let counts: FleetCounts = countFleet([])
 let networks: NetworkSummary[] = []
 let rowsStale = true
+const order = new RowOrder()
 let frameRequested = false
 let firstRenderMarked = false
 
@@ -89,7 +90,10 @@ function frame (): void {
   }
   if (dataChanged || rowsStale) {
     const rowFilter: RowFilter = { text: filter.text, statuses: filter.statuses }
-    table.setRows(tableRows(model.nodes.values(), rowFilter, sort, { lagOf }))
+    const changed = [...changes.peerIds].map((peerId) => ({ peerId, node: model.nodes.get(peerId) }))
+    const patched = !rowsStale && !changes.all && !changes.membership && order.patch(changed, rowFilter, sort, { lagOf })
+    if (!patched) order.rebuild(model.nodes.values(), rowFilter, sort, { lagOf })
+    table.setRows(order.rows)
     rowsStale = false
   }
   const ctx = context()

@@ -150,3 +150,44 @@ export function visibleRange (scrollTop: number, viewportHeight: number, rowHeig
   const last = Math.ceil((Math.max(0, scrollTop) + Math.max(0, viewportHeight)) / rowHeight)
   return { start: Math.max(0, Math.min(count, first - overscan)), end: Math.min(count, last + overscan) }
 }
+
+/**
+ * The table's rows in order, kept between frames. Most updates change a
+ * node's height or last-seen time, not its place: those are patched in
+ * place, and only a change that moves a row (or shows or hides one) costs a
+ * full sort.
+ */
+export class RowOrder {
+  rows: PageNode[] = []
+  private readonly index = new Map<string, number>()
+
+  rebuild (nodes: Iterable<PageNode>, filter: RowFilter, sort: SortSpec, ctx: SortContext): void {
+    this.rows = tableRows(nodes, filter, sort, ctx)
+    this.index.clear()
+    this.rows.forEach((node, i) => { this.index.set(node.peerId, i) })
+  }
+
+  /**
+   * Puts the new views of changed nodes in place. False (nothing changed)
+   * when one of them would move, appear, disappear, or when the sort depends
+   * on the whole fleet (lag): then rebuild.
+   */
+  patch (changed: Array<{ peerId: string, node: PageNode | undefined }>, filter: RowFilter, sort: SortSpec, ctx: SortContext): boolean {
+    if (sort.column === 'lag') return false
+    const keyOf = SORT_KEYS[sort.column]
+    const updates: Array<[number, PageNode]> = []
+    for (const { peerId, node } of changed) {
+      const at = this.index.get(peerId)
+      const shown = node !== undefined && matchesFilter(node, filter)
+      if (at === undefined) {
+        if (shown) return false
+        continue
+      }
+      const old = this.rows[at] as PageNode
+      if (!shown || keyOf(old, ctx) !== keyOf(node, ctx) || displayName(old) !== displayName(node)) return false
+      updates.push([at, node])
+    }
+    for (const [at, node] of updates) this.rows[at] = node
+    return true
+  }
+}

@@ -299,13 +299,9 @@ export class NodeTable {
   rowOf (peerId: string): HTMLElement | undefined {
     return this.slots.find((s) => s.node?.peerId === peerId)?.row
   }
-
-  get activeRow (): number {
-    return this.activeIndex
-  }
 }
 
-export function componentChip (name: string, status: string): HTMLSpanElement {
+function componentChip (name: string, status: string): HTMLSpanElement {
   const look = healthStatusLook(status)
   return el('span', { className: `chip tone-${look.tone}`, title: `${name}: ${look.label}` }, [
     el('span', { className: 'chip-glyph', text: look.glyph, attrs: { 'aria-hidden': 'true' } }),
