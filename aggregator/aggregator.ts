@@ -178,12 +178,12 @@ export class Aggregator {
     const app = buildHttpServer({
       fleet: this.fleet,
       now: this.now,
+      logger: this.log,
       info: () => ({ peerId: this.peerId, multiaddrs: this.multiaddrs(), version: PRODUCT_VERSION, startedAt: new Date(this.startedAt).toISOString() }),
       extendNode: withUptime(store),
       routes: [historyRoutes({ store, fleet: this.fleet, now: this.now })],
       alerting: this.alerting,
       adminAuth: new AdminAuth(this.options.adminToken),
-      logger: this.log,
     })
     this.operations.routes(app)
     this.httpServer = app

@@ -1,15 +1,102 @@
+import type { ServerResponse } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { EVENTS_FLUSH_MS, EVENTS_KEEPALIVE_MS } from '../constants.ts'
+import { EVENTS_FLUSH_MS, EVENTS_KEEPALIVE_MS, EVENTS_RETRY_MS, EVENTS_SUMMARY_MS } from '../constants.ts'
 import type { FleetState, StatusChange } from '../fleet/fleet-state.ts'
 import { nodeViewOf } from '../fleet/view.ts'
 
+export interface LiveFeedOptions {
+  flushMs?: number
+  pingMs?: number
+  summaryMs?: number
+  now?: () => number
+}
+
 /**
- * GET /api/v1/events: server-sent events. First a `snapshot` (the whole
- * fleet), then per-node deltas (`node`), batched per flush interval so a
- * busy fleet costs one write per node per interval, and `status` on each
- * status change; `forgotten` when a long-silent node leaves the view.
+ * GET /api/v1/events: server-sent events. Each client first gets a
+ * `snapshot` (the whole fleet document), then:
+ * - `node`: one node's view, when it changed (at most one per node per flush);
+ *   with `?batch=1` a client gets one `nodes` event (an array of views) per
+ *   flush instead, which a browser parses in one go when thousands change at once;
+ * - `remove` `{peerId}`: a node left the view;
+ * - `status` `{peerId, from, to, reason, at}`: a node's status changed;
+ * - `summary`: the fleet summary, at most once per summary interval while something changes;
+ * - `ping` `{at}`: the aggregator's clock, every keepalive interval, so clients
+ *   can tell a quiet feed from a dead one and keep relative times honest.
+ *
+ * One subscription to the fleet and one timer serve every client, and each
+ * event is serialised once and written to all of them: a page more costs a
+ * socket write per event, not another walk over the fleet.
  */
-export function serveEvents (fleet: FleetState, snapshot: () => unknown, now: () => number) {
+export function serveEvents (fleet: FleetState, snapshot: () => unknown, summary?: () => unknown, options: LiveFeedOptions = {}) {
+  const flushMs = options.flushMs ?? EVENTS_FLUSH_MS
+  const pingMs = options.pingMs ?? EVENTS_KEEPALIVE_MS
+  const summaryMs = options.summaryMs ?? EVENTS_SUMMARY_MS
+  const now = options.now ?? Date.now
+  /** Connected clients, and whether each takes `nodes` batches. */
+  const clients = new Map<ServerResponse, { batch: boolean }>()
+  const dirty = new Set<string>()
+  const statusChanges: StatusChange[] = []
+  let summaryDue = false
+  let lastSummaryAt = 0
+  let unsubscribe: (() => void) | undefined
+  let flushTimer: NodeJS.Timeout | undefined
+  let pingTimer: NodeJS.Timeout | undefined
+
+  const frame = (event: string, data: unknown): string => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
+  const broadcast = (text: string, only?: (client: { batch: boolean }) => boolean): void => {
+    for (const [res, client] of clients) if (only === undefined || only(client)) res.write(text)
+  }
+
+  const flush = (): void => {
+    if (dirty.size > 0 || statusChanges.length > 0) summaryDue = true
+    if (dirty.size > 0) {
+      // Serialise each shape only if someone takes it.
+      const wantSingle = [...clients.values()].some((c) => !c.batch)
+      let single = ''
+      const batch: unknown[] = []
+      const removed: string[] = []
+      for (const peerId of dirty) {
+        const view = nodeViewOf(fleet, peerId, now())
+        if (view === undefined) {
+          removed.push(frame('remove', { peerId }))
+          continue
+        }
+        batch.push(view)
+        if (wantSingle) single += frame('node', view)
+      }
+      dirty.clear()
+      if (single !== '') broadcast(single, (c) => !c.batch)
+      if (batch.length > 0 && [...clients.values()].some((c) => c.batch)) broadcast(frame('nodes', batch), (c) => c.batch)
+      for (const text of removed) broadcast(text)
+    }
+    for (const change of statusChanges.splice(0)) broadcast(frame('status', { ...change, at: new Date(change.at).toISOString() }))
+    if (summary !== undefined && summaryDue && now() - lastSummaryAt >= summaryMs) {
+      summaryDue = false
+      lastSummaryAt = now()
+      broadcast(frame('summary', summary()))
+    }
+  }
+
+  // The fleet is watched only while someone is listening.
+  const startWatching = (): void => {
+    unsubscribe = fleet.subscribe({
+      onNodeChanged: (peerId) => { dirty.add(peerId) },
+      onStatusChanged: (change) => { statusChanges.push(change) },
+      // Gone from the state: the next flush finds no record and sends `remove`.
+      onNodeForgotten: (peerId) => { dirty.add(peerId) },
+    })
+    flushTimer = setInterval(flush, flushMs)
+    pingTimer = setInterval(() => { broadcast(frame('ping', { at: new Date(now()).toISOString() })) }, pingMs)
+  }
+  const stopWatching = (): void => {
+    unsubscribe?.()
+    unsubscribe = undefined
+    clearInterval(flushTimer)
+    clearInterval(pingTimer)
+    dirty.clear()
+    statusChanges.length = 0
+  }
+
   return (request: FastifyRequest, reply: FastifyReply): void => {
     reply.hijack()
     const res = reply.raw
@@ -19,38 +106,17 @@ export function serveEvents (fleet: FleetState, snapshot: () => unknown, now: ()
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     })
-    const write = (event: string, data: unknown): void => {
-      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
-    }
-    res.write('retry: 2000\n\n')
-    write('snapshot', snapshot())
-
-    const dirty = new Set<string>()
-    const statusChanges: StatusChange[] = []
-    const forgotten = new Set<string>()
-    const unsubscribe = fleet.subscribe({
-      onNodeChanged: (peerId) => { dirty.add(peerId) },
-      onStatusChanged: (change) => { statusChanges.push(change) },
-      onNodeForgotten: (peerId) => { dirty.delete(peerId); forgotten.add(peerId) },
-    })
-    const flush = setInterval(() => {
-      const at = now()
-      for (const peerId of dirty) {
-        const view = nodeViewOf(fleet, peerId, at)
-        if (view !== undefined) write('node', view)
-      }
-      dirty.clear()
-      for (const change of statusChanges.splice(0)) write('status', { ...change, at: new Date(change.at).toISOString() })
-      for (const peerId of forgotten) write('forgotten', { peerId })
-      forgotten.clear()
-    }, EVENTS_FLUSH_MS)
-    const keepalive = setInterval(() => { res.write(': keepalive\n\n') }, EVENTS_KEEPALIVE_MS)
+    res.write(`retry: ${EVENTS_RETRY_MS}\n\n`)
+    res.write(frame('snapshot', snapshot()))
+    if (clients.size === 0) startWatching()
+    const query = request.query as Record<string, unknown> | undefined
+    clients.set(res, { batch: query?.batch === '1' || query?.batch === 'true' })
     const close = (): void => {
-      clearInterval(flush)
-      clearInterval(keepalive)
-      unsubscribe()
+      if (!clients.delete(res)) return
+      if (clients.size === 0) stopWatching()
     }
     request.raw.on('close', close)
+    res.on('close', close)
     res.on('error', close)
   }
 }

@@ -8,8 +8,8 @@ import { AdminAuth } from './admin-auth.ts'
 import { registerAlertRoutes } from './alert-routes.ts'
 import { errorHandler, notFoundHandler } from './errors.ts'
 import { serveEvents } from './events.ts'
-import { renderPlainPage } from './plain-page.ts'
 import { parseHostPort as parseHostPortFlag } from '../../shared/host-port.ts'
+import { registerPage } from './page.ts'
 
 export interface AggregatorInfo {
   peerId: string
@@ -37,7 +37,7 @@ export interface HttpServerOptions {
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
-  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'",
+  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'",
   'x-frame-options': 'DENY',
 }
 
@@ -70,14 +70,9 @@ export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
     return extend(view, 'node')
   })
 
-  app.get('/api/v1/events', serveEvents(fleet, fleetDocument, now))
+  app.get('/api/v1/events', serveEvents(fleet, fleetDocument, () => fleetViews(fleet, now()).summary, { now }))
 
-  app.get('/', async (_request, reply) => {
-    const { nodes } = fleetViews(fleet, now())
-    const { peerId, multiaddrs } = info()
-    const alerts = options.alerting?.decorateFleet({ nodes }, now())
-    return await reply.type('text/html; charset=utf-8').send(renderPlainPage({ peerId, multiaddrs, nodes: alerts?.nodes ?? nodes, generatedAt: new Date(now()).toISOString(), alerts }))
-  })
+  registerPage(app, { logger: options.logger })
 
   for (const register of options.routes ?? []) register(app)
 
