@@ -214,12 +214,12 @@ export class Aggregator {
     const app = buildHttpServer({
       fleet: this.fleet,
       now: this.now,
+      logger: this.log,
       info: () => ({ peerId: this.peerId, multiaddrs: this.multiaddrs(), version: PRODUCT_VERSION, startedAt: new Date(this.startedAt).toISOString() }),
       extendNode: withUptime(store),
       routes: [historyRoutes({ store, fleet: this.fleet, now: this.now })],
       alerting: this.alerting,
       adminAuth: auth,
-      logger: this.log,
       security: {
         details,
         corsOrigins: this.options.exposure?.corsOrigins,

@@ -59,8 +59,12 @@ export const DEFAULT_FORGET_AFTER_MS = 7 * 24 * 3_600_000
 
 /** Live feed: changes are batched and flushed this often. */
 export const EVENTS_FLUSH_MS = 250
-/** Live feed: a comment line this often keeps proxies from closing an idle feed. */
+/** Live feed: a `ping` event this often keeps proxies from closing an idle feed and tells clients the feed is alive. */
 export const EVENTS_KEEPALIVE_MS = 15_000
+/** Live feed: the fleet summary is sent at most this often (it builds every node's view: ~0.1 s per 10,000 nodes). */
+export const EVENTS_SUMMARY_MS = 5_000
+/** Live feed: the reconnect delay suggested to plain EventSource clients (the page has its own backoff). */
+export const EVENTS_RETRY_MS = 2_000
 
 /** Peers whose bad frames were already logged (bounded, oldest forgotten first). */
 export const REJECT_LOG_MEMORY = 10_000
@@ -110,7 +114,5 @@ export const HTTP_REQUEST_TIMEOUT_MS = 30_000
 export const DEFAULT_MAX_FEED_CLIENTS = 256
 /** A live-feed client is dropped when this much waits unsent for it... */
 export const FEED_MAX_BUFFERED_BYTES = 1024 * 1024
-/** ...or when it has not drained its socket for this long (substrate-telemetry: 10 s)... */
+/** ...or when it has not drained its socket for this long (substrate-telemetry: 10 s). */
 export const FEED_MAX_BACKPRESSURE_MS = 10_000
-/** ...or when this many status changes wait for it (node deltas coalesce, one per node). */
-export const FEED_MAX_PENDING_EVENTS = 10_000

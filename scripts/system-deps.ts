@@ -16,6 +16,8 @@ export const SYSTEM_PACKAGES: Record<string, string> = {
   '/usr/bin/docker-compose': 'docker-compose',
   '/usr/bin/amtool': 'prometheus-alertmanager',
   '/usr/bin/systemd-analyze': 'systemd',
+  // The fleet page's end-to-end tests (test/e2e/page-*.test.ts) drive it with playwright-core.
+  '/usr/bin/chromium': 'chromium',
 }
 
 export function ensureSystemPackages (packages: Record<string, string> = SYSTEM_PACKAGES): void {

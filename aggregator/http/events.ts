@@ -1,107 +1,167 @@
-import type { OutgoingHttpHeaders } from 'node:http'
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
-import { EVENTS_FLUSH_MS, EVENTS_KEEPALIVE_MS } from '../constants.ts'
+import { EVENTS_FLUSH_MS, EVENTS_KEEPALIVE_MS, EVENTS_RETRY_MS, EVENTS_SUMMARY_MS } from '../constants.ts'
 import { exposeNode } from '../fleet/exposure.ts'
 import type { FleetState, StatusChange } from '../fleet/fleet-state.ts'
 import { nodeViewOf } from '../fleet/view.ts'
 import { DEFAULT_FEED_LIMITS, feedClientVerdict, FeedStats, type FeedLimits } from './feed-guard.ts'
 
-export interface EventsOptions {
+export interface LiveFeedOptions {
+  flushMs?: number
+  pingMs?: number
+  summaryMs?: number
+  now?: () => number
+  /** How many clients, and when a client that stops reading is dropped. */
   limits?: FeedLimits
   stats?: FeedStats
-  now?: () => number
-  /** Whether this client sees component details and remote addresses (decided once, at connect). */
+  /** Whether a client sees component details and remote addresses (decided once, at connect). */
   details?: (request: FastifyRequest) => boolean
 }
 
+interface Client {
+  /** Takes `nodes` batches instead of one `node` event per node. */
+  batch: boolean
+  /** Sees component details and remote addresses. */
+  details: boolean
+  /** When a write last found its socket full, with no drain since. */
+  backpressureSince: number | undefined
+  snapshotBytes: number
+}
+
 /**
- * GET /api/v1/events: server-sent events. First a `snapshot` (the whole
- * fleet), then per-node deltas (`node`), batched per flush interval so a
- * busy fleet costs one write per node per interval, and `status` on each
- * status change; `forgotten` when a long-silent node leaves the view.
+ * GET /api/v1/events: server-sent events. Each client first gets a
+ * `snapshot` (the whole fleet document), then:
+ * - `node`: one node's view, when it changed (at most one per node per flush);
+ *   with `?batch=1` a client gets one `nodes` event (an array of views) per
+ *   flush instead, which a browser parses in one go when thousands change at once;
+ * - `remove` `{peerId}`: a node left the view;
+ * - `status` `{peerId, from, to, reason, at}`: a node's status changed;
+ * - `summary`: the fleet summary, at most once per summary interval while something changes;
+ * - `ping` `{at}`: the aggregator's clock, every keepalive interval, so clients
+ *   can tell a quiet feed from a dead one and keep relative times honest.
  *
- * Bounded: at most `maxClients` at once (503 beyond). While a client's
- * socket is full, nothing more is written to it: node deltas coalesce (one
- * per node, the latest wins) and status changes queue. A client is dropped
- * when its socket stays full for `maxBackpressureMs`, or too much waits for
- * it (bytes or queued changes).
+ * One subscription to the fleet and one timer serve every client, and each
+ * event is serialised once per shape (single or batch, with or without
+ * details: --details) and written to all clients of that shape: a page more
+ * costs a socket write per event, not another walk over the fleet.
+ *
+ * Bounded: at most `maxClients` at once (503 beyond); a client whose socket
+ * stays full for `maxBackpressureMs`, or for which more than its byte bound
+ * waits unsent, is dropped (what waits for it is the aggregator's memory).
  */
-export function serveEvents (fleet: FleetState, snapshot: (details: boolean) => unknown, options: EventsOptions = {}) {
+export function serveEvents (fleet: FleetState, snapshot: (details: boolean) => unknown, summary?: () => unknown, options: LiveFeedOptions = {}) {
+  const flushMs = options.flushMs ?? EVENTS_FLUSH_MS
+  const pingMs = options.pingMs ?? EVENTS_KEEPALIVE_MS
+  const summaryMs = options.summaryMs ?? EVENTS_SUMMARY_MS
+  const now = options.now ?? Date.now
   const limits = options.limits ?? DEFAULT_FEED_LIMITS
   const stats = options.stats ?? new FeedStats()
-  const now = options.now ?? Date.now
+  const clients = new Map<ServerResponse, Client>()
+  const dirty = new Set<string>()
+  const statusChanges: StatusChange[] = []
+  let summaryDue = false
+  let lastSummaryAt = 0
+  let unsubscribe: (() => void) | undefined
+  let flushTimer: NodeJS.Timeout | undefined
+  let pingTimer: NodeJS.Timeout | undefined
+
+  const frame = (event: string, data: unknown): string => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
+  const send = (res: ServerResponse, client: Client, text: string): void => {
+    if (!res.write(text)) client.backpressureSince ??= now()
+  }
+  const broadcast = (text: string, only?: (client: Client) => boolean): void => {
+    for (const [res, client] of clients) if (only === undefined || only(client)) send(res, client, text)
+  }
+  /** Drops every client that stopped reading. */
+  const dropSlowClients = (): void => {
+    const at = now()
+    for (const [res, client] of clients) {
+      const state = { buffered: res.writableLength, backpressureSince: client.backpressureSince, snapshotBytes: client.snapshotBytes }
+      if (feedClientVerdict(state, at, limits) === 'ok') continue
+      stats.dropped++
+      remove(res)
+      res.destroy()
+    }
+  }
+
+  const flush = (): void => {
+    dropSlowClients()
+    if (dirty.size > 0 || statusChanges.length > 0) summaryDue = true
+    if (dirty.size > 0) {
+      // Serialise each shape only if someone takes it.
+      const shapes = [false, true].filter((details) => [...clients.values()].some((c) => c.details === details))
+      const wantSingle = (details: boolean): boolean => [...clients.values()].some((c) => !c.batch && c.details === details)
+      const single = new Map<boolean, string>(shapes.map((d) => [d, '']))
+      const batch = new Map<boolean, unknown[]>(shapes.map((d) => [d, []]))
+      const removed: string[] = []
+      const at = now()
+      for (const peerId of dirty) {
+        const view = nodeViewOf(fleet, peerId, at)
+        if (view === undefined) {
+          removed.push(frame('remove', { peerId }))
+          continue
+        }
+        const remoteAddr = fleet.get(peerId)?.remoteAddr
+        for (const details of shapes) {
+          const exposed = exposeNode(view, details, remoteAddr)
+          batch.get(details)?.push(exposed)
+          if (wantSingle(details)) single.set(details, (single.get(details) ?? '') + frame('node', exposed))
+        }
+      }
+      dirty.clear()
+      for (const details of shapes) {
+        const text = single.get(details) ?? ''
+        if (text !== '') broadcast(text, (c) => !c.batch && c.details === details)
+        const views = batch.get(details) ?? []
+        if (views.length > 0 && [...clients.values()].some((c) => c.batch && c.details === details)) broadcast(frame('nodes', views), (c) => c.batch && c.details === details)
+      }
+      for (const text of removed) broadcast(text)
+    }
+    for (const change of statusChanges.splice(0)) broadcast(frame('status', { ...change, at: new Date(change.at).toISOString() }))
+    if (summary !== undefined && summaryDue && now() - lastSummaryAt >= summaryMs) {
+      summaryDue = false
+      lastSummaryAt = now()
+      broadcast(frame('summary', summary()))
+    }
+  }
+
+  // The fleet is watched only while someone is listening.
+  const startWatching = (): void => {
+    unsubscribe = fleet.subscribe({
+      onNodeChanged: (peerId) => { dirty.add(peerId) },
+      onStatusChanged: (change) => { statusChanges.push(change) },
+      // Gone from the state: the next flush finds no record and sends `remove`.
+      onNodeForgotten: (peerId) => { dirty.add(peerId) },
+    })
+    flushTimer = setInterval(flush, flushMs)
+    pingTimer = setInterval(() => {
+      dropSlowClients()
+      broadcast(frame('ping', { at: new Date(now()).toISOString() }))
+    }, pingMs)
+  }
+  const stopWatching = (): void => {
+    unsubscribe?.()
+    unsubscribe = undefined
+    clearInterval(flushTimer)
+    clearInterval(pingTimer)
+    dirty.clear()
+    statusChanges.length = 0
+  }
+  const remove = (res: ServerResponse): void => {
+    if (!clients.delete(res)) return
+    stats.clients = clients.size
+    if (clients.size === 0) stopWatching()
+  }
+
   return (request: FastifyRequest, reply: FastifyReply): void => {
-    if (stats.clients >= limits.maxClients) {
+    if (clients.size >= limits.maxClients) {
       stats.refused++
       throw new HeartbeatError(ErrorCodes.FEED_FULL, `the live feed has ${limits.maxClients} clients already; try again later`)
     }
     const details = options.details?.(request) ?? false
-    stats.clients++
     reply.hijack()
     const res = reply.raw
-    let open = true
-    let backpressureSince: number | undefined
-    let snapshotBytes = 0
-    const dirty = new Set<string>()
-    const statusChanges: StatusChange[] = []
-    const forgotten = new Set<string>()
-
-    const close = (): void => {
-      if (!open) return
-      open = false
-      stats.clients--
-      clearInterval(flush)
-      clearInterval(keepalive)
-      unsubscribe()
-      dirty.clear()
-      forgotten.clear()
-      statusChanges.length = 0
-    }
-    /** Drops a client that does not read; true when it was dropped. */
-    const dropIfSlow = (): boolean => {
-      const state = { buffered: res.writableLength, pendingEvents: statusChanges.length + forgotten.size, backpressureSince, snapshotBytes }
-      if (feedClientVerdict(state, now(), limits) === 'ok') return false
-      stats.dropped++
-      close()
-      res.destroy()
-      return true
-    }
-    const send = (text: string): void => {
-      if (!open) return
-      if (!res.write(text)) backpressureSince ??= now()
-    }
-    const write = (event: string, data: unknown): number => {
-      const text = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
-      send(text)
-      return text.length
-    }
-
-    const unsubscribe = fleet.subscribe({
-      onNodeChanged: (peerId) => { dirty.add(peerId) },
-      onStatusChanged: (change) => { statusChanges.push(change) },
-      onNodeForgotten: (peerId) => { dirty.delete(peerId); forgotten.add(peerId) },
-    })
-    const flush = setInterval(() => {
-      if (dropIfSlow() || backpressureSince !== undefined) return
-      const at = now()
-      for (const peerId of dirty) {
-        const view = nodeViewOf(fleet, peerId, at)
-        if (view !== undefined) write('node', exposeNode(view, details, fleet.get(peerId)?.remoteAddr))
-      }
-      dirty.clear()
-      for (const change of statusChanges.splice(0)) write('status', { ...change, at: new Date(change.at).toISOString() })
-      for (const peerId of forgotten) write('forgotten', { peerId })
-      forgotten.clear()
-    }, EVENTS_FLUSH_MS)
-    const keepalive = setInterval(() => {
-      if (!dropIfSlow() && backpressureSince === undefined) send(': keepalive\n\n')
-    }, EVENTS_KEEPALIVE_MS)
-    request.raw.on('close', close)
-    res.on('close', close)
-    res.on('error', close)
-    res.on('drain', () => { backpressureSince = undefined })
-
     res.writeHead(200, {
       // Headers hooks set on the reply (CORS) would be lost with hijack().
       ...(reply.getHeaders() as OutgoingHttpHeaders),
@@ -111,7 +171,19 @@ export function serveEvents (fleet: FleetState, snapshot: (details: boolean) => 
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     })
-    send('retry: 2000\n\n')
-    snapshotBytes = write('snapshot', snapshot(details))
+    const query = request.query as Record<string, unknown> | undefined
+    const client: Client = { batch: query?.batch === '1' || query?.batch === 'true', details, backpressureSince: undefined, snapshotBytes: 0 }
+    send(res, client, `retry: ${EVENTS_RETRY_MS}\n\n`)
+    const first = frame('snapshot', snapshot(details))
+    client.snapshotBytes = first.length
+    send(res, client, first)
+    if (clients.size === 0) startWatching()
+    clients.set(res, client)
+    stats.clients = clients.size
+    const close = (): void => { remove(res) }
+    request.raw.on('close', close)
+    res.on('close', close)
+    res.on('error', close)
+    res.on('drain', () => { client.backpressureSince = undefined })
   }
 }

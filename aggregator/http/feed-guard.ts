@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_FEED_CLIENTS, FEED_MAX_BACKPRESSURE_MS, FEED_MAX_BUFFERED_BYTES, FEED_MAX_PENDING_EVENTS } from '../constants.ts'
+import { DEFAULT_MAX_FEED_CLIENTS, FEED_MAX_BACKPRESSURE_MS, FEED_MAX_BUFFERED_BYTES } from '../constants.ts'
 
 /**
  * Bounds on the live feed: how many clients at once, and when a client that
@@ -9,8 +9,6 @@ export interface FeedLimits {
   maxClients: number
   /** Bytes queued for one client before it is dropped (at least twice its snapshot, see byteBound). */
   maxBufferedBytes: number
-  /** Status changes waiting for a client whose socket is full, before it is dropped. */
-  maxPendingEvents: number
   /** Time a client may keep its socket full (no drain) before it is dropped. */
   maxBackpressureMs: number
 }
@@ -18,15 +16,12 @@ export interface FeedLimits {
 export const DEFAULT_FEED_LIMITS: Readonly<FeedLimits> = {
   maxClients: DEFAULT_MAX_FEED_CLIENTS,
   maxBufferedBytes: FEED_MAX_BUFFERED_BYTES,
-  maxPendingEvents: FEED_MAX_PENDING_EVENTS,
   maxBackpressureMs: FEED_MAX_BACKPRESSURE_MS,
 }
 
 export interface FeedClientState {
   /** Bytes written but not yet flushed to the socket (Writable.writableLength). */
   buffered: number
-  /** Status changes waiting to be written. */
-  pendingEvents: number
   /** When a write last found the socket full with no drain since; undefined when draining fine. */
   backpressureSince: number | undefined
   /** Size of the snapshot this client got first (it may take a while to leave on its own). */
@@ -45,7 +40,7 @@ export function byteBound (snapshotBytes: number, limits: FeedLimits): number {
 }
 
 export function feedClientVerdict (state: FeedClientState, now: number, limits: FeedLimits): FeedClientVerdict {
-  if (state.buffered > byteBound(state.snapshotBytes, limits) || state.pendingEvents > limits.maxPendingEvents) return 'buffer_full'
+  if (state.buffered > byteBound(state.snapshotBytes, limits)) return 'buffer_full'
   if (state.backpressureSince !== undefined && now - state.backpressureSince >= limits.maxBackpressureMs) return 'stalled'
   return 'ok'
 }

@@ -11,9 +11,9 @@ import { registerAlertRoutes } from './alert-routes.ts'
 import { errorHandler, notFoundHandler } from './errors.ts'
 import { serveEvents } from './events.ts'
 import { DEFAULT_FEED_LIMITS, FeedStats, type FeedLimits } from './feed-guard.ts'
-import { renderPlainPage } from './plain-page.ts'
 import { detailsDecider, registerCors } from './security.ts'
 import { parseHostPort as parseHostPortFlag } from '../../shared/host-port.ts'
+import { registerPage } from './page.ts'
 
 export interface AggregatorInfo {
   peerId: string
@@ -56,7 +56,7 @@ export interface HttpSecurityOptions {
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
-  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'",
+  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'",
   'x-frame-options': 'DENY',
 }
 
@@ -111,19 +111,14 @@ export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
     return expose(view, 'node', detailsFor(request))
   })
 
-  app.get('/api/v1/events', serveEvents(fleet, fleetDocument, {
-    limits: security.feed ?? DEFAULT_FEED_LIMITS, stats: security.feedStats, now, details: detailsFor,
+  app.get('/api/v1/events', serveEvents(fleet, fleetDocument, () => fleetViews(fleet, now()).summary, {
+    now, limits: security.feed ?? DEFAULT_FEED_LIMITS, stats: security.feedStats, details: detailsFor,
   }))
 
   app.get('/api/v1/admin/security', { preHandler: auth.guard() }, async () => security.adminSnapshot?.() ?? {})
   app.post('/api/v1/admin/reload-peers', { preHandler: auth.guard() }, async () => await security.reloadPeers?.() ?? {})
 
-  app.get('/', async (request, reply) => {
-    const { nodes } = exposedNodes(detailsFor(request))
-    const { peerId, multiaddrs } = info()
-    const alerts = options.alerting?.decorateFleet({ nodes }, now())
-    return await reply.type('text/html; charset=utf-8').send(renderPlainPage({ peerId, multiaddrs, nodes: alerts?.nodes ?? nodes, generatedAt: new Date(now()).toISOString(), alerts }))
-  })
+  registerPage(app, { logger: options.logger })
 
   for (const register of options.routes ?? []) register(app)
 

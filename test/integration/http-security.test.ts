@@ -41,7 +41,7 @@ async function serve (options: { fleet?: FleetState, details?: DetailsMode, toke
     security: {
       details: options.details,
       corsOrigins: options.cors,
-      feed: { maxClients: 10, maxBufferedBytes: 1024 * 1024, maxPendingEvents: 10_000, maxBackpressureMs: 10_000, ...options.feed },
+      feed: { maxClients: 10, maxBufferedBytes: 1024 * 1024, maxBackpressureMs: 10_000, ...options.feed },
       feedStats,
       adminSnapshot: () => ({ admission: { refused: { not_allowed: 3 } } }),
       reloadPeers: async () => ({ reloaded: true }),

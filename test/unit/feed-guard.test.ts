@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { byteBound, feedClientVerdict, type FeedLimits } from '../../aggregator/http/feed-guard.ts'
 
-const limits: FeedLimits = { maxClients: 10, maxBufferedBytes: 1000, maxPendingEvents: 5, maxBackpressureMs: 10_000 }
-const calm = { buffered: 0, pendingEvents: 0, backpressureSince: undefined, snapshotBytes: 100 }
+const limits: FeedLimits = { maxClients: 10, maxBufferedBytes: 1000, maxBackpressureMs: 10_000 }
+const calm = { buffered: 0, backpressureSince: undefined, snapshotBytes: 100 }
 
 describe('feedClientVerdict', () => {
   it('keeps a client that drains', () => {
@@ -13,10 +13,6 @@ describe('feedClientVerdict', () => {
 
   it('drops a client when too many bytes wait for it', () => {
     assert.equal(feedClientVerdict({ ...calm, buffered: 1001 }, 0, limits), 'buffer_full')
-  })
-
-  it('drops a client when too many status changes wait for it', () => {
-    assert.equal(feedClientVerdict({ ...calm, pendingEvents: 6 }, 0, limits), 'buffer_full')
   })
 
   it('drops a client whose socket stayed full for the backpressure limit, not before', () => {

@@ -1,0 +1,137 @@
+// The top of the page: the aggregator's identity, the fleet at a glance
+// (counts by status, which double as filters; heights; consensus per network).
+import { copyButton } from './copy.ts'
+import { el, setClass, setText, setTitle } from './dom.ts'
+import type { FleetCounts } from './fleet-model.ts'
+import { formatCount, shortHead, shortPeerId } from './format.ts'
+import { NODE_STATUS_LOOK, STATUSES_BY_RANK } from './status.ts'
+import type { AggregatorInfo, NetworkSummary, NodeStatus } from './types.ts'
+
+/** The fleet in one line: what needs attention first, or that nothing does. */
+export function fleetVerdict (counts: FleetCounts): { text: string, sub: string, tone: 'ok' | 'warn' | 'bad' | 'off' } {
+  const { byStatus } = counts
+  const problems = byStatus.unhealthy + byStatus.down + byStatus.stale
+  const notes = [
+    byStatus.degraded > 0 && problems > 0 ? `${formatCount(byStatus.degraded)} degraded` : '',
+    byStatus.stopped > 0 ? `${formatCount(byStatus.stopped)} stopped` : '',
+  ].filter((s) => s !== '').join(', ')
+  if (counts.total === 0) return { text: 'No nodes yet', sub: '', tone: 'off' }
+  if (problems > 0) return { text: `✕ ${formatCount(problems)} need${problems === 1 ? 's' : ''} attention`, sub: notes, tone: 'bad' }
+  if (byStatus.degraded > 0) return { text: `▲ ${formatCount(byStatus.degraded)} degraded`, sub: notes, tone: 'warn' }
+  if (byStatus.healthy === 0) return { text: '■ All stopped', sub: '', tone: 'off' }
+  return { text: '✓ All healthy', sub: notes, tone: 'ok' }
+}
+
+export interface HeaderCallbacks {
+  toggleStatus (status: NodeStatus): void
+}
+
+export class HeaderView {
+  private readonly statusButtons = new Map<NodeStatus, { button: HTMLButtonElement, count: HTMLSpanElement }>()
+  private readonly verdict: HTMLElement
+  private readonly verdictSub: HTMLElement
+  private readonly totalNodes: HTMLElement
+  private readonly connectedNodes: HTMLElement
+  private readonly maxHeight: HTMLElement
+  private readonly consensus: HTMLElement
+  private readonly aggregatorPeer: HTMLElement
+  private readonly aggregatorAddr: HTMLElement
+  private aggregatorInfo: AggregatorInfo | undefined
+  private networksKey = ''
+
+  constructor (root: { statusGroup: HTMLElement, tiles: HTMLElement, aggregator: HTMLElement }, callbacks: HeaderCallbacks) {
+    for (const status of STATUSES_BY_RANK) {
+      const look = NODE_STATUS_LOOK[status]
+      const count = el('span', { className: 'count', text: '0' })
+      const button = el('button', {
+        className: `status-toggle tone-${look.tone}`,
+        title: `Show only ${look.label.toLowerCase()} nodes (click again to show all)`,
+        attrs: { type: 'button', 'aria-pressed': 'false', 'data-status': status },
+      }, [
+        el('span', { className: 'glyph', text: look.glyph, attrs: { 'aria-hidden': 'true' } }),
+        el('span', { className: 'label', text: look.label }),
+        count,
+      ])
+      button.addEventListener('click', () => { callbacks.toggleStatus(status) })
+      this.statusButtons.set(status, { button, count })
+      root.statusGroup.append(button)
+    }
+
+    this.verdict = el('span', { className: 'tile-value verdict', text: '—' })
+    this.verdictSub = el('span', { className: 'tile-sub' })
+    this.totalNodes = el('span', { className: 'tile-value', text: '—' })
+    this.connectedNodes = el('span', { className: 'tile-sub', text: '' })
+    this.maxHeight = el('span', { className: 'tile-value', text: '—' })
+    this.consensus = el('div', { className: 'consensus' })
+    root.tiles.append(
+      el('div', { className: 'tile', attrs: { 'data-tile': 'fleet' } }, [el('span', { className: 'tile-label', text: 'Fleet' }), this.verdict, this.verdictSub]),
+      el('div', { className: 'tile', attrs: { 'data-tile': 'nodes' } }, [el('span', { className: 'tile-label', text: 'Nodes' }), this.totalNodes, this.connectedNodes]),
+      el('div', { className: 'tile', attrs: { 'data-tile': 'max-height' } }, [el('span', { className: 'tile-label', text: 'Max height' }), this.maxHeight]),
+      el('div', { className: 'tile wide', attrs: { 'data-tile': 'consensus' } }, [el('span', { className: 'tile-label', text: 'Heaviest head' }), this.consensus]),
+    )
+
+    this.aggregatorPeer = el('code', { className: 'id', text: '…' })
+    this.aggregatorAddr = el('code', { className: 'id addr', text: '…' })
+    root.aggregator.append(
+      el('span', { className: 'agg-label', text: 'Aggregator' }),
+      el('span', { className: 'agg-field' }, [this.aggregatorPeer, copyButton('aggregator peer id', () => this.aggregatorInfo?.peerId ?? '')]),
+      el('span', { className: 'agg-field' }, [this.aggregatorAddr, copyButton('aggregator multiaddr', () => this.multiaddr())]),
+    )
+  }
+
+  /** The address agents should dial: the first multiaddr, with the /p2p/ suffix they need. */
+  private multiaddr (): string {
+    const info = this.aggregatorInfo
+    const first = info?.multiaddrs?.[0] ?? ''
+    if (info === undefined || first === '' || first.includes('/p2p/')) return first
+    return `${first}/p2p/${info.peerId}`
+  }
+
+  renderCounts (counts: FleetCounts, selected: ReadonlySet<NodeStatus>): void {
+    for (const [status, { button, count }] of this.statusButtons) {
+      const n = counts.byStatus[status]
+      setText(count, formatCount(n))
+      button.setAttribute('aria-pressed', String(selected.has(status)))
+      setClass(button, `status-toggle tone-${NODE_STATUS_LOOK[status].tone}${n === 0 ? ' zero' : ''}`)
+    }
+    const verdict = fleetVerdict(counts)
+    setText(this.verdict, verdict.text)
+    setClass(this.verdict, `tile-value verdict tone-${verdict.tone}`)
+    setText(this.verdictSub, verdict.sub)
+    setText(this.totalNodes, formatCount(counts.total))
+    setText(this.connectedNodes, `${formatCount(counts.connected)} connected`)
+    setText(this.maxHeight, counts.total > 0 ? formatCount(counts.maxHeight) : '—')
+  }
+
+  renderNetworks (networks: NetworkSummary[]): void {
+    const key = JSON.stringify(networks)
+    if (key === this.networksKey) return
+    this.networksKey = key
+    if (networks.length === 0) {
+      this.consensus.replaceChildren(el('span', { className: 'tile-value muted', text: '—' }))
+      return
+    }
+    // Several networks: one line each, the largest first (the list is short; aggregators normally serve one).
+    this.consensus.replaceChildren(...networks.map((n) => {
+      const agreeing = n.nodes > 0 ? n.inConsensus / n.nodes : 0
+      const tone = n.inDispute === 0 ? 'ok' : agreeing >= 0.5 ? 'warn' : 'bad'
+      const line = el('div', { className: 'network' }, [
+        el('code', { className: 'tile-value head', text: n.heaviestHead === null || n.heaviestHead === '' ? '—' : shortHead(n.heaviestHead), title: n.heaviestHead ?? '' }),
+        el('span', { className: `agree tone-${tone}`, text: `${formatCount(n.inConsensus)} of ${formatCount(n.nodes)} agree` }),
+        n.inDispute > 0 ? el('span', { className: 'tile-sub', text: `${formatCount(n.inDispute)} in dispute` }) : null,
+        networks.length > 1 || n.network !== '' ? el('span', { className: 'tile-sub network-name', text: n.network === '' ? 'unknown network' : shortHead(n.network), title: n.network }) : null,
+      ])
+      return line
+    }))
+  }
+
+  renderAggregator (info: AggregatorInfo | undefined): void {
+    this.aggregatorInfo = info
+    if (info === undefined) return
+    setText(this.aggregatorPeer, shortPeerId(info.peerId))
+    setTitle(this.aggregatorPeer, info.peerId)
+    const addr = this.multiaddr()
+    setText(this.aggregatorAddr, addr === '' ? '—' : addr)
+    setTitle(this.aggregatorAddr, addr)
+  }
+}

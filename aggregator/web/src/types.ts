@@ -1,0 +1,35 @@
+// The shapes the page reads from the aggregator. They come from the server's
+// own types (erased at build time), plus fields later issues add, which the
+// page shows when present and does without otherwise.
+import type { NetworkConsensus } from '../../fleet/consensus.ts'
+import type { FleetSummary, NodeView } from '../../fleet/view.ts'
+import type { NodeStatus } from '../../fleet/types.ts'
+import type { AggregatorInfo } from '../../http/server.ts'
+
+export type { NodeStatus, AggregatorInfo }
+
+/** A node as the feed sends it. Every string in it was chosen by the node: show it as text only. */
+export type PageNode = NodeView
+
+/** Per network consensus, as the summary carries it. */
+export type NetworkSummary = NetworkConsensus
+
+/** The summary; the page also copes with an older aggregator that sends less. */
+export type PageSummary = Partial<FleetSummary>
+
+/** GET /api/v1/fleet, and the feed's `snapshot` event. */
+export interface FleetDocument {
+  aggregator: AggregatorInfo
+  generatedAt: string
+  summary: PageSummary
+  nodes: PageNode[]
+}
+
+/** The feed's `status` event. */
+export interface StatusChangeEvent {
+  peerId: string
+  from?: NodeStatus | null
+  to: NodeStatus
+  reason: string
+  at: string
+}

@@ -1,0 +1,125 @@
+// The fleet page with 10,000 nodes: an in-process aggregator fed synthetic
+// heartbeats (cheap), a real Chromium reading its page.
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import type { Aggregator } from '../../aggregator/aggregator.ts'
+import type { Heartbeat } from '../../shared/heartbeat.ts'
+import { artifactPath, openBrowser, type RunningBrowser } from '../support/browser.ts'
+import { nextFrame, screenRows } from '../support/fleet-page.ts'
+import { startTestAggregator } from '../support/in-process.ts'
+
+const NODES = 10_000
+/**
+ * The issue asks for a first render within a second; test machines are shared
+ * (other suites, other builds) and timing there is noisy, so the test allows
+ * five times that and prints the figure, which is the number to watch.
+ */
+const FIRST_RENDER_BOUND_MS = 5_000
+/** A burst that changes every node must be on screen within this (typically well under a second). */
+const BURST_BOUND_MS = 10_000
+const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
+
+function syntheticPeerId (i: number): string {
+  let tail = ''
+  let n = i * 2654435761 + 97
+  for (let k = 0; k < 44; k++) {
+    tail += BASE58[n % 58]
+    n = Math.floor(n / 58) + (k + 1) * 7919 + i
+  }
+  return `12D3KooW${tail}`
+}
+
+function heartbeat (i: number, height: number, seq: number): Heartbeat {
+  const sick = i % 97 === 0
+  return {
+    v: 2,
+    head: `{bafy2bzacea${String(height).padStart(12, '0')}}`,
+    height: i % 50 === 0 ? height - 3 : height,
+    nickname: i % 500 === 0 ? '' : `node-${String(i).padStart(5, '0')}`,
+    minerAddress: `f0${10_000 + i}`,
+    network: 'demo',
+    seq,
+    sentAt: Date.now(),
+    // A long period: the synthetic nodes stay fresh for the whole test.
+    period: 600_000,
+    health: {
+      status: sick ? 'not_ready' : 'ready',
+      components: {
+        chain_source: { status: 'ready', details: { source: 'synthetic' } },
+        sync: { status: sick ? 'not_ready' : 'ready', details: sick ? { behind: 120 } : undefined },
+      },
+    },
+    agent: { version: '0.1.0', startedAt: Date.now() - 60_000 },
+    state: 'running',
+  }
+}
+
+describe('fleet page, 10,000 nodes', { timeout: 180_000 }, () => {
+  let aggregator: Aggregator
+  let browser: RunningBrowser
+
+  before(async () => {
+    aggregator = await startTestAggregator()
+    for (let i = 0; i < NODES; i++) aggregator.apply({ type: 'beat', peerId: syntheticPeerId(i), heartbeat: heartbeat(i, 1_000_000, 1), protocol: 'v2' })
+    assert.equal(aggregator.fleet.size, NODES)
+    browser = await openBrowser({ colorScheme: 'dark' })
+    // Warm the browser (process start, font caches) on a page that is not measured.
+    await browser.page.goto(`${aggregator.url}/api/v1/nodes/none`)
+  })
+
+  after(async () => {
+    await browser?.close()
+    await aggregator?.stop()
+  })
+
+  it('renders the first screen quickly and only the visible rows', async () => {
+    const { page } = browser
+    await page.goto(aggregator.url)
+    const handle = await page.waitForFunction(() => document.documentElement.dataset.firstRenderMs, undefined, { timeout: 30_000 })
+    const firstRenderMs = Number(await handle.jsonValue())
+    const snapshotAt = await page.evaluate(() => Math.round(performance.getEntriesByName('fleet-snapshot-received')[0]?.startTime ?? Number.NaN))
+    console.log(`# first render of ${NODES} nodes: ${firstRenderMs} ms after navigation (snapshot in the page after ${snapshotAt} ms, page work ${firstRenderMs - snapshotAt} ms)`)
+    assert.ok(firstRenderMs < FIRST_RENDER_BOUND_MS, `first render took ${firstRenderMs} ms`)
+
+    assert.equal(await page.locator('[data-tile="nodes"] .tile-value').textContent(), '10,000')
+    assert.match(await page.locator('[data-tile="fleet"]').textContent() ?? '', /104 need attention/)
+    const rendered = await page.evaluate(() => document.querySelectorAll('.tbody .row:not([hidden])').length)
+    assert.ok(rendered > 10 && rendered < 120, `${rendered} rows in the DOM`)
+    // Problems first: the unhealthy nodes (every 97th) lead.
+    const rows = await screenRows(page)
+    assert.match(rows[0]?.status ?? '', /Unhealthy/)
+    await page.screenshot({ path: artifactPath('page-10k-dark.png') })
+
+    // Scrolling to the end draws the last rows.
+    await page.evaluate(() => { const s = document.getElementById('scroller') as HTMLElement; s.scrollTop = s.scrollHeight })
+    await page.waitForFunction((n) => [...document.querySelectorAll<HTMLElement>('.tbody .row:not([hidden])')].some((r) => r.dataset.index === String(n - 1)), NODES)
+  })
+
+  it('sorts 10,000 rows and takes a burst of updates to every node', async () => {
+    const { page } = browser
+    const sortStarted = Date.now()
+    await page.getByRole('button', { name: 'Height', exact: true }).click()
+    await page.waitForFunction(() => document.querySelector('[aria-sort="ascending"]')?.textContent?.startsWith('Height') === true)
+    await nextFrame(page)
+    const heights = (await screenRows(page)).map((r) => Number(r.height.replaceAll(',', '')))
+    assert.ok(heights.every((h, i) => i === 0 || (heights[i - 1] as number) <= h), `ascending heights: ${heights.join(' ')}`)
+    console.log(`# sort by height of ${NODES} rows: ${Date.now() - sortStarted} ms to screen`)
+    await page.evaluate(() => { (document.getElementById('scroller') as HTMLElement).scrollTop = 0 })
+
+    // How long the page's main thread is busy at a stretch while it takes the burst (printed, not asserted: shared CI machines are noisy).
+    await page.evaluate(() => {
+      const longest = { ms: 0 }
+      ;(window as unknown as { longestTask: typeof longest }).longestTask = longest
+      new PerformanceObserver((list) => { for (const e of list.getEntries()) longest.ms = Math.max(longest.ms, Math.round(e.duration)) }).observe({ type: 'longtask' })
+    })
+    const burstStarted = Date.now()
+    for (let i = 0; i < NODES; i++) aggregator.apply({ type: 'beat', peerId: syntheticPeerId(i), heartbeat: heartbeat(i, 1_000_010, 2), protocol: 'v2' })
+    await page.waitForFunction(() => document.querySelector('[data-tile="max-height"] .tile-value')?.textContent === '1,000,010', undefined, { timeout: 30_000 })
+    await page.waitForFunction(() => [...document.querySelectorAll('.tbody .row:not([hidden]) .c-height')].every((c) => c.textContent === '1,000,007'), undefined, { timeout: 30_000 })
+    const burstMs = Date.now() - burstStarted
+    const longestTask = await page.evaluate(() => (window as unknown as { longestTask: { ms: number } }).longestTask.ms)
+    console.log(`# burst of ${NODES} node updates on screen after ${burstMs} ms (longest busy stretch of the page: ${longestTask} ms)`)
+    assert.ok(burstMs < BURST_BOUND_MS, `burst took ${burstMs} ms`)
+    assert.deepEqual(browser.problems, [])
+  })
+})

@@ -1,0 +1,181 @@
+// The page's HTTP side through real HTTP: the assets and their headers, the
+// live feed's events, and the bundle's freshness check.
+import assert from 'node:assert/strict'
+import { readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { Aggregator } from '../../aggregator/aggregator.ts'
+import { FleetState, type FleetListener } from '../../aggregator/fleet/fleet-state.ts'
+import { serveEvents } from '../../aggregator/http/events.ts'
+import { BUNDLE_FILES, buildPage, ensurePageBuilt, pageFreshness } from '../../aggregator/web/build.ts'
+import type { Heartbeat } from '../../shared/heartbeat.ts'
+import { startTestAggregator } from '../support/in-process.ts'
+import { tempDir } from '../support/processes.ts'
+
+function beat (height: number, status: Heartbeat['health']['status'] = 'ready'): Heartbeat {
+  return {
+    v: 2, head: `{head-${height}}`, height, nickname: 'n1', minerAddress: '', network: 'demo', seq: height, sentAt: Date.now(), period: 60_000,
+    health: { status, components: {} }, agent: { version: '0.1.0', startedAt: 1 }, state: 'running',
+  }
+}
+
+interface SseEvent { event: string, data: any }
+
+/** Reads server-sent events from a URL until `stop` says so. */
+async function readEvents (url: string, stop: (events: SseEvent[]) => boolean, timeoutMs = 10_000): Promise<SseEvent[]> {
+  const controller = new AbortController()
+  const timer = setTimeout(() => { controller.abort() }, timeoutMs)
+  const events: SseEvent[] = []
+  try {
+    const response = await fetch(url, { signal: controller.signal })
+    assert.equal(response.headers.get('content-type'), 'text/event-stream; charset=utf-8')
+    const decoder = new TextDecoder()
+    let buffer = ''
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true })
+      let end: number
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end)
+        buffer = buffer.slice(end + 2)
+        const event = /^event: (.*)$/m.exec(block)?.[1]
+        const data = /^data: (.*)$/m.exec(block)?.[1]
+        if (event !== undefined && data !== undefined) events.push({ event, data: JSON.parse(data) })
+      }
+      if (stop(events)) break
+    }
+  } finally {
+    clearTimeout(timer)
+    controller.abort()
+  }
+  return events
+}
+
+describe('fleet page over HTTP', () => {
+  let aggregator: Aggregator
+
+  before(async () => { aggregator = await startTestAggregator() })
+  after(async () => { await aggregator?.stop() })
+
+  it('serves the page with a strict CSP and no inline script or style', async () => {
+    const response = await fetch(`${aggregator.url}/`)
+    assert.equal(response.status, 200)
+    assert.equal(response.headers.get('content-type'), 'text/html; charset=utf-8')
+    const csp = response.headers.get('content-security-policy') ?? ''
+    assert.match(csp, /default-src 'self'/)
+    assert.match(csp, /script-src 'self'(;|$)/)
+    assert.match(csp, /style-src 'self'(;|$)/)
+    assert.match(csp, /frame-ancestors 'none'/)
+    const html = await response.text()
+    assert.match(html, /<script src="\/assets\/app\.js" defer><\/script>/)
+    assert.doesNotMatch(html, /<script>|<style|\sstyle=|\son[a-z]+=|https?:\/\//, 'no inline code, no external resource')
+  })
+
+  it('serves the bundle with an ETag and answers 304 when it did not change', async () => {
+    const response = await fetch(`${aggregator.url}/assets/app.js`)
+    assert.equal(response.status, 200)
+    assert.equal(response.headers.get('content-type'), 'text/javascript; charset=utf-8')
+    assert.equal(response.headers.get('cache-control'), 'no-cache')
+    const etag = response.headers.get('etag') ?? ''
+    assert.match(etag, /^"[\w-]{22}"$/)
+    assert.ok((await response.text()).length > 10_000)
+    const again = await fetch(`${aggregator.url}/assets/app.js`, { headers: { 'if-none-match': etag } })
+    assert.equal(again.status, 304)
+    for (const path of ['/assets/app.css', '/assets/favicon.svg']) assert.equal((await fetch(`${aggregator.url}${path}`)).status, 200, path)
+  })
+
+  it('serves nothing else from disk', async () => {
+    for (const path of ['/assets/build-meta.json', '/assets/../package.json', '/assets/%2e%2e/package.json', '/index.html', '/assets/']) {
+      const response = await fetch(`${aggregator.url}${path}`)
+      assert.equal(response.status, 404, path)
+      assert.equal((await response.json() as { error: { code: string } }).error.code, 'ERR_NOT_FOUND')
+    }
+  })
+
+  it('starts the live feed with a snapshot and follows with node, status and summary events', async () => {
+    aggregator.apply({ type: 'beat', peerId: 'peer-1', heartbeat: beat(1), protocol: 'v2' })
+    const pending = readEvents(`${aggregator.url}/api/v1/events`, (events) => events.some((e) => e.event === 'status' && e.data.to === 'unhealthy'))
+    // Give the feed its snapshot before the change, so the change arrives as events.
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    aggregator.apply({ type: 'beat', peerId: 'peer-1', heartbeat: beat(2, 'not_ready'), protocol: 'v2' })
+    const events = await pending
+    assert.equal(events[0]?.event, 'snapshot')
+    assert.deepEqual(events[0]?.data.nodes.map((n: { peerId: string }) => n.peerId), ['peer-1'])
+    const node = events.find((e) => e.event === 'node' && e.data.height === 2)
+    assert.equal(node?.data.status, 'unhealthy')
+    const status = events.find((e) => e.event === 'status')
+    assert.deepEqual({ ...status?.data, at: undefined }, { peerId: 'peer-1', from: 'healthy', to: 'unhealthy', reason: 'reports not_ready', at: undefined })
+  })
+})
+
+describe('live feed fan-out', () => {
+  let app: FastifyInstance
+  let url: string
+  let listeners: FleetListener[]
+  const views = new Map<string, number>()
+
+  before(async () => {
+    // A fleet stand-in: the test says which nodes changed and which are gone.
+    listeners = []
+    const fleet = {
+      subscribe: (l: FleetListener) => { listeners.push(l); return () => { listeners = listeners.filter((x) => x !== l) } },
+      get: (peerId: string) => views.has(peerId) ? { peerId, beat: beat(views.get(peerId) as number), protocol: 'v2', firstSeen: 0, lastSeen: 0, beats: 1, seqGaps: 0, connected: true, lastHeadChange: 0, skewMs: 0 } : undefined,
+      verdict: (peerId: string) => views.has(peerId) ? { status: 'healthy', reason: '' } : undefined,
+    } as unknown as FleetState
+    app = Fastify()
+    app.get('/events', serveEvents(fleet, () => ({ nodes: [] }), () => ({ total: views.size }), { flushMs: 20, pingMs: 100, summaryMs: 0 }))
+    url = `${await app.listen({ host: '127.0.0.1', port: 0 })}/events`
+  })
+  after(async () => { await app.close() })
+
+  const change = (peerId: string): void => { for (const l of listeners) l.onNodeChanged?.(peerId) }
+
+  it('sends node, remove, summary and ping events; batches for clients that ask', async () => {
+    const single = readEvents(url, (events) => events.some((e) => e.event === 'ping'))
+    const batched = readEvents(`${url}?batch=1`, (events) => events.some((e) => e.event === 'ping'))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    assert.equal(listeners.length, 1, 'one subscription serves every client')
+    views.set('a', 1)
+    views.set('b', 2)
+    change('a')
+    change('b')
+    change('gone')
+    const [one, many] = await Promise.all([single, batched])
+    assert.deepEqual(one.map((e) => e.event), ['snapshot', 'node', 'node', 'remove', 'summary', 'ping'])
+    assert.deepEqual(one.find((e) => e.event === 'remove')?.data, { peerId: 'gone' })
+    assert.deepEqual(one.find((e) => e.event === 'summary')?.data, { total: 2 })
+    assert.deepEqual(many.map((e) => e.event), ['snapshot', 'nodes', 'remove', 'summary', 'ping'])
+    assert.deepEqual(many[1]?.data.map((n: { peerId: string, height: number }) => [n.peerId, n.height]), [['a', 1], ['b', 2]])
+    assert.ok(Number.isFinite(Date.parse(one.at(-1)?.data.at)), 'ping carries the aggregator clock')
+    // Both clients gone: the fleet is no longer watched.
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    assert.equal(listeners.length, 0)
+  })
+})
+
+describe('page build', () => {
+  it('builds into a directory, knows when it is current, and rebuilds when a source is newer', async () => {
+    const out = tempDir('hb-page-')
+    assert.deepEqual(await pageFreshness(out), { fresh: false, reason: 'no bundle yet' })
+    const first = await ensurePageBuilt(out)
+    assert.equal(first.rebuilt, true)
+    if (first.rebuilt) assert.ok(first.result.bytes.script > 10_000 && first.result.bytes.style > 1_000)
+    assert.deepEqual(await ensurePageBuilt(out), { rebuilt: false })
+
+    // Pretend the bundle was made before the sources last changed.
+    const metaPath = join(out, BUNDLE_FILES.meta)
+    const meta = JSON.parse(await readFile(metaPath, 'utf8')) as { builtAt: number, inputs: string[] }
+    assert.ok(meta.inputs.includes('aggregator/web/src/main.ts') && meta.inputs.includes('node_modules/uplot/dist/uPlot.esm.js'))
+    await writeFile(metaPath, JSON.stringify({ ...meta, builtAt: 0 }))
+    const stale = await pageFreshness(out)
+    assert.equal(stale.fresh, false)
+    assert.match(stale.fresh ? '' : stale.reason, /changed since the last build/)
+    await writeFile(metaPath, JSON.stringify({ ...meta, inputs: [...meta.inputs, 'aggregator/web/src/removed.ts'] }))
+    assert.deepEqual(await pageFreshness(out), { fresh: false, reason: 'aggregator/web/src/removed.ts is gone' })
+    await rm(join(out, BUNDLE_FILES.script))
+    assert.deepEqual(await pageFreshness(out), { fresh: false, reason: 'no bundle yet' })
+    await buildPage(out)
+    assert.deepEqual(await pageFreshness(out), { fresh: true })
+    await rm(out, { recursive: true, force: true })
+  })
+})

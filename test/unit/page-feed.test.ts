@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { FleetFeed, type FeedEnvironment, type FeedHandlers, type FeedState } from '../../aggregator/web/src/feed.ts'
+import { FEED_SILENCE_MS } from '../../aggregator/web/src/constants.ts'
+import { ROOT } from '../support/processes.ts'
+
+/** An EventSource stand-in the test drives by hand. */
+class FakeEventSource {
+  readonly url: string
+  closed = false
+  private readonly listeners = new Map<string, Array<(event: unknown) => void>>()
+  constructor (url: string) { this.url = url }
+  addEventListener (name: string, fn: (event: unknown) => void): void {
+    this.listeners.set(name, [...(this.listeners.get(name) ?? []), fn])
+  }
+
+  close (): void { this.closed = true }
+  emit (name: string, data?: unknown): void {
+    for (const fn of this.listeners.get(name) ?? []) fn({ data: typeof data === 'string' ? data : JSON.stringify(data) })
+  }
+}
+
+/** A clock and timers the test advances. */
+function fakeEnvironment (): FeedEnvironment & { sources: FakeEventSource[], advance (ms: number): void, pending (): number[] } {
+  let now = 0
+  let nextId = 1
+  const timers = new Map<number, { at: number, fn: () => void }>()
+  const sources: FakeEventSource[] = []
+  return {
+    sources,
+    openEventSource: (url) => {
+      const source = new FakeEventSource(url)
+      sources.push(source)
+      return source as unknown as EventSource
+    },
+    now: () => now,
+    random: () => 0.5,
+    setTimeout: (fn, ms) => {
+      const id = nextId++
+      timers.set(id, { at: now + ms, fn })
+      return id
+    },
+    clearTimeout: (id) => { timers.delete(id) },
+    advance (ms: number) {
+      const end = now + ms
+      for (;;) {
+        const due = [...timers.entries()].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0]
+        if (due === undefined) break
+        timers.delete(due[0])
+        now = due[1].at
+        due[1].fn()
+      }
+      now = end
+    },
+    pending: () => [...timers.values()].map((t) => t.at - now).sort((a, b) => a - b),
+  }
+}
+
+function recordingHandlers (): FeedHandlers & { log: string[], states: FeedState[] } {
+  const log: string[] = []
+  const states: FeedState[] = []
+  return {
+    log,
+    states,
+    snapshot: (doc) => { log.push(`snapshot:${doc.nodes.length}`) },
+    node: (node) => { log.push(`node:${node.peerId}`) },
+    status: (change) => { log.push(`status:${change.peerId}:${change.to}`) },
+    remove: (peerId) => { log.push(`remove:${peerId}`) },
+    summary: () => { log.push('summary') },
+    ping: (at) => { log.push(`ping:${at}`) },
+    state: (state) => { states.push(state) },
+  }
+}
+
+const SNAPSHOT = { aggregator: { peerId: 'agg', multiaddrs: [], version: '0', startedAt: '' }, generatedAt: '', summary: {}, nodes: [{ peerId: 'a' }] }
+
+describe('live feed client', () => {
+  it('hands each event to its handler and is live from the snapshot on', () => {
+    const env = fakeEnvironment()
+    const handlers = recordingHandlers()
+    const feed = new FleetFeed(handlers, env, '/events')
+    feed.start()
+    const source = env.sources[0] as FakeEventSource
+    assert.equal(source.url, '/events')
+    assert.equal(handlers.states.at(-1)?.kind, 'connecting')
+    source.emit('snapshot', SNAPSHOT)
+    assert.equal(handlers.states.at(-1)?.kind, 'live')
+    source.emit('node', { peerId: 'a' })
+    source.emit('nodes', [{ peerId: 'b' }, { peerId: 'c' }])
+    source.emit('status', { peerId: 'a', to: 'down' })
+    source.emit('remove', { peerId: 'b' })
+    source.emit('remove', { nope: 1 })
+    source.emit('summary', {})
+    source.emit('ping', { at: 'T' })
+    source.emit('node', '{not json')
+    assert.deepEqual(handlers.log, ['snapshot:1', 'node:a', 'node:b', 'node:c', 'status:a:down', 'remove:b', 'summary', 'ping:T'])
+    feed.stop()
+  })
+
+  it('reconnects on error with growing waits, and resets once a snapshot arrives', () => {
+    const env = fakeEnvironment()
+    const handlers = recordingHandlers()
+    const feed = new FleetFeed(handlers, env)
+    feed.start()
+    ;(env.sources[0] as FakeEventSource).emit('snapshot', SNAPSHOT)
+    const waits: number[] = []
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const source = env.sources.at(-1) as FakeEventSource
+      source.emit('error')
+      assert.equal(source.closed, true, 'EventSource\'s own retry is cut off')
+      const state = handlers.states.at(-1)
+      assert.equal(state?.kind, 'waiting')
+      if (state?.kind !== 'waiting') return
+      waits.push(state.retryAt - env.now())
+      assert.equal(state.lostAt, 0, 'the loss time stays the first one')
+      env.advance(state.retryAt - env.now())
+      assert.equal(env.sources.length, attempt + 2, 'a new connection after the wait')
+    }
+    assert.deepEqual(waits, [500, 1000, 2000, 4000])
+    // Back: the next loss starts the backoff from the beginning again.
+    ;(env.sources.at(-1) as FakeEventSource).emit('snapshot', SNAPSHOT)
+    ;(env.sources.at(-1) as FakeEventSource).emit('error')
+    const state = handlers.states.at(-1)
+    assert.equal(state?.kind === 'waiting' ? state.retryAt - env.now() : -1, 500)
+    feed.stop()
+    assert.deepEqual(env.pending(), [], 'stop leaves no timer behind')
+  })
+
+  it('treats a silent feed as lost, and "retry now" skips the wait', () => {
+    const env = fakeEnvironment()
+    const handlers = recordingHandlers()
+    const feed = new FleetFeed(handlers, env)
+    feed.start()
+    const first = env.sources[0] as FakeEventSource
+    first.emit('snapshot', SNAPSHOT)
+    env.advance(FEED_SILENCE_MS - 1)
+    first.emit('ping', { at: 'T' })
+    env.advance(FEED_SILENCE_MS - 1)
+    assert.equal(first.closed, false, 'each event re-arms the silence timer')
+    env.advance(1)
+    assert.equal(first.closed, true)
+    assert.equal(handlers.states.at(-1)?.kind, 'waiting')
+    feed.retryNow()
+    assert.equal(env.sources.length, 2)
+    // Events from the old connection no longer count.
+    first.emit('node', { peerId: 'late' })
+    assert.equal(handlers.log.includes('node:late'), false)
+    feed.stop()
+  })
+})
+
+describe('page sources', () => {
+  it('never put text into the page as HTML', () => {
+    const dir = join(ROOT, 'aggregator', 'web', 'src')
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+      const source = readFileSync(join(dir, file), 'utf8')
+      assert.doesNotMatch(source, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|createContextualFragment|\beval\(|new Function\(/, `${file} must build DOM with textContent only`)
+    }
+  })
+})
