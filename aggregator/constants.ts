@@ -69,6 +69,9 @@ export const EVENTS_RETRY_MS = 2_000
 /** Peers whose bad frames were already logged (bounded, oldest forgotten first). */
 export const REJECT_LOG_MEMORY = 10_000
 
+/** Formatted timestamps kept for reuse by the fleet view (about 4 per node; ~100 bytes each). */
+export const ISO_MEMO_LIMIT = 200_000
+
 // Abuse limits (see docs/security.md). Each has a flag unless noted.
 /**
  * Open connections from one IP address (--max-connections-per-ip): keeps one host from taking every

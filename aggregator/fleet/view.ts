@@ -1,3 +1,4 @@
+import { ISO_MEMO_LIMIT } from '../constants.ts'
 import type { AppHealth } from '../../shared/health.ts'
 import { sortedNetworks, type NetworkConsensus } from './consensus.ts'
 import type { FleetConsensus, FleetState } from './fleet-state.ts'
@@ -62,7 +63,22 @@ export interface NodeViewContext {
   duplicateNickname: boolean
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString()
+/**
+ * ISO 8601 of a time, memoised: Date#toISOString costs about a microsecond and
+ * a fleet view formats four times per node, mostly the same instants read
+ * after read (a node's first seen, agent start, head change and last beat
+ * only move when it beats). Bounded: cleared when it holds ISO_MEMO_LIMIT entries.
+ */
+const isoMemo = new Map<number, string>()
+function iso (ms: number): string {
+  let text = isoMemo.get(ms)
+  if (text === undefined) {
+    if (isoMemo.size >= ISO_MEMO_LIMIT) isoMemo.clear()
+    text = new Date(ms).toISOString()
+    isoMemo.set(ms, text)
+  }
+  return text
+}
 /** One collator for all sorts: String#localeCompare builds one per call, which dominates a large fleet's view. */
 const byName = new Intl.Collator()
 

@@ -184,14 +184,11 @@ test('through the aggregator: a panicked component fires to the webhook and Aler
   assert.equal(inAm.labels.component, 'storage')
   assert.equal(inAm.generatorURL, `${aggregator.url}/api/v1/alerts`)
 
-  // The API and the page show it.
+  // The API shows it (the page reads the same fleet document).
   const doc = await fetchJson(`${aggregator.url}/api/v1/alerts`)
   assert.deepEqual(doc.alerts.filter((a: any) => a.state === 'firing').map((a: any) => a.name), ['ComponentPanicked'])
   const fleet = await fetchJson(`${aggregator.url}/api/v1/fleet`)
   assert.deepEqual(fleet.alerts.firing.map((a: any) => a.name), ['ComponentPanicked'])
-  const page = await (await fetch(`${aggregator.url}/`)).text()
-  assert.match(page, /Firing alerts \(1\)/)
-  assert.match(page, /ComponentPanicked/)
 
   component = { status: 'ready' }
   const resolved = await waitFor(() => sink.received.find((r) => r.body.status === 'resolved'), { timeoutMs: 10_000, what: 'the resolved notice' })

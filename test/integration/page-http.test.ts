@@ -1,5 +1,7 @@
 // The page's HTTP side through real HTTP: the assets and their headers, the
 // live feed's events, and the bundle's freshness check.
+import { emptyArrivalWindow } from '../../aggregator/fleet/phi.ts'
+import { DEFAULT_STATUS_RULES } from '../../aggregator/fleet/status.ts'
 import assert from 'node:assert/strict'
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -119,8 +121,11 @@ describe('live feed fan-out', () => {
     listeners = []
     const fleet = {
       subscribe: (l: FleetListener) => { listeners.push(l); return () => { listeners = listeners.filter((x) => x !== l) } },
-      get: (peerId: string) => views.has(peerId) ? { peerId, beat: beat(views.get(peerId) as number), protocol: 'v2', firstSeen: 0, lastSeen: 0, beats: 1, seqGaps: 0, connected: true, lastHeadChange: 0, skewMs: 0 } : undefined,
+      get: (peerId: string) => views.has(peerId) ? { peerId, beat: beat(views.get(peerId) as number), protocol: 'v2', firstSeen: 0, lastSeen: 0, beats: 1, seqGaps: 0, connected: true, lastHeadChange: 0, skewMs: 0, arrivals: emptyArrivalWindow() } : undefined,
       verdict: (peerId: string) => views.has(peerId) ? { status: 'healthy', reason: '' } : undefined,
+      consensus: () => ({ networks: new Map(), contexts: new Map(), at: 0 }),
+      sharesNickname: () => false,
+      rules: DEFAULT_STATUS_RULES,
     } as unknown as FleetState
     app = Fastify()
     app.get('/events', serveEvents(fleet, () => ({ nodes: [] }), () => ({ total: views.size }), { flushMs: 20, pingMs: 100, summaryMs: 0 }))
