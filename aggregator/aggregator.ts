@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
 import type { FastifyInstance } from 'fastify'
 import { sleep } from '../shared/abort.ts'
 import { loadOrCreateKey } from '../shared/identity.ts'
@@ -19,7 +20,11 @@ import { createAggregatorHost, type AdmissionLimits } from './host.ts'
 import { fleetViews } from './fleet/view.ts'
 import { AdminAuth } from './http/admin-auth.ts'
 import { buildHttpServer } from './http/server.ts'
+import { AbuseGuard, type AbuseLimits, type BeatAdmission, type PeerListsConfig } from './abuse-guard.ts'
+import { DEFAULT_DETAILS_MODE, type DetailsMode } from './fleet/exposure.ts'
+import { DEFAULT_FEED_LIMITS, FeedStats, type FeedLimits } from './http/feed-guard.ts'
 import { historyRoutes, withUptime } from './http/history-routes.ts'
+import { detailsDecider } from './http/security.ts'
 import { createHeartbeatHandler } from './ingest.ts'
 import { IngestStats } from './ingest-stats.ts'
 import { createLegacyHeartbeatHandler } from './legacy-ingest.ts'
@@ -56,6 +61,20 @@ export interface AggregatorOptions {
   shutdownDrainMs?: number
   /** Node.js process metrics on /metrics (default on). */
   processMetrics?: boolean
+  /** Who may connect: --allow-peers, --deny-peers (reloaded by reloadPeerLists). */
+  peerLists?: PeerListsConfig
+  /** Bounds on peers (per IP, per peer, beat rate, node count...); defaults in constants.ts. */
+  limits?: Partial<AbuseLimits>
+  /** What the HTTP API shows to whom, and the live feed's bounds. */
+  exposure?: ExposureOptions
+}
+
+export interface ExposureOptions {
+  /** --details: who sees component details and remote addresses. */
+  details?: DetailsMode
+  /** --cors-origin; none by default. */
+  corsOrigins?: string[]
+  feed?: Partial<FeedLimits>
 }
 
 /**
@@ -65,6 +84,9 @@ export interface AggregatorOptions {
 export class Aggregator {
   readonly fleet: FleetState
   readonly stats = new IngestStats()
+  /** Admission, connection bounds and beat budgets. */
+  readonly guard: AbuseGuard
+  readonly feedStats = new FeedStats()
   readonly startedAt: number
   /** Own health, lifecycle, metrics and their routes (probes, /metrics). */
   readonly operations: AggregatorOperations
@@ -84,6 +106,7 @@ export class Aggregator {
     this.startedAt = this.now()
     this.log = options.logger ?? createLogger({ name: 'heartbeat-aggregator' })
     this.fleet = new FleetState(options.statusRules ?? DEFAULT_STATUS_RULES, { forgetAfterMs: options.forgetAfterMs, network: options.network })
+    this.guard = new AbuseGuard({ limits: options.limits, peerLists: options.peerLists, logger: this.log, now: this.now })
     this.operations = new AggregatorOperations({
       fleet: this.fleet,
       stats: this.stats,
@@ -142,7 +165,13 @@ export class Aggregator {
     const { restored } = store.attach(this.fleet)
     this.log.info({ file: store.file, restored }, `store opened; ${restored} known node${restored === 1 ? '' : 's'} restored`)
     const privateKey = this.options.privateKey ?? (await loadOrCreateKey(join(this.options.dataDir, PEER_KEY_FILE))).key
-    const node = await createAggregatorHost({ privateKey, listen: this.options.listen, ...this.options.admission })
+    await this.guard.loadPeerLists()
+    const node = await createAggregatorHost({
+      privateKey,
+      listen: this.options.listen,
+      ...this.options.admission,
+      connectionGater: this.guard.connectionGater((peer) => this.libp2pNode?.getConnections(peer).length ?? 0),
+    })
     this.libp2pNode = node
     node.addEventListener('peer:connect', (e) => { this.apply({ type: 'connected', peerId: e.detail.toString() }) })
     node.addEventListener('peer:disconnect', (e) => { this.apply({ type: 'disconnected', peerId: e.detail.toString() }) })
@@ -154,6 +183,8 @@ export class Aggregator {
       logger: this.log,
       observeIngestSeconds: (seconds) => { this.operations.metrics.observeIngestSeconds(seconds) },
       admit,
+      firstFrameTimeoutMs: this.guard.limits.firstFrameTimeoutMs,
+      admitBeat: (peerId) => this.admitBeat(peerId),
     }), { maxInboundStreams: MAX_HEARTBEAT_STREAMS_PER_CONNECTION })
     await node.handle(LEGACY_HEARTBEAT_PROTOCOL, createLegacyHeartbeatHandler({
       maxLineBytes: this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
@@ -162,6 +193,8 @@ export class Aggregator {
       logger: this.log,
       admit,
       now: this.now,
+      firstFrameTimeoutMs: this.guard.limits.firstFrameTimeoutMs,
+      admitBeat: (peerId) => this.admitBeat(peerId),
     }), { maxInboundStreams: MAX_HEARTBEAT_STREAMS_PER_CONNECTION })
     this.fleet.subscribe({
       onStatusChanged: (change) => {
@@ -175,6 +208,9 @@ export class Aggregator {
     this.fleet.subscribe({ onTick: (now) => { this.alerting.onTick(now) } })
     this.ticker = setInterval(() => { this.fleet.tick(this.now()) }, STATUS_TICK_MS)
 
+    // One admin token for every admin route (alerts, maintenance, security) and for --details when-authorized.
+    const auth = new AdminAuth(this.options.adminToken)
+    const details = this.options.exposure?.details ?? DEFAULT_DETAILS_MODE
     const app = buildHttpServer({
       fleet: this.fleet,
       now: this.now,
@@ -183,9 +219,17 @@ export class Aggregator {
       extendNode: withUptime(store),
       routes: [historyRoutes({ store, fleet: this.fleet, now: this.now })],
       alerting: this.alerting,
-      adminAuth: new AdminAuth(this.options.adminToken),
+      adminAuth: auth,
+      security: {
+        details,
+        corsOrigins: this.options.exposure?.corsOrigins,
+        feed: { ...DEFAULT_FEED_LIMITS, ...this.options.exposure?.feed },
+        feedStats: this.feedStats,
+        reloadPeers: async () => ({ reloaded: await this.reloadPeerLists(), allowlist: this.guard.policy.allowlistSize ?? null, denylist: this.guard.policy.denylistSize }),
+        adminSnapshot: () => ({ admission: this.guard.snapshot(), ingest: this.stats.toJSON(), feed: this.feedStats.toJSON(), connections: this.libp2p.getConnections().length, nodes: this.fleet.size }),
+      },
     })
-    this.operations.routes(app)
+    this.operations.routes(app, { showDetails: detailsDecider(details, auth) })
     this.httpServer = app
     await app.listen({ host: this.options.http.host, port: this.options.http.port })
     const address = app.server.address()
@@ -213,6 +257,28 @@ export class Aggregator {
       await sleep(drainMs, signal)
     }
     await this.stop()
+  }
+
+  /**
+   * Re-reads --allow-peers and --deny-peers (SIGHUP) and closes the
+   * connections of peers the new lists refuse. A bad list keeps the old ones.
+   */
+  async reloadPeerLists (): Promise<boolean> {
+    if (!await this.guard.reloadPeerLists()) return false
+    for (const connection of this.libp2pNode?.getConnections() ?? []) {
+      const reason = this.guard.checkPeer(connection.remotePeer.toString())
+      if (reason !== undefined) connection.abort(new Error(`peer refused after reload: ${reason}`))
+    }
+    return true
+  }
+
+  /** The per-frame gate of the ingest; a flooder is also cut off at once. */
+  private admitBeat (peerId: string): BeatAdmission {
+    const admission = this.guard.admitBeat(peerId, { known: this.fleet.get(peerId) !== undefined, size: this.fleet.size })
+    if (admission.action === 'reset' && admission.reason === 'flooding') {
+      for (const connection of this.libp2pNode?.getConnections(peerIdFromString(peerId)) ?? []) connection.abort(new Error('heartbeat flood'))
+    }
+    return admission
   }
 
   async stop (): Promise<void> {

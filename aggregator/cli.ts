@@ -19,11 +19,12 @@ import { type AlertingFlags, checkReceiverUrl, loadAlertingConfig } from './aler
 import { DEFAULT_ALERT_FOR_MS } from './alerts/constants.ts'
 import { readAdminTokenFile } from './http/admin-auth.ts'
 import { parseHostPort } from './http/server.ts'
+import { addSecurityOptions, securityOptionsFromFlags, type SecurityFlags } from './security-cli.ts'
 import { DEFAULT_FLUSH_INTERVAL_MS, DEFAULT_HEIGHT_SAMPLE_INTERVAL_MS, DEFAULT_HISTORY_RETENTION_MS, STORE_FILE } from './store/constants.ts'
 
 const ENV = 'HEARTBEAT_AGGREGATOR'
 
-interface AggregatorFlags extends LogFlags, AlertingFlags {
+interface AggregatorFlags extends LogFlags, AlertingFlags, SecurityFlags {
   adminTokenFile?: string
   publicUrl?: string
   listen?: string[]
@@ -70,6 +71,7 @@ export function buildProgram (): Command {
     .addOption(envOption(ENV, '--alertmanager <url>', 'send alerts to this Prometheus Alertmanager (API v2); repeatable').argParser(collect))
     .addOption(envOption(ENV, '--admin-token-file <path>', 'file holding the bearer token of the admin API (maintenance); without it the admin API is off'))
     .addOption(envOption(ENV, '--public-url <url>', 'the URL people reach this aggregator at (links in alerts); default: the --http address'))
+  addSecurityOptions(program, ENV)
   addLogOptions(program, ENV)
   program.addHelpText('after', `
 Environment:
@@ -182,10 +184,13 @@ export async function main (argv: string[]): Promise<void> {
   const adminToken = flags.adminTokenFile === undefined ? undefined : await readAdminTokenFile(flags.adminTokenFile)
   const logger = createLogger({ name: 'heartbeat-aggregator', level: flags.logLevel, format: flags.logFormat })
   if (adminToken?.readableByOthers === true) logger.warn({ file: flags.adminTokenFile }, 'the admin token file is readable by every user: chmod 600 it')
+  const security = await securityOptionsFromFlags(flags)
   const aggregator = new Aggregator({
     listen, http, dataDir: flags.dataDir, maxFrameBytes, shutdownDrainMs, admission, statusRules, forgetAfterMs, network, store, logger,
-    alerting, adminToken: adminToken?.token, publicUrl,
+    alerting, adminToken: adminToken?.token, publicUrl, ...security,
   })
+  // SIGHUP re-reads --allow-peers and --deny-peers (a bad list is logged; the running lists stay).
+  process.on('SIGHUP', () => { void aggregator.reloadPeerLists() })
   onShutdownSignal((signal) => {
     logger.info({ signal }, 'stopping')
     setTimeout(() => { process.exit(EXIT_OK) }, shutdownDrainMs + STOP_DEADLINE_MS).unref()

@@ -13,11 +13,13 @@ export const DEFAULT_MAX_PENDING_CONNECTIONS = 512
 /** Heartbeat streams one connection may hold open (the agent needs one; two allows a reconnect overlap). */
 export const MAX_HEARTBEAT_STREAMS_PER_CONNECTION = 2
 
-/** A stream must deliver its first frame within this. */
-export const FIRST_FRAME_TIMEOUT_MS = 30_000
+/** A stream must deliver its first frame within this (a few beat periods; --first-frame-timeout). */
+export const FIRST_FRAME_TIMEOUT_MS = 10_000
 /** Later frames: at most this many announced periods apart, and never less than the floor below. */
 export const IDLE_STREAM_PERIODS = 10
 export const IDLE_STREAM_FLOOR_MS = 60_000
+/** ...and never more than this, whatever period a peer announces. */
+export const IDLE_STREAM_CEILING_MS = 10 * 60_000
 /** Legacy (go-filecoin) streams announce no period: later lines must come within this. */
 export const LEGACY_IDLE_STREAM_MS = IDLE_STREAM_FLOOR_MS
 
@@ -69,3 +71,51 @@ export const REJECT_LOG_MEMORY = 10_000
 
 /** Formatted timestamps kept for reuse by the fleet view (about 4 per node; ~100 bytes each). */
 export const ISO_MEMO_LIMIT = 200_000
+
+// Abuse limits (see docs/security.md). Each has a flag unless noted.
+/**
+ * Open connections from one IP address (--max-connections-per-ip): keeps one host from taking every
+ * slot, while NAT'd fleets (and load tests on loopback) share an address.
+ */
+export const DEFAULT_MAX_CONNECTIONS_PER_IP = 1024
+/**
+ * Streams a peer may open on one connection, of any protocol (yamux's default is 1000, each able to
+ * buffer a 256 KiB window); at most MAX_HEARTBEAT_STREAMS_PER_CONNECTION of them carry heartbeats.
+ */
+export const MAX_MUXED_STREAMS_PER_CONNECTION = 8
+/** Open connections of one peer id (an agent needs one; no flag). */
+export const MAX_CONNECTIONS_PER_PEER = 4
+/** Nodes the fleet tracks; a new peer beyond this is refused (--max-nodes). */
+export const DEFAULT_MAX_NODES = 20_000
+/**
+ * Per-peer beat budget: sustained beats per second and burst (--beat-rate, --beat-burst). An agent
+ * beats every 3 s by default; 10/s leaves room for 100 ms test periods and a second service.
+ */
+export const DEFAULT_BEAT_RATE_PER_SECOND = 10
+export const DEFAULT_BEAT_BURST = 20
+/** This many dropped beats within the window make a peer a flooder (no flag). */
+export const FLOOD_DROPS = 50
+export const FLOOD_WINDOW_MS = 10_000
+/** A flooder is disconnected and refused for this long (--flood-penalty). */
+export const DEFAULT_FLOOD_PENALTY_MS = 5 * 60_000
+/** Flooders held in the penalty box at once (oldest released first when full). */
+export const PENALTY_BOX_CAPACITY = 10_000
+/** Peers whose beat budget is remembered (least recently seen forgotten first). */
+export const RATE_LIMITER_MAX_PEERS = 2 * DEFAULT_MAX_CONNECTIONS
+/** Refused connections and floods: at most this many log lines per window, the rest counted. */
+export const REFUSAL_LOG_LINES = 10
+export const REFUSAL_LOG_WINDOW_MS = 60_000
+
+// HTTP limits and exposure (see docs/security.md).
+/** Request bodies (the API takes none today; bounded anyway). */
+export const HTTP_BODY_LIMIT_BYTES = 16 * 1024
+/** All request headers together (Node's default is 16 KiB). */
+export const HTTP_MAX_HEADER_BYTES = 8 * 1024
+/** A request must arrive whole within this (slow-loris). */
+export const HTTP_REQUEST_TIMEOUT_MS = 30_000
+/** Live-feed clients at once; more get 503 (--max-feed-clients). */
+export const DEFAULT_MAX_FEED_CLIENTS = 256
+/** A live-feed client is dropped when this much waits unsent for it... */
+export const FEED_MAX_BUFFERED_BYTES = 1024 * 1024
+/** ...or when it has not drained its socket for this long (substrate-telemetry: 10 s). */
+export const FEED_MAX_BACKPRESSURE_MS = 10_000

@@ -1,10 +1,15 @@
 import type { Connection, Stream, StreamHandler } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
-import { decodeFrameBody } from '../shared/codec.ts'
+import { decodeFrameBody, InvalidFrameError } from '../shared/codec.ts'
 import { errorMessage } from '../shared/errors.ts'
 import { type Heartbeat, validateHeartbeat } from '../shared/heartbeat.ts'
 import type { Logger } from '../shared/log.ts'
-import { FIRST_FRAME_TIMEOUT_MS, IDLE_STREAM_FLOOR_MS, IDLE_STREAM_PERIODS, REJECT_LOG_MEMORY } from './constants.ts'
+import { RateLimitedLog } from '../shared/rate-limited-log.ts'
+import {
+  FIRST_FRAME_TIMEOUT_MS, IDLE_STREAM_CEILING_MS, IDLE_STREAM_FLOOR_MS, IDLE_STREAM_PERIODS, REFUSAL_LOG_LINES,
+  REFUSAL_LOG_WINDOW_MS, REJECT_LOG_MEMORY,
+} from './constants.ts'
+import type { BeatAdmission } from './abuse-guard.ts'
 import type { FleetEvent } from './fleet/types.ts'
 import { type IngestRejectReason, IngestStats, OncePerPeer } from './ingest-stats.ts'
 
@@ -17,6 +22,10 @@ export interface IngestOptions {
   observeIngestSeconds?: (seconds: number) => void
   /** Refuses a valid heartbeat this aggregator does not take (e.g. another network); the stream is reset. */
   admit?: AdmissionCheck
+  /** A stream that sends no frame within this is reset (default FIRST_FRAME_TIMEOUT_MS). */
+  firstFrameTimeoutMs?: number
+  /** Consulted per frame before decoding (rate limits, node cap); accepts all when absent. */
+  admitBeat?: (peerId: string) => BeatAdmission
 }
 
 /** undefined to accept; otherwise why not (counted under `reason`). */
@@ -39,13 +48,15 @@ class StreamRejected extends Error {
 export function createHeartbeatHandler (options: IngestOptions): StreamHandler {
   const { stats, logger } = options
   const loggedPeers = new OncePerPeer(REJECT_LOG_MEMORY)
+  // Peer ids are cheap: once per peer is not enough of a bound on its own.
+  const logRate = new RateLimitedLog({ limit: REFUSAL_LOG_LINES, windowMs: REFUSAL_LOG_WINDOW_MS })
 
   return async (stream: Stream, connection: Connection): Promise<void> => {
     stats.streamsOpened++
     const peerId = connection.remotePeer.toString()
     const remoteAddr = connection.remoteAddr.toString()
     const lp = lpStream(stream, { maxDataLength: options.maxFrameBytes })
-    let idleTimeoutMs = FIRST_FRAME_TIMEOUT_MS
+    let idleTimeoutMs = options.firstFrameTimeoutMs ?? FIRST_FRAME_TIMEOUT_MS
     try {
       while (true) {
         let body: Uint8Array
@@ -56,20 +67,21 @@ export function createHeartbeatHandler (options: IngestOptions): StreamHandler {
         }
         const readAt = performance.now()
         stats.received++
-        let value: unknown
-        try {
-          value = decodeFrameBody(body)
-        } catch (err) {
-          throw new StreamRejected('invalid_cbor', errorMessage(err))
+        const admission = options.admitBeat?.(peerId)
+        if (admission !== undefined && admission.action !== 'accept') {
+          if (admission.action === 'reset') throw new StreamRejected(admission.reason, `frame refused: ${admission.reason}`)
+          stats.reject(admission.reason)
+          continue
         }
-        const result = validateHeartbeat(value)
+        const result = readHeartbeatFrame(body)
         if (!result.ok) throw new StreamRejected(result.reason, result.message)
         const refused = options.admit?.(result.heartbeat)
         if (refused !== undefined) throw new StreamRejected(refused.reason, refused.message)
         stats.accepted++
         options.apply({ type: 'beat', peerId, heartbeat: result.heartbeat, protocol: 'v2', remoteAddr })
         options.observeIngestSeconds?.((performance.now() - readAt) / 1000)
-        idleTimeoutMs = Math.max(IDLE_STREAM_FLOOR_MS, IDLE_STREAM_PERIODS * result.heartbeat.period)
+        // The period is the peer's word: bounded both ways (timers overflow past 2^31 ms).
+        idleTimeoutMs = Math.min(IDLE_STREAM_CEILING_MS, Math.max(IDLE_STREAM_FLOOR_MS, IDLE_STREAM_PERIODS * result.heartbeat.period))
       }
     } catch (err) {
       if (err instanceof EndOfStream) {
@@ -79,11 +91,33 @@ export function createHeartbeatHandler (options: IngestOptions): StreamHandler {
       const rejected = err instanceof StreamRejected ? err : new StreamRejected('bad_frame', errorMessage(err))
       stats.reject(rejected.reason)
       if (loggedPeers.first(peerId)) {
-        logger.warn({ peer: peerId, remoteAddr, reason: rejected.reason, err: rejected.message }, 'rejected a heartbeat stream (further rejections of this peer are counted, not logged)')
+        const admitted = logRate.admit(Date.now())
+        if (admitted.log) {
+          logger.warn({ peer: peerId, remoteAddr, reason: rejected.reason, err: rejected.message, suppressed: admitted.suppressed }, 'rejected a heartbeat stream (further rejections of this peer are counted, not logged)')
+        }
       }
       stream.abort(rejected)
     }
   }
+}
+
+export type FrameVerdict =
+  | { ok: true, heartbeat: Heartbeat }
+  | { ok: false, reason: IngestRejectReason, message: string }
+
+/**
+ * One frame body to a heartbeat, or the reason it is refused. Decoding errors
+ * are verdicts; anything else thrown here is a bug (the handler still
+ * catches it, and the property tests look for it).
+ */
+export function readHeartbeatFrame (body: Uint8Array): FrameVerdict {
+  let value: unknown
+  try {
+    value = decodeFrameBody(body)
+  } catch (err) {
+    return { ok: false, reason: err instanceof InvalidFrameError ? err.reason : 'invalid_cbor', message: errorMessage(err) }
+  }
+  return validateHeartbeat(value)
 }
 
 class EndOfStream extends Error {}

@@ -2,7 +2,11 @@ import type { Connection, Stream, StreamHandler } from '@libp2p/interface'
 import { byteStream } from '@libp2p/utils'
 import { errorMessage } from '../shared/errors.ts'
 import type { Logger } from '../shared/log.ts'
-import { FIRST_FRAME_TIMEOUT_MS, LEGACY_IDLE_STREAM_MS, REJECT_LOG_MEMORY } from './constants.ts'
+import { RateLimitedLog } from '../shared/rate-limited-log.ts'
+import type { BeatAdmission } from './abuse-guard.ts'
+import {
+  FIRST_FRAME_TIMEOUT_MS, LEGACY_IDLE_STREAM_MS, REFUSAL_LOG_LINES, REFUSAL_LOG_WINDOW_MS, REJECT_LOG_MEMORY,
+} from './constants.ts'
 import type { FleetEvent } from './fleet/types.ts'
 import type { AdmissionCheck } from './ingest.ts'
 import { IngestStats, OncePerPeer } from './ingest-stats.ts'
@@ -16,6 +20,10 @@ export interface LegacyIngestOptions {
   logger: Logger
   admit?: AdmissionCheck
   now?: () => number
+  /** A stream that sends no line within this is reset (default FIRST_FRAME_TIMEOUT_MS). */
+  firstFrameTimeoutMs?: number
+  /** Consulted per line before parsing (the per-peer beat budget, the node cap); accepts all when absent. */
+  admitBeat?: (peerId: string) => BeatAdmission
 }
 
 /**
@@ -28,6 +36,8 @@ export function createLegacyHeartbeatHandler (options: LegacyIngestOptions): Str
   const { stats, logger } = options
   const now = options.now ?? Date.now
   const loggedPeers = new OncePerPeer(REJECT_LOG_MEMORY)
+  // Peer ids are cheap: once per peer is not enough of a bound on its own.
+  const logRate = new RateLimitedLog({ limit: REFUSAL_LOG_LINES, windowMs: REFUSAL_LOG_WINDOW_MS })
   const utf8 = new TextDecoder('utf-8', { fatal: true })
 
   return async (stream: Stream, connection: Connection): Promise<void> => {
@@ -39,7 +49,7 @@ export function createLegacyHeartbeatHandler (options: LegacyIngestOptions): Str
     const bytes = byteStream(stream, { maxBufferSize: 2 * options.maxLineBytes + 1024 })
     const lines = new LineSplitter(options.maxLineBytes)
     let index = 0
-    let idleTimeoutMs = FIRST_FRAME_TIMEOUT_MS
+    let idleTimeoutMs = options.firstFrameTimeoutMs ?? FIRST_FRAME_TIMEOUT_MS
     try {
       while (true) {
         let chunk
@@ -60,6 +70,12 @@ export function createLegacyHeartbeatHandler (options: LegacyIngestOptions): Str
             // Go's decoder skips whitespace between values; json.Encoder never writes blank lines, but tolerate them.
             if (line.trim() === '') continue
             stats.received++
+            const admission = options.admitBeat?.(peerId)
+            if (admission !== undefined && admission.action !== 'accept') {
+              if (admission.action === 'reset') throw new LegacyLineRejected(admission.reason, `line refused: ${admission.reason}`)
+              stats.reject(admission.reason)
+              continue
+            }
             const heartbeat = parseLegacyLine(line, { index: index++, streamOpenedAt, now: now() })
             const refused = options.admit?.(heartbeat)
             if (refused !== undefined) throw new LegacyLineRejected(refused.reason, refused.message)
@@ -79,7 +95,10 @@ export function createLegacyHeartbeatHandler (options: LegacyIngestOptions): Str
       const rejected = err instanceof LegacyLineRejected ? err : new LegacyLineRejected('bad_frame', errorMessage(err))
       stats.reject(rejected.reason)
       if (loggedPeers.first(peerId)) {
-        logger.warn({ peer: peerId, remoteAddr, protocol: 'legacy', reason: rejected.reason, err: rejected.message }, 'rejected a legacy heartbeat stream (further rejections of this peer are counted, not logged)')
+        const admitted = logRate.admit(now())
+        if (admitted.log) {
+          logger.warn({ peer: peerId, remoteAddr, protocol: 'legacy', reason: rejected.reason, err: rejected.message, suppressed: admitted.suppressed }, 'rejected a legacy heartbeat stream (further rejections of this peer are counted, not logged)')
+        }
       }
       stream.abort(rejected)
     }

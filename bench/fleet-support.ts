@@ -1,4 +1,4 @@
-import { fetchJson, startAggregatorProcess, type RunningAggregator } from '../test/support/processes.ts'
+import { fetchJson, startAggregatorProcess as startAggregator, type RunningAggregator } from '../test/support/processes.ts'
 import { Worker } from './workers/spawn.ts'
 
 export const SWARM = new URL('./workers/swarm.ts', import.meta.url).pathname
@@ -39,4 +39,10 @@ export async function fleet (aggregator: RunningAggregator): Promise<any> {
   return await fetchJson(`${aggregator.url}/api/v1/fleet`)
 }
 
-export { startAggregatorProcess }
+/**
+ * The aggregator for swarm benchmarks: every simulated agent dials from
+ * 127.0.0.1, so the per-IP connection bound (docs/security.md) is lifted.
+ */
+export async function startAggregatorProcess (options: Parameters<typeof startAggregator>[0] = {}): Promise<RunningAggregator> {
+  return await startAggregator({ ...options, args: ['--max-connections-per-ip', '1000000', ...(options.args ?? [])] })
+}

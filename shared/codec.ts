@@ -1,6 +1,7 @@
 import { Decoder, Encoder } from 'cbor-x'
 import { LengthPrefixedDecoder } from '@libp2p/utils'
 import * as varint from 'uint8-varint'
+import { checkPlainCbor, type CborGuardReason } from './cbor-guard.ts'
 import { ErrorCodes, HeartbeatError } from './errors.ts'
 import type { Heartbeat } from './heartbeat.ts'
 
@@ -26,12 +27,31 @@ export function encodeFrame (heartbeat: Heartbeat): Uint8Array {
   return frame
 }
 
-/** Decodes a frame body to an unvalidated value; malformed CBOR is a typed error. */
+/** Why a frame body could not be decoded: broken CBOR, a tag, or nesting past the limit. */
+export type FrameDecodeReason = 'invalid_cbor' | 'cbor_tag' | 'too_deep'
+
+export class InvalidFrameError extends HeartbeatError {
+  readonly reason: FrameDecodeReason
+  constructor (reason: FrameDecodeReason, message: string) {
+    super(ErrorCodes.INVALID_FRAME, message)
+    this.name = 'InvalidFrameError'
+    this.reason = reason
+  }
+}
+
+const GUARD_REASONS: Record<CborGuardReason, FrameDecodeReason> = { cbor_tag: 'cbor_tag', too_deep: 'too_deep', malformed: 'invalid_cbor' }
+
+/**
+ * Decodes a frame body to an unvalidated value. The body must be plain CBOR
+ * (see cbor-guard.ts) before cbor-x sees it; anything else is a typed error.
+ */
 export function decodeFrameBody (body: Uint8Array): unknown {
+  const guard = checkPlainCbor(body)
+  if (!guard.ok) throw new InvalidFrameError(GUARD_REASONS[guard.reason], `frame is not plain CBOR: ${guard.message}`)
   try {
     return decoder.decode(body)
   } catch (err) {
-    throw new HeartbeatError(ErrorCodes.INVALID_FRAME, `frame is not valid CBOR: ${(err as Error).message}`)
+    throw new InvalidFrameError('invalid_cbor', `frame is not valid CBOR: ${(err as Error).message}`)
   }
 }
 

@@ -30,6 +30,7 @@ export const ErrorCodes = {
   INVALID_ALERT_RULES: 'ERR_INVALID_ALERT_RULES',
   UNAUTHORIZED: 'ERR_UNAUTHORIZED',
   ADMIN_DISABLED: 'ERR_ADMIN_DISABLED',
+  FEED_FULL: 'ERR_FEED_FULL',
 } as const
 
 export type ErrorCode = typeof ErrorCodes[keyof typeof ErrorCodes]

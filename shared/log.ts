@@ -6,6 +6,15 @@ export type LogLevel = typeof LOG_LEVELS[number]
 export const LOG_FORMATS = ['json', 'text'] as const
 export type LogFormat = typeof LOG_FORMATS[number]
 
+/**
+ * Fields that may hold a secret (a node's API token, an Authorization header,
+ * the admin token) are censored wherever they appear in a log object, up to
+ * three levels down: a secret must never reach a log line by accident.
+ */
+export const REDACTED_FIELDS = ['token', 'apiToken', 'adminToken', 'authorization', 'password', 'secret'] as const
+const REDACT_PATHS = REDACTED_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`, `*.*.*.${f}`])
+export const REDACTED = '[redacted]'
+
 export const DEFAULT_LOG_LEVEL: LogLevel = 'info'
 export const DEFAULT_LOG_FORMAT: LogFormat = 'json'
 
@@ -29,6 +38,7 @@ export function createLogger (options: LoggerOptions): Logger {
     level: options.level ?? DEFAULT_LOG_LEVEL,
     base: { name: options.name },
     formatters: { level: (label) => ({ level: label }) },
+    redact: { paths: REDACT_PATHS, censor: REDACTED },
     timestamp: pino.stdTimeFunctions.isoTime,
   }, destination)
 }

@@ -1,5 +1,5 @@
 import type { Libp2p } from '@libp2p/interface'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { buildInfo, runtimeInfo, type BuildInfo } from '../../shared/build-info.ts'
 import { HealthRegistry } from '../../shared/health-registry.ts'
 import { infoDocument } from '../../shared/info.ts'
@@ -79,9 +79,13 @@ export class AggregatorOperations {
     })
   }
 
-  /** Registers the probe, fleet-health and metrics routes on the aggregator's HTTP server. */
-  routes (app: FastifyInstance): void {
+  /**
+   * Registers the probe, fleet-health and metrics routes on the aggregator's HTTP server.
+   * `showDetails` says whether a request may see nodes' component details (--details).
+   */
+  routes (app: FastifyInstance, access: { showDetails?: (request: FastifyRequest) => boolean } = {}): void {
     registerHealthRoutes(app, {
+      showDetails: access.showDetails,
       registry: this.health,
       info: () => this.info(),
       fleet: this.options.fleet,

@@ -1,14 +1,32 @@
-import type { ServerResponse } from 'node:http'
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
 import { EVENTS_FLUSH_MS, EVENTS_KEEPALIVE_MS, EVENTS_RETRY_MS, EVENTS_SUMMARY_MS } from '../constants.ts'
+import { exposeNode } from '../fleet/exposure.ts'
 import type { FleetState, StatusChange } from '../fleet/fleet-state.ts'
 import { nodeViewOf } from '../fleet/view.ts'
+import { DEFAULT_FEED_LIMITS, feedClientVerdict, FeedStats, type FeedLimits } from './feed-guard.ts'
 
 export interface LiveFeedOptions {
   flushMs?: number
   pingMs?: number
   summaryMs?: number
   now?: () => number
+  /** How many clients, and when a client that stops reading is dropped. */
+  limits?: FeedLimits
+  stats?: FeedStats
+  /** Whether a client sees component details and remote addresses (decided once, at connect). */
+  details?: (request: FastifyRequest) => boolean
+}
+
+interface Client {
+  /** Takes `nodes` batches instead of one `node` event per node. */
+  batch: boolean
+  /** Sees component details and remote addresses. */
+  details: boolean
+  /** When a write last found its socket full, with no drain since. */
+  backpressureSince: number | undefined
+  snapshotBytes: number
 }
 
 /**
@@ -24,16 +42,22 @@ export interface LiveFeedOptions {
  *   can tell a quiet feed from a dead one and keep relative times honest.
  *
  * One subscription to the fleet and one timer serve every client, and each
- * event is serialised once and written to all of them: a page more costs a
- * socket write per event, not another walk over the fleet.
+ * event is serialised once per shape (single or batch, with or without
+ * details: --details) and written to all clients of that shape: a page more
+ * costs a socket write per event, not another walk over the fleet.
+ *
+ * Bounded: at most `maxClients` at once (503 beyond); a client whose socket
+ * stays full for `maxBackpressureMs`, or for which more than its byte bound
+ * waits unsent, is dropped (what waits for it is the aggregator's memory).
  */
-export function serveEvents (fleet: FleetState, snapshot: () => unknown, summary?: () => unknown, options: LiveFeedOptions = {}) {
+export function serveEvents (fleet: FleetState, snapshot: (details: boolean) => unknown, summary?: () => unknown, options: LiveFeedOptions = {}) {
   const flushMs = options.flushMs ?? EVENTS_FLUSH_MS
   const pingMs = options.pingMs ?? EVENTS_KEEPALIVE_MS
   const summaryMs = options.summaryMs ?? EVENTS_SUMMARY_MS
   const now = options.now ?? Date.now
-  /** Connected clients, and whether each takes `nodes` batches. */
-  const clients = new Map<ServerResponse, { batch: boolean }>()
+  const limits = options.limits ?? DEFAULT_FEED_LIMITS
+  const stats = options.stats ?? new FeedStats()
+  const clients = new Map<ServerResponse, Client>()
   const dirty = new Set<string>()
   const statusChanges: StatusChange[] = []
   let summaryDue = false
@@ -43,30 +67,55 @@ export function serveEvents (fleet: FleetState, snapshot: () => unknown, summary
   let pingTimer: NodeJS.Timeout | undefined
 
   const frame = (event: string, data: unknown): string => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
-  const broadcast = (text: string, only?: (client: { batch: boolean }) => boolean): void => {
-    for (const [res, client] of clients) if (only === undefined || only(client)) res.write(text)
+  const send = (res: ServerResponse, client: Client, text: string): void => {
+    if (!res.write(text)) client.backpressureSince ??= now()
+  }
+  const broadcast = (text: string, only?: (client: Client) => boolean): void => {
+    for (const [res, client] of clients) if (only === undefined || only(client)) send(res, client, text)
+  }
+  /** Drops every client that stopped reading. */
+  const dropSlowClients = (): void => {
+    const at = now()
+    for (const [res, client] of clients) {
+      const state = { buffered: res.writableLength, backpressureSince: client.backpressureSince, snapshotBytes: client.snapshotBytes }
+      if (feedClientVerdict(state, at, limits) === 'ok') continue
+      stats.dropped++
+      remove(res)
+      res.destroy()
+    }
   }
 
   const flush = (): void => {
+    dropSlowClients()
     if (dirty.size > 0 || statusChanges.length > 0) summaryDue = true
     if (dirty.size > 0) {
       // Serialise each shape only if someone takes it.
-      const wantSingle = [...clients.values()].some((c) => !c.batch)
-      let single = ''
-      const batch: unknown[] = []
+      const shapes = [false, true].filter((details) => [...clients.values()].some((c) => c.details === details))
+      const wantSingle = (details: boolean): boolean => [...clients.values()].some((c) => !c.batch && c.details === details)
+      const single = new Map<boolean, string>(shapes.map((d) => [d, '']))
+      const batch = new Map<boolean, unknown[]>(shapes.map((d) => [d, []]))
       const removed: string[] = []
+      const at = now()
       for (const peerId of dirty) {
-        const view = nodeViewOf(fleet, peerId, now())
+        const view = nodeViewOf(fleet, peerId, at)
         if (view === undefined) {
           removed.push(frame('remove', { peerId }))
           continue
         }
-        batch.push(view)
-        if (wantSingle) single += frame('node', view)
+        const remoteAddr = fleet.get(peerId)?.remoteAddr
+        for (const details of shapes) {
+          const exposed = exposeNode(view, details, remoteAddr)
+          batch.get(details)?.push(exposed)
+          if (wantSingle(details)) single.set(details, (single.get(details) ?? '') + frame('node', exposed))
+        }
       }
       dirty.clear()
-      if (single !== '') broadcast(single, (c) => !c.batch)
-      if (batch.length > 0 && [...clients.values()].some((c) => c.batch)) broadcast(frame('nodes', batch), (c) => c.batch)
+      for (const details of shapes) {
+        const text = single.get(details) ?? ''
+        if (text !== '') broadcast(text, (c) => !c.batch && c.details === details)
+        const views = batch.get(details) ?? []
+        if (views.length > 0 && [...clients.values()].some((c) => c.batch && c.details === details)) broadcast(frame('nodes', views), (c) => c.batch && c.details === details)
+      }
       for (const text of removed) broadcast(text)
     }
     for (const change of statusChanges.splice(0)) broadcast(frame('status', { ...change, at: new Date(change.at).toISOString() }))
@@ -86,7 +135,10 @@ export function serveEvents (fleet: FleetState, snapshot: () => unknown, summary
       onNodeForgotten: (peerId) => { dirty.add(peerId) },
     })
     flushTimer = setInterval(flush, flushMs)
-    pingTimer = setInterval(() => { broadcast(frame('ping', { at: new Date(now()).toISOString() })) }, pingMs)
+    pingTimer = setInterval(() => {
+      dropSlowClients()
+      broadcast(frame('ping', { at: new Date(now()).toISOString() }))
+    }, pingMs)
   }
   const stopWatching = (): void => {
     unsubscribe?.()
@@ -96,27 +148,42 @@ export function serveEvents (fleet: FleetState, snapshot: () => unknown, summary
     dirty.clear()
     statusChanges.length = 0
   }
+  const remove = (res: ServerResponse): void => {
+    if (!clients.delete(res)) return
+    stats.clients = clients.size
+    if (clients.size === 0) stopWatching()
+  }
 
   return (request: FastifyRequest, reply: FastifyReply): void => {
+    if (clients.size >= limits.maxClients) {
+      stats.refused++
+      throw new HeartbeatError(ErrorCodes.FEED_FULL, `the live feed has ${limits.maxClients} clients already; try again later`)
+    }
+    const details = options.details?.(request) ?? false
     reply.hijack()
     const res = reply.raw
     res.writeHead(200, {
+      // Headers hooks set on the reply (CORS) would be lost with hijack().
+      ...(reply.getHeaders() as OutgoingHttpHeaders),
+      'x-content-type-options': 'nosniff',
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     })
-    res.write(`retry: ${EVENTS_RETRY_MS}\n\n`)
-    res.write(frame('snapshot', snapshot()))
-    if (clients.size === 0) startWatching()
     const query = request.query as Record<string, unknown> | undefined
-    clients.set(res, { batch: query?.batch === '1' || query?.batch === 'true' })
-    const close = (): void => {
-      if (!clients.delete(res)) return
-      if (clients.size === 0) stopWatching()
-    }
+    const client: Client = { batch: query?.batch === '1' || query?.batch === 'true', details, backpressureSince: undefined, snapshotBytes: 0 }
+    send(res, client, `retry: ${EVENTS_RETRY_MS}\n\n`)
+    const first = frame('snapshot', snapshot(details))
+    client.snapshotBytes = first.length
+    send(res, client, first)
+    if (clients.size === 0) startWatching()
+    clients.set(res, client)
+    stats.clients = clients.size
+    const close = (): void => { remove(res) }
     request.raw.on('close', close)
     res.on('close', close)
     res.on('error', close)
+    res.on('drain', () => { client.backpressureSince = undefined })
   }
 }

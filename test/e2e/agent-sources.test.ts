@@ -35,7 +35,8 @@ describe('agent executable with real sources and checks', () => {
   let aggregator: RunningAggregator
   let web: RunningServer
   before(async () => {
-    aggregator = await startAggregatorProcess()
+    // The tests read component details, which anonymous callers see only with --details always (docs/security.md).
+    aggregator = await startAggregatorProcess({ args: ['--details', 'always'] })
     web = await startHttpServer((req, res) => {
       res.writeHead(req.url === '/ok' ? 200 : 503)
       res.end()

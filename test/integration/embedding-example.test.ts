@@ -16,7 +16,8 @@ interface FleetNode { peerId: string, nickname: string, height: number, head: st
 
 describe('the embedding API', () => {
   let aggregator: Aggregator
-  before(async () => { aggregator = await startTestAggregator() })
+  // The tests read component details, which anonymous callers see only with --details always (docs/security.md).
+  before(async () => { aggregator = await startTestAggregator({ exposure: { details: 'always' } }) })
   after(async () => { await aggregator.stop() })
 
   const node = async (peerId: string): Promise<FleetNode | undefined> => {

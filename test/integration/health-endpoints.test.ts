@@ -71,7 +71,8 @@ describe('aggregator probe endpoints over real HTTP', () => {
   })
 
   it('fleet health follows the nodes: pass, fail (503) when one reports unhealthy, warn after a graceful stop', async () => {
-    const agg = await aggregator()
+    // Component details (the disk error below) are shown to everyone only with --details always (docs/security.md).
+    const agg = await aggregator({ exposure: { details: 'always' } })
     const empty = await getJson(`${agg.url}/api/v1/fleet/health`)
     assert.equal(empty.status, 200)
     assert.equal(empty.contentType, 'application/health+json; charset=utf-8')

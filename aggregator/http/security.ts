@@ -1,0 +1,58 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { ErrorCodes, UsageError } from '../../shared/errors.ts'
+import type { AdminAuth } from './admin-auth.ts'
+import { showsDetails, type DetailsMode } from '../fleet/exposure.ts'
+
+/**
+ * The HTTP side of the security story beyond the admin token (admin-auth.ts):
+ * who sees details, and which other origins may read the API (none unless
+ * configured).
+ */
+
+/** Whether a request sees component details and remote addresses under `mode` (--details). */
+export function detailsDecider (mode: DetailsMode, auth: AdminAuth): (request: FastifyRequest) => boolean {
+  return (request) => showsDetails(mode, auth.verify(request.headers.authorization))
+}
+
+/** Checks an origin given to --cors-origin: `*` or scheme://host[:port]. */
+export function parseCorsOrigin (text: string): string {
+  const value = text.trim()
+  if (value === '*') return value
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid --cors-origin "${text}": expected * or an origin such as https://ops.example.com`)
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== value.replace(/\/$/, '')) {
+    throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid --cors-origin "${text}": expected * or an origin such as https://ops.example.com (no path)`)
+  }
+  return url.origin
+}
+
+/**
+ * CORS for read-only cross-origin use of the API, off unless origins are
+ * configured: browsers on other origins get no Access-Control-Allow-Origin
+ * and cannot read answers. Never with credentials.
+ */
+export function registerCors (app: FastifyInstance, origins: readonly string[]): void {
+  if (origins.length === 0) return
+  const any = origins.includes('*')
+  const allowed = new Set(origins)
+  app.addHook('onRequest', async (request, reply) => {
+    const origin = request.headers.origin
+    if (origin === undefined || (!any && !allowed.has(origin))) return
+    void reply.header('access-control-allow-origin', any ? '*' : origin)
+    if (!any) void reply.header('vary', 'Origin')
+    if (request.method === 'OPTIONS') {
+      void reply.header('access-control-allow-methods', 'GET, HEAD')
+      void reply.header('access-control-allow-headers', 'authorization')
+      void reply.header('access-control-max-age', '600')
+      await reply.status(204).send()
+      return reply
+    }
+    return undefined
+  })
+  // Preflight requests must reach the hook above rather than the 404 handler.
+  app.options('*', async (_request, reply) => await reply.status(204).send())
+}
