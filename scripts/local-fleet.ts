@@ -68,6 +68,8 @@ process.on('SIGTERM', () => { void stopAll(0) })
 
 const aggregator = start('aggregator', 'heartbeat-aggregator.js', [
   '--listen', `/ip4/127.0.0.1/tcp/${p2pPort}`, '--http', `127.0.0.1:${httpPort}`, '--data-dir', join(dataDir, 'aggregator'),
+  // A local demo on loopback: show component details to everyone (the default shows them to admins only).
+  '--details', 'always',
 ])
 const { multiaddr, url } = await aggregatorStarted(aggregator)
 for (const nickname of nicknames) {
