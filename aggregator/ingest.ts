@@ -1,7 +1,6 @@
 import type { Connection, Stream, StreamHandler } from '@libp2p/interface'
-import { lpStream } from '@libp2p/utils'
-import { decodeFrameBody, InvalidFrameError } from '../shared/codec.ts'
-import { errorMessage } from '../shared/errors.ts'
+import { decodeFrameBody, FrameDecoder, InvalidFrameError } from '../shared/codec.ts'
+import { ErrorCodes, errorMessage, HeartbeatError } from '../shared/errors.ts'
 import { type Heartbeat, validateHeartbeat } from '../shared/heartbeat.ts'
 import type { Logger } from '../shared/log.ts'
 import { RateLimitedLog } from '../shared/rate-limited-log.ts'
@@ -41,6 +40,46 @@ class StreamRejected extends Error {
 }
 
 /**
+ * The frame bodies of one heartbeat stream, as they arrive. Reads the stream's
+ * chunks and splits them with a FrameDecoder (one pass per chunk, however many
+ * frames it carries; lpStream's list-based reads cost several times more per
+ * frame). One timer, refreshed per frame, resets a stream that goes quiet:
+ * libp2p's own per-stream inactivity timeout does nothing.
+ */
+async function * frameBodies (stream: Stream, maxFrameBytes: number, idleTimeoutMs: () => number): AsyncGenerator<Uint8Array> {
+  const decoder = new FrameDecoder(maxFrameBytes)
+  let timedOutAfter: number | undefined
+  let delay = idleTimeoutMs()
+  const onIdle = (): void => {
+    timedOutAfter = delay
+    stream.abort(new StreamRejected('idle_stream', `no frame within ${delay} ms`))
+  }
+  let timer = setTimeout(onIdle, delay)
+  try {
+    for await (const chunk of stream) {
+      // Streams deliver Uint8Arrays, or lists of them when data was queued.
+      for (const body of decoder.push(chunk instanceof Uint8Array ? chunk : chunk.subarray())) {
+        yield body
+        // Re-arm for the next frame; a timer's delay is fixed, so a new delay needs a new timer.
+        const next = idleTimeoutMs()
+        if (next === delay) {
+          timer.refresh()
+        } else {
+          clearTimeout(timer)
+          delay = next
+          timer = setTimeout(onIdle, delay)
+        }
+      }
+    }
+  } catch (err) {
+    if (timedOutAfter !== undefined) throw new StreamRejected('idle_stream', `no frame within ${timedOutAfter} ms`)
+    throw err
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/**
  * The /fil/heartbeat/2.0.0 handler: reads length-prefixed CBOR frames with a
  * size limit, validates each and folds it. A bad frame resets that stream
  * only; it is counted, and logged once per peer.
@@ -55,16 +94,19 @@ export function createHeartbeatHandler (options: IngestOptions): StreamHandler {
     stats.streamsOpened++
     const peerId = connection.remotePeer.toString()
     const remoteAddr = connection.remoteAddr.toString()
-    const lp = lpStream(stream, { maxDataLength: options.maxFrameBytes })
     let idleTimeoutMs = options.firstFrameTimeoutMs ?? FIRST_FRAME_TIMEOUT_MS
+    const bodies = frameBodies(stream, options.maxFrameBytes, () => idleTimeoutMs)
     try {
       while (true) {
-        let body: Uint8Array
+        let next: IteratorResult<Uint8Array>
         try {
-          body = (await lp.read({ signal: AbortSignal.timeout(idleTimeoutMs) })).subarray()
+          next = await bodies.next()
         } catch (err) {
           throw classifyReadError(err, idleTimeoutMs)
         }
+        // The remote closed its side cleanly.
+        if (next.done === true) throw new EndOfStream()
+        const body = next.value
         const readAt = performance.now()
         stats.received++
         const admission = options.admitBeat?.(peerId)
@@ -97,6 +139,9 @@ export function createHeartbeatHandler (options: IngestOptions): StreamHandler {
         }
       }
       stream.abort(rejected)
+    } finally {
+      // Ends the reader (and its idle timer) however the loop ended: a rejected frame leaves it suspended.
+      await bodies.return(undefined).catch(() => {})
     }
   }
 }
@@ -123,6 +168,8 @@ export function readHeartbeatFrame (body: Uint8Array): FrameVerdict {
 class EndOfStream extends Error {}
 
 function classifyReadError (err: unknown, timeoutMs: number): Error {
+  if (err instanceof StreamRejected) return err
+  if (err instanceof HeartbeatError && err.code === ErrorCodes.FRAME_TOO_LARGE) return new StreamRejected('frame_too_large', errorMessage(err))
   const name = (err as Error).name
   if (name === 'UnexpectedEOFError' || name === 'StreamStateError' || name === 'StreamResetError' || name === 'StreamAbortedError') return new EndOfStream()
   if (name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError') return new StreamRejected('frame_too_large', errorMessage(err))
