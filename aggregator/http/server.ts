@@ -70,7 +70,17 @@ export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
     return extend(view, 'node')
   })
 
-  app.get('/api/v1/events', serveEvents(fleet, fleetDocument, () => fleetViews(fleet, now()).summary, { now }))
+  const alerting = options.alerting
+  app.get('/api/v1/events', serveEvents(fleet, fleetDocument, () => fleetViews(fleet, now()).summary, {
+    now,
+    ...(alerting === undefined
+      ? {}
+      : {
+          // Node events carry the node's window as the snapshot's views do.
+          decorateNode: (view: NodeView) => ({ ...view, maintenance: alerting.nodeMaintenanceView(view.peerId, now()) }),
+          alerts: { subscribe: (listener) => alerting.subscribe(listener), document: () => alerting.feedDocument(now()) },
+        }),
+  }))
 
   registerPage(app, { logger: options.logger })
 
