@@ -151,6 +151,13 @@ describe('fleet page: alerts and maintenance', { timeout: 180_000 }, () => {
       }))
       assert.notEqual(colours.tag, colours.background)
       await dark.page.screenshot({ path: artifactPath('page-alerts-dark.png') })
+      // A phone-sized window: the alert lines wrap instead of running off the side.
+      await dark.page.setViewportSize({ width: 400, height: 860 })
+      await dark.page.waitForFunction(() => {
+        const panel = document.getElementById('alerts') as HTMLElement
+        return panel.scrollWidth <= panel.clientWidth && panel.getBoundingClientRect().right <= window.innerWidth
+      }, undefined, { timeout: 5_000 })
+      await dark.page.screenshot({ path: artifactPath('page-alerts-narrow.png') })
       assert.deepEqual(dark.problems, [])
     } finally {
       await dark.close()
