@@ -3,9 +3,10 @@ import { errorMessage } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/log.ts'
 import type { AlertingConfig } from './config.ts'
 import { EVALUATE_EVERY_MS, EVALUATE_MAX_SHARE, RECEIVER_DRAIN_MS } from './constants.ts'
+import { type AlertingChange, AlertingChangeTracker } from './change-tracker.ts'
 import { AlertEngine } from './engine.ts'
 import { alertInputFromSnapshot, type FleetSnapshot } from './input.ts'
-import { agentMaintenance, MaintenanceBook } from './maintenance.ts'
+import { agentMaintenance, MaintenanceBook, type MaintenanceScope } from './maintenance.ts'
 import { AlertmanagerReceiver } from './receivers/alertmanager.ts'
 import { LogReceiver } from './receivers/log.ts'
 import type { AlertReceiver, AlertSource, ReceiverStats } from './receivers/receiver.ts'
@@ -68,6 +69,14 @@ export interface MaintenanceDocument {
 
 export type WithMaintenance<N> = N & { maintenance: MaintenanceView | null }
 
+/** The live feed's `alerts` event: the two fields of the fleet document that alerting adds. */
+export interface AlertsFeedDocument {
+  alerts: FleetAlerts
+  maintenance: MaintenanceDocument
+}
+
+export type { AlertingChange }
+
 const iso = (ms: number | undefined): string | null => ms === undefined ? null : new Date(ms).toISOString()
 
 export function alertView (a: AlertRecord): AlertView {
@@ -108,7 +117,7 @@ function ruleView (r: AlertRule): Record<string, unknown> {
  * nothing here waits on the network.
  */
 export class Alerting {
-  readonly maintenance = new MaintenanceBook()
+  readonly maintenance = new MaintenanceBook({ onChange: (scope, now) => { this.maintenanceChanged(scope, now) } })
   readonly engine: AlertEngine
   readonly receivers: AlertReceiver[]
   private readonly options: AlertingOptions
@@ -118,6 +127,10 @@ export class Alerting {
   /** How long the last evaluation took (wall clock, ms) and the interval that follows from it. */
   private lastTookMs = 0
   private intervalMs: number
+  private readonly changes = new AlertingChangeTracker()
+  private readonly listeners = new Set<(change: AlertingChange) => void>()
+  /** The window in force per node as of the last evaluation; operators' changes are applied at once. */
+  private nodeWindows = new Map<string, MaintenanceWindow>()
 
   constructor (options: AlertingOptions) {
     this.options = options
@@ -146,14 +159,26 @@ export class Alerting {
   evaluate (now: number): void {
     this.lastEvaluatedAt = now
     try {
+      // The windows are collected on the walk the rules need anyway: what changed is known without another pass.
+      const windows = new Map<string, MaintenanceWindow>()
+      // Operators' windows include peers that never reported (the walk below does not meet those).
+      for (const entry of this.maintenance.list(now)) if (entry.peerId !== undefined) windows.set(entry.peerId, entry)
+      const fleetWindow = this.maintenance.fleet(now)
       const input = alertInputFromSnapshot(this.options.snapshot(), {
-        nodeMaintenance: (peerId) => this.maintenanceOf(peerId, now),
-        fleetMaintenance: this.maintenance.fleet(now),
+        nodeMaintenance: (peerId) => {
+          const w = this.maintenanceOf(peerId, now)
+          if (w !== undefined) windows.set(peerId, w)
+          return w
+        },
+        fleetMaintenance: fleetWindow,
       })
       const notifications = this.engine.evaluate(input, now)
       for (const n of notifications) for (const r of this.receivers) r.notify(n)
       const firing = this.engine.announcedFiring()
       for (const r of this.receivers) r.tick?.(now, firing)
+      this.nodeWindows = windows
+      const change = this.changes.observe(this.engine.active(), fleetWindow, windows)
+      if (change.alerts || change.peerIds.length > 0) this.emit(change)
     } catch (err) {
       // A bug here must not stop the status tick that called us.
       this.log.error({ err: errorMessage(err) }, 'alert evaluation failed')
@@ -166,6 +191,27 @@ export class Alerting {
     if (admin !== undefined) return admin
     const beat = this.options.announcedMaintenance(peerId)
     return beat === undefined ? undefined : agentMaintenance(beat.announced, beat, now)
+  }
+
+  /**
+   * Hears when what the page shows of alerting changed: the firing/pending
+   * set, the fleet-wide window, or a node's own window (`peerIds`). Told at
+   * most once per evaluation, and at once when an operator starts or ends a
+   * window. Returns the unsubscribe function.
+   */
+  subscribe (listener: (change: AlertingChange) => void): () => void {
+    this.listeners.add(listener)
+    return () => { this.listeners.delete(listener) }
+  }
+
+  /** The live feed's `alerts` event: firing alerts, the pending count, the windows in force. O(alerts + windows), not O(fleet). */
+  feedDocument (now: number): AlertsFeedDocument {
+    const fleet = this.maintenance.fleet(now)
+    const nodes = [...this.nodeWindows]
+      .filter(([, w]) => w.until === undefined || w.until > now)
+      .sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
+      .map(([peerId, w]) => ({ peerId, ...maintenanceView(w) }))
+    return { alerts: this.fleetAlerts(), maintenance: { fleet: fleet === undefined ? null : maintenanceView(fleet), nodes } }
   }
 
   /** Every window in force, operators' and agents'. */
@@ -199,19 +245,50 @@ export class Alerting {
   /** Adds alerts and maintenance to the /api/v1/fleet document (and to each node its window). */
   decorateFleet<N extends { peerId: string }, R extends object> (doc: R & { nodes: readonly N[] }, now: number):
   Omit<R, 'nodes'> & { nodes: Array<WithMaintenance<N>>, alerts: FleetAlerts, maintenance: MaintenanceDocument } {
-    const nodes = doc.nodes.map((n) => {
-      const w = this.maintenanceOf(n.peerId, now)
-      return { ...n, maintenance: w === undefined ? null : maintenanceView(w) }
-    })
-    const active = this.engine.active()
+    const nodes = doc.nodes.map((n) => ({ ...n, maintenance: this.nodeMaintenanceView(n.peerId, now) }))
     return {
       ...doc,
       nodes,
-      alerts: {
-        firing: active.filter((a) => a.state === 'firing').map(alertView),
-        pending: active.filter((a) => a.state === 'pending').length,
-      },
+      alerts: this.fleetAlerts(),
       maintenance: this.maintenanceDocument(now, doc.nodes.map((n) => n.peerId)),
+    }
+  }
+
+  /** One node's window, as node views carry it (`maintenance`). */
+  nodeMaintenanceView (peerId: string, now: number): MaintenanceView | null {
+    const w = this.maintenanceOf(peerId, now)
+    return w === undefined ? null : maintenanceView(w)
+  }
+
+  private fleetAlerts (): FleetAlerts {
+    const active = this.engine.active()
+    return {
+      firing: active.filter((a) => a.state === 'firing').map(alertView),
+      pending: active.filter((a) => a.state === 'pending').length,
+    }
+  }
+
+  /** An operator started or ended a window: the page hears of it now, not at the next evaluation. */
+  private maintenanceChanged (scope: MaintenanceScope, now: number): void {
+    if ('fleet' in scope) {
+      this.changes.observeFleet(this.maintenance.fleet(now))
+      this.emit({ alerts: true, peerIds: [] })
+      return
+    }
+    const w = this.maintenanceOf(scope.peerId, now)
+    if (w === undefined) this.nodeWindows.delete(scope.peerId)
+    else this.nodeWindows.set(scope.peerId, w)
+    this.changes.observeNode(scope.peerId, w)
+    this.emit({ alerts: true, peerIds: [scope.peerId] })
+  }
+
+  private emit (change: AlertingChange): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(change)
+      } catch (err) {
+        this.log.error({ err: errorMessage(err) }, 'alerting change listener failed')
+      }
     }
   }
 

@@ -18,9 +18,12 @@ export class MaintenanceBook {
   private fleetWindow: MaintenanceWindow | undefined
   private readonly nodes = new Map<string, MaintenanceWindow>()
   private readonly maxEntries: number
+  private readonly onChange: ((scope: MaintenanceScope, now: number) => void) | undefined
 
-  constructor (options: { maxEntries?: number } = {}) {
+  /** `onChange` hears of every window an operator starts or ends (not of windows that run out: whoever reads the book meets those). */
+  constructor (options: { maxEntries?: number, onChange?: (scope: MaintenanceScope, now: number) => void } = {}) {
     this.maxEntries = options.maxEntries ?? MAX_MAINTENANCE_ENTRIES
+    this.onChange = options.onChange
   }
 
   /** Starts (or replaces) a window of `durationMs` from `now`. */
@@ -28,6 +31,7 @@ export class MaintenanceBook {
     const window: MaintenanceWindow = { until: now + durationMs, reason, source: 'admin', since: now }
     if ('fleet' in scope) {
       this.fleetWindow = window
+      this.onChange?.(scope, now)
       return { ...window }
     }
     if (!this.nodes.has(scope.peerId) && this.nodes.size >= this.maxEntries) {
@@ -37,6 +41,7 @@ export class MaintenanceBook {
       }
     }
     this.nodes.set(scope.peerId, window)
+    this.onChange?.(scope, now)
     return { ...window, peerId: scope.peerId }
   }
 
@@ -45,10 +50,12 @@ export class MaintenanceBook {
     if ('fleet' in scope) {
       const had = this.fleet(now) !== undefined
       this.fleetWindow = undefined
+      if (had) this.onChange?.(scope, now)
       return had
     }
     const had = this.node(scope.peerId, now) !== undefined
     this.nodes.delete(scope.peerId)
+    if (had) this.onChange?.(scope, now)
     return had
   }
 

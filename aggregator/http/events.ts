@@ -4,8 +4,16 @@ import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
 import { EVENTS_FLUSH_MS, EVENTS_KEEPALIVE_MS, EVENTS_RETRY_MS, EVENTS_SUMMARY_MS } from '../constants.ts'
 import { exposeNode } from '../fleet/exposure.ts'
 import type { FleetState, StatusChange } from '../fleet/fleet-state.ts'
-import { nodeViewOf } from '../fleet/view.ts'
+import { nodeViewOf, type NodeView } from '../fleet/view.ts'
 import { DEFAULT_FEED_LIMITS, feedClientVerdict, FeedStats, type FeedLimits } from './feed-guard.ts'
+
+/** Where the `alerts` event comes from (the Alerting shell): change notices and the document to send. */
+export interface AlertsFeedSource {
+  /** Calls back when the alert set or maintenance changed; `peerIds`: nodes whose own window changed. Returns the unsubscribe function. */
+  subscribe (listener: (change: { alerts: boolean, peerIds: readonly string[] }) => void): () => void
+  /** The `alerts` event's data. Built only after a change notice. */
+  document (): unknown
+}
 
 export interface LiveFeedOptions {
   flushMs?: number
@@ -17,6 +25,10 @@ export interface LiveFeedOptions {
   stats?: FeedStats
   /** Whether a client sees component details and remote addresses (decided once, at connect). */
   details?: (request: FastifyRequest) => boolean
+  /** Adds what the snapshot's node views carry beyond the fleet state (the node's maintenance window). */
+  decorateNode?: (view: NodeView) => NodeView
+  /** Firing alerts and maintenance, sent as `alerts` events when they change. */
+  alerts?: AlertsFeedSource
 }
 
 interface Client {
@@ -38,6 +50,11 @@ interface Client {
  * - `remove` `{peerId}`: a node left the view;
  * - `status` `{peerId, from, to, reason, at}`: a node's status changed;
  * - `summary`: the fleet summary, at most once per summary interval while something changes;
+ * - `alerts` `{alerts: {firing, pending}, maintenance}`: the snapshot's two
+ *   alerting fields again, when the alert set or a maintenance window changed
+ *   (the alerting shell says when: at most once per rule evaluation, and at
+ *   once for an operator's change); a node whose own window changed is also
+ *   sent again as a `node` event;
  * - `ping` `{at}`: the aggregator's clock, every keepalive interval, so clients
  *   can tell a quiet feed from a dead one and keep relative times honest.
  *
@@ -58,11 +75,17 @@ export function serveEvents (fleet: FleetState, snapshot: (details: boolean) => 
   const limits = options.limits ?? DEFAULT_FEED_LIMITS
   const stats = options.stats ?? new FeedStats()
   const clients = new Map<ServerResponse, Client>()
+  const decorate = options.decorateNode ?? ((view: NodeView): NodeView => view)
+  const alertsSource = options.alerts
   const dirty = new Set<string>()
   const statusChanges: StatusChange[] = []
   let summaryDue = false
   let lastSummaryAt = 0
+  let alertsDue = false
+  /** The last `alerts` frame written, so a notice that changed nothing visible sends nothing. */
+  let lastAlertsFrame: string | undefined
   let unsubscribe: (() => void) | undefined
+  let unsubscribeAlerts: (() => void) | undefined
   let flushTimer: NodeJS.Timeout | undefined
   let pingTimer: NodeJS.Timeout | undefined
 
@@ -103,8 +126,9 @@ export function serveEvents (fleet: FleetState, snapshot: (details: boolean) => 
           continue
         }
         const remoteAddr = fleet.get(peerId)?.remoteAddr
+        const decorated = decorate(view)
         for (const details of shapes) {
-          const exposed = exposeNode(view, details, remoteAddr)
+          const exposed = exposeNode(decorated, details, remoteAddr)
           batch.get(details)?.push(exposed)
           if (wantSingle(details)) single.set(details, (single.get(details) ?? '') + frame('node', exposed))
         }
@@ -124,6 +148,14 @@ export function serveEvents (fleet: FleetState, snapshot: (details: boolean) => 
       lastSummaryAt = now()
       broadcast(frame('summary', summary()))
     }
+    if (alertsDue && alertsSource !== undefined) {
+      alertsDue = false
+      const text = frame('alerts', alertsSource.document())
+      if (text !== lastAlertsFrame) {
+        lastAlertsFrame = text
+        broadcast(text)
+      }
+    }
   }
 
   // The fleet is watched only while someone is listening.
@@ -134,6 +166,11 @@ export function serveEvents (fleet: FleetState, snapshot: (details: boolean) => 
       // Gone from the state: the next flush finds no record and sends `remove`.
       onNodeForgotten: (peerId) => { dirty.add(peerId) },
     })
+    unsubscribeAlerts = alertsSource?.subscribe((change) => {
+      alertsDue = true
+      // Only nodes in the view: an operator may silence a peer id that never reported.
+      for (const peerId of change.peerIds) if (fleet.get(peerId) !== undefined) dirty.add(peerId)
+    })
     flushTimer = setInterval(flush, flushMs)
     pingTimer = setInterval(() => {
       dropSlowClients()
@@ -143,6 +180,9 @@ export function serveEvents (fleet: FleetState, snapshot: (details: boolean) => 
   const stopWatching = (): void => {
     unsubscribe?.()
     unsubscribe = undefined
+    unsubscribeAlerts?.()
+    unsubscribeAlerts = undefined
+    alertsDue = false
     clearInterval(flushTimer)
     clearInterval(pingTimer)
     dirty.clear()
@@ -171,6 +211,8 @@ export function serveEvents (fleet: FleetState, snapshot: (details: boolean) => 
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     })
+    // The newcomer's snapshot may be newer than the last `alerts` frame: a change notice still pending must be sent even if it looks like that frame.
+    lastAlertsFrame = undefined
     const query = request.query as Record<string, unknown> | undefined
     const client: Client = { batch: query?.batch === '1' || query?.batch === 'true', details, backpressureSince: undefined, snapshotBytes: 0 }
     send(res, client, `retry: ${EVENTS_RETRY_MS}\n\n`)

@@ -111,8 +111,19 @@ export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
     return expose(view, 'node', detailsFor(request))
   })
 
+  const alerting = options.alerting
   app.get('/api/v1/events', serveEvents(fleet, fleetDocument, () => fleetViews(fleet, now()).summary, {
-    now, limits: security.feed ?? DEFAULT_FEED_LIMITS, stats: security.feedStats, details: detailsFor,
+    now,
+    limits: security.feed ?? DEFAULT_FEED_LIMITS,
+    stats: security.feedStats,
+    details: detailsFor,
+    ...(alerting === undefined
+      ? {}
+      : {
+          // Node events carry the node's window as the snapshot's views do.
+          decorateNode: (view: NodeView) => ({ ...view, maintenance: alerting.nodeMaintenanceView(view.peerId, now()) }),
+          alerts: { subscribe: (listener) => alerting.subscribe(listener), document: () => alerting.feedDocument(now()) },
+        }),
   }))
 
   app.get('/api/v1/admin/security', { preHandler: auth.guard() }, async () => security.adminSnapshot?.() ?? {})

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Aggregator } from '../../aggregator/aggregator.ts'
+import { defaultAlertingConfig } from '../../aggregator/alerts/config.ts'
 import { FleetState, type FleetListener } from '../../aggregator/fleet/fleet-state.ts'
 import { serveEvents } from '../../aggregator/http/events.ts'
 import { BUNDLE_FILES, buildPage, ensurePageBuilt, pageFreshness } from '../../aggregator/web/build.ts'
@@ -107,6 +108,110 @@ describe('fleet page over HTTP', () => {
     assert.equal(node?.data.status, 'unhealthy')
     const status = events.find((e) => e.event === 'status')
     assert.deepEqual({ ...status?.data, at: undefined }, { peerId: 'peer-1', from: 'healthy', to: 'unhealthy', reason: 'reports not_ready', at: undefined })
+  })
+})
+
+describe('live feed: alerts and maintenance', () => {
+  const TOKEN = 'a-long-enough-admin-token-0123456789'
+  /** Turns unhealthy: NodeUnhealthy fires. */
+  const ALPHA = '12D3KooWCK82VLCSqWFRQGQf6NUkB1NuF4N4m6Zb9WhYuP4DqU9b'
+  /** Its agent announces maintenance in its heartbeats. */
+  const BRAVO = '12D3KooW9wwt6dykeRVdP2soVAL8y8bBhrX2Vimh7Wo6BzUL26gB'
+  /** An operator puts it in maintenance. */
+  const CHARLIE = '12D3KooWAK6qhAEuoaH1283BTVNUFUDVzH5Tt3xL5vqE7brCdHoF'
+  /** Silenced by an operator, never reported. */
+  const STRANGER = '12D3KooWLq2NkLP9uEAYQTVmEMYvQZPRBa9v2cf7WsHd4iPSyXrc'
+  let aggregator: Aggregator
+
+  before(async () => { aggregator = await startTestAggregator({ adminToken: TOKEN, alerting: defaultAlertingConfig(300) }) })
+  after(async () => { await aggregator?.stop() })
+
+  const named = (peerId: string, nickname: string, hb: Heartbeat): void => {
+    aggregator.apply({ type: 'beat', peerId, heartbeat: { ...hb, nickname }, protocol: 'v2' })
+  }
+  const admin = async (body: unknown): Promise<void> => {
+    const response = await fetch(`${aggregator.url}/api/v1/maintenance`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(body),
+    })
+    assert.equal(response.status, 201)
+  }
+
+  it('sends `alerts` when an alert fires and when maintenance starts; node events carry the node\'s window', async () => {
+    named(ALPHA, 'alpha', beat(1))
+    named(BRAVO, 'bravo', beat(1))
+    named(CHARLIE, 'charlie', beat(1))
+    const failures: unknown[] = []
+    const act = (fn: () => Promise<void> | void): void => { Promise.resolve().then(fn).catch((err: unknown) => { failures.push(err) }) }
+    const alertsEvents = (events: SseEvent[]): any[] => events.filter((e) => e.event === 'alerts').map((e) => e.data)
+    const nodeEvent = (events: SseEvent[], peerId: string, test: (n: any) => boolean): boolean => events.some((e) => e.event === 'node' && e.data.peerId === peerId && test(e.data))
+    let step = 0
+    // Each step acts once the feed showed the effect of the one before: no sleeps.
+    const events = await readEvents(`${aggregator.url}/api/v1/events`, (seen) => {
+      if (step === 0 && seen[0]?.event === 'snapshot') {
+        step = 1
+        act(() => {
+          named(ALPHA, 'alpha', beat(2, 'not_ready'))
+          named(BRAVO, 'bravo', { ...beat(2), maintenance: { until: Date.now() + 3_600_000, reason: 'kernel upgrade' } })
+        })
+      } else if (step === 1 && alertsEvents(seen).some((d) => d.alerts.firing.some((a: any) => a.name === 'NodeUnhealthy')) &&
+        nodeEvent(seen, BRAVO, (n) => n.maintenance?.source === 'agent')) {
+        step = 2
+        act(async () => {
+          await admin({ peerId: CHARLIE, duration: '10m', reason: 'disk swap' })
+          await admin({ peerId: STRANGER, duration: '10m', reason: 'not ours' })
+        })
+      } else if (step === 2 && nodeEvent(seen, CHARLIE, (n) => n.maintenance?.source === 'admin') &&
+        alertsEvents(seen).some((d) => d.maintenance.nodes.some((w: any) => w.peerId === STRANGER))) {
+        step = 3
+        act(async () => { await admin({ fleet: true, duration: '5m', reason: 'network upgrade' }) })
+      }
+      return step === 3 && alertsEvents(seen).some((d) => d.maintenance.fleet !== null && d.alerts.firing.every((a: any) => a.silenced))
+    }, 20_000)
+    assert.deepEqual(failures, [])
+
+    // The snapshot has the same alerting fields as GET /api/v1/fleet, and node views with their window (none yet).
+    const snapshot = events[0]?.data
+    assert.deepEqual(snapshot.alerts, { firing: [], pending: 0 })
+    assert.deepEqual(snapshot.maintenance, { fleet: null, nodes: [] })
+    assert.ok(snapshot.nodes.every((n: any) => n.maintenance === null))
+
+    const docs = alertsEvents(events)
+    const fired = docs.find((d) => d.alerts.firing.length > 0)
+    const alert = fired.alerts.firing.find((a: any) => a.name === 'NodeUnhealthy')
+    assert.deepEqual({ node: alert.node, severity: alert.severity, state: alert.state, silenced: alert.silenced }, { node: { peerId: ALPHA, nickname: 'alpha' }, severity: 'warning', state: 'firing', silenced: false })
+    assert.match(alert.summary, /^alpha \(12D3KooW.*\) is unhealthy/)
+    assert.ok(Number.isFinite(Date.parse(alert.firedAt)))
+
+    // The agent's window reaches the page in BRAVO's node event, and in the list of windows.
+    const bravo = events.find((e) => e.event === 'node' && e.data.peerId === BRAVO && e.data.maintenance !== null)?.data
+    assert.deepEqual({ ...bravo.maintenance, until: undefined }, { until: undefined, reason: 'kernel upgrade', source: 'agent', since: null })
+    assert.ok(Date.parse(bravo.maintenance.until) > Date.now() + 50 * 60_000)
+    assert.ok(docs.some((d) => d.maintenance.nodes.some((w: any) => w.peerId === BRAVO && w.source === 'agent')))
+
+    // The operator's window on CHARLIE: a node event at once (no heartbeat needed), and in the list.
+    const charlie = events.find((e) => e.event === 'node' && e.data.peerId === CHARLIE && e.data.maintenance !== null)?.data
+    assert.deepEqual({ ...charlie.maintenance, until: undefined, since: undefined }, { until: undefined, since: undefined, reason: 'disk swap', source: 'admin' })
+    const last = docs.at(-1)
+    assert.deepEqual(last.maintenance.nodes.map((w: any) => [w.peerId, w.source, w.reason]).sort(),
+      [[BRAVO, 'agent', 'kernel upgrade'], [CHARLIE, 'admin', 'disk swap'], [STRANGER, 'admin', 'not ours']].sort())
+    assert.deepEqual({ ...last.maintenance.fleet, until: undefined, since: undefined }, { until: undefined, since: undefined, reason: 'network upgrade', source: 'admin' })
+    // The fleet window silences the firing alert (at the next evaluation), and the page is told.
+    assert.ok(last.alerts.firing.length > 0 && last.alerts.firing.every((a: any) => a.silenced))
+
+    // A peer that never reported is not in the feed; and no `alerts` event repeats the one before it.
+    assert.ok(!events.some((e) => e.event === 'remove' || (e.event === 'node' && e.data.peerId === STRANGER)))
+    for (let i = 1; i < docs.length; i++) assert.notDeepEqual(docs[i], docs[i - 1], `alerts event ${i} repeats the previous one`)
+    // Every node event carries the field, like the snapshot's views.
+    assert.ok(events.filter((e) => e.event === 'node').every((e) => Object.hasOwn(e.data, 'maintenance')))
+  })
+
+  it('batched clients get the same windows in `nodes` events', async () => {
+    const events = await readEvents(`${aggregator.url}/api/v1/events?batch=1`, (seen) => {
+      if (seen.length === 1) named(BRAVO, 'bravo', { ...beat(3), maintenance: { reason: 'kernel upgrade' } })
+      return seen.some((e) => e.event === 'nodes')
+    })
+    const bravo = events.find((e) => e.event === 'nodes')?.data.find((n: any) => n.peerId === BRAVO)
+    assert.deepEqual(bravo?.maintenance, { until: null, reason: 'kernel upgrade', source: 'agent', since: null })
   })
 })
 

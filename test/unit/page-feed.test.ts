@@ -69,6 +69,7 @@ function recordingHandlers (): FeedHandlers & { log: string[], states: FeedState
     status: (change) => { log.push(`status:${change.peerId}:${change.to}`) },
     remove: (peerId) => { log.push(`remove:${peerId}`) },
     summary: () => { log.push('summary') },
+    alerts: (doc) => { log.push(`alerts:${doc.alerts.firing.length}`) },
     ping: (at) => { log.push(`ping:${at}`) },
     state: (state) => { states.push(state) },
   }
@@ -93,9 +94,11 @@ describe('live feed client', () => {
     source.emit('remove', { peerId: 'b' })
     source.emit('remove', { nope: 1 })
     source.emit('summary', {})
+    source.emit('alerts', { alerts: { firing: [{ id: 'x' }], pending: 0 }, maintenance: { fleet: null, nodes: [] } })
+    source.emit('alerts', 'null')
     source.emit('ping', { at: 'T' })
     source.emit('node', '{not json')
-    assert.deepEqual(handlers.log, ['snapshot:1', 'node:a', 'node:b', 'node:c', 'status:a:down', 'remove:b', 'summary', 'ping:T'])
+    assert.deepEqual(handlers.log, ['snapshot:1', 'node:a', 'node:b', 'node:c', 'status:a:down', 'remove:b', 'summary', 'alerts:1', 'ping:T'])
     feed.stop()
   })
 

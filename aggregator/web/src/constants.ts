@@ -30,3 +30,8 @@ export const STATUS_HISTORY_ENTRIES = 50
 export const MAX_ROW_CHIPS = 4
 /** How long a copy button says "Copied". */
 export const COPIED_FEEDBACK_MS = 1_500
+
+/** Firing alerts listed before "Show all"; and the most listed even then (the API has the rest). */
+export const ALERTS_SHOWN = 5
+export const ALERTS_SHOWN_MAX = 200
+export const ALERTS_URL = '/api/v1/alerts'

@@ -1,5 +1,7 @@
 // One node in full: every field, each component with its details, a chart of
 // its height, its recent status changes. A side panel, opened by #/node/<peer id>.
+import { alertAge, maintenanceLine, maintenanceSource, maintenanceUntil, nodeMaintenance, severityLook } from './alerts-model.ts'
+import { maintenanceTag } from './alerts-view.ts'
 import { HeightChart } from './chart.ts'
 import { HISTORY_TIMEOUT_MS, historyUrl } from './constants.ts'
 import { copyButton } from './copy.ts'
@@ -9,7 +11,7 @@ import { formatAgo, formatCount, formatDateTime, formatDetails, formatSpan, form
 import { parseHeightHistory } from './history.ts'
 import { healthStatusLook, nodeStatusLook } from './status.ts'
 import { displayName } from './table-model.ts'
-import type { PageNode } from './types.ts'
+import type { AlertView, PageNode } from './types.ts'
 
 interface FieldRow {
   label: string
@@ -51,6 +53,7 @@ const FIELDS: Record<string, FieldRow> = {
   duplicateNickname: { label: 'Nickname shared', value: (n) => n.duplicateNickname === true ? 'yes: another peer uses this nickname' : 'no', optional: true },
   protocol: { label: 'Protocol', value: (n) => n.protocol },
   agent: { label: 'Agent', value: (n) => `${n.agent?.version ?? '?'}, started ${formatDateTime(parseTime(n.agent?.startedAt))}` },
+  maintenance: { label: 'Maintenance', value: (n, now) => { const w = nodeMaintenance(n); return w === undefined ? 'no' : maintenanceLine(w, now) }, optional: true },
 }
 /** Shown elsewhere in the panel. */
 const SKIP_FIELDS = new Set(['health', 'displayName'])
@@ -67,6 +70,14 @@ export class DetailPanel {
   private readonly title: HTMLElement
   private readonly badge: HTMLElement
   private readonly reason: HTMLElement
+  private readonly maint: HTMLElement
+  private readonly maintSource: HTMLElement
+  private readonly maintUntil: HTMLElement
+  private readonly maintReason: HTMLElement
+  private readonly alertsSection: HTMLElement
+  private readonly alertsList: HTMLElement
+  private alertLines: Array<{ alert: AlertView, age: HTMLElement }> = []
+  private alertsKey = ''
   private readonly chartBox: HTMLElement
   private readonly chartNote: HTMLElement
   private readonly components: HTMLElement
@@ -95,6 +106,16 @@ export class DetailPanel {
     const close = el('button', { className: 'close', text: '✕', title: 'Close (Esc)', attrs: { type: 'button', 'aria-label': 'Close details' } })
     close.addEventListener('click', () => { callbacks.close() })
     this.reason = el('p', { className: 'detail-reason' })
+    this.maintSource = el('span', { className: 'muted' })
+    this.maintUntil = el('span', { className: 'maint-until' })
+    this.maintReason = el('span', { className: 'maint-reason' })
+    this.maint = el('div', { className: 'detail-maint' }, [
+      el('div', { className: 'maint-head' }, [maintenanceTag('In maintenance'), this.maintSource]),
+      this.maintUntil,
+      this.maintReason,
+    ])
+    this.alertsList = el('ul', { className: 'alert-list' })
+    this.alertsSection = el('section', { className: 'detail-alerts' }, [el('h3', { text: 'Firing alerts' }), this.alertsList])
     this.chartBox = el('div', { className: 'chart' })
     this.chartNote = el('p', { className: 'note' })
     this.components = el('ul', { className: 'components' })
@@ -103,6 +124,8 @@ export class DetailPanel {
     this.missing = el('p', { className: 'note' })
     this.body = el('div', { className: 'detail-body' }, [
       this.reason,
+      this.maint,
+      this.alertsSection,
       el('section', {}, [el('h3', { text: 'Height' }), this.chartBox, this.chartNote]),
       el('section', {}, [el('h3', { text: 'Components' }), this.components]),
       el('section', {}, [el('h3', { text: 'Recent status changes' }), this.timeline]),
@@ -160,6 +183,9 @@ export class DetailPanel {
     this.timelineKey = ''
     this.chartKey = ''
     this.historyNote = ''
+    this.alertsKey = ''
+    this.alertLines = []
+    this.alertsList.replaceChildren()
     this.fieldValues = new Map()
     this.fields.replaceChildren()
     this.components.replaceChildren()
@@ -208,6 +234,15 @@ export class DetailPanel {
     setClass(this.badge, `badge tone-${look.tone}`)
     setText(this.reason, node.reason)
     this.reason.hidden = node.reason === ''
+    const maintenance = nodeMaintenance(node)
+    this.maint.hidden = maintenance === undefined
+    if (maintenance !== undefined) {
+      setText(this.maintSource, maintenanceSource(maintenance))
+      const until = maintenanceUntil(maintenance, now)
+      setText(this.maintUntil, until.charAt(0).toUpperCase() + until.slice(1))
+      setText(this.maintReason, maintenance.reason === '' ? 'No reason given.' : `Reason: ${maintenance.reason}`)
+    }
+    this.renderAlerts(peerId, now)
     this.renderFields(node, now)
     if (node !== this.lastNode) {
       this.renderComponents(node)
@@ -215,6 +250,32 @@ export class DetailPanel {
     }
     this.renderTimeline(peerId)
     this.renderChart(node, now)
+  }
+
+  /** The node's firing alerts, if any: what the receivers were told about it. */
+  private renderAlerts (peerId: string, now: number): void {
+    const alerts = this.model.alertsOf(peerId)
+    this.alertsSection.hidden = alerts.length === 0
+    const key = JSON.stringify(alerts.map((a) => [a.id, a.silenced, a.summary, a.firedAt]))
+    if (key !== this.alertsKey) {
+      this.alertsKey = key
+      this.alertLines = alerts.map((alert) => ({ alert, age: el('span', { className: 'alert-age' }) }))
+      this.alertsList.replaceChildren(...this.alertLines.map(({ alert, age }) => {
+        const look = severityLook(alert.severity)
+        return el('li', { className: `alert-item tone-${look.tone}`, attrs: { 'data-alert-id': alert.id } }, [
+          el('span', { className: `badge tone-${look.tone}`, text: `${look.glyph} ${look.label}` }),
+          el('span', { className: 'alert-name', text: alert.name }),
+          age,
+          alert.silenced ? maintenanceTag('held back', 'A maintenance window holds back its notifications') : null,
+          el('span', { className: 'alert-summary wrap', text: alert.summary }),
+        ])
+      }))
+    }
+    for (const { alert, age } of this.alertLines) {
+      const text = alertAge(alert, now)
+      setText(age, text.text)
+      setTitle(age, text.title)
+    }
   }
 
   private renderFields (node: PageNode, now: number): void {

@@ -5,7 +5,7 @@
 // whole fleet state and nothing missed while away lingers.
 import { reconnectDelay } from './backoff.ts'
 import { EVENTS_URL, FEED_SILENCE_MS } from './constants.ts'
-import type { FleetDocument, PageNode, PageSummary, StatusChangeEvent } from './types.ts'
+import type { AlertsEvent, FleetDocument, PageNode, PageSummary, StatusChangeEvent } from './types.ts'
 
 export type FeedState =
   | { kind: 'connecting', attempt: number }
@@ -18,6 +18,8 @@ export interface FeedHandlers {
   status (change: StatusChangeEvent): void
   remove (peerId: string): void
   summary (summary: PageSummary): void
+  /** Firing alerts and maintenance changed (the snapshot's `alerts` and `maintenance` fields, again). */
+  alerts (doc: AlertsEvent): void
   ping (serverTime: string): void
   state (state: FeedState): void
 }
@@ -39,7 +41,7 @@ export const browserEnvironment: FeedEnvironment = {
   clearTimeout: (id) => { window.clearTimeout(id) },
 }
 
-const EVENT_NAMES = ['snapshot', 'node', 'nodes', 'status', 'remove', 'summary', 'ping'] as const
+const EVENT_NAMES = ['snapshot', 'node', 'nodes', 'status', 'remove', 'summary', 'alerts', 'ping'] as const
 
 export class FleetFeed {
   private readonly handlers: FeedHandlers
@@ -129,6 +131,9 @@ export class FleetFeed {
       }
       case 'summary':
         this.handlers.summary(payload as PageSummary)
+        break
+      case 'alerts':
+        if (typeof payload === 'object' && payload !== null) this.handlers.alerts(payload as AlertsEvent)
         break
       case 'ping': {
         const at = (payload as { at?: unknown } | null)?.at

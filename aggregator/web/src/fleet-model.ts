@@ -2,10 +2,11 @@
 // history the page keeps itself (heights for the chart, status changes).
 // Pure state, no DOM, no timers: the feed writes into it, the views read it
 // once per animation frame.
+import { type PageAlerts, readAlerts } from './alerts-model.ts'
 import { HEIGHT_HISTORY_POINTS, STATUS_HISTORY_ENTRIES } from './constants.ts'
 import { parseTime } from './format.ts'
 import { NODE_STATUSES } from './status.ts'
-import type { AggregatorInfo, FleetDocument, NetworkSummary, NodeStatus, PageNode, PageSummary, StatusChangeEvent } from './types.ts'
+import type { AggregatorInfo, AlertsEvent, FleetDocument, NetworkSummary, NodeStatus, PageNode, PageSummary, StatusChangeEvent } from './types.ts'
 
 export interface StatusEntry {
   at: number
@@ -147,6 +148,8 @@ export interface ModelChanges {
   membership: boolean
   /** The header's data changed (counts follow nodes; this covers summary and aggregator info). */
   header: boolean
+  /** Firing alerts or maintenance changed. */
+  alerts: boolean
 }
 
 export class FleetModel {
@@ -155,6 +158,8 @@ export class FleetModel {
   readonly statusLog = new Map<string, StatusEntry[]>()
   aggregator: AggregatorInfo | undefined
   serverSummary: PageSummary | undefined
+  /** Firing alerts and maintenance; undefined when the aggregator does not alert. */
+  alerts: PageAlerts | undefined
   /** Aggregator clock minus page clock (ms): relative times follow the aggregator's clock. */
   clockOffsetMs = 0
   /** Whether a snapshot has arrived since the page loaded. */
@@ -170,6 +175,7 @@ export class FleetModel {
     this.syncClock(doc.generatedAt, localNow)
     this.aggregator = doc.aggregator
     this.serverSummary = doc.summary
+    this.alerts = readAlerts(doc)
     const seen = new Set<string>()
     this.nodes.clear()
     for (const node of Array.isArray(doc.nodes) ? doc.nodes : []) {
@@ -182,7 +188,7 @@ export class FleetModel {
     for (const peerId of this.heights.keys()) if (!seen.has(peerId)) this.heights.delete(peerId)
     for (const peerId of this.statusLog.keys()) if (!seen.has(peerId)) this.statusLog.delete(peerId)
     this.loaded = true
-    this.changes = { all: true, peerIds: new Set(), membership: true, header: true }
+    this.changes = { all: true, peerIds: new Set(), membership: true, header: true, alerts: true }
   }
 
   applyNode (node: PageNode): void {
@@ -219,6 +225,18 @@ export class FleetModel {
     this.changes.header = true
   }
 
+  applyAlerts (doc: AlertsEvent): void {
+    const alerts = readAlerts(doc)
+    if (alerts === undefined) return
+    this.alerts = alerts
+    this.changes.alerts = true
+  }
+
+  /** Firing alerts about one node. */
+  alertsOf (peerId: string): PageAlerts['firing'] {
+    return this.alerts?.firing.filter((a) => a.node?.peerId === peerId) ?? []
+  }
+
   syncClock (serverIso: string, localNow: number): void {
     const server = parseTime(serverIso)
     if (Number.isFinite(server)) this.clockOffsetMs = server - localNow
@@ -238,7 +256,7 @@ export class FleetModel {
   }
 
   hasChanges (): boolean {
-    return this.changes.all || this.changes.header || this.changes.membership || this.changes.peerIds.size > 0
+    return this.changes.all || this.changes.header || this.changes.alerts || this.changes.membership || this.changes.peerIds.size > 0
   }
 
   private recordHeight (node: PageNode): void {
@@ -252,7 +270,7 @@ export class FleetModel {
 }
 
 function emptyChanges (): ModelChanges {
-  return { all: false, peerIds: new Set(), membership: false, header: false }
+  return { all: false, peerIds: new Set(), membership: false, header: false, alerts: false }
 }
 
 /** The minimum a node view needs for the page to show it at all. */

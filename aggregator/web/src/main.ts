@@ -1,6 +1,7 @@
 // The fleet page. The live feed writes into the model as events arrive; the
 // screen is redrawn at most once per animation frame, from the model, so a
 // burst of 10,000 updates costs one redraw.
+import { AlertsView } from './alerts-view.ts'
 import { ConnectionView } from './banner-view.ts'
 import { TICK_MS } from './constants.ts'
 import { copyButton } from './copy.ts'
@@ -58,6 +59,8 @@ const header = new HeaderView({ statusGroup: required('status-filter'), tiles: r
   },
 })
 
+const alertsView = new AlertsView({ panel: required('alerts'), notice: required('fleet-maintenance'), tiles: required('tiles') }, schedule)
+
 const detail = new DetailPanel(required('detail'), model, { close: () => { closeDetail() }, lagOf })
 
 const feed = new FleetFeed({
@@ -66,6 +69,7 @@ const feed = new FleetFeed({
   status: (change) => { model.applyStatus(change); schedule() },
   remove: (peerId) => { model.applyRemove(peerId); schedule() },
   summary: (summary) => { model.applySummary(summary); schedule() },
+  alerts: (doc) => { model.applyAlerts(doc); schedule() },
   ping: (at) => { model.syncClock(at, Date.now()) },
   state: (state) => { connection.setState(state); schedule() },
 })
@@ -101,6 +105,7 @@ function frame (): void {
   header.renderCounts(counts, filter.statuses)
   header.renderNetworks(networks)
   header.renderAggregator(model.aggregator)
+  alertsView.render(ctx.now, model.alerts)
   detail.render(ctx.now)
   connection.render(Date.now())
   document.body.classList.toggle('offline', connection.offline)

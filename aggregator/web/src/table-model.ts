@@ -1,4 +1,5 @@
 // Which rows the table shows, in which order: filtering and sorting, pure.
+import { nodeMaintenance } from './alerts-model.ts'
 import { parseTime } from './format.ts'
 import { healthStatusLook, nodeStatusLook } from './status.ts'
 import type { NodeStatus, PageNode } from './types.ts'
@@ -118,7 +119,10 @@ const searchTextCache = new WeakMap<PageNode, string>()
 function searchText (node: PageNode): string {
   let text = searchTextCache.get(node)
   if (text === undefined) {
-    text = [node.nickname, node.peerId, node.head, node.minerAddress, node.agent?.version, node.reason, node.network, node.status]
+    const maintenance = nodeMaintenance(node)
+    // "maintenance" finds the nodes in maintenance, and a window's reason finds its nodes.
+    text = [node.nickname, node.peerId, node.head, node.minerAddress, node.agent?.version, node.reason, node.network, node.status,
+      maintenance === undefined ? undefined : `maintenance ${maintenance.reason}`]
       .filter((s) => typeof s === 'string')
       .join('\n')
       .toLowerCase()

@@ -1,6 +1,8 @@
 // The node table. Only the rows in view (plus a few) exist in the DOM: a pool
 // of row elements is reused as the list scrolls, each cell's text is set only
 // when it changed, so 10,000 nodes cost what 40 do.
+import { maintenanceLine, nodeMaintenance } from './alerts-model.ts'
+import { maintenanceTag } from './alerts-view.ts'
 import { MAX_ROW_CHIPS, OVERSCAN_ROWS, ROW_HEIGHT_PX } from './constants.ts'
 import { el, setClass, setText, setTitle } from './dom.ts'
 import { formatAgo, formatCount, formatDateTime, formatSpan, parseTime, shortHead, shortPeerId } from './format.ts'
@@ -46,6 +48,7 @@ interface RowSlot {
   name: HTMLSpanElement
   reason: HTMLSpanElement
   tags: HTMLSpanElement
+  maint: HTMLSpanElement
   peer: HTMLElement
   height: HTMLDivElement
   lag: HTMLDivElement
@@ -157,6 +160,8 @@ export class NodeTable {
     const badge = el('span', { className: 'badge' })
     const name = el('span', { className: 'name-main' })
     const tags = el('span', { className: 'name-tags' })
+    const maint = maintenanceTag('maintenance')
+    maint.hidden = true
     const reason = el('span', { className: 'name-reason' })
     const peer = el('code')
     const head = el('code')
@@ -169,6 +174,7 @@ export class NodeTable {
       name,
       reason,
       tags,
+      maint,
       peer,
       height: cell('height', true),
       lag: cell('lag', true),
@@ -181,7 +187,7 @@ export class NodeTable {
     }
     slot.row.append(
       cell('status', false, [badge]),
-      cell('name', false, [el('span', { className: 'name-line' }, [name, tags]), reason]),
+      cell('name', false, [el('span', { className: 'name-line' }, [name, tags, maint]), reason]),
       cell('peer', false, [peer]),
       slot.height,
       slot.lag,
@@ -207,10 +213,12 @@ export class NodeTable {
     }
     row.hidden = false
     const look = nodeStatusLook(node.status)
+    const maintenance = nodeMaintenance(node)
     if (slot.node !== node) {
       slot.node = node
       row.dataset.peerId = node.peerId
-      setClass(row, `row tone-${look.tone}${node.connected ? '' : ' disconnected'}`)
+      setClass(row, `row tone-${look.tone}${node.connected ? '' : ' disconnected'}${maintenance === undefined ? '' : ' in-maintenance'}`)
+      slot.maint.hidden = maintenance === undefined
       setText(slot.badge, `${look.glyph} ${look.label}`)
       setClass(slot.badge, `badge tone-${look.tone}`)
       const name = displayName(node)
@@ -229,6 +237,8 @@ export class NodeTable {
       setText(slot.version, node.agent?.version ?? '—')
       this.fillChips(slot, node)
     }
+    // The tooltip says how long is left, so it follows the clock.
+    if (maintenance !== undefined) setTitle(slot.maint, maintenanceLine(maintenance, ctx.now))
     const lag = ctx.lagOf(node)
     setText(slot.lag, Number.isFinite(lag) ? formatCount(lag) : '—')
     setClass(slot.lag, lag > 0 ? 'cell c-lag num behind' : 'cell c-lag num')

@@ -1,15 +1,19 @@
 // The shapes the page reads from the aggregator. They come from the server's
 // own types (erased at build time), plus fields later issues add, which the
 // page shows when present and does without otherwise.
+import type { AlertView, AlertsFeedDocument, FleetAlerts, MaintenanceDocument, MaintenanceView } from '../../alerts/alerting.ts'
 import type { NetworkConsensus } from '../../fleet/consensus.ts'
 import type { FleetSummary, NodeView } from '../../fleet/view.ts'
 import type { NodeStatus } from '../../fleet/types.ts'
 import type { AggregatorInfo } from '../../http/server.ts'
 
-export type { NodeStatus, AggregatorInfo }
+export type { NodeStatus, AggregatorInfo, AlertView, FleetAlerts, MaintenanceDocument, MaintenanceView }
 
-/** A node as the feed sends it. Every string in it was chosen by the node: show it as text only. */
-export type PageNode = NodeView
+/**
+ * A node as the feed sends it. Every string in it was chosen by the node: show it as text only.
+ * `maintenance`: the window in force (an operator's or the one its agent announces); absent from an aggregator without alerting.
+ */
+export type PageNode = NodeView & { maintenance?: MaintenanceView | null }
 
 /** Per network consensus, as the summary carries it. */
 export type NetworkSummary = NetworkConsensus
@@ -23,7 +27,14 @@ export interface FleetDocument {
   generatedAt: string
   summary: PageSummary
   nodes: PageNode[]
+  /** Firing alerts and the pending count; absent from an aggregator without alerting. */
+  alerts?: FleetAlerts
+  /** Maintenance windows in force. */
+  maintenance?: MaintenanceDocument
 }
+
+/** The feed's `alerts` event: the snapshot's two alerting fields, sent again when they change. */
+export type AlertsEvent = AlertsFeedDocument
 
 /** The feed's `status` event. */
 export interface StatusChangeEvent {
