@@ -69,9 +69,10 @@ describe('fleet page: alerts and maintenance', { timeout: 180_000 }, () => {
     assert.match(await tag.getAttribute('title') ?? '', /^In maintenance until .* \(in 59m \d\ds\): kernel upgrade \(announced by the node's agent\)$/)
     // Only that row has it.
     assert.equal(await page.locator('.tbody .row:not([hidden]) .maint-tag:not([hidden])').count(), 1)
-    // The header: nothing firing, one node in maintenance; no alert panel, no fleet notice.
+    // The header: nothing firing, one node in maintenance; no alert panel, no fleet notice. (A rule may be
+    // pending for a moment on a loaded machine, e.g. a network in dispute at a block boundary.)
     assert.equal(await page.locator('[data-tile="alerts"] .tile-value').textContent(), '✓ None firing')
-    assert.equal(await page.locator('[data-tile="alerts"] .tile-sub').textContent(), '1 node in maintenance')
+    assert.match(await page.locator('[data-tile="alerts"] .tile-sub').textContent() ?? '', /^(\d+ pending · )?1 node in maintenance$/)
     assert.equal(await page.locator('#alerts').isHidden(), true)
     assert.equal(await page.locator('#fleet-maintenance').isHidden(), true)
 
