@@ -36,8 +36,11 @@ interface Client {
   batch: boolean
   /** Sees component details and remote addresses. */
   details: boolean
-  /** When a write last found its socket full, with no drain since. */
+  /** Since when the client has kept its socket full without reading any of it. */
   backpressureSince: number | undefined
+  /** Bytes written to it so far, and how many it had read at the last check: progress, not a full drain, is what counts. */
+  written: number
+  consumedAtCheck: number
   snapshotBytes: number
 }
 
@@ -91,6 +94,7 @@ export function serveEvents (fleet: FleetState, snapshot: (details: boolean) => 
 
   const frame = (event: string, data: unknown): string => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
   const send = (res: ServerResponse, client: Client, text: string): void => {
+    client.written += Buffer.byteLength(text)
     if (!res.write(text)) client.backpressureSince ??= now()
   }
   const broadcast = (text: string, only?: (client: Client) => boolean): void => {
@@ -100,6 +104,10 @@ export function serveEvents (fleet: FleetState, snapshot: (details: boolean) => 
   const dropSlowClients = (): void => {
     const at = now()
     for (const [res, client] of clients) {
+      // A busy feed may never drain completely while the client keeps reading: any progress restarts the clock.
+      const consumed = client.written - res.writableLength
+      if (consumed > client.consumedAtCheck && client.backpressureSince !== undefined) client.backpressureSince = at
+      client.consumedAtCheck = consumed
       const state = { buffered: res.writableLength, backpressureSince: client.backpressureSince, snapshotBytes: client.snapshotBytes }
       if (feedClientVerdict(state, at, limits) === 'ok') continue
       stats.dropped++
@@ -214,7 +222,7 @@ export function serveEvents (fleet: FleetState, snapshot: (details: boolean) => 
     // The newcomer's snapshot may be newer than the last `alerts` frame: a change notice still pending must be sent even if it looks like that frame.
     lastAlertsFrame = undefined
     const query = request.query as Record<string, unknown> | undefined
-    const client: Client = { batch: query?.batch === '1' || query?.batch === 'true', details, backpressureSince: undefined, snapshotBytes: 0 }
+    const client: Client = { batch: query?.batch === '1' || query?.batch === 'true', details, backpressureSince: undefined, snapshotBytes: 0, written: 0, consumedAtCheck: 0 }
     send(res, client, `retry: ${EVENTS_RETRY_MS}\n\n`)
     const first = frame('snapshot', snapshot(details))
     client.snapshotBytes = first.length

@@ -25,15 +25,18 @@ for (let i = 0; i < args.count; i++) {
   })
   agents.push(agent)
 }
-// Start spread over one period so beats do not all land in the same millisecond.
-await Promise.all(agents.map(async (agent, i) => {
-  await new Promise((resolve) => setTimeout(resolve, (i / args.count) * spread))
-  await agent.start()
-}))
-const allSent = async (): Promise<void> => {
-  while (!agents.every((a) => a.status()[0]!.beatsSent > 0)) await new Promise((resolve) => setTimeout(resolve, 50))
+// Start in batches, each spread over one period, and wait until a batch has beaten before the next:
+// on a small machine a thousand Noise handshakes at once time out and retry, and the retries feed the storm.
+const RAMP_BATCH = 100
+const sentOnce = (batch: Agent[]): boolean => batch.every((a) => a.status()[0]!.beatsSent > 0)
+for (let start = 0; start < agents.length; start += RAMP_BATCH) {
+  const batch = agents.slice(start, start + RAMP_BATCH)
+  await Promise.all(batch.map(async (agent, i) => {
+    await new Promise((resolve) => setTimeout(resolve, (i / batch.length) * spread))
+    await agent.start()
+  }))
+  while (!sentOnce(batch)) await new Promise((resolve) => setTimeout(resolve, 50))
 }
-await allSent()
 process.stdout.write('READY\n')
 
 const rl = createInterface({ input: process.stdin })
