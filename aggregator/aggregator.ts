@@ -10,7 +10,7 @@ import { DEFAULT_MAX_FRAME_BYTES, HEARTBEAT_PROTOCOL, LEGACY_HEARTBEAT_PROTOCOL 
 import { PRODUCT_VERSION } from '../shared/version.ts'
 import { Alerting } from './alerts/alerting.ts'
 import { type AlertingConfig, defaultAlertingConfig } from './alerts/config.ts'
-import { MAX_HEARTBEAT_STREAMS_PER_CONNECTION, PEER_KEY_FILE, STATUS_TICK_MS } from './constants.ts'
+import { DISCONNECT_SETTLE_MS, MAX_HEARTBEAT_STREAMS_PER_CONNECTION, PEER_KEY_FILE, STATUS_TICK_MS } from './constants.ts'
 import { FleetState } from './fleet/fleet-state.ts'
 import { DEFAULT_STATUS_RULES, type StatusRules } from './fleet/status.ts'
 import type { FleetEvent } from './fleet/types.ts'
@@ -98,6 +98,9 @@ export class Aggregator {
   private fleetStore: FleetStore | undefined
   private httpServer: FastifyInstance | undefined
   private ticker: NodeJS.Timeout | undefined
+  /** Disconnects waiting for their settle time (cleared on stop: nothing folds after it). */
+  private readonly pendingDisconnects = new Set<NodeJS.Timeout>()
+  private stopping = false
   private httpUrl = ''
 
   constructor (options: AggregatorOptions) {
@@ -174,7 +177,17 @@ export class Aggregator {
     })
     this.libp2pNode = node
     node.addEventListener('peer:connect', (e) => { this.apply({ type: 'connected', peerId: e.detail.toString() }) })
-    node.addEventListener('peer:disconnect', (e) => { this.apply({ type: 'disconnected', peerId: e.detail.toString() }) })
+    node.addEventListener('peer:disconnect', (e) => {
+      const peerId = e.detail
+      if (this.stopping) return
+      // Frames already received on the closing streams (an agent's last "stopping" beat) fold first: the
+      // disconnect is applied a moment later, and only if the peer has not come back meanwhile.
+      const timer = setTimeout(() => {
+        this.pendingDisconnects.delete(timer)
+        if (node.getConnections(peerId).length === 0) this.apply({ type: 'disconnected', peerId: peerId.toString() })
+      }, DISCONNECT_SETTLE_MS)
+      this.pendingDisconnects.add(timer)
+    })
     const admit = networkAdmission(this.options.network)
     await node.handle(HEARTBEAT_PROTOCOL, createHeartbeatHandler({
       maxFrameBytes: this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
@@ -283,7 +296,10 @@ export class Aggregator {
 
   async stop (): Promise<void> {
     this.operations.stopped()
+    this.stopping = true
     clearInterval(this.ticker)
+    for (const timer of this.pendingDisconnects) clearTimeout(timer)
+    this.pendingDisconnects.clear()
     await this.alerting.stop()
     await this.httpServer?.close()
     // Before the host: the disconnects a stop causes are the aggregator leaving, not the nodes failing.

@@ -119,3 +119,6 @@ export const DEFAULT_MAX_FEED_CLIENTS = 256
 export const FEED_MAX_BUFFERED_BYTES = 1024 * 1024
 /** ...or when it has not drained its socket for this long (substrate-telemetry: 10 s). */
 export const FEED_MAX_BACKPRESSURE_MS = 10_000
+
+/** A disconnect is applied this long after libp2p reports it, so frames still in the closing streams fold first. */
+export const DISCONNECT_SETTLE_MS = 50
