@@ -1,3 +1,4 @@
+import { seededRandom } from '../test/support/random.ts'
 // Benchmark 3: how fast the aggregator notices. kill -9 of an agent -> status change and
 // -> down; SIGSTOP -> stale (connection still open); false stales under jittered beats,
 // over a long simulated run through the same fleet state code with a virtual clock.
@@ -16,21 +17,10 @@ async function timeUntil (url: string, accept: (status: string) => boolean, time
   return NaN
 }
 
-/** A seeded PRNG (mulberry32) so the jitter run is repeatable. */
-export function mulberry32 (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Jittered beats for `nodes` nodes over `beats` periods of virtual time; counts stale verdicts. */
 export function falseStales (nodes: number, beats: number, periodMs: number, jitter: number, seed = 1): { stales: number, checks: number } {
-  const random = mulberry32(seed)
+  const random = seededRandom(seed)
   const fleet = new FleetState()
   let stales = 0
   fleet.subscribe({ onStatusChanged: (c) => { if (c.to === 'stale') stales++ } })

@@ -1,3 +1,4 @@
+import { freePort } from './ports.ts'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -24,17 +25,6 @@ export interface RunningAlertmanager {
   stop: () => Promise<void>
 }
 
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => { resolve(port) })
-    })
-  })
-}
 
 /**
  * A real Alertmanager on 127.0.0.1 with a temp config and storage: one
