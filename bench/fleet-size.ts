@@ -51,8 +51,8 @@ export const fleetSize: Benchmark = {
         continue
       }
       const connectedMs = Date.now() - connectStart
-      const { agents } = await swarmStats(workers)
-      const probes = agents.filter((_, i) => i % Math.max(1, Math.floor(agents.length / 10)) === 0).slice(0, 10).map((a) => a.peerId)
+      const { peerIds } = swarmStats(workers)
+      const probes = peerIds.filter((_, i) => i % Math.max(1, Math.floor(peerIds.length / 10)) === 0).slice(0, 10)
       const before = (await fleet(aggregator)).nodes.reduce((s: number, x: any) => s + x.seqGaps, 0)
       const cpu0 = cpuSeconds(pid)
       const t0 = Date.now()
@@ -62,7 +62,7 @@ export const fleetSize: Benchmark = {
       const after = await fleet(aggregator)
       const lost = after.nodes.reduce((s: number, x: any) => s + x.seqGaps, 0) - before
       const received = after.nodes.reduce((s: number, x: any) => s + x.beats, 0)
-      const { rssMiB: swarmRss } = await swarmStats(workers)
+      const { rssMiB: swarmRss } = swarmStats(workers)
       rows.push({
         agents: n,
         'connect all (s)': Number((connectedMs / 1000).toFixed(1)),

@@ -60,7 +60,7 @@ export const FRAME_DECODER_READ_ALLOWANCE = 1024 * 1024
 
 /**
  * Splits a byte stream into frame bodies, refusing any frame over `maxFrameBytes`
- * (used by the plain-TCP baseline and by tests; libp2p streams use lpStream).
+ * (the aggregator's ingest handler reads libp2p stream chunks through it; so does the plain-TCP baseline).
  */
 export class FrameDecoder {
   private readonly decoder: LengthPrefixedDecoder

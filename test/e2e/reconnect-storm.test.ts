@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { fetchJson, ROOT, startAggregatorProcess, type RunningAggregator } from '../support/processes.ts'
+import { fetchJson, startAggregatorProcess, type RunningAggregator } from '../support/processes.ts'
 import { waitFor } from '../support/wait.ts'
+import { SwarmWorker } from '../support/swarm-worker.ts'
 
 // ~300 agents over 3 worker processes: enough for a real storm, small enough for a shared 2-core machine.
 const AGENTS = Number(process.env.STORM_AGENTS ?? 300)
@@ -16,60 +15,6 @@ const RECONNECT_MS = 10_000
 // handshakes that the last agents needed 2-3 reconnect periods; see docs/delivery.md.)
 // Bound on the restarted aggregator's memory: its steady state with the whole fleet, plus this much headroom.
 const RSS_HEADROOM_BYTES = 96 * 1024 * 1024
-
-const SWARM = join(ROOT, 'test', 'support', 'agent-swarm.ts')
-
-interface SwarmStatus { type: 'status', worker: number, agents: number, connected: number, running: number, connectFailures: number, beatsSent: number }
-
-class SwarmWorker {
-  readonly proc: ChildProcess
-  peerIds: string[] = []
-  last: SwarmStatus | undefined
-  stderr = ''
-  readonly ready: Promise<void>
-
-  constructor (index: number, count: number, target: string) {
-    this.proc = spawn(process.execPath, [SWARM], {
-      env: {
-        ...process.env,
-        SWARM_WORKER: String(index + 1),
-        SWARM_AGENTS: String(count),
-        SWARM_TARGETS: target,
-        SWARM_BEAT_MS: String(BEAT_MS),
-        SWARM_RECONNECT_MS: String(RECONNECT_MS),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let partial = ''
-    this.ready = new Promise((resolve, reject) => {
-      this.proc.stdout?.on('data', (d: Buffer) => {
-        partial += d.toString()
-        const lines = partial.split('\n')
-        partial = lines.pop() ?? ''
-        for (const line of lines) {
-          const report = JSON.parse(line) as { type: string, peerIds?: string[] }
-          if (report.type === 'ready') { this.peerIds = report.peerIds ?? []; resolve() }
-          if (report.type === 'status') this.last = report as SwarmStatus
-        }
-      })
-      this.proc.on('exit', (code) => { reject(new Error(`swarm worker ${index} exited (${code}): ${this.stderr.slice(-2000)}`)) })
-    })
-    this.proc.stderr?.on('data', (d: Buffer) => { this.stderr += d.toString() })
-  }
-
-  get alive (): boolean {
-    return this.proc.exitCode === null && this.proc.signalCode === null
-  }
-
-  async stop (): Promise<void> {
-    if (!this.alive) return
-    const exited = new Promise((resolve) => this.proc.once('exit', resolve))
-    this.proc.kill('SIGTERM')
-    const timer = setTimeout(() => { this.proc.kill('SIGKILL') }, 8_000)
-    await exited
-    clearTimeout(timer)
-  }
-}
 
 function rssBytes (pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
@@ -105,7 +50,7 @@ describe('reconnect storm', () => {
     const workers: SwarmWorker[] = []
     for (let i = 0; i < WORKERS; i++) {
       const count = Math.floor(AGENTS / WORKERS) + (i < AGENTS % WORKERS ? 1 : 0)
-      const w = new SwarmWorker(i, count, first.multiaddr)
+      const w = new SwarmWorker(i, count, first.multiaddr, { beatPeriodMs: BEAT_MS, reconnectPeriodMs: RECONNECT_MS })
       workers.push(w)
       cleanup.push(async () => { await w.stop() })
     }

@@ -9,7 +9,8 @@ import type { Aggregator } from '../../aggregator/aggregator.ts'
 import { HEARTBEAT_PROTOCOL } from '../../shared/protocol.ts'
 import { parseMultiaddr } from '../../shared/target.ts'
 import { startTestAggregator } from '../support/in-process.ts'
-import { get, getJson, startTestAgent } from '../support/health.ts'
+import { startTestAgent, type TestAgentOptions, weighted } from '../support/agents.ts'
+import { get, getJson } from '../support/health.ts'
 import { waitFor } from '../support/wait.ts'
 
 const cleanups: Array<() => Promise<void>> = []
@@ -21,8 +22,8 @@ async function aggregator (options: Parameters<typeof startTestAggregator>[0] = 
   return agg
 }
 
-async function agent (target: string, options: Parameters<typeof startTestAgent>[1] = {}): Promise<Agent> {
-  const a = await startTestAgent(target, options)
+async function agent (target: string, options: TestAgentOptions = {}): Promise<Agent> {
+  const a = await startTestAgent({ targets: [weighted(target)], reconnectPeriodMs: 300, ...options })
   cleanups.push(async () => { await a.stop() })
   return a
 }

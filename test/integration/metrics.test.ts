@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { AgentHealthServer } from '../../agent/health-server.ts'
 import { startTestAggregator } from '../support/in-process.ts'
-import { get, promtoolCheck, startTestAgent } from '../support/health.ts'
+import { startTestAgent, weighted } from '../support/agents.ts'
+import { get, promtoolCheck } from '../support/health.ts'
 import { waitFor } from '../support/wait.ts'
 
 const cleanups: Array<() => Promise<void>> = []
@@ -19,9 +20,9 @@ describe('GET /metrics over real HTTP', () => {
     const agg = await startTestAggregator()
     cleanups.push(async () => { await agg.stop() })
     const target = agg.multiaddrs()[0] as string
-    const alpha = await startTestAgent(target, { nickname: 'alpha' })
+    const alpha = await startTestAgent({ targets: [weighted(target)], reconnectPeriodMs: 300, nickname: 'alpha' })
     cleanups.push(async () => { await alpha.stop() })
-    const odd = await startTestAgent(target, { nickname: 'odd "name"\n{with} braces' })
+    const odd = await startTestAgent({ targets: [weighted(target)], reconnectPeriodMs: 300, nickname: 'odd "name"\n{with} braces' })
     cleanups.push(async () => { await odd.stop() })
 
     const scrape = async (): Promise<string> => {
@@ -62,7 +63,7 @@ describe('GET /metrics over real HTTP', () => {
     const agg = await startTestAggregator()
     cleanups.push(async () => { await agg.stop() })
     const target = agg.multiaddrs()[0] as string
-    const a = await startTestAgent(target)
+    const a = await startTestAgent({ targets: [weighted(target)], reconnectPeriodMs: 300 })
     cleanups.push(async () => { await a.stop() })
     const server = new AgentHealthServer({ agent: a, host: '127.0.0.1', port: 0, config: {} })
     cleanups.push(async () => { await server.close() })

@@ -6,7 +6,7 @@
 //   node test/support/agent-swarm.ts   (settings in SWARM_* environment variables)
 //
 // It prints one JSON line per report on stdout:
-//   {"type":"ready","worker":0,"peerIds":[...]}
+//   {"type":"ready","worker":0,"peerIds":[...]}        (once every agent has sent a beat)
 //   {"type":"status","worker":0,"agents":100,"connected":97,"running":100,"connectFailures":12,"beatsSent":4200}
 // and stops every agent cleanly on SIGTERM (exit 0). Any unexpected error exits 1.
 import { Agent } from '../../agent/agent.ts'
@@ -51,7 +51,17 @@ for (let i = 0; i < count; i++) {
     logger,
   }))
 }
-await Promise.all(agents.map(async (a) => { await a.start() }))
+// Start in batches spread over one beat period, each batch beating before the next starts: on a small
+// machine a thousand Noise handshakes at once time out and retry, and the retries feed the storm.
+const RAMP_BATCH = 100
+for (let start = 0; start < agents.length; start += RAMP_BATCH) {
+  const batch = agents.slice(start, start + RAMP_BATCH)
+  await Promise.all(batch.map(async (agent, i) => {
+    await new Promise((resolve) => setTimeout(resolve, (i / batch.length) * beatPeriodMs))
+    await agent.start()
+  }))
+  while (!batch.every((a) => a.status().some((s) => s.beatsSent > 0))) await new Promise((resolve) => setTimeout(resolve, 50))
+}
 emit({ type: 'ready', peerIds: agents.map((a) => a.peerId) })
 
 function report (): void {

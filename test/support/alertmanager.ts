@@ -1,7 +1,6 @@
 import { freePort } from './ports.ts'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { tempDir } from './processes.ts'
 import { waitFor } from './wait.ts'

@@ -9,7 +9,7 @@ import { DEFAULT_STATUS_RULES, phiAt } from '../../aggregator/fleet/status.ts'
 import type { NodeStatus } from '../../aggregator/fleet/types.ts'
 import { STATUS_TICK_MS } from '../../aggregator/constants.ts'
 import { heartbeat } from '../support/heartbeats.ts'
-import { seededRandom } from '../support/prng.ts'
+import { seededRandom } from '../support/random.ts'
 
 const PEER = '12D3KooWTestPeer'
 const PERIOD = 1000

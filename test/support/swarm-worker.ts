@@ -1,0 +1,62 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
+import { ROOT } from './processes.ts'
+
+/** The worker script: many agents in one process, each its own libp2p identity (see agent-swarm.ts). */
+export const SWARM = join(ROOT, 'test', 'support', 'agent-swarm.ts')
+
+export interface SwarmStatus { type: 'status', worker: number, agents: number, connected: number, running: number, connectFailures: number, beatsSent: number, rssBytes: number }
+
+export interface SwarmOptions { beatPeriodMs: number, reconnectPeriodMs: number, reportMs?: number }
+
+/** One agent-swarm worker process: its agents' peer ids once ready, and its last status report. */
+export class SwarmWorker {
+  readonly proc: ChildProcess
+  peerIds: string[] = []
+  last: SwarmStatus | undefined
+  stderr = ''
+  readonly ready: Promise<void>
+
+  constructor (index: number, count: number, target: string, options: SwarmOptions) {
+    this.proc = spawn(process.execPath, [SWARM], {
+      env: {
+        ...process.env,
+        SWARM_WORKER: String(index + 1),
+        SWARM_AGENTS: String(count),
+        SWARM_TARGETS: target,
+        SWARM_BEAT_MS: String(options.beatPeriodMs),
+        SWARM_RECONNECT_MS: String(options.reconnectPeriodMs),
+        ...(options.reportMs !== undefined ? { SWARM_REPORT_MS: String(options.reportMs) } : {}),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let partial = ''
+    this.ready = new Promise((resolve, reject) => {
+      this.proc.stdout?.on('data', (d: Buffer) => {
+        partial += d.toString()
+        const lines = partial.split('\n')
+        partial = lines.pop() ?? ''
+        for (const line of lines) {
+          const report = JSON.parse(line) as { type: string, peerIds?: string[] }
+          if (report.type === 'ready') { this.peerIds = report.peerIds ?? []; resolve() }
+          if (report.type === 'status') this.last = report as SwarmStatus
+        }
+      })
+      this.proc.on('exit', (code) => { reject(new Error(`swarm worker ${index} exited (${code}): ${this.stderr.slice(-2000)}`)) })
+    })
+    this.proc.stderr?.on('data', (d: Buffer) => { this.stderr += d.toString() })
+  }
+
+  get alive (): boolean {
+    return this.proc.exitCode === null && this.proc.signalCode === null
+  }
+
+  async stop (): Promise<void> {
+    if (!this.alive) return
+    const exited = new Promise((resolve) => this.proc.once('exit', resolve))
+    this.proc.kill('SIGTERM')
+    const timer = setTimeout(() => { this.proc.kill('SIGKILL') }, 8_000)
+    await exited
+    clearTimeout(timer)
+  }
+}
