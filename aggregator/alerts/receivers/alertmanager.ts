@@ -1,13 +1,12 @@
-import type { Logger } from '../../../shared/log.ts'
 import {
   ALERTMANAGER_ENDS_AFTER_RESENDS, ALERTMANAGER_PATH, ALERTMANAGER_RESEND_MS, DELIVERY_TIMEOUT_MS, RECEIVER_QUEUE_CAPACITY,
 } from '../constants.ts'
 import { redactUrl } from '../config.ts'
 import type { AlertNotification, AlertRecord } from '../types.ts'
-import { type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.ts'
+import { DEFAULT_BACKOFF } from './backoff.ts'
 import { DeliveryQueue } from './delivery-queue.ts'
 import { postJson } from './http-post.ts'
-import type { AlertReceiver, AlertSource, ReceiverStats } from './receiver.ts'
+import type { AlertReceiver, AlertSource, HttpReceiverOptions, ReceiverStats } from './receiver.ts'
 
 /** One alert as Alertmanager's API v2 takes it (POST /api/v2/alerts, a JSON array). */
 export interface AlertmanagerAlert {
@@ -43,15 +42,8 @@ export function alertmanagerEndpoint (baseUrl: string): string {
   return url.toString()
 }
 
-export interface AlertmanagerReceiverOptions {
-  url: string
-  source: AlertSource
-  logger: Logger
+export interface AlertmanagerReceiverOptions extends HttpReceiverOptions {
   resendMs?: number
-  policy?: BackoffPolicy
-  capacity?: number
-  timeoutMs?: number
-  random?: () => number
 }
 
 /**

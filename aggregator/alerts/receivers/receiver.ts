@@ -1,3 +1,5 @@
+import type { BackoffPolicy } from './backoff.ts'
+import type { Logger } from '../../../shared/log.ts'
 import type { AlertNotification, AlertRecord } from '../types.ts'
 
 /** Counters every receiver keeps; shown in GET /api/v1/alerts. */
@@ -37,4 +39,15 @@ export interface AlertSource {
   peerId: () => string
   /** The URL people reach the aggregator's page at. */
   publicUrl: () => string
+}
+
+/** What every HTTP receiver (webhook, Alertmanager) is built from: where, and how its queue retries. */
+export interface HttpReceiverOptions {
+  url: string
+  source: AlertSource
+  logger: Logger
+  policy?: BackoffPolicy
+  capacity?: number
+  timeoutMs?: number
+  random?: () => number
 }

@@ -1,11 +1,10 @@
-import type { Logger } from '../../../shared/log.ts'
 import { DELIVERY_TIMEOUT_MS, RECEIVER_QUEUE_CAPACITY } from '../constants.ts'
 import { redactUrl } from '../config.ts'
 import type { AlertNotification, AlertRecord } from '../types.ts'
-import { type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.ts'
+import { DEFAULT_BACKOFF } from './backoff.ts'
 import { DeliveryQueue } from './delivery-queue.ts'
 import { postJson } from './http-post.ts'
-import type { AlertReceiver, AlertSource, ReceiverStats } from './receiver.ts'
+import type { AlertReceiver, AlertSource, HttpReceiverOptions, ReceiverStats } from './receiver.ts'
 
 /** The body of a generic webhook POST (version 1). Times are ISO 8601. */
 export interface WebhookBody {
@@ -63,15 +62,8 @@ export function webhookBody (n: AlertNotification, source: { peerId: string, url
   }
 }
 
-export interface WebhookReceiverOptions {
-  url: string
+export interface WebhookReceiverOptions extends HttpReceiverOptions {
   headers?: Record<string, string>
-  source: AlertSource
-  logger: Logger
-  policy?: BackoffPolicy
-  capacity?: number
-  timeoutMs?: number
-  random?: () => number
 }
 
 /** A JSON POST per notification, retried with backoff from a bounded queue. */
