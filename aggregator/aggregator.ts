@@ -25,6 +25,10 @@ import { DEFAULT_DETAILS_MODE, type DetailsMode } from './fleet/exposure.ts'
 import { DEFAULT_FEED_LIMITS, FeedStats, type FeedLimits } from './http/feed-guard.ts'
 import { historyRoutes, withUptime } from './http/history-routes.ts'
 import { detailsDecider } from './http/security.ts'
+import { nodeAdminRoutes } from './http/node-admin-routes.ts'
+import { sessionRoutes } from './http/session-routes.ts'
+import { statusPageRoutes } from './http/status-page.ts'
+import { ViewerAuth } from './http/viewer-auth.ts'
 import { createHeartbeatHandler } from './ingest.ts'
 import { IngestStats } from './ingest-stats.ts'
 import { createLegacyHeartbeatHandler } from './legacy-ingest.ts'
@@ -53,6 +57,10 @@ export interface AggregatorOptions {
   alerting?: AlertingConfig
   /** Bearer token of the admin API (maintenance); the admin API is off without it. */
   adminToken?: string
+  /** Read-only token (--viewer-token-file): signs the page in to see details; never grants the admin API. */
+  viewerToken?: string
+  /** Serve the public status page and badges (--status-page); off by default. */
+  statusPage?: boolean
   /** The URL people reach the page at, for links in alerts; the HTTP listen address when absent. */
   publicUrl?: string
   logger?: Logger
@@ -214,7 +222,8 @@ export class Aggregator {
         const nickname = this.fleet.get(change.peerId)?.beat.nickname
         this.log.info({ peer: change.peerId, nickname, from: change.from, to: change.to, reason: change.reason }, `node ${nickname !== undefined && nickname !== '' ? nickname : change.peerId} is ${change.to}`)
       },
-      onNodeForgotten: (peerId) => {
+      onNodeForgotten: (peerId, why) => {
+        if (why === 'removed') return // the route that removed it logs who did
         this.log.info({ peer: peerId, forgetAfterMs: this.fleet.forgetAfterMs }, 'forgot a node silent for longer than forget-after')
       },
     })
@@ -223,6 +232,8 @@ export class Aggregator {
 
     // One admin token for every admin route (alerts, maintenance, security) and for --details when-authorized.
     const auth = new AdminAuth(this.options.adminToken)
+    // Page sessions and the viewer token: who sees details (docs/security.md, "Signing in").
+    const viewers = new ViewerAuth({ admin: auth, viewerToken: this.options.viewerToken, publicUrl: this.options.publicUrl })
     const details = this.options.exposure?.details ?? DEFAULT_DETAILS_MODE
     const app = buildHttpServer({
       fleet: this.fleet,
@@ -230,9 +241,15 @@ export class Aggregator {
       logger: this.log,
       info: () => ({ peerId: this.peerId, multiaddrs: this.multiaddrs(), version: PRODUCT_VERSION, startedAt: new Date(this.startedAt).toISOString() }),
       extendNode: withUptime(store),
-      routes: [historyRoutes({ store, fleet: this.fleet, now: this.now })],
+      routes: [
+        historyRoutes({ store, fleet: this.fleet, now: this.now }),
+        sessionRoutes({ auth: viewers, details, logger: this.log }),
+        nodeAdminRoutes({ auth: viewers, forget: (peerId) => this.forgetNode(peerId), logger: this.log }),
+        ...(this.options.statusPage === true ? [statusPageRoutes({ fleet: this.fleet, uptimeOf: (peerId) => store.cachedUptime(peerId), maintenance: this.publicMaintenance() })] : []),
+      ],
       alerting: this.alerting,
       adminAuth: auth,
+      viewerAuth: viewers,
       security: {
         details,
         corsOrigins: this.options.exposure?.corsOrigins,
@@ -242,7 +259,7 @@ export class Aggregator {
         adminSnapshot: () => ({ admission: this.guard.snapshot(), ingest: this.stats.toJSON(), feed: this.feedStats.toJSON(), connections: this.libp2p.getConnections().length, nodes: this.fleet.size }),
       },
     })
-    this.operations.routes(app, { showDetails: detailsDecider(details, auth) })
+    this.operations.routes(app, { showDetails: detailsDecider(details, viewers) })
     this.httpServer = app
     await app.listen({ host: this.options.http.host, port: this.options.http.port })
     const address = app.server.address()
@@ -283,6 +300,34 @@ export class Aggregator {
       if (reason !== undefined) connection.abort(new Error(`peer refused after reload: ${reason}`))
     }
     return true
+  }
+
+  /**
+   * Forgets a node everywhere (an operator removed it): the store first, so a
+   * disk that refuses changes nothing else; then the fleet view (the live
+   * feed sends `remove`, metrics drop its series at the next scrape); then
+   * its maintenance window and alerts (they resolve now). Undefined when
+   * neither the fleet nor the store knows the peer id.
+   */
+  forgetNode (peerId: string): { nickname: string } | undefined {
+    const record = this.fleet.get(peerId)
+    const stored = this.store.forget(peerId)
+    if (record === undefined && !stored) return undefined
+    this.fleet.remove(peerId)
+    this.alerting.forgetNode(peerId, this.now())
+    return { nickname: record?.beat.nickname ?? '' }
+  }
+
+  /** What the public status page may know of maintenance: whether, and until when; never why. */
+  private publicMaintenance () {
+    return {
+      inMaintenance: (peerId: string, now: number) => this.alerting.maintenanceOf(peerId, now) !== undefined,
+      fleet: (now: number) => {
+        const window = this.alerting.maintenance.fleet(now)
+        return window === undefined ? undefined : { until: window.until }
+      },
+      subscribe: (listener: () => void) => this.alerting.subscribe(() => { listener() }),
+    }
   }
 
   /** The per-frame gate of the ingest; a flooder is also cut off at once. */

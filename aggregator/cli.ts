@@ -26,6 +26,8 @@ const ENV = 'HEARTBEAT_AGGREGATOR'
 
 interface AggregatorFlags extends LogFlags, AlertingFlags, SecurityFlags {
   adminTokenFile?: string
+  viewerTokenFile?: string
+  statusPage?: boolean
   publicUrl?: string
   listen?: string[]
   http: string
@@ -70,6 +72,8 @@ export function buildProgram (): Command {
     .addOption(envOption(ENV, '--alert-webhook <url>', 'POST each firing/resolved alert as JSON to this URL; repeatable').argParser(collect))
     .addOption(envOption(ENV, '--alertmanager <url>', 'send alerts to this Prometheus Alertmanager (API v2); repeatable').argParser(collect))
     .addOption(envOption(ENV, '--admin-token-file <path>', 'file holding the bearer token of the admin API (maintenance); without it the admin API is off'))
+    .addOption(envOption(ENV, '--viewer-token-file <path>', 'file holding a read-only token: signed in with it, the page shows component details and addresses (--details when-authorized); never grants the admin API'))
+    .addOption(envOption(ENV, '--status-page', 'serve a public status page (/status) and SVG badges (/badge/fleet.svg, /badge/node/NICKNAME.svg): statuses and uptime by nickname only'))
     .addOption(envOption(ENV, '--public-url <url>', 'the URL people reach this aggregator at (links in alerts); default: the --http address'))
   addSecurityOptions(program, ENV)
   addLogOptions(program, ENV)
@@ -82,6 +86,9 @@ HTTP:
   GET /api/v1/fleet          the fleet as JSON
   GET /api/v1/nodes/:peerId  one node
   GET /api/v1/events         live feed (server-sent events)
+  GET, POST, DELETE /api/v1/session  page sign-in: POST with Authorization: Bearer <viewer or admin token> sets a session cookie
+  DELETE /api/v1/nodes/:peerId  forget a node (admin token, or the page signed in with it)
+  GET /status, /badge/fleet.svg, /badge/node/NICKNAME.svg  public status page and badges (--status-page)
   GET /api/v1/nodes/:peerId/history?since=&until=   one node's heights and status changes
   GET /api/v1/history?since=&until=&limit=&cursor=  the fleet's status changes, newest first, paged
   GET /api/v1/alerts         pending, firing and resolved alerts; rules; receivers
@@ -184,10 +191,15 @@ export async function main (argv: string[]): Promise<void> {
   const adminToken = flags.adminTokenFile === undefined ? undefined : await readAdminTokenFile(flags.adminTokenFile)
   const logger = createLogger({ name: 'heartbeat-aggregator', level: flags.logLevel, format: flags.logFormat })
   if (adminToken?.readableByOthers === true) logger.warn({ file: flags.adminTokenFile }, 'the admin token file is readable by every user: chmod 600 it')
+  const viewerToken = flags.viewerTokenFile === undefined ? undefined : await readAdminTokenFile(flags.viewerTokenFile, '--viewer-token-file')
+  if (viewerToken !== undefined && viewerToken.token === adminToken?.token) {
+    throw new UsageError(ErrorCodes.INVALID_ARGUMENT, '--viewer-token-file holds the admin token: give viewers a token of their own (openssl rand -hex 32)')
+  }
+  if (viewerToken?.readableByOthers === true) logger.warn({ file: flags.viewerTokenFile }, 'the viewer token file is readable by every user: chmod 600 it')
   const security = await securityOptionsFromFlags(flags)
   const aggregator = new Aggregator({
     listen, http, dataDir: flags.dataDir, maxFrameBytes, shutdownDrainMs, admission, statusRules, forgetAfterMs, network, store, logger,
-    alerting, adminToken: adminToken?.token, publicUrl, ...security,
+    alerting, adminToken: adminToken?.token, viewerToken: viewerToken?.token, statusPage: flags.statusPage === true, publicUrl, ...security,
   })
   // SIGHUP re-reads --allow-peers and --deny-peers (a bad list is logged; the running lists stay).
   process.on('SIGHUP', () => { void aggregator.reloadPeerLists() })

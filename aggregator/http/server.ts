@@ -14,6 +14,7 @@ import { DEFAULT_FEED_LIMITS, FeedStats, type FeedLimits } from './feed-guard.ts
 import { detailsDecider, registerCors } from './security.ts'
 import { parseHostPort as parseHostPortFlag } from '../../shared/host-port.ts'
 import { registerPage } from './page.ts'
+import { ViewerAuth } from './viewer-auth.ts'
 
 export interface AggregatorInfo {
   peerId: string
@@ -36,6 +37,8 @@ export interface HttpServerOptions {
   alerting?: Alerting
   /** Guards the admin routes (alerts, maintenance, security); without it they answer 403. */
   adminAuth?: AdminAuth
+  /** Who is signed in (tokens and page sessions): decides --details when-authorized. */
+  viewerAuth?: ViewerAuth
   logger?: Logger
 }
 
@@ -65,6 +68,7 @@ export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
   const extend = options.extendNode ?? ((view: NodeView) => view)
   const security = options.security ?? {}
   const auth = options.adminAuth ?? new AdminAuth(undefined)
+  const viewers = options.viewerAuth ?? new ViewerAuth({ admin: auth })
   const detailsMode = security.details ?? DEFAULT_DETAILS_MODE
   const app = Fastify({
     logger: false,
@@ -83,7 +87,8 @@ export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
 
   registerCors(app, security.corsOrigins ?? [])
   /** Whether this caller sees component details and remote addresses (--details). */
-  const detailsFor = detailsDecider(detailsMode, auth)
+  const detailsFor = detailsDecider(detailsMode, viewers)
+  app.addHook('onClose', async () => { viewers.stop() })
   /** Every node view leaves through here: extended (store), then cut to what the caller may see. */
   const expose = (view: NodeView, scope: 'fleet' | 'node', details: boolean): ExposedNodeView =>
     exposeNode(extend(view, scope), details, fleet.get(view.peerId)?.remoteAddr)
@@ -112,7 +117,7 @@ export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
   })
 
   const alerting = options.alerting
-  app.get('/api/v1/events', serveEvents(fleet, fleetDocument, () => fleetViews(fleet, now()).summary, {
+  const events = serveEvents(fleet, fleetDocument, () => fleetViews(fleet, now()).summary, {
     now,
     limits: security.feed ?? DEFAULT_FEED_LIMITS,
     stats: security.feedStats,
@@ -124,7 +129,9 @@ export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
           decorateNode: (view: NodeView) => ({ ...view, maintenance: alerting.nodeMaintenanceView(view.peerId, now()) }),
           alerts: { subscribe: (listener) => alerting.subscribe(listener), document: () => alerting.feedDocument(now()) },
         }),
-  }))
+  })
+  // A feed opened with a page session closes when that session ends: it must stop carrying details.
+  app.get('/api/v1/events', (request, reply) => { events(request, reply); viewers.bindStream(request, reply.raw) })
 
   app.get('/api/v1/admin/security', { preHandler: auth.guard() }, async () => security.adminSnapshot?.() ?? {})
   app.post('/api/v1/admin/reload-peers', { preHandler: auth.guard() }, async () => await security.reloadPeers?.() ?? {})

@@ -1,0 +1,34 @@
+import type { FastifyInstance } from 'fastify'
+import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
+import type { Logger } from '../../shared/log.ts'
+import type { ViewerAuth } from './viewer-auth.ts'
+
+export interface NodeAdminRoutesOptions {
+  auth: ViewerAuth
+  /**
+   * Forgets a node everywhere the aggregator keeps it (fleet state, store,
+   * alerts); returns what it was called (for the log), or undefined when no
+   * part knew the peer id.
+   */
+  forget: (peerId: string) => { nickname: string } | undefined
+  logger?: Logger
+}
+
+/**
+ * DELETE /api/v1/nodes/:peerId (admin): a decommissioned node leaves the
+ * view now instead of staying listed, stale, for --forget-after. Its history,
+ * uptime and alerts go with it; if its agent still runs, its next heartbeat
+ * makes it a new node. 404 for a peer id no part of the aggregator knows.
+ */
+export function nodeAdminRoutes (options: NodeAdminRoutesOptions): (app: FastifyInstance) => void {
+  const { auth, forget, logger } = options
+  return (app) => {
+    app.delete<{ Params: { peerId: string } }>('/api/v1/nodes/:peerId', { preHandler: auth.adminGuard() }, async (request) => {
+      const { peerId } = request.params
+      const removed = forget(peerId)
+      if (removed === undefined) throw new HeartbeatError(ErrorCodes.NODE_NOT_FOUND, `no node with peer id ${peerId}`)
+      logger?.info({ peer: peerId, nickname: removed.nickname, remote: request.ip }, 'node removed by an operator')
+      return { removed: true, peerId }
+    })
+  }
+}
