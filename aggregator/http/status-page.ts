@@ -34,8 +34,6 @@ export const STATUS_MAX_AGE_S = 15
 export const BADGE_MAX_AGE_S = 60
 /** Nodes listed by name on the page (problems first); the rest are counted. */
 export const STATUS_PAGE_MAX_NODES = 1_000
-/** The page reloads itself this often (a meta refresh: no script). */
-export const STATUS_PAGE_REFRESH_S = 30
 /** Badge texts remembered (rendered once per distinct label, message and colour). */
 const BADGE_MEMO_LIMIT = 10_000
 
@@ -129,7 +127,7 @@ export function renderStatusPage (status: PublicStatus, limit: number = STATUS_P
     const maint = n.maintenance ? ' <span class="maint-tag"><span class="glyph" aria-hidden="true">⚒</span><span>maintenance</span></span>' : ''
     return `<tr><th scope="row" class="status-name">${escapeHtml(n.name)}${maint}</th>` +
       `<td><span class="badge tone-${TONE_CLASS[n.status]}"><span aria-hidden="true">${look.glyph}</span> ${look.label}</span></td>` +
-      `<td class="num">${percent(n.uptime?.hour)}</td><td class="num">${percent(n.uptime?.day)}</td><td class="num">${percent(n.uptime?.week)}</td></tr>`
+      `<td class="num" data-label="1 h">${percent(n.uptime?.hour)}</td><td class="num" data-label="24 h">${percent(n.uptime?.day)}</td><td class="num" data-label="7 d">${percent(n.uptime?.week)}</td></tr>`
   }).join('')
   const notes: string[] = []
   if (status.nodes.length > listed.length) notes.push(`${count.format(status.nodes.length - listed.length)} more named nodes are not listed here (the counts above include them).`)
@@ -143,17 +141,18 @@ export function renderStatusPage (status: PublicStatus, limit: number = STATUS_P
     : `<p class="notice tone-maint" role="status"><span class="glyph" aria-hidden="true">⚒</span><strong>Scheduled maintenance</strong>${status.fleetMaintenance.until === undefined ? ' until further notice' : ` until ${utc(status.fleetMaintenance.until)}`}.</p>`
   const table = listed.length === 0
     ? '<p class="muted">No named node to list.</p>'
-    : '<div class="status-table-wrap"><table class="status-table"><caption class="sr-only">Nodes: status and uptime</caption>' +
+    : '<div class="status-table-wrap" role="region" aria-label="Nodes: status and uptime" tabindex="0"><table class="status-table"><caption class="sr-only">Nodes: status and uptime</caption>' +
       '<thead><tr><th scope="col">Node</th><th scope="col">Status</th><th scope="col" class="num">Uptime 1 h</th><th scope="col" class="num">24 h</th><th scope="col" class="num">7 d</th></tr></thead>' +
       `<tbody>${rows}</tbody></table></div>`
   return '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
-    `<meta name="color-scheme" content="light dark"><meta http-equiv="refresh" content="${STATUS_PAGE_REFRESH_S}">` +
+    // No meta refresh: a page that reloads itself under a reader is an accessibility failure (WCAG 2.2.1); reloading is the reader's call.
+    '<meta name="color-scheme" content="light dark">' +
     `<title>${verdict.tone === 'ok' ? '' : '(!) '}Fleet status</title><link rel="icon" href="/assets/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/assets/app.css"></head>` +
     '<body class="public-status"><header class="top"><div class="brand"><img src="/assets/favicon.svg" alt="" width="22" height="22"><h1>Fleet status</h1></div></header>' +
     `${maintenance}<main class="status-main">` +
     `<section class="status-verdict tone-${verdict.tone}" aria-labelledby="verdict"><p id="verdict" class="tile-value verdict">${escapeHtml(verdict.text)}</p>` +
     `<p class="tile-sub">${escapeHtml([`${count.format(status.total)} node${status.total === 1 ? '' : 's'}`, verdict.sub].filter((s) => s !== '').join(' · '))}</p>` +
-    `<p class="tile-sub">Updated <time datetime="${new Date(status.at).toISOString()}">${utc(status.at)}</time>; this page refreshes every ${STATUS_PAGE_REFRESH_S} s.</p></section>` +
+    `<p class="tile-sub">Updated <time datetime="${new Date(status.at).toISOString()}">${utc(status.at)}</time>.</p></section>` +
     `<section aria-labelledby="counts-title"><h2 id="counts-title" class="sr-only">Nodes by status</h2><ul class="status-counts">${counts}</ul></section>` +
     `<section aria-labelledby="nodes-title"><h2 id="nodes-title">Nodes</h2>${table}${notes.map((n) => `<p class="note">${escapeHtml(n)}</p>`).join('')}</section>` +
     '<p class="note">Uptime: the share of the time this aggregator watched the node in which it was healthy or degraded.</p>' +
