@@ -204,9 +204,10 @@ describe('against a real Prometheus scraping a real aggregator', { timeout: 170_
     const notReady = named('ComponentNotReady')
     assert.deepEqual(notReady.map((a) => [a.labels.peer_id, a.labels.component]), [[peers.broken, 'disk']])
     assert.equal(notReady[0]?.annotations.summary, `dash-broken (${peers.broken}): component disk is not_ready`)
-    // Nothing about the healthy node, the fleet or the aggregator.
-    const others = alerts.filter((a) => !['Watchdog', 'NodeUnhealthy', 'ComponentNotReady'].includes(a.labels.alertname as string))
-    assert.deepEqual(others.map((a) => a.labels.alertname), [])
+    // Nothing this fleet cannot trip. (Not NodeDown, FleetBelowMinimum or NetworkInDispute: a busy machine can
+    // make a node stale for a moment, and at each block the two demo agents briefly disagree; pending is enough.)
+    const never = ['NodeLagging', 'HeadStuck', 'ComponentPanicked', 'HeartbeatAggregatorDown', 'HeartbeatAggregatorAbsent', 'HeartbeatAggregatorNotReady', 'HeartbeatAggregatorDegraded']
+    assert.deepEqual(alerts.filter((a) => never.includes(a.labels.alertname as string)).map((a) => a.labels), [])
   })
 
   it('every metric the dashboard names is one the aggregator exports', async () => {
@@ -216,5 +217,8 @@ describe('against a real Prometheus scraping a real aggregator', { timeout: 170_
     const used = new Set(queryPanels.flatMap((p) => p.targets ?? []).flatMap((t) => [...t.expr.matchAll(/\b((?:heartbeat|process|nodejs)_[a-z0-9_]+)/g)].map((m) => m[1] as string)))
     for (const name of used) assert.ok(exported.has(name), `${name} is exported`)
     assert.ok(used.size >= 20, `the dashboard uses ${used.size} metrics`)
+    // And docs/operations.md, which the dashboard's description points to, lists every one of ours.
+    const doc = readFileSync(join(ROOT, 'docs/operations.md'), 'utf8')
+    for (const [, name] of exposition.matchAll(/^# TYPE (heartbeat_\S+) /gm)) assert.ok(doc.includes(`| \`${name as string}\` |`), `docs/operations.md lists ${name as string}`)
   })
 })
