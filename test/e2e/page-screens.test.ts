@@ -1,5 +1,5 @@
 // The fleet page for the person on call, in a real Chromium at a phone's
-// size (390x844 and 844x390) and a desktop's (1440x900), with and without
+// size (390x844, 360x740 and 844x390) and a desktop's (1440x900), with and without
 // firing alerts, over a live fleet of real processes: the nodes stay in view
 // and tappable, no sideways scrolling, touch targets of 40 px, failing
 // components named in full, sign-in with the viewer token shows the error
@@ -26,6 +26,7 @@ const BROKEN = 'lotus-broken-storage-provider'
 const FAILING = ['market_deals_chain_source_backup', 'sealing_pipeline_rpc_endpoint']
 const SIZES = [
   { name: 'phone', width: 390, height: 844 },
+  { name: 'small-phone', width: 360, height: 740 },
   { name: 'phone-landscape', width: 844, height: 390 },
   { name: 'desktop', width: 1440, height: 900 },
 ] as const
@@ -85,7 +86,7 @@ describe('fleet page on every screen', { timeout: 240_000 }, () => {
       args: ['--alert-for', '1s', '--admin-token-file', join(dir, 'admin.token'), '--viewer-token-file', join(dir, 'viewer.token'), '--status-page', '--store-flush-interval', '200ms'],
     })
     for (const nickname of HEALTHY) {
-      agents.set(nickname, startAgentProcess(aggregator.multiaddr, ['--nickname', nickname, '--beat-period', '500ms', '--reconnect-period', '500ms', '--demo-block-time', '1s']))
+      agents.set(nickname, startAgentProcess(aggregator.multiaddr, ['--nickname', nickname, '--beat-period', '500ms', '--reconnect-period', '500ms', '--demo-block-time', '30s']))
     }
     await waitFor(async () => {
       const nodes = await fleetNodes()
@@ -103,13 +104,15 @@ describe('fleet page on every screen', { timeout: 240_000 }, () => {
   })
 
   it('keeps the nodes in view and tappable at 390x844, 844x390 and 1440x900 with no alert firing', async () => {
-    assert.equal(await firing(), 0)
+    // Heights move every 30 s: a block boundary can put the network in dispute for a moment (NetworkInDispute
+    // after --alert-for 1s on a loaded machine); wait until nothing fires.
+    await waitFor(async () => await firing() === 0, { timeoutMs: 30_000, what: 'no alert firing' })
     await checkSizes('no-alerts')
   })
 
   it('keeps them in view with four or more alerts firing: the alert list folds to its count on a phone', async () => {
     agents.set(BROKEN, startAgentProcess(aggregator.multiaddr, [
-      '--nickname', BROKEN, '--beat-period', '500ms', '--reconnect-period', '500ms', '--demo-block-time', '1s',
+      '--nickname', BROKEN, '--beat-period', '500ms', '--reconnect-period', '500ms', '--demo-block-time', '30s',
       ...FAILING.flatMap((name) => ['--check', `${name}=tcp:127.0.0.1:${closedPort}`]),
     ]))
     for (const victim of VICTIMS) agents.get(victim)?.kill('SIGKILL')
@@ -257,7 +260,7 @@ describe('fleet page on every screen', { timeout: 240_000 }, () => {
 
   it('has no serious or critical accessibility violation (axe) at phone and desktop sizes, list and detail', async () => {
     const { page } = browser
-    for (const size of [SIZES[0], SIZES[2]]) {
+    for (const size of [SIZES[0], SIZES[3]]) {
       await page.setViewportSize({ width: size.width, height: size.height })
       await page.goto(aggregator.url)
       await page.waitForFunction(() => document.querySelectorAll('.tbody .row:not([hidden])').length > 0 && document.getElementById('alerts')?.hidden === false, undefined, { timeout: 10_000 })
