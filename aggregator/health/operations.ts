@@ -6,7 +6,7 @@ import { infoDocument } from '../../shared/info.ts'
 import { registerMetricsRoute } from '../../shared/metrics-route.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
 import { registerHealthRoutes } from '../http/health-routes.ts'
-import type { IngestStats } from '../ingest-stats.ts'
+import type { IngestStats } from '../ingest/stats.ts'
 import { AggregatorMetrics } from '../metrics/aggregator-metrics.ts'
 import {
   INGEST_AFFECTED_REJECT_RATIO, INGEST_HEALTH_MIN_ATTEMPTS, INGEST_HEALTH_MIN_SAMPLE_SPACING_MS, INGEST_HEALTH_SAMPLE_MS,

@@ -6,8 +6,8 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import {
   AdmissionPolicy, AdmissionStats, ConnectionCounter, loadPeerList, parsePeerListSpec, parsePeerListText,
-} from '../../aggregator/admission.ts'
-import { PenaltyBox } from '../../aggregator/rate-limit.ts'
+} from '../../aggregator/ingest/peer-lists.ts'
+import { PenaltyBox } from '../../aggregator/ingest/rate-limit.ts'
 import { UsageError } from '../../shared/errors.ts'
 import { tempDir } from '../support/processes.ts'
 

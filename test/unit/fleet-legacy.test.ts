@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { LEGACY_AGENT_VERSION, LegacyLineRejected, LineSplitter, parseLegacyLine } from '../../aggregator/legacy-heartbeat.ts'
+import { LEGACY_AGENT_VERSION, LegacyLineRejected, LineSplitter, parseLegacyLine } from '../../aggregator/ingest/legacy-heartbeat.ts'
 
 const context = { index: 3, streamOpenedAt: 1_000, now: 5_000 }
 const HEAD = '{ bafy2bzacea3wsdh6y3a36tb3skempjoxqpuyompjbmfeyf34fi3uy6uue42v4 bafy2bzacebfkc4mwkadcqxdd5xtbmnlubcvtjdbg36hidmdkmkjyhgp4eayo }'

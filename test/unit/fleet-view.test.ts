@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { FleetState } from '../../aggregator/fleet/fleet-state.ts'
 import { fleetViews, nodeViewOf } from '../../aggregator/fleet/view.ts'
-import { networkAdmission } from '../../aggregator/network-filter.ts'
+import { networkAdmission } from '../../aggregator/ingest/network-filter.ts'
 import type { Heartbeat } from '../../shared/heartbeat.ts'
 import { heartbeat } from '../support/heartbeats.ts'
 

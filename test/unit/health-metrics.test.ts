@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { FleetState } from '../../aggregator/fleet/fleet-state.ts'
-import { IngestStats } from '../../aggregator/ingest-stats.ts'
+import { IngestStats } from '../../aggregator/ingest/stats.ts'
 import { AggregatorMetrics } from '../../aggregator/metrics/aggregator-metrics.ts'
 import { readNetworks } from '../../aggregator/metrics/fleet-snapshot.ts'
 import { HealthRegistry } from '../../shared/health-registry.ts'

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { ErrorCodes, UsageError } from '../shared/errors.ts'
+import { ErrorCodes, UsageError } from '../../shared/errors.ts'
 import type { PenaltyBox } from './rate-limit.ts'
 
 /**

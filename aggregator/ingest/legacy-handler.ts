@@ -1,15 +1,15 @@
 import type { Connection, Stream, StreamHandler } from '@libp2p/interface'
 import { byteStream } from '@libp2p/utils'
-import { errorMessage } from '../shared/errors.ts'
-import type { Logger } from '../shared/log.ts'
-import { RateLimitedLog } from '../shared/rate-limited-log.ts'
-import type { BeatAdmission } from './abuse-guard.ts'
+import { errorMessage } from '../../shared/errors.ts'
+import type { Logger } from '../../shared/log.ts'
+import { RateLimitedLog } from '../../shared/rate-limited-log.ts'
+import type { BeatAdmission } from './peer-admission.ts'
 import {
   FIRST_FRAME_TIMEOUT_MS, LEGACY_IDLE_STREAM_MS, REFUSAL_LOG_LINES, REFUSAL_LOG_WINDOW_MS, REJECT_LOG_MEMORY,
-} from './constants.ts'
-import type { FleetEvent } from './fleet/types.ts'
-import type { AdmissionCheck } from './ingest.ts'
-import { IngestStats, OncePerPeer } from './ingest-stats.ts'
+} from '../constants.ts'
+import type { FleetEvent } from '../fleet/types.ts'
+import type { AdmissionCheck } from './v2-handler.ts'
+import { IngestStats, OncePerPeer } from './stats.ts'
 import { LegacyLineRejected, LineSplitter, parseLegacyLine } from './legacy-heartbeat.ts'
 
 export interface LegacyIngestOptions {

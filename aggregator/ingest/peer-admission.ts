@@ -1,18 +1,18 @@
 import type { ConnectionGater, MultiaddrConnection, PeerId } from '@libp2p/interface'
 import { getNetConfig, isNetworkAddress } from '@libp2p/utils'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { formatDuration } from '../shared/duration.ts'
-import { errorMessage } from '../shared/errors.ts'
-import type { Logger } from '../shared/log.ts'
-import { RateLimitedLog } from '../shared/rate-limited-log.ts'
+import { formatDuration } from '../../shared/duration.ts'
+import { errorMessage } from '../../shared/errors.ts'
+import type { Logger } from '../../shared/log.ts'
+import { RateLimitedLog } from '../../shared/rate-limited-log.ts'
 import {
   AdmissionPolicy, AdmissionStats, ConnectionCounter, loadPeerList, type PeerLists, type PeerListSpec, type RefusalReason,
-} from './admission.ts'
+} from './peer-lists.ts'
 import {
   DEFAULT_BEAT_BURST, DEFAULT_BEAT_RATE_PER_SECOND, DEFAULT_FLOOD_PENALTY_MS, DEFAULT_MAX_CONNECTIONS_PER_IP, DEFAULT_MAX_NODES, FIRST_FRAME_TIMEOUT_MS, FLOOD_DROPS, FLOOD_WINDOW_MS,
   MAX_CONNECTIONS_PER_PEER, PENALTY_BOX_CAPACITY, RATE_LIMITER_MAX_PEERS, REFUSAL_LOG_LINES, REFUSAL_LOG_WINDOW_MS,
-} from './constants.ts'
-import type { IngestRejectReason } from './ingest-stats.ts'
+} from '../constants.ts'
+import type { IngestRejectReason } from './stats.ts'
 import { BeatRateLimiter, PenaltyBox } from './rate-limit.ts'
 
 /**

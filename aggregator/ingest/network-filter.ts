@@ -1,4 +1,4 @@
-import type { AdmissionCheck } from './ingest.ts'
+import type { AdmissionCheck } from './v2-handler.ts'
 
 /**
  * --network: an aggregator meant for one network refuses heartbeats of any

@@ -4,7 +4,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { MultiaddrConnection, PeerId } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { AbuseGuard } from '../../aggregator/abuse-guard.ts'
+import { AbuseGuard } from '../../aggregator/ingest/peer-admission.ts'
 import { createLogger } from '../../shared/log.ts'
 
 function capturingLogger (): { lines: Array<Record<string, unknown>>, logger: ReturnType<typeof createLogger> } {

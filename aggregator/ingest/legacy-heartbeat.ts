@@ -5,11 +5,11 @@
  *
  *   {"Head":"{ bafy2...a bafy2...b }","Height":1234,"Nickname":"n1","MinerAddress":"t01000"}\n
  *
- * Pure parsing only; the stream handling is in legacy-ingest.ts.
+ * Pure parsing only; the stream handling is in legacy-handler.ts.
  */
-import type { Heartbeat } from '../shared/heartbeat.ts'
-import { HEARTBEAT_VERSION, LIMITS, MAX_UINT } from '../shared/protocol.ts'
-import type { IngestRejectReason } from './ingest-stats.ts'
+import type { Heartbeat } from '../../shared/heartbeat.ts'
+import { HEARTBEAT_VERSION, LIMITS, MAX_UINT } from '../../shared/protocol.ts'
+import type { IngestRejectReason } from './stats.ts'
 
 /** Shown as the agent version of legacy nodes. */
 export const LEGACY_AGENT_VERSION = 'go-filecoin (fil/heartbeat/1.0.0)'

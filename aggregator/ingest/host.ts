@@ -6,7 +6,7 @@ import { createLibp2p } from 'libp2p'
 import {
   DEFAULT_INBOUND_CONNECTIONS_PER_HOST_PER_SECOND, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PENDING_CONNECTIONS,
   MAX_MUXED_STREAMS_PER_CONNECTION,
-} from './constants.ts'
+} from '../constants.ts'
 
 /**
  * Admission under a reconnect storm. Agents back off with full jitter, so
@@ -28,7 +28,7 @@ export interface AdmissionLimits {
 export interface AggregatorHostOptions extends AdmissionLimits {
   privateKey: PrivateKey
   listen: string[]
-  /** Peer admission, per-IP and per-peer bounds (see abuse-guard.ts). */
+  /** Peer admission, per-IP and per-peer bounds (see peer-admission.ts). */
   connectionGater?: ConnectionGater
 }
 

@@ -1,16 +1,16 @@
 import type { Connection, Stream, StreamHandler } from '@libp2p/interface'
-import { decodeFrameBody, FrameDecoder, InvalidFrameError } from '../shared/codec.ts'
-import { ErrorCodes, errorMessage, HeartbeatError } from '../shared/errors.ts'
-import { type Heartbeat, validateHeartbeat } from '../shared/heartbeat.ts'
-import type { Logger } from '../shared/log.ts'
-import { RateLimitedLog } from '../shared/rate-limited-log.ts'
+import { decodeFrameBody, FrameDecoder, InvalidFrameError } from '../../shared/codec.ts'
+import { ErrorCodes, errorMessage, HeartbeatError } from '../../shared/errors.ts'
+import { type Heartbeat, validateHeartbeat } from '../../shared/heartbeat.ts'
+import type { Logger } from '../../shared/log.ts'
+import { RateLimitedLog } from '../../shared/rate-limited-log.ts'
 import {
   FIRST_FRAME_TIMEOUT_MS, IDLE_STREAM_CEILING_MS, IDLE_STREAM_FLOOR_MS, IDLE_STREAM_PERIODS, REFUSAL_LOG_LINES,
   REFUSAL_LOG_WINDOW_MS, REJECT_LOG_MEMORY,
-} from './constants.ts'
-import type { BeatAdmission } from './abuse-guard.ts'
-import type { FleetEvent } from './fleet/types.ts'
-import { type IngestRejectReason, IngestStats, OncePerPeer } from './ingest-stats.ts'
+} from '../constants.ts'
+import type { BeatAdmission } from './peer-admission.ts'
+import type { FleetEvent } from '../fleet/types.ts'
+import { type IngestRejectReason, IngestStats, OncePerPeer } from './stats.ts'
 
 export interface IngestOptions {
   maxFrameBytes: number
