@@ -12,6 +12,8 @@ export const ErrorCodes = {
   INVALID_HEARTBEAT: 'ERR_INVALID_HEARTBEAT',
   FRAME_TOO_LARGE: 'ERR_FRAME_TOO_LARGE',
   INVALID_FRAME: 'ERR_INVALID_FRAME',
+  /** The aggregator refused a heartbeat stream or frame; the error's `reason` says why (counted per reason). */
+  STREAM_REJECTED: 'ERR_STREAM_REJECTED',
   SOURCE_FAILED: 'ERR_SOURCE_FAILED',
   /** A node (or a checked service) answered with something we cannot use. */
   BAD_ANSWER: 'ERR_BAD_ANSWER',

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { Agent } from '../../agent/agent.ts'
 import { DemoChainSource } from '../../agent/sources/demo.ts'
 import { defaultAlertingConfig } from '../../aggregator/alerts/config.ts'
+import { webhookReceiver } from '../../aggregator/alerts/receivers/webhook.ts'
 import { createLogger } from '../../shared/log.ts'
 import { parseTarget } from '../../shared/target.ts'
 import { startTestAggregator } from '../support/in-process.ts'
@@ -86,7 +87,7 @@ test('an agent in maintenance: shown on the node, and its alerts are held back f
   const sink = await startWebhookSink()
   const config = defaultAlertingConfig(200)
   config.rules = config.rules.filter((r) => r.name === 'NodeDown')
-  config.webhooks.push({ url: sink.url, headers: {} })
+  config.receivers.push(webhookReceiver.configure({ url: sink.url, headers: {} }))
   const aggregator = await startTestAggregator({ alerting: config, adminToken: TOKEN })
   const agent = await Agent.create({
     services: [{ name: 'alerts', targets: [{ target: parseTarget(aggregator.multiaddrs()[0]!), weight: 100 }], beatPeriodMs: 200, reconnectPeriodMs: 60_000 }],

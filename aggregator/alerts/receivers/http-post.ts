@@ -1,6 +1,7 @@
+import { type Clock, systemClock } from '../../../shared/clock.ts'
 import { errorMessage } from '../../../shared/errors.ts'
 import { PRODUCT_VERSION } from '../../../shared/version.ts'
-import { parseRetryAfter } from './backoff.ts'
+import { parseRetryAfter } from './retry.ts'
 import type { DeliveryResult } from './delivery-queue.ts'
 
 /**
@@ -9,7 +10,7 @@ import type { DeliveryResult } from './delivery-queue.ts'
  * for good. The answer's body is read and discarded so the connection is
  * reused.
  */
-export async function postJson (url: string, body: unknown, options: { signal: AbortSignal, timeoutMs: number, headers?: Record<string, string>, now?: () => number }): Promise<DeliveryResult> {
+export async function postJson (url: string, body: unknown, options: { signal: AbortSignal, timeoutMs: number, headers?: Record<string, string>, clock?: Clock | undefined }): Promise<DeliveryResult> {
   const signal = AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)])
   let res: Response
   try {
@@ -28,7 +29,7 @@ export async function postJson (url: string, body: unknown, options: { signal: A
   if (res.ok) return { ok: true }
   const error = `HTTP ${res.status}${text !== '' ? `: ${text.slice(0, 200)}` : ''}`
   if (res.status >= 500 || res.status === 408 || res.status === 425 || res.status === 429) {
-    const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), (options.now ?? Date.now)())
+    const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), (options.clock ?? systemClock).wall())
     return retryAfterMs === undefined ? { ok: false, retry: true, error } : { ok: false, retry: true, error, retryAfterMs }
   }
   return { ok: false, retry: false, error }
