@@ -65,10 +65,12 @@ export class HttpRegistry {
 }
 
 const METHOD_WIDTH = 7
+const METHOD_ORDER = ['GET', 'POST', 'DELETE']
 
-/** The route table as --help shows it: one line per route that is not hidden. */
+/** The route table as --help shows it: one line per route that is not hidden, by path. */
 export function routeHelp (routes: ReadonlyArray<AggregatorRoute<any>>): string {
   const shown = routes.filter((r) => r.hidden !== true)
+    .sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : METHOD_ORDER.indexOf(a.method) - METHOD_ORDER.indexOf(b.method))
   const target = (r: AggregatorRoute<any>): string => `${r.path}${r.query ?? ''}`
   const width = Math.max(...shown.map((r) => target(r).length)) + 2
   return shown.map((r) => `  ${r.method.padEnd(METHOD_WIDTH)}${target(r).padEnd(width)}${r.admin === true ? '(admin) ' : ''}${r.summary}`).join('\n')

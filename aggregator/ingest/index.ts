@@ -23,6 +23,7 @@
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Clock, Timer } from '../../shared/clock.ts'
+import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/log.ts'
 import { DEFAULT_MAX_FRAME_BYTES, HEARTBEAT_PROTOCOL, LEGACY_HEARTBEAT_PROTOCOL } from '../../shared/protocol.ts'
 import { DISCONNECT_SETTLE_MS, MAX_HEARTBEAT_STREAMS_PER_CONNECTION } from '../constants.ts'
@@ -31,12 +32,13 @@ import type { FleetEvent } from '../fleet/types.ts'
 import type { Part } from '../parts.ts'
 import { BeatBudget, type BeatVerdict } from './beat-budget.ts'
 import { type ConnectionLimits, createAggregatorHost } from './host.ts'
-import { createLegacyHeartbeatHandler } from './legacy-handler.ts'
+import { legacyCodec } from './legacy-handler.ts'
 import type { IngestLimits } from './limits.ts'
 import { networkFilter } from './network-filter.ts'
 import { PeerAdmission, type PeerListsConfig } from './peer-admission.ts'
 import { IngestStats } from './stats.ts'
-import { createHeartbeatHandler } from './v2-handler.ts'
+import { createStreamHandler } from './stream-handler.ts'
+import { v2Codec } from './v2-handler.ts'
 
 export type { ConnectionLimits } from './host.ts'
 export type { IngestLimits } from './limits.ts'
@@ -96,7 +98,7 @@ export function createIngest (options: IngestOptions): Ingest {
   let stopping = false
 
   const hangUp = (peer: PeerId, reason: string): void => {
-    for (const connection of host?.getConnections(peer) ?? []) connection.abort(new Error(reason))
+    for (const connection of host?.getConnections(peer) ?? []) connection.abort(new HeartbeatError(ErrorCodes.PEER_REFUSED, reason))
   }
 
   /** The beat budget of one frame; a flooder is also hung up on at once. */
@@ -149,9 +151,10 @@ export function createIngest (options: IngestOptions): Ingest {
       host = node
       node.addEventListener('peer:connect', (e) => { apply({ type: 'connected', peerId: e.detail.toString() }) })
       node.addEventListener('peer:disconnect', (e) => { settleDisconnect(e.detail) })
-      await node.handle(HEARTBEAT_PROTOCOL, createHeartbeatHandler({ ...handlerOptions, maxFrameBytes, observeIngestSeconds: options.observeIngestSeconds }),
+      // The frame limit bounds legacy lines too; only v2 frames feed the ingest-time histogram.
+      await node.handle(HEARTBEAT_PROTOCOL, createStreamHandler(v2Codec(maxFrameBytes), { ...handlerOptions, observeIngestSeconds: options.observeIngestSeconds }),
         { maxInboundStreams: MAX_HEARTBEAT_STREAMS_PER_CONNECTION })
-      await node.handle(LEGACY_HEARTBEAT_PROTOCOL, createLegacyHeartbeatHandler({ ...handlerOptions, maxLineBytes: maxFrameBytes }),
+      await node.handle(LEGACY_HEARTBEAT_PROTOCOL, createStreamHandler(legacyCodec(maxFrameBytes), handlerOptions),
         { maxInboundStreams: MAX_HEARTBEAT_STREAMS_PER_CONNECTION })
     },
 
@@ -167,7 +170,7 @@ export function createIngest (options: IngestOptions): Ingest {
       if (!await admission.reloadPeerLists()) return false
       for (const connection of host?.getConnections() ?? []) {
         const reason = admission.check(connection.remotePeer.toString())
-        if (reason !== undefined) connection.abort(new Error(`peer refused after reload: ${reason}`))
+        if (reason !== undefined) connection.abort(new HeartbeatError(ErrorCodes.PEER_REFUSED, `peer refused after reload: ${reason}`))
       }
       return true
     },

@@ -1,16 +1,16 @@
-import type { StreamHandler } from '@libp2p/interface'
 import { LEGACY_IDLE_STREAM_MS } from '../constants.ts'
 import { LineSplitter, parseLegacyLine } from './legacy-heartbeat.ts'
 import { StreamRejected } from './rejections.ts'
-import { createStreamHandler, type StreamHandlerOptions, type WireCodec } from './stream-handler.ts'
+import type { WireCodec } from './stream-handler.ts'
 
-export interface LegacyHandlerOptions extends StreamHandlerOptions {
-  /** Longest line accepted (the frame limit); longer resets the stream. */
-  maxLineBytes: number
-}
-
-/** fil/heartbeat/1.0.0: newline-delimited JSON as go-filecoin wrote it (docs/protocol.md). */
-function legacyCodec (maxLineBytes: number): WireCodec<string> {
+/**
+ * fil/heartbeat/1.0.0, for createStreamHandler: go-filecoin nodes write
+ * newline-delimited JSON on one long-lived stream (docs/protocol.md). Each
+ * line is parsed and folded like any heartbeat (protocol 'legacy'). A line
+ * longer than `maxLineBytes` (the frame limit), not UTF-8, not JSON or of the
+ * wrong shape resets that stream only.
+ */
+export function legacyCodec (maxLineBytes: number): WireCodec<string> {
   return {
     protocol: 'legacy',
     unit: 'heartbeat line',
@@ -37,14 +37,4 @@ function legacyCodec (maxLineBytes: number): WireCodec<string> {
     },
     idleAfter: () => LEGACY_IDLE_STREAM_MS,
   }
-}
-
-/**
- * The fil/heartbeat/1.0.0 handler: go-filecoin nodes write newline-delimited
- * JSON on one long-lived stream. Each line is parsed and folded like any
- * heartbeat (protocol 'legacy'). A line that is too long, not JSON or of the
- * wrong shape resets that stream only; it is counted, and logged once per peer.
- */
-export function createLegacyHeartbeatHandler (options: LegacyHandlerOptions): StreamHandler {
-  return createStreamHandler(legacyCodec(options.maxLineBytes), options)
 }

@@ -7,12 +7,11 @@ import { StreamRejected } from './rejections.ts'
 import type { IngestRejectReason } from './stats.ts'
 import { createStreamHandler, type StreamHandlerOptions, type WireCodec } from './stream-handler.ts'
 
-export interface HeartbeatHandlerOptions extends StreamHandlerOptions {
-  maxFrameBytes: number
-}
-
-/** /fil/heartbeat/2.0.0: length-prefixed CBOR frames, each validated (docs/protocol.md). */
-function v2Codec (maxFrameBytes: number): WireCodec<Uint8Array> {
+/**
+ * /fil/heartbeat/2.0.0, for createStreamHandler: length-prefixed CBOR frames
+ * of at most `maxFrameBytes`, each decoded and validated (docs/protocol.md).
+ */
+export function v2Codec (maxFrameBytes: number): WireCodec<Uint8Array> {
   return {
     protocol: 'v2',
     unit: 'frame',
@@ -38,7 +37,7 @@ function v2Codec (maxFrameBytes: number): WireCodec<Uint8Array> {
  * size limit, validates each and folds it. A bad frame resets that stream
  * only; it is counted, and logged once per peer.
  */
-export function createHeartbeatHandler (options: HeartbeatHandlerOptions): StreamHandler {
+export function createHeartbeatHandler (options: StreamHandlerOptions & { maxFrameBytes: number }): StreamHandler {
   return createStreamHandler(v2Codec(options.maxFrameBytes), options)
 }
 
