@@ -58,10 +58,6 @@ function scripted (results: DeliveryResult[]): { got: string[], send: (item: str
   }
 }
 
-async function drained (queue: DeliveryQueue<string>): Promise<void> {
-  while (queue.stats().queued > 0) await new Promise((resolve) => setTimeout(resolve, 2))
-}
-
 test('delivery queue: retries a failure with backoff, keeps order, gives up after the attempts, does not retry a refusal', async () => {
   const fail = (error: string): DeliveryResult => ({ ok: false, retry: true, error })
   const receiver = scripted([fail('HTTP 503'), fail('ECONNREFUSED'), { ok: true }, { ok: false, retry: false, error: 'HTTP 400' }, fail('a'), fail('b'), fail('c'), fail('d')])
@@ -69,7 +65,7 @@ test('delivery queue: retries a failure with backoff, keeps order, gives up afte
   assert.equal(queue.push('firing A'), true)
   assert.equal(queue.push('refused B'), true)
   assert.equal(queue.push('doomed C'), true)
-  await drained(queue)
+  await queue.idle()
   assert.deepEqual(receiver.got, ['firing A', 'firing A', 'firing A', 'refused B', 'doomed C', 'doomed C', 'doomed C', 'doomed C'])
   assert.deepEqual(queue.stats(), { sent: 1, failed: 2, dropped: 0, retries: 5, queued: 0 })
 })
@@ -85,7 +81,7 @@ test('delivery queue: push never waits; when full it drops the oldest waiting it
   assert.deepEqual(accepted, [true, true, true, true, false, false])
   assert.deepEqual(queue.stats(), { sent: 0, failed: 0, dropped: 2, retries: 0, queued: 4 })
   receiver.release()
-  await drained(queue)
+  await queue.idle()
   assert.deepEqual(receiver.got, ['n1', 'n4', 'n5', 'n6'])
   assert.equal(queue.stats().sent, 4)
 })
