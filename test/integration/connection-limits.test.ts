@@ -14,7 +14,7 @@ after(async () => {
   for (const step of cleanup.reverse()) await step().catch(() => {})
 })
 
-describe('aggregator admission under a crowd (real libp2p on loopback)', () => {
+describe('connection limits under a crowd (real libp2p on loopback)', () => {
   it('refuses connections beyond the per-host rate, and every refused agent gets in on a later attempt', async () => {
     const aggregator = await startTestAggregator({ connectionLimits: { inboundConnectionsPerHostPerSecond: RATE_PER_SECOND } })
     cleanup.push(async () => { await aggregator.stop() })
