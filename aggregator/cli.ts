@@ -1,4 +1,5 @@
 import { Command } from 'commander'
+import { systemClock } from '../shared/clock.ts'
 import { createLogger } from '../shared/log.ts'
 import { parseMultiaddr } from '../shared/target.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
@@ -172,7 +173,7 @@ export async function main (argv: string[]): Promise<void> {
   process.on('SIGHUP', () => { void aggregator.reloadPeerLists() })
   onShutdownSignal((signal) => {
     logger.info({ signal }, 'stopping')
-    setTimeout(() => { process.exit(EXIT_OK) }, shutdownDrainMs + STOP_DEADLINE_MS).unref()
+    systemClock.timeout(shutdownDrainMs + STOP_DEADLINE_MS, () => { process.exit(EXIT_OK) }, { unref: true })
     aggregator.shutdown().then(() => { logger.flush(); process.exit(EXIT_OK) }, () => { process.exit(EXIT_OK) })
   })
   await aggregator.start()
