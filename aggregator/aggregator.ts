@@ -5,6 +5,7 @@ import { loadOrCreateKey } from '../shared/identity.ts'
 import { createLogger, type Logger } from '../shared/log.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
 import { type AlertingConfig, defaultAlertingConfig } from './alerts/config.ts'
+import { registerAlertMetrics } from './alerts/metrics.ts'
 import { alertingPart } from './alerts/part.ts'
 import { PEER_KEY_FILE } from './constants.ts'
 import { DEFAULT_DETAILS_MODE, type DetailsMode } from './fleet/exposure.ts'
@@ -176,6 +177,7 @@ export class Aggregator {
       processMetrics: options.processMetrics,
       showDetails: details,
     })
+    registerAlertMetrics(this.operations.metrics.registry, this.alerting.alerting.engine)
     const parts: Part[] = [
       this.store,
       ingest,
