@@ -3,7 +3,7 @@ import { HEARTBEAT_VERSION, LIMITS, MAX_UINT } from './protocol.ts'
 
 export type AgentState = 'running' | 'stopping'
 
-/** One heartbeat as it travels on /fil/heartbeat/2.0.0 (see DESIGN.md, Wire). */
+/** One heartbeat as it travels on /fil/heartbeat/2.0.0 (docs/protocol.md). */
 export interface Heartbeat {
   v: typeof HEARTBEAT_VERSION
   head: string

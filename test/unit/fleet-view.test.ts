@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { FleetState } from '../../aggregator/fleet/fleet-state.ts'
 import { fleetViews, nodeViewOf } from '../../aggregator/fleet/view.ts'
-import { networkAdmission } from '../../aggregator/network-filter.ts'
+import { networkFilter } from '../../aggregator/ingest/network-filter.ts'
 import type { Heartbeat } from '../../shared/heartbeat.ts'
 import { heartbeat } from '../support/heartbeats.ts'
 
@@ -110,13 +110,13 @@ describe('fleet view', () => {
   })
 })
 
-describe('networkAdmission', () => {
+describe('networkFilter', () => {
   it('admits everything without --network', () => {
-    assert.equal(networkAdmission(undefined), undefined)
+    assert.equal(networkFilter(undefined), undefined)
   })
 
   it('refuses other networks and unnamed ones with --network', () => {
-    const admit = networkAdmission('main')
+    const admit = networkFilter('main')
     assert.ok(admit !== undefined)
     assert.equal(admit(heartbeat({ network: 'main' })), undefined)
     assert.deepEqual(admit(heartbeat({ network: 'calibnet' })), { reason: 'wrong_network', message: 'heartbeat is for network "calibnet"; this aggregator takes only "main"' })
