@@ -22,7 +22,7 @@ import {
   MAX_TARGET_WEIGHT, MIN_TARGET_WEIGHT, SHUTDOWN_DEADLINE_MS,
 } from './constants.ts'
 import { AgentHealthServer } from './health-server.ts'
-import { maintenanceFrom, onMaintenanceSignal } from './maintenance.ts'
+import { onMaintenanceSignal } from './maintenance.ts'
 import { SOURCE_KINDS } from './source.ts'
 import { createSource } from './sources/create.ts'
 import { formatWeightedTarget, type WeightedTarget } from './targets.ts'
@@ -269,9 +269,9 @@ export async function main (argv: string[]): Promise<void> {
     source,
     privateKey: key,
     sourceTimeoutMs: config.source.timeoutMs,
-    maintenance: explicit.maintenance === true ? maintenanceFrom(Date.now(), maintenanceForMs, maintenanceReason) : undefined,
     logger,
   })
+  if (explicit.maintenance === true) agent.startMaintenance(maintenanceForMs, maintenanceReason)
   onMaintenanceSignal(agent, { forMs: maintenanceForMs, reason: maintenanceReason, logger })
   let health: AgentHealthServer | undefined
   if (healthListen !== undefined) {
