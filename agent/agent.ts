@@ -214,7 +214,7 @@ export class Agent {
     const step = this.wallSteps.observe()
     if (step !== undefined) {
       this.log.warn({ stepMs: Math.round(step) },
-        `the wall clock stepped ${step < 0 ? 'back' : 'forward'} by ${formatDuration(Math.round(Math.abs(step)))}: beats and every interval run on the monotonic clock and go on unchanged; sentAt stamps follow the new wall time`)
+        `the wall clock stepped ${step < 0 ? 'back' : 'forward'} by ${formatDuration(Math.round(Math.abs(step) / 1000) * 1000)}: beats and every interval run on the monotonic clock and go on unchanged; sentAt stamps follow the new wall time`)
     }
   }
 
