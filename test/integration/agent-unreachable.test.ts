@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -10,6 +13,7 @@ import { BeatReceiver } from '../support/beat-receiver.ts'
 import { captureLogger, startTestAgent, weighted } from '../support/agents.ts'
 import { ManualClock } from '../support/manual-clock.ts'
 import { freePort } from '../support/ports.ts'
+import { ROOT, tempDir } from '../support/processes.ts'
 import { waitFor } from '../support/wait.ts'
 
 const cleanup: Array<() => Promise<void>> = []
@@ -72,5 +76,22 @@ describe('an unreachable aggregator, seen from the agent', () => {
     assert.equal(metricValue(text, 'heartbeat_agent_target_up'), 1)
     assert.equal(metricValue(text, 'heartbeat_agent_target_unreachable_seconds'), 0)
     assert.equal(errors().length, 1)
+  })
+
+  it('the Prometheus rules docs/operations.md gives for it pass promtool and use metrics the agent exports', async () => {
+    const doc = readFileSync(join(ROOT, 'docs/operations.md'), 'utf8')
+    const rules = /```yaml\n(# heartbeat-agent-rules\.yml[\s\S]*?)```/.exec(doc)?.[1]
+    assert.ok(rules !== undefined, 'the rules block is in docs/operations.md')
+    const file = join(tempDir('hb-rules-'), 'heartbeat-agent-rules.yml')
+    writeFileSync(file, rules)
+    const check = spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8', timeout: 30_000 })
+    assert.equal(check.status, 0, check.stdout + check.stderr)
+    const agent = await startTestAgent({ targets: [weighted(`/ip4/127.0.0.1/tcp/${await freePort()}/p2p/12D3KooWLq2NkLP9uEAYQTVmEMYvQZPRBa9v2cf7WsHd4iPSyXrc`)] })
+    cleanup.push(async () => { await agent.stop() })
+    await waitFor(() => agent.status()[0]!.connectFailures >= 1, { what: 'a refused dial' })
+    const text = await new AgentMetrics({ status: () => agent.status(), chain: () => agent.chain(), health: new HealthRegistry(), build: buildInfo(), runtime: runtimeInfo(), processMetrics: false }).render()
+    for (const name of new Set(rules.match(/heartbeat_agent_[a-z_]+/g) ?? [])) {
+      assert.match(text, new RegExp(`^${name}\\{`, 'm'), `the agent exports ${name}`)
+    }
   })
 })
