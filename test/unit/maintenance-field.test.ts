@@ -41,6 +41,18 @@ test('heartbeat: a malformed maintenance field is refused with a reason', () => 
   }
 })
 
+/** An agent that is never started (no dial, no beat): its maintenance state is what is under test. */
+async function unstartedAgent (clock: ManualClock, maintenance?: AnnouncedMaintenance): Promise<Agent> {
+  return await Agent.create({
+    services: [{ name: 'primary', targets: [{ target: parseTarget('/ip4/127.0.0.1/tcp/1/p2p/12D3KooWLq2NkLP9uEAYQTVmEMYvQZPRBa9v2cf7WsHd4iPSyXrc'), weight: 100 }], beatPeriodMs: 1000, reconnectPeriodMs: 1000 }],
+    source: new DemoChainSource(),
+    nickname: 'n',
+    logger: createLogger({ name: 'test', level: 'silent' }),
+    clock,
+    ...(maintenance !== undefined ? { maintenance } : {}),
+  })
+}
+
 test('agent: beats carry maintenance only while on; SIGUSR1\'s toggle turns it on for a time, then off', async (t) => {
   const beat = (maintenance?: AnnouncedMaintenance) => buildHeartbeat({
     snapshot: { reading: undefined, component: { status: 'ready' } } as any,
@@ -50,13 +62,7 @@ test('agent: beats carry maintenance only while on; SIGUSR1\'s toggle turns it o
   assert.deepEqual(beat({ until: 5 }).maintenance, { until: 5 })
 
   const clock = new ManualClock({ wallStart: 1_000_000 })
-  const agent = await Agent.create({
-    services: [{ name: 'primary', targets: [{ target: parseTarget('/ip4/127.0.0.1/tcp/1/p2p/12D3KooWLq2NkLP9uEAYQTVmEMYvQZPRBa9v2cf7WsHd4iPSyXrc'), weight: 100 }], beatPeriodMs: 1000, reconnectPeriodMs: 1000 }],
-    source: new DemoChainSource(),
-    nickname: 'n',
-    logger: createLogger({ name: 'test', level: 'silent' }),
-    clock,
-  })
+  const agent = await unstartedAgent(clock)
   t.after(async () => { await agent.libp2p.stop() })
   assert.deepEqual(toggleMaintenance(agent, 60_000, 'disk'), { until: 1_060_000, reason: 'disk' })
   clock.advance(1_000)
@@ -71,15 +77,8 @@ test('agent: beats carry maintenance only while on; SIGUSR1\'s toggle turns it o
 
 test('agent: a maintenance window lasts its duration whatever the wall clock does', async (t) => {
   const clock = new ManualClock({ wallStart: 5_000_000 })
-  const agent = await Agent.create({
-    services: [{ name: 'primary', targets: [{ target: parseTarget('/ip4/127.0.0.1/tcp/1/p2p/12D3KooWLq2NkLP9uEAYQTVmEMYvQZPRBa9v2cf7WsHd4iPSyXrc'), weight: 100 }], beatPeriodMs: 1000, reconnectPeriodMs: 1000 }],
-    source: new DemoChainSource(),
-    nickname: 'n',
-    logger: createLogger({ name: 'test', level: 'silent' }),
-    clock,
-    // As an embedding program announces it: until on the wall clock, 10 minutes from now.
-    maintenance: { until: 5_000_000 + 600_000, reason: 'upgrade' },
-  })
+  // As an embedding program announces it: until on the wall clock, 10 minutes from now.
+  const agent = await unstartedAgent(clock, { until: 5_000_000 + 600_000, reason: 'upgrade' })
   t.after(async () => { await agent.libp2p.stop() })
   clock.advance(60_000)
   assert.deepEqual(agent.currentMaintenance(), { until: 5_600_000, reason: 'upgrade' })
