@@ -10,6 +10,7 @@ import { DEFAULT_MAX_FRAME_BYTES, HEARTBEAT_PROTOCOL, LEGACY_HEARTBEAT_PROTOCOL 
 import { PRODUCT_VERSION } from '../shared/version.ts'
 import { Alerting } from './alerts/alerting.ts'
 import { type AlertingConfig, defaultAlertingConfig } from './alerts/config.ts'
+import { registerAlertMetrics } from './alerts/metrics.ts'
 import { DISCONNECT_SETTLE_MS, MAX_HEARTBEAT_STREAMS_PER_CONNECTION, PEER_KEY_FILE, STATUS_TICK_MS } from './constants.ts'
 import { FleetState } from './fleet/fleet-state.ts'
 import { DEFAULT_STATUS_RULES, type StatusRules } from './fleet/status.ts'
@@ -130,6 +131,7 @@ export class Aggregator {
       source: { peerId: () => this.libp2pNode?.peerId.toString() ?? '', publicUrl: () => this.options.publicUrl ?? this.httpUrl },
       logger: this.log,
     })
+    registerAlertMetrics(this.operations.metrics.registry, this.alerting.engine)
   }
 
   get libp2p (): Libp2p {

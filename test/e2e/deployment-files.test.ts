@@ -154,8 +154,8 @@ test('docker-compose.yml validates with docker-compose config; the demo keys giv
   assert.equal(monitoring.status, 0, monitoring.stderr)
   const config = parseYaml(plain.stdout) as { services: Record<string, any>, secrets: Record<string, { file: string }> }
   const services = config.services
-  assert.deepEqual(Object.keys(services).sort(), ['agent-1', 'agent-2', 'agent-3', 'aggregator', 'alerting', 'alertmanager', 'prometheus'])
-  for (const name of ['prometheus', 'alertmanager']) assert.deepEqual(services[name].profiles, ['monitoring'], `${name} is optional`)
+  assert.deepEqual(Object.keys(services).sort(), ['agent-1', 'agent-2', 'agent-3', 'aggregator', 'alerting', 'alertmanager', 'grafana', 'prometheus'])
+  for (const name of ['prometheus', 'alertmanager', 'grafana']) assert.deepEqual(services[name].profiles, ['monitoring'], `${name} is optional`)
   for (const name of ['aggregator', 'alerting', 'agent-1', 'agent-2', 'agent-3']) {
     assert.equal(services[name].profiles, undefined, `${name} runs by default`)
     assert.equal(services[name].build.context, ROOT.replace(/\/$/, ''), `${name} is built from this project`)
@@ -314,11 +314,65 @@ test('systemd units pass systemd-analyze verify and run the project\'s executabl
 test('the compose demo\'s Alertmanager and Prometheus configs are valid', () => {
   const am = run('amtool', ['check-config', 'deploy/alertmanager/alertmanager.yml'])
   assert.equal(am.status, 0, am.stdout + am.stderr)
+  // promtool checks the rule files the config names too (deploy/prometheus/heartbeat-rules.yml).
   const prom = run('promtool', ['check', 'config', 'deploy/prometheus/prometheus.yml'])
   assert.equal(prom.status, 0, prom.stdout + prom.stderr)
-  // Prometheus scrapes the services the compose file defines, on their HTTP port.
-  const targets = [...read('deploy/prometheus/prometheus.yml').matchAll(/'([a-z-]+):(\d+)'/g)].map((m) => [m[1], Number(m[2])])
-  assert.deepEqual(targets, [['aggregator', 8080], ['alerting', 8080]])
+  assert.match(prom.stdout, /Checking deploy\/prometheus\/heartbeat-rules\.yml\s+SUCCESS/)
+  // Prometheus scrapes the services the compose file defines, on their HTTP port, and alerts to its Alertmanager.
+  const config = parseYaml(read('deploy/prometheus/prometheus.yml')) as {
+    scrape_configs: Array<{ job_name: string, static_configs: Array<{ targets: string[] }> }>
+    alerting: { alertmanagers: Array<{ static_configs: Array<{ targets: string[] }> }> }
+  }
+  const job = config.scrape_configs.find((j) => j.job_name === 'heartbeat-aggregator')
+  assert.deepEqual(job?.static_configs.flatMap((c) => c.targets), ['aggregator:8080', 'alerting:8080'], 'the job the rules about the aggregator name')
+  assert.deepEqual(config.alerting.alertmanagers.flatMap((a) => a.static_configs.flatMap((c) => c.targets)), ['alertmanager:9093'])
+})
+
+/** host path -> container path of a service's bind mounts (docker-compose config writes them `host:container[:mode]`). */
+function binds (service: { volumes?: Array<string | { source: string, target: string }> }): Map<string, string> {
+  return new Map((service.volumes ?? []).map((v) => typeof v === 'string' ? v.split(':').slice(0, 2) as [string, string] : [v.source, v.target]))
+}
+
+test('the monitoring profile provisions Prometheus with the rules and Grafana with the dashboard and its data source', () => {
+  const monitoring = run('docker-compose', ['-f', 'docker-compose.yml', '--profile', 'monitoring', 'config'])
+  assert.equal(monitoring.status, 0, monitoring.stderr)
+  const services = (parseYaml(monitoring.stdout) as { services: Record<string, any> }).services
+  const published = (name: string): number[] => (services[name].ports ?? []).map((p: string | { target: number }) => typeof p === 'string' ? Number(p.split(':').at(-1)) : Number(p.target))
+
+  // Prometheus: its config at the image's default path, every rule file it names beside it.
+  const prometheus = binds(services.prometheus)
+  const inPrometheus = (container: string): string | undefined => [...prometheus].find(([, c]) => c === container)?.[0]
+  assert.equal(inPrometheus('/etc/prometheus/prometheus.yml'), join(ROOT, 'deploy/prometheus/prometheus.yml'))
+  const ruleFiles = (parseYaml(read('deploy/prometheus/prometheus.yml')) as { rule_files: string[] }).rule_files
+  assert.deepEqual(ruleFiles, ['heartbeat-rules.yml'])
+  for (const file of ruleFiles) assert.equal(inPrometheus(`/etc/prometheus/${file}`), join(ROOT, 'deploy/prometheus', file), `${file} is mounted where prometheus.yml looks`)
+  assert.ok(published('alertmanager').includes(9093), 'Alertmanager listens where Prometheus sends')
+  assert.ok(Object.keys(services.prometheus.depends_on).includes('alertmanager'))
+
+  // Grafana: the provisioning tree at /etc/grafana/provisioning, the dashboards where the provider reads them.
+  const grafana = binds(services.grafana)
+  assert.match(services.grafana.image, /^grafana\/grafana:\d+\.\d+\.\d+$/, 'a pinned Grafana image')
+  assert.equal(grafana.get(join(ROOT, 'deploy/grafana/provisioning')), '/etc/grafana/provisioning')
+  const providers = (parseYaml(read('deploy/grafana/provisioning/dashboards/fil-heartbeat.yml')) as { apiVersion: number, providers: Array<{ type: string, options: { path: string } }> })
+  assert.equal(providers.apiVersion, 1)
+  assert.equal(providers.providers[0]?.type, 'file')
+  const dashboardsAt = providers.providers[0]?.options.path as string
+  assert.equal(grafana.get(join(ROOT, 'deploy/grafana/dashboards')), dashboardsAt, 'the provider reads the mounted dashboards')
+  const dashboards = readdirSync(join(ROOT, 'deploy/grafana/dashboards')).filter((f) => f.endsWith('.json'))
+  assert.deepEqual(dashboards, ['heartbeat-fleet.json'])
+  const home = services.grafana.environment.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH as string
+  assert.equal(home, `${dashboardsAt}/${dashboards[0] as string}`, 'the home dashboard is the provisioned one')
+  // The data source is the compose Prometheus, at the port it listens on, and the dashboard's default.
+  const datasources = (parseYaml(read('deploy/grafana/provisioning/datasources/prometheus.yml')) as { apiVersion: number, datasources: Array<{ type: string, url: string, isDefault: boolean, jsonData: { timeInterval: string } }> })
+  assert.equal(datasources.apiVersion, 1)
+  const [ds] = datasources.datasources
+  assert.equal(ds?.type, 'prometheus')
+  assert.equal(ds?.isDefault, true, 'the dashboard\'s datasource variable picks the default')
+  const url = new URL(ds?.url as string)
+  assert.ok(url.hostname in services && url.hostname === 'prometheus', 'the data source is the prometheus service')
+  assert.ok(published('prometheus').includes(Number(url.port)), 'at the port Prometheus listens on')
+  const scrape = (parseYaml(read('deploy/prometheus/prometheus.yml')) as { global: { scrape_interval: string } }).global.scrape_interval
+  assert.equal(ds?.jsonData.timeInterval, scrape, 'timeInterval is the scrape interval ($__rate_interval depends on it)')
 })
 
 test('docs/deployment.md describes every deployment file', () => {

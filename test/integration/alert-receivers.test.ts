@@ -49,7 +49,8 @@ test('webhook: a JSON POST per notification; 503s are retried with backoff until
   sink.failNext(2, 503)
   const firing = alert()
   receiver.notify({ status: 'firing', alert: firing, repeat: false, at: Date.now() })
-  const [first] = await waitFor(() => sink.received.length >= 1 && sink.received, { what: 'the webhook to receive the firing alert' })
+  // The sink records a request before its 200 reaches the receiver: wait for the receiver to count it too.
+  const [first] = await waitFor(() => sink.received.length >= 1 && receiver.stats().sent === 1 && sink.received, { what: 'the webhook to receive the firing alert and the receiver to see its 200' })
   assert.equal(sink.refused, 2)
   assert.equal(first!.headers.authorization, 'Bearer hook-secret')
   assert.equal(first!.headers['content-type'], 'application/json')
