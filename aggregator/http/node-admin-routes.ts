@@ -1,6 +1,6 @@
-import type { FastifyInstance } from 'fastify'
 import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/log.ts'
+import type { HttpRegistry } from './registry.ts'
 import type { ViewerAuth } from './viewer-auth.ts'
 
 export interface NodeAdminRoutesOptions {
@@ -19,16 +19,23 @@ export interface NodeAdminRoutesOptions {
  * view now instead of staying listed, stale, for --forget-after. Its history,
  * uptime and alerts go with it; if its agent still runs, its next heartbeat
  * makes it a new node. 404 for a peer id no part of the aggregator knows.
+ * Guarded by ViewerAuth.adminGuard, not the bearer-only admin check: the
+ * page's remove button sends the admin's session cookie (same origin only).
  */
-export function nodeAdminRoutes (options: NodeAdminRoutesOptions): (app: FastifyInstance) => void {
+export function registerNodeAdminRoutes (http: HttpRegistry, options: NodeAdminRoutesOptions): void {
   const { auth, forget, logger } = options
-  return (app) => {
-    app.delete<{ Params: { peerId: string } }>('/api/v1/nodes/:peerId', { preHandler: auth.adminGuard() }, async (request) => {
+  http.route<{ Params: { peerId: string } }>({
+    method: 'DELETE',
+    path: '/api/v1/nodes/:peerId',
+    summary: 'forget a node, its history and its alerts (admin token, or the page signed in with it)',
+    admin: true,
+    guard: auth.adminGuard(),
+    handler: async (request) => {
       const { peerId } = request.params
       const removed = forget(peerId)
       if (removed === undefined) throw new HeartbeatError(ErrorCodes.NODE_NOT_FOUND, `no node with peer id ${peerId}`)
       logger?.info({ peer: peerId, nickname: removed.nickname, remote: request.ip }, 'node removed by an operator')
       return { removed: true, peerId }
-    })
-  }
+    },
+  })
 }

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { type Clock, systemClock } from '../../shared/clock.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
 import { NODE_STATUSES, type NodeStatus } from '../fleet/types.ts'
 import { fleetVerdict, type FleetVerdict } from '../fleet/verdict.ts'
 import type { Uptime } from '../store/uptime.ts'
 import { badgeSvg, type BadgeTone, escapeXml, STATUS_TONE } from './badges.ts'
+import type { HttpRegistry } from './registry.ts'
 
 /**
  * The public status page (GET /status) and badges (GET /badge/fleet.svg,
@@ -169,17 +170,20 @@ function rendered (body: string): Rendered {
   return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` }
 }
 
+/** What the public status page may know of maintenance (the alerting part's statusSource): whether, and until when; never why. */
+export interface PublicMaintenance {
+  inMaintenance: (peerId: string, now: number) => boolean
+  fleet: (now: number) => { until: number | undefined } | undefined
+  /** Calls back when a window changed; returns the unsubscribe function. */
+  subscribe: (listener: () => void) => () => void
+}
+
 export interface StatusPageOptions {
   fleet: FleetState
   /** The node's uptime (the store's fleet-wide cache). */
   uptimeOf: (peerId: string) => Uptime | undefined
-  /** Maintenance (the alerting shell), when the aggregator alerts. */
-  maintenance?: {
-    inMaintenance: (peerId: string, now: number) => boolean
-    fleet: (now: number) => { until: number | undefined } | undefined
-    /** Calls back when a window changed; returns the unsubscribe function. */
-    subscribe: (listener: () => void) => () => void
-  }
+  /** Maintenance (the alerting part), when the aggregator alerts. */
+  maintenance?: PublicMaintenance
   clock?: Clock
 }
 
@@ -296,21 +300,36 @@ function badgeName (tail: string): string | undefined {
   return tail.endsWith('.svg') && tail.length > 4 ? tail.slice(0, -4) : undefined
 }
 
-/** Registers GET /status, /badge/fleet.svg and /badge/node/<nickname>.svg. */
-export function statusPageRoutes (options: StatusPageOptions): (app: FastifyInstance) => void {
-  return (app) => {
-    const cache = new PublicStatusCache(options)
-    app.addHook('onClose', async () => { cache.close() })
-    app.get('/status', async (request, reply) => send(request, reply, cache.statusPage(), 'text/html; charset=utf-8', STATUS_MAX_AGE_S))
-    app.get('/badge/fleet.svg', async (request, reply) => send(request, reply, cache.fleetBadge(), 'image/svg+xml; charset=utf-8', BADGE_MAX_AGE_S))
-    app.get<{ Params: { '*': string } }>('/badge/node/*', async (request, reply) => {
+/**
+ * Registers GET /status, /badge/fleet.svg and /badge/node/<nickname>.svg on
+ * `cache` (the views part makes it on start and closes it on stop).
+ */
+export function registerStatusPageRoutes (http: HttpRegistry, cache: () => PublicStatusCache): void {
+  http.route({
+    method: 'GET',
+    path: '/status',
+    summary: 'public status page: statuses and uptime by nickname, no peer ids (--status-page)',
+    handler: async (request, reply) => send(request, reply, cache().statusPage(), 'text/html; charset=utf-8', STATUS_MAX_AGE_S),
+  })
+  http.route({
+    method: 'GET',
+    path: '/badge/fleet.svg',
+    summary: 'the fleet\'s SVG badge (--status-page)',
+    handler: async (request, reply) => send(request, reply, cache().fleetBadge(), 'image/svg+xml; charset=utf-8', BADGE_MAX_AGE_S),
+  })
+  http.route<{ Params: { '*': string } }>({
+    method: 'GET',
+    path: '/badge/node/*',
+    summary: 'a node\'s SVG badge: /badge/node/NICKNAME.svg (--status-page)',
+    handler: async (request, reply) => {
+      const badges = cache()
       const name = badgeName(request.params['*'])
-      if (name === undefined) return await reply.status(404).type('image/svg+xml; charset=utf-8').send(cache.unknownBadge('node').body)
-      const badge = cache.nodeBadge(name)
+      if (name === undefined) return await reply.status(404).type('image/svg+xml; charset=utf-8').send(badges.unknownBadge('node').body)
+      const badge = badges.nodeBadge(name)
       // Unknown: still an image (a README shows "unknown", not a broken picture), with a 404 for whoever checks.
       return badge === undefined
-        ? send(request, reply, cache.unknownBadge(name), 'image/svg+xml; charset=utf-8', BADGE_MAX_AGE_S, 404)
+        ? send(request, reply, badges.unknownBadge(name), 'image/svg+xml; charset=utf-8', BADGE_MAX_AGE_S, 404)
         : send(request, reply, badge, 'image/svg+xml; charset=utf-8', BADGE_MAX_AGE_S)
-    })
-  }
+    },
+  })
 }

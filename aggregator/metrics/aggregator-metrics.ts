@@ -6,7 +6,7 @@ import { registerProcessMetrics } from '../../shared/process-metrics.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
 import { NODE_STATUSES } from '../fleet/types.ts'
 import { fleetViews } from '../fleet/view.ts'
-import type { IngestStats } from '../ingest-stats.ts'
+import type { IngestStats } from '../ingest/stats.ts'
 import { INGEST_DURATION_BUCKETS_SECONDS, METRIC_PREFIX as P } from './constants.ts'
 import { fleetSnapshot, type FleetSnapshot } from './fleet-snapshot.ts'
 

@@ -222,13 +222,21 @@ describe('fleet page, live fleet', { timeout: 180_000 }, () => {
   it('has a CSP that the browser enforces: injected inline script and style do not apply', async () => {
     const { page } = browser
     const result = await page.evaluate(async () => {
+      // Both injections are refused and reported: wait for the two reports, not for a while.
+      const reported = new Promise<void>((resolve) => {
+        const seen = new Set<string>()
+        document.addEventListener('securitypolicyviolation', (event) => {
+          seen.add(event.violatedDirective.replace(/-elem$/, ''))
+          if (seen.has('script-src') && seen.has('style-src')) resolve()
+        })
+      })
       const script = document.createElement('script')
       script.textContent = 'window.inlineScriptRan = true'
       document.body.append(script)
       const style = document.createElement('style')
       style.textContent = 'body { margin-left: 77px }'
       document.head.append(style)
-      await new Promise((resolve) => setTimeout(resolve, 100))
+      await reported
       return { ran: (window as unknown as { inlineScriptRan?: boolean }).inlineScriptRan === true, margin: getComputedStyle(document.body).marginLeft }
     })
     assert.deepEqual(result, { ran: false, margin: '0px' })

@@ -61,7 +61,7 @@ describe('fleet page, 10,000 nodes', { timeout: 180_000 }, () => {
   before(async () => {
     aggregator = await startTestAggregator()
     for (let i = 0; i < NODES; i++) aggregator.apply({ type: 'beat', peerId: syntheticPeerId(i), heartbeat: heartbeat(i, 1_000_000, 1), protocol: 'v2' })
-    assert.equal(aggregator.fleet.size, NODES)
+    assert.equal(aggregator.inspect().fleet.size, NODES)
     browser = await openBrowser({ colorScheme: 'dark' })
     // Warm the browser (process start, font caches) on a page that is not measured.
     await browser.page.goto(`${aggregator.url}/api/v1/nodes/none`)

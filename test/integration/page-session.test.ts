@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { Aggregator } from '../../aggregator/aggregator.ts'
 import { SESSION_COOKIE } from '../../aggregator/http/viewer-auth.ts'
+import type { FleetStore } from '../../aggregator/store/index.ts'
 import type { Heartbeat } from '../../shared/heartbeat.ts'
 import { startTestAggregator } from '../support/in-process.ts'
 
@@ -46,6 +47,11 @@ describe('page sign-in, node removal and the public status page', () => {
   })
   after(async () => { await aggregator?.stop() })
 
+  const store = (): FleetStore => {
+    const open = aggregator.inspect().store
+    assert.ok(open !== undefined, 'the store is open')
+    return open
+  }
   const fleet = async (headers: Record<string, string> = {}): Promise<any> => await (await fetch(`${base}/api/v1/fleet`, { headers })).json()
   const sick = (doc: any): any => doc.nodes.find((n: any) => n.peerId === SICK)
 
@@ -142,18 +148,18 @@ describe('page sign-in, node removal and the public status page', () => {
     const noOrigin = await fetch(`${base}/api/v1/nodes/${WELL}`, { method: 'DELETE', headers: { cookie: admin } })
     assert.equal(noOrigin.status, 403, 'a cookie alone (no Origin) is not enough')
 
-    aggregator.store.flush()
-    assert.equal(aggregator.store.knows(WELL), true)
+    store().flush()
+    assert.equal(store().knows(WELL), true)
     const removed = await fetch(`${base}/api/v1/nodes/${WELL}`, { method: 'DELETE', headers: { cookie: admin, origin: base } })
     assert.equal(removed.status, 200)
     assert.deepEqual(await removed.json(), { removed: true, peerId: WELL })
-    assert.equal(aggregator.fleet.get(WELL), undefined)
-    assert.equal(aggregator.store.knows(WELL), false)
+    assert.equal(aggregator.inspect().fleet.get(WELL), undefined)
+    assert.equal(store().knows(WELL), false)
     assert.equal((await fetch(`${base}/api/v1/nodes/${WELL}`)).status, 404)
     assert.equal((await fetch(`${base}/api/v1/nodes/${WELL}/history`)).status, 404)
     assert.ok(!(await (await fetch(`${base}/metrics`)).text()).includes(WELL), 'no metrics series left')
-    aggregator.store.flush()
-    assert.equal(aggregator.store.knows(WELL), false, 'nothing pending wrote it back')
+    store().flush()
+    assert.equal(store().knows(WELL), false, 'nothing pending wrote it back')
 
     // A node that beats again comes back as new: first seen now, one beat, a fresh history.
     aggregator.apply({ type: 'beat', peerId: WELL, heartbeat: beat('lotus-well', false, 7), protocol: 'v2' })
@@ -165,8 +171,8 @@ describe('page sign-in, node removal and the public status page', () => {
   it('resolves the alerts of a removed node', async () => {
     const peerId = '12D3KooWAlertNode11111111111111111111111111111111'
     aggregator.apply({ type: 'beat', peerId, heartbeat: beat('lotus-alerting', true), protocol: 'v2' })
-    aggregator.alerting.evaluate(Date.now() + 3_600_000)
-    const active = (): Array<{ node: { peerId: string } | null }> => (aggregator.alerting.document(Date.now()).alerts as Array<{ node: { peerId: string } | null }>).filter((a) => a.node?.peerId === peerId)
+    aggregator.inspect().alerting.evaluate(Date.now() + 3_600_000)
+    const active = (): Array<{ node: { peerId: string } | null }> => (aggregator.inspect().alerting.document(Date.now()).alerts as Array<{ node: { peerId: string } | null }>).filter((a) => a.node?.peerId === peerId)
     assert.ok(active().length > 0, 'an alert about it')
     assert.equal((await fetch(`${base}/api/v1/nodes/${peerId}`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN}` } })).status, 200)
     assert.deepEqual(active(), [])

@@ -18,10 +18,6 @@ export type PageNode = NodeView & {
   maintenance?: MaintenanceView | null
   /** Uptime over the hour, day and week (0..1, null when not watched): in the snapshot and GET /api/v1/nodes/:peerId. */
   uptime?: Uptime
-  /** Where the agent reads its chain from (`demo`, `lotus`, `eth`, `command`, `embedded`), when it says. */
-  source?: string
-  /** The head's own block time, when the source knows it (ms since the epoch, or ISO text). */
-  headTime?: number | string | null
 }
 
 /** GET /api/v1/session. */
