@@ -107,7 +107,7 @@ export interface AggregatorInternals {
  *   ingest     the libp2p host and the heartbeat streams it takes
  *   alerting   rules on the status tick, receivers, maintenance
  *   ticker     re-derives every status (silence has no event)
- *   views      the fleet document, one node, the live feed, admin, the page
+ *   views      the fleet document, one node, the live feed, admin, the page, sign-in, node removal, /status
  *   http       the server that serves every part's routes
  *   operations own health, lifecycle, metrics (last: ready once everything listens)
  */
