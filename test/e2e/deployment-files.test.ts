@@ -201,6 +201,17 @@ test('docker-compose.yml validates with docker-compose config; the demo keys giv
     checkUsage(`docker-compose.yml ${name}`, usage.program, usage.args, Object.keys(service.environment ?? {}))
   }
   assert.equal(programArgs(services.alerting.command)?.program, 'heartbeat-aggregator')
+
+  // The alerting aggregator's tokens are its own Compose secrets, two different demo tokens (the aggregator refuses one for both).
+  const alertingArgs = programArgs(services.alerting.command)?.args ?? []
+  const tokens = ['--admin-token-file', '--viewer-token-file'].map((flag) => {
+    const path = alertingArgs[alertingArgs.indexOf(flag) + 1] as string
+    const secret = /^\/run\/secrets\/(\w+)$/.exec(path)?.[1] as string
+    assert.ok(secret !== undefined && (services.alerting.secrets as Array<string | { source: string }>).some((s) => (typeof s === 'string' ? s : s.source) === secret), `${flag} ${path} is a secret of the service`)
+    return readFileSync(config.secrets[secret]!.file, 'utf8').trim()
+  })
+  assert.notEqual(tokens[0], tokens[1])
+  for (const token of tokens) assert.match(token, /^demo-only-/, 'the committed tokens say they are for the demo')
 })
 
 test('Kubernetes: the aggregator with /livez and /readyz probes and a Service; the agent as a sidecar with its probes', () => {
@@ -226,6 +237,14 @@ test('Kubernetes: the aggregator with /livez and /readyz probes and a Service; t
   assert.equal(Number(/tcp\/(\d+)/.exec(aggregator.args.find((a: string) => a.startsWith('--listen=')))?.[1]), ports.get('p2p'))
   assert.equal(pod.spec.securityContext.runAsNonRoot, true)
   checkUsage('aggregator.yaml', 'heartbeat-aggregator', aggregator.args.slice(1), aggregator.env.map((e: any) => e.name))
+  // Both tokens (admin API; the page's read-only sign-in) come from Secrets mounted read-only.
+  for (const flag of ['--admin-token-file', '--viewer-token-file']) {
+    const file = (aggregator.args.find((a: string) => a.startsWith(`${flag}=`)) as string | undefined)?.slice(flag.length + 1)
+    assert.ok(file !== undefined, `aggregator.yaml sets ${flag}`)
+    const mount = aggregator.volumeMounts.find((m: any) => file.startsWith(`${m.mountPath}/`))
+    assert.equal(mount?.readOnly, true, `${flag}: mounted read-only`)
+    assert.equal(typeof pod.spec.volumes.find((v: any) => v.name === mount.name)?.secret?.secretName, 'string', `${flag}: from a Secret`)
+  }
   const claim = pod.spec.volumes.find((v: any) => v.persistentVolumeClaim !== undefined).persistentVolumeClaim.claimName
   assert.ok(find('PersistentVolumeClaim', claim), 'the data volume claim is defined')
   const dataMount = aggregator.volumeMounts.find((m: any) => m.mountPath === '/data')
@@ -303,6 +322,14 @@ test('systemd units pass systemd-analyze verify and run the project\'s executabl
     .map((m) => [m[1] as string, (m[2] as string).replace(/REPLACE_WITH_[A-Z_]*PEER_ID/, '12D3KooWLq2NkLP9uEAYQTVmEMYvQZPRBa9v2cf7WsHd4iPSyXrc')]))
   assertReadsLotus('heartbeat-agent.service', agentConfigOf(execArgs, active), `/run/credentials/heartbeat-agent.service/${credential[1] as string}`)
   assert.equal(/^HEARTBEAT_AGENT_SOURCE=demo/m.test(read('deploy/systemd/heartbeat-agent.env.example')), false)
+  // The aggregator's tokens are credentials the unit loads, never files it would have to be let read.
+  const aggregatorUnit = read('deploy/systemd/heartbeat-aggregator.service')
+  for (const flag of ['--admin-token-file', '--viewer-token-file']) {
+    const path = new RegExp(`${flag} (\\S+)`).exec(/^ExecStart=(.+)$/m.exec(aggregatorUnit)?.[1] ?? '')?.[1]
+    const name = /^\/run\/credentials\/heartbeat-aggregator\.service\/([a-z-]+)$/.exec(path ?? '')?.[1]
+    assert.ok(name !== undefined, `heartbeat-aggregator.service passes ${flag} from its credentials directory`)
+    assert.match(aggregatorUnit, new RegExp(`^LoadCredential=${name}:/etc/\\S+$`, 'm'), `${flag}: LoadCredential=${name}`)
+  }
   const verify = run('systemd-analyze', ['verify', ...units.map((u) => join(dir, u))])
   assert.equal(verify.status, 0, verify.stderr)
   assert.equal(verify.stderr.trim(), '', 'no warnings (unknown keys, bad values)')
