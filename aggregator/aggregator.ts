@@ -192,7 +192,6 @@ export class Aggregator {
       startedAt: this.startedAt,
       clock,
       processMetrics: options.processMetrics,
-      showDetails: details,
     })
     registerAlertMetrics(this.operations.metrics.registry, this.alerting.alerting.engine)
     const parts: Part[] = [

@@ -68,10 +68,38 @@ export const DEFAULT_FORGET_AFTER_MS = 7 * 24 * 3_600_000
 export const EVENTS_FLUSH_MS = 250
 /** Live feed: a `ping` event this often keeps proxies from closing an idle feed and tells clients the feed is alive. */
 export const EVENTS_KEEPALIVE_MS = 15_000
-/** Live feed: the fleet summary is sent at most this often (it builds every node's view: ~0.1 s per 10,000 nodes). */
+/** Live feed: the fleet summary is sent at most this often (a walk over every node's record). */
 export const EVENTS_SUMMARY_MS = 5_000
 /** Live feed: the reconnect delay suggested to plain EventSource clients (the page has its own backoff). */
 export const EVENTS_RETRY_MS = 2_000
+
+/**
+ * The fleet documents (GET /api/v1/fleet and /api/v1/fleet/health) are built
+ * from the cached node views at most this often while the fleet keeps
+ * changing: requests in between get the same bytes, at most this old. An
+ * unchanged fleet is not rebuilt at all (until NODE_VIEW_MAX_AGE_MS).
+ */
+export const FLEET_DOCUMENT_REBUILD_MS = 1_000
+/**
+ * A node's cached view is rebuilt once it is this old even if nothing said it
+ * changed: phi (the suspicion of a silence) and the list's uptime move with
+ * time alone. Five seconds is well within a beat period's worth of phi.
+ */
+export const NODE_VIEW_MAX_AGE_MS = 5_000
+/** Filtered or paged answers of one fleet document version kept for repeat requests (least recently used dropped). */
+export const FLEET_RENDITIONS_KEPT = 32
+/** `?limit=` of GET /api/v1/fleet: at most this many nodes per page. */
+export const FLEET_PAGE_MAX_LIMIT = 10_000
+/** Answers smaller than this are sent uncompressed (the encoding would save less than it costs). */
+export const COMPRESS_MIN_BYTES = 1_024
+/**
+ * Compression of the cached documents, once per version and encoding, off the
+ * event loop (zlib's thread pool). At 10,000 nodes (~9 MiB of JSON) gzip 6
+ * and brotli 4 each take tens of milliseconds and shrink it 20x or more;
+ * brotli's higher qualities cost seconds.
+ */
+export const GZIP_LEVEL = 6
+export const BROTLI_QUALITY = 4
 
 /** Peers whose bad frames were already logged (bounded, oldest forgotten first). */
 export const REJECT_LOG_MEMORY = 10_000

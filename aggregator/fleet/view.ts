@@ -123,7 +123,8 @@ function roundPhi (phi: number): number {
   return Number.isFinite(phi) ? Math.round(phi * 100) / 100 : Number.MAX_VALUE
 }
 
-function contextFor (fleet: FleetState, record: NodeRecord, consensus: FleetConsensus, now: number): NodeViewContext {
+/** What a node's view needs of the rest of the fleet at `now` (the view cache checks lag and duplicateNickname against its views). */
+export function nodeViewContext (fleet: FleetState, record: NodeRecord, consensus: FleetConsensus, now: number): NodeViewContext {
   return {
     lag: lagOf(record, consensus.contexts.get(record.beat.network)),
     phi: phiAt(record, now, fleet.rules.phi),
@@ -136,42 +137,54 @@ export function nodeViewOf (fleet: FleetState, peerId: string, now: number): Nod
   const record = fleet.get(peerId)
   const verdict = fleet.verdict(peerId)
   if (record === undefined || verdict === undefined) return undefined
-  return nodeView(record, verdict, contextFor(fleet, record, fleet.consensus(now), now))
+  return nodeView(record, verdict, nodeViewContext(fleet, record, fleet.consensus(now), now))
 }
 
 export function emptyByStatus (): Record<NodeStatus, number> {
   return Object.fromEntries(NODE_STATUSES.map((s) => [s, 0])) as Record<NodeStatus, number>
 }
 
-export function fleetViews (fleet: FleetState, now: number): { nodes: NodeView[], summary: FleetSummary } {
-  const consensus = fleet.consensus(now)
-  const nodes: NodeView[] = []
+/** The order of the fleet document's nodes: by display name (natural, case ignored), then peer id. */
+export function compareNodeViews (a: Pick<NodeView, 'displayName' | 'peerId'>, b: Pick<NodeView, 'displayName' | 'peerId'>): number {
+  return byName.compare(a.displayName, b.displayName) || byName.compare(a.peerId, b.peerId)
+}
+
+/** The fleet's summary at `consensus`, from the records and verdicts alone (no node view is built). */
+export function fleetSummary (fleet: FleetState, consensus: FleetConsensus): FleetSummary {
   const byStatus = emptyByStatus()
+  let total = 0
   let connected = 0
   let duplicates = 0
   for (const record of fleet.nodes()) {
     const verdict = fleet.verdict(record.peerId)
     if (verdict === undefined) continue
-    const view = nodeView(record, verdict, contextFor(fleet, record, consensus, now))
-    nodes.push(view)
+    total++
     byStatus[verdict.status]++
     if (record.connected) connected++
-    if (view.duplicateNickname) duplicates++
+    if (fleet.sharesNickname(record.beat.nickname)) duplicates++
   }
-  nodes.sort((a, b) => byName.compare(a.displayName, b.displayName) || byName.compare(a.peerId, b.peerId))
   const networks = sortedNetworks(consensus.networks)
   const maxHeight = networks.reduce((max, n) => Math.max(max, n.height), 0)
   return {
-    nodes,
-    summary: {
-      total: nodes.length,
-      byStatus,
-      connected,
-      maxHeight,
-      networks,
-      duplicateNicknames: duplicates,
-      forgotten: fleet.forgotten,
-      network: fleet.network ?? null,
-    },
+    total,
+    byStatus,
+    connected,
+    maxHeight,
+    networks,
+    duplicateNicknames: duplicates,
+    forgotten: fleet.forgotten,
+    network: fleet.network ?? null,
   }
+}
+
+export function fleetViews (fleet: FleetState, now: number): { nodes: NodeView[], summary: FleetSummary } {
+  const consensus = fleet.consensus(now)
+  const nodes: NodeView[] = []
+  for (const record of fleet.nodes()) {
+    const verdict = fleet.verdict(record.peerId)
+    if (verdict === undefined) continue
+    nodes.push(nodeView(record, verdict, nodeViewContext(fleet, record, consensus, now)))
+  }
+  nodes.sort(compareNodeViews)
+  return { nodes, summary: fleetSummary(fleet, consensus) }
 }

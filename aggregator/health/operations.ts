@@ -1,5 +1,4 @@
 import type { Libp2p } from '@libp2p/interface'
-import type { FastifyRequest } from 'fastify'
 import { buildInfo, runtimeInfo, type BuildInfo } from '../../shared/build-info.ts'
 import type { Clock, Timer } from '../../shared/clock.ts'
 import { HealthRegistry } from '../../shared/health-registry.ts'
@@ -33,8 +32,6 @@ export interface OperationsOptions {
   clock: Clock
   processMetrics?: boolean
   build?: BuildInfo
-  /** Whether a request may see nodes' component details on /api/v1/fleet/health (--details); never when absent. */
-  showDetails?: (request: FastifyRequest) => boolean
 }
 
 /**
@@ -88,17 +85,9 @@ export class AggregatorOperations implements Part {
     })
   }
 
-  /** The probe, fleet-health and metrics routes. */
+  /** The probe and metrics routes. */
   routes (http: HttpRegistry): void {
-    registerHealthRoutes(http, {
-      showDetails: this.options.showDetails,
-      registry: this.health,
-      info: () => this.info(),
-      fleet: this.options.fleet,
-      aggregatorPeerId: () => this.options.libp2p()?.peerId.toString() ?? '',
-      releaseId: this.build.version,
-      clock: this.options.clock,
-    })
+    registerHealthRoutes(http, { registry: this.health, info: () => this.info() })
     http.route(metricsRoute(this.metrics))
   }
 

@@ -1,0 +1,259 @@
+import { NODE_VIEW_MAX_AGE_MS } from '../constants.ts'
+import { exposeNode } from '../fleet/exposure.ts'
+import type { FleetConsensus, FleetState } from '../fleet/fleet-state.ts'
+import { lagOf } from '../fleet/status.ts'
+import { compareNodeViews, nodeView, nodeViewContext, type NodeView } from '../fleet/view.ts'
+import { changedKeys, mergeChange, type NodeChange } from './view-delta.ts'
+
+/** One node's view as the fleet document and the live feed serve it, built once per change. */
+export interface NodeEntry {
+  readonly peerId: string
+  /** Through the registry's decorator chain (scope `fleet`), before exposure. */
+  readonly view: NodeView
+  readonly remoteAddr: string | undefined
+  /** When it was built (wall clock): time alone moves phi and uptime, so an old entry is rebuilt. */
+  readonly builtAt: number
+  /** The exposed view's JSON per exposure ([without details, with details]), made on first use. */
+  readonly json: [Buffer | undefined, Buffer | undefined]
+  /** Its fleet health checks' JSON per exposure (GET /api/v1/fleet/health), made on first use. */
+  readonly checks: [Buffer | undefined, Buffer | undefined]
+  /** Lower-cased nickname and peer id, for `?q=`; made on first use. */
+  search?: string
+}
+
+export interface FleetViewCacheOptions {
+  fleet: FleetState
+  /** The node-view decorator chain (HttpRegistry.decorate, scope `fleet`). */
+  decorate: (view: NodeView, now: number) => NodeView
+  /** Rebuild an entry this old even if nothing said it changed (phi and uptime move with time). */
+  maxAgeMs?: number
+}
+
+/**
+ * Every node's view, built when it changed rather than per request: the
+ * fleet state's change notices, `invalidate` for what decorators show, and
+ * two checks no notice covers (a network's maximum height moved: lags; a
+ * nickname came or went: duplicate flags) mark entries stale, and `refresh`
+ * rebuilds only those. Entries keep their JSON, so a document is a join of
+ * bytes already made.
+ *
+ * While changes are tracked (the live feed has clients), each rebuild notes
+ * which fields of the view changed; `takeChanges` hands them over. A node
+ * noted again before it was taken keeps every field noted, so what a client
+ * holds (a snapshot, then the deltas) never misses a change, whichever build
+ * its snapshot came from.
+ */
+export class FleetViewCache {
+  private readonly fleet: FleetState
+  private readonly decorate: (view: NodeView, now: number) => NodeView
+  private readonly maxAgeMs: number
+  /** In build order, oldest first (a rebuilt entry moves to the end): the aged ones are at the front. */
+  private readonly entries = new Map<string, NodeEntry>()
+  private readonly stale = new Set<string>()
+  private everything = true
+  /** Peer ids in the document's order; undefined when it must be sorted again. */
+  private order: string[] | undefined
+  /** Each network's maximum height when lags were last checked. */
+  private maxHeights = new Map<string, number | undefined>()
+  /** Nicknames that came, went or moved since duplicates were last checked. */
+  private readonly movedNicknames = new Set<string>()
+  private tracked: Map<string, NodeChange> | undefined
+  private readonly unsubscribe: () => void
+  private generationCount = 0
+  private noticeCount = 0
+  private urgentCount = 0
+
+  constructor (options: FleetViewCacheOptions) {
+    this.fleet = options.fleet
+    this.decorate = options.decorate
+    this.maxAgeMs = options.maxAgeMs ?? NODE_VIEW_MAX_AGE_MS
+    this.unsubscribe = this.fleet.subscribe({
+      // Beats and ticks: the documents may hold these back (FleetDocuments).
+      onNodeChanged: (peerId) => { this.invalidate([peerId], false) },
+      // Gone from the state: the next refresh finds no record and drops the entry.
+      onNodeForgotten: (peerId) => { this.invalidate([peerId]) },
+    })
+  }
+
+  /** Bumps whenever an entry was rebuilt or dropped. */
+  get generation (): number {
+    return this.generationCount
+  }
+
+  /** Bumps on every notice that what the views show may have changed (nodes or not). */
+  get notices (): number {
+    return this.noticeCount
+  }
+
+  /**
+   * Notices that are not the beat stream: an operator's action, an alert or a
+   * window that changed, a node removed. The documents never hold these back.
+   */
+  get urgentNotices (): number {
+    return this.urgentCount
+  }
+
+  /**
+   * Marks nodes stale (all of them without `peerIds`), or, with an empty
+   * list, only says that something else changed. `urgent`: see urgentNotices
+   * (only the fleet's own node changes are not).
+   */
+  invalidate (peerIds?: Iterable<string>, urgent = true): void {
+    this.noticeCount++
+    if (urgent) this.urgentCount++
+    if (peerIds === undefined) this.everything = true
+    else for (const peerId of peerIds) this.stale.add(peerId)
+  }
+
+  /** Starts or stops noting changes for `takeChanges` (the live feed while it has clients). */
+  trackChanges (on: boolean): void {
+    this.tracked = on ? new Map() : undefined
+  }
+
+  /** The changes noted since the last call, by peer id. */
+  takeChanges (): Map<string, NodeChange> {
+    const taken = this.tracked ?? new Map<string, NodeChange>()
+    if (this.tracked !== undefined) this.tracked = new Map()
+    return taken
+  }
+
+  /** Brings every entry up to date at `now`; returns the consensus it judged lags by. */
+  refresh (now: number): FleetConsensus {
+    const consensus = this.fleet.consensus(now)
+    if (this.everything) {
+      this.everything = false
+      for (const peerId of this.entries.keys()) this.stale.add(peerId)
+      for (const record of this.fleet.nodes()) this.stale.add(record.peerId)
+    }
+    for (const entry of this.entries.values()) {
+      if (now - entry.builtAt < this.maxAgeMs) break
+      this.stale.add(entry.peerId)
+    }
+    this.markMovedLags(consensus)
+    this.rebuildStale(consensus, now)
+    if (this.movedNicknames.size > 0) {
+      this.markMovedDuplicates()
+      this.rebuildStale(consensus, now)
+    }
+    return consensus
+  }
+
+  /** The entries in the document's order (by display name, then peer id), as of the last refresh. */
+  ordered (): NodeEntry[] {
+    if (this.order === undefined) {
+      const all = [...this.entries.values()].sort((a, b) => compareNodeViews(a.view, b.view))
+      this.order = all.map((e) => e.peerId)
+      return all
+    }
+    return this.order.map((peerId) => this.entries.get(peerId) as NodeEntry)
+  }
+
+  entry (peerId: string): NodeEntry | undefined {
+    return this.entries.get(peerId)
+  }
+
+  close (): void {
+    this.unsubscribe()
+  }
+
+  /** A network whose maximum height moved changes the lag of its nodes, which no node notice says. */
+  private markMovedLags (consensus: FleetConsensus): void {
+    const moved = new Set<string>()
+    const heights = new Map<string, number | undefined>()
+    for (const [network, context] of consensus.contexts) {
+      heights.set(network, context.maxHeight)
+      if (this.maxHeights.get(network) !== context.maxHeight) moved.add(network)
+    }
+    this.maxHeights = heights
+    if (moved.size === 0) return
+    for (const entry of this.entries.values()) {
+      if (!moved.has(entry.view.network) || this.stale.has(entry.peerId)) continue
+      const record = this.fleet.get(entry.peerId)
+      if (record === undefined || lagOf(record, consensus.contexts.get(record.beat.network)) !== entry.view.lag) this.stale.add(entry.peerId)
+    }
+  }
+
+  /** A nickname that came or went flips the duplicate flag of the other nodes carrying it. */
+  private markMovedDuplicates (): void {
+    for (const entry of this.entries.values()) {
+      const { nickname, duplicateNickname } = entry.view
+      if (this.movedNicknames.has(nickname) && this.fleet.sharesNickname(nickname) !== duplicateNickname) this.stale.add(entry.peerId)
+    }
+    this.movedNicknames.clear()
+  }
+
+  private rebuildStale (consensus: FleetConsensus, now: number): void {
+    for (const peerId of this.stale) {
+      const old = this.entries.get(peerId)
+      const record = this.fleet.get(peerId)
+      const verdict = this.fleet.verdict(peerId)
+      if (record === undefined || verdict === undefined) {
+        if (old === undefined) continue
+        this.entries.delete(peerId)
+        this.dropped(old)
+        continue
+      }
+      const view = this.decorate(nodeView(record, verdict, nodeViewContext(this.fleet, record, consensus, now)), now)
+      const change = old === undefined ? 'full' : this.changeOf(old, view, record.remoteAddr)
+      const unchanged = change !== 'full' && change.size === 0
+      // Unchanged views keep their JSON: only the age is new.
+      const kept = unchanged ? old : undefined
+      this.entries.delete(peerId)
+      this.entries.set(peerId, {
+        peerId, view, remoteAddr: record.remoteAddr, builtAt: now, json: kept?.json ?? [undefined, undefined], checks: kept?.checks ?? [undefined, undefined], search: kept?.search,
+      })
+      this.generationCount++
+      if (unchanged) continue
+      if (old === undefined || old.view.displayName !== view.displayName) this.order = undefined
+      if (old === undefined) this.movedNicknames.add(view.nickname)
+      else if (old.view.nickname !== view.nickname) {
+        this.movedNicknames.add(old.view.nickname)
+        this.movedNicknames.add(view.nickname)
+      }
+      this.note(peerId, change)
+    }
+    this.stale.clear()
+  }
+
+  private dropped (old: NodeEntry): void {
+    this.generationCount++
+    this.order = undefined
+    this.movedNicknames.add(old.view.nickname)
+    this.note(old.peerId, 'removed')
+  }
+
+  private changeOf (old: NodeEntry, view: NodeView, remoteAddr: string | undefined): ReadonlySet<string> | 'full' {
+    const keys = changedKeys(old.view, view)
+    if (keys === 'full' || old.remoteAddr === remoteAddr) return keys
+    if (remoteAddr === undefined) return 'full'
+    return new Set([...keys, 'remoteAddr'])
+  }
+
+  private note (peerId: string, change: NodeChange): void {
+    if (this.tracked === undefined) return
+    this.tracked.set(peerId, mergeChange(this.tracked.get(peerId), change))
+  }
+}
+
+/** The JSON of an entry's view as a caller with (or without) details may see it; made once per entry and exposure. */
+export function entryJson (entry: NodeEntry, details: boolean): Buffer {
+  const slot = details ? 1 : 0
+  let json = entry.json[slot]
+  if (json === undefined) {
+    json = Buffer.from(JSON.stringify(exposeNode(entry.view, details, entry.remoteAddr)))
+    entry.json[slot] = json
+  }
+  return json
+}
+
+const COMMA = Buffer.from(',')
+
+/** JSON pieces with a comma between each two (the members of an array or object). */
+export function commaJoined (parts: readonly Buffer[]): Buffer[] {
+  const out: Buffer[] = []
+  for (let i = 0; i < parts.length; i++) {
+    if (i > 0) out.push(COMMA)
+    out.push(parts[i] as Buffer)
+  }
+  return out
+}
