@@ -86,6 +86,16 @@ export const FLEET_DOCUMENT_REBUILD_MS = 1_000
  * time alone. Five seconds is well within a beat period's worth of phi.
  */
 export const NODE_VIEW_MAX_AGE_MS = 5_000
+/**
+ * A document read within this long is kept current ahead of its requests
+ * (FleetDocuments' publisher: node views rebuilt and serialised as they
+ * change, the next version built and compressed once the hold is over).
+ * Nobody reading for this long: the publisher stops, and the next request
+ * builds what it needs itself.
+ */
+export const FLEET_DEMAND_MS = 10_000
+/** How often the publisher looks: the work of a busy fleet in slices this far apart (one status tick). */
+export const FLEET_PUBLISH_TICK_MS = STATUS_TICK_MS
 /** Filtered or paged answers of one fleet document version kept for repeat requests (least recently used dropped). */
 export const FLEET_RENDITIONS_KEPT = 32
 /** `?limit=` of GET /api/v1/fleet: at most this many nodes per page. */

@@ -163,7 +163,11 @@ export function serveEvents (source: LiveFeedSource, options: LiveFeedOptions = 
       const partial: Buffer[] = []
       for (const [entry, change] of changed) {
         if (change === 'full') whole.push(entryJson(entry, details))
-        else if (change !== 'removed') partial.push(Buffer.from(JSON.stringify(deltaOf(exposeNode(entry.view, details, entry.remoteAddr), change))))
+        else if (change !== 'removed') {
+          const delta = deltaOf(exposeNode(entry.view, details, entry.remoteAddr), change, details)
+          // Only what this exposure does not show changed (component details): nothing to say.
+          if (Object.keys(delta).length > 1) partial.push(Buffer.from(JSON.stringify(delta)))
+        }
       }
       broadcast(Buffer.concat([
         Buffer.from(`event: delta\nid: ${deltaSeq}\ndata: {"nodes":[`), ...commaJoined(whole), Buffer.from('],"changes":['), ...commaJoined(partial), ARRAY_OBJECT_EVENT_CLOSE,
@@ -173,7 +177,7 @@ export function serveEvents (source: LiveFeedSource, options: LiveFeedOptions = 
 
   const flush = (): void => {
     dropSlowClients()
-    cache.refresh(now())
+    cache.refresh()
     const changes = cache.takeChanges()
     if (changes.size > 0 || statusChanges.length > 0) summaryDue = true
     const removed: string[] = []
@@ -257,9 +261,13 @@ export function serveEvents (source: LiveFeedSource, options: LiveFeedOptions = 
     lastAlertsFrame = undefined
     const client: Client = { shape: shapeOf(request.query as Record<string, unknown> | undefined), details, backpressureSince: undefined, snapshotBytes: 0, written: 0, consumedAtCheck: 0 }
     send(res, client, `retry: ${EVENTS_RETRY_MS}\n\n`)
-    // Changes are noted from here on; the snapshot holds every view built until now (so it is never older than a delta already sent).
-    if (clients.size === 0) startWatching()
-    const snapshot = documents.fleet(details, cache.generation)
+    // The first client: every view is brought up to date before changes are noted, so none of them counts as a change after the snapshot.
+    if (clients.size === 0) {
+      cache.refresh()
+      startWatching()
+    }
+    // The snapshot holds every view built until now: never older than a delta already sent.
+    const snapshot = documents.snapshot(details, cache.generation)
     const open = client.shape === 'delta' ? `event: snapshot\nid: ${deltaSeq}\ndata: ` : 'event: snapshot\ndata: '
     client.snapshotBytes = Buffer.byteLength(open) + snapshot.bytes.length + EVENT_CLOSE.length
     res.cork()

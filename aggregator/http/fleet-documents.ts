@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto'
-import type { Clock } from '../../shared/clock.ts'
-import { FLEET_DOCUMENT_REBUILD_MS, FLEET_RENDITIONS_KEPT, NODE_VIEW_MAX_AGE_MS } from '../constants.ts'
+import type { Clock, Timer } from '../../shared/clock.ts'
+import { FLEET_DEMAND_MS, FLEET_DOCUMENT_REBUILD_MS, FLEET_PUBLISH_TICK_MS, FLEET_RENDITIONS_KEPT, NODE_VIEW_MAX_AGE_MS } from '../constants.ts'
+import { exposeNode } from '../fleet/exposure.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
 import { fleetSummary, type FleetSummary, type NodeView } from '../fleet/view.ts'
 import { CHECK_STATUS_OF_NODE, FLEET_HEALTH_LINKS, fleetHealthHead, HEALTH_JSON, nodeChecks, type CheckStatus } from '../health/fleet-health.ts'
-import { exposeNode } from '../fleet/exposure.ts'
-import { CachedBody } from './cached-body.ts'
-import { commaJoined, entryJson, type FleetViewCache, type NodeEntry } from './fleet-view-cache.ts'
+import { CachedBody, type ContentEncoding } from './cached-body.ts'
 import { selectPage, type FleetQuery } from './fleet-query.ts'
+import { commaJoined, entryJson, type FleetViewCache, type NodeEntry } from './fleet-view-cache.ts'
 
 /** Who the fleet documents say made them (GET /api/v1/fleet's `aggregator`; the health document's serviceId and releaseId). */
 export interface AggregatorInfo {
@@ -20,6 +20,7 @@ export interface AggregatorInfo {
 export interface FleetDocumentsOptions {
   cache: FleetViewCache
   fleet: FleetState
+  /** Wall clock for `generatedAt`, monotonic for the intervals, and the publisher's timer. */
   clock: Clock
   info: () => AggregatorInfo
   /** The parts' top-level fields of the fleet document (HttpRegistry.fleetFields). */
@@ -29,32 +30,46 @@ export interface FleetDocumentsOptions {
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8'
+const HEALTH_TYPE = `${HEALTH_JSON}; charset=utf-8`
 
-/** When a document was built and what it had heard by then: whether it may still be served. */
-interface Freshness {
+type Kind = 'fleet' | 'health'
+
+/** One build of a document for one exposure. */
+interface Built {
+  /** Monotonic clock. */
   builtAt: number
+  /** The cache's notice counters when it was built: whether anything may have changed since. */
   notices: number
   urgentNotices: number
   /** Until then, changes of the beat stream alone do not rebuild it. */
   heldUntil: number
+  /** The cache generation it holds: every node view built up to it. */
+  generation: number
+  /** The JSON of what is not node views, to tell a rebuild that changed nothing. */
+  rest: string
+  body: CachedBody
+  /** The fleet document's pieces, for its filtered and paged answers. */
+  parts?: FleetParts
 }
 
-/** One build of the fleet document for one exposure: the pieces filtered answers reuse. */
-interface Built extends Freshness {
+interface FleetParts {
   version: number
-  generation: number
   tag: string
-  body: CachedBody
   entries: NodeEntry[]
   /** `{"aggregator":…,"generatedAt":…,"summary":…,"nodes":[` */
   head: Buffer
   /** `,"alerts":…,"maintenance":…}` (the parts' fields and the closing brace). */
   fields: Buffer
-  summary: FleetSummary
 }
 
-interface HealthBuilt extends Freshness {
-  body: CachedBody
+/** A document people read: its last build and what they asked for lately. */
+interface Slot {
+  kind: Kind
+  details: boolean
+  current: Built | undefined
+  /** Monotonic: when it was last asked for, and in which encodings. */
+  demandedAt: number
+  encodings: Map<ContentEncoding, number>
 }
 
 /**
@@ -71,16 +86,22 @@ interface HealthBuilt extends Freshness {
  * most once per interval however many read it. What is not the beat stream
  * (an operator's action, an alert, a window, a removed node) is never held
  * back: a client that changed something reads its change.
+ *
+ * While a document is read (within FLEET_DEMAND_MS), a publisher keeps it
+ * current ahead of the requests: every tick it rebuilds the changed node
+ * views (serialised at once, so the work is spread), and once the hold is
+ * over it builds the next version and compresses it in the encodings asked
+ * for; requests then only pick up bytes already made.
  */
 export class FleetDocuments {
   private readonly options: FleetDocumentsOptions
   private readonly rebuildMs: number
   private readonly maxAgeMs: number
-  private readonly fleetDocs: [Built | undefined, Built | undefined] = [undefined, undefined]
-  private readonly healthDocs: [HealthBuilt | undefined, HealthBuilt | undefined] = [undefined, undefined]
+  private readonly slots = new Map<string, Slot>()
   /** Filtered and paged answers, least recently used first. */
   private readonly renditions = new Map<string, { version: number, body: CachedBody }>()
   private versions = 0
+  private publisher: Timer | undefined
 
   constructor (options: FleetDocumentsOptions) {
     this.options = options
@@ -88,35 +109,49 @@ export class FleetDocuments {
     this.maxAgeMs = options.maxAgeMs ?? NODE_VIEW_MAX_AGE_MS
   }
 
+  /** The whole fleet document, for a request that takes `encoding` (kept ready for the next ones). */
+  fleet (details: boolean, encoding?: ContentEncoding): CachedBody {
+    return this.serve(this.slot('fleet', details), encoding).body
+  }
+
   /**
-   * The whole fleet document. `atLeastGeneration`: it must hold every node
-   * view built up to that cache generation (the live feed's snapshot must not
-   * be older than the deltas already sent).
+   * The live feed's snapshot: the fleet document holding every node view
+   * built up to cache generation `atLeast` (never older than a delta already
+   * sent). Not counted as demand: the feed keeps itself current.
    */
-  fleet (details: boolean, atLeastGeneration?: number): CachedBody {
-    return this.built(details, atLeastGeneration).body
+  snapshot (details: boolean, atLeast: number): CachedBody {
+    const slot = this.slot('fleet', details)
+    const now = this.options.clock.monotonic()
+    if (slot.current !== undefined && slot.current.generation >= atLeast && this.usable(slot.current, now)) return slot.current.body
+    return this.build(slot, now).body
   }
 
   /** A filtered or paged answer: the document's head and fields, the chosen nodes, and `page`. */
   query (details: boolean, query: FleetQuery): CachedBody {
-    const built = this.built(details)
+    const built = this.serve(this.slot('fleet', details), undefined)
+    const parts = built.parts as FleetParts
     const key = `${details ? 1 : 0}|${query.key}`
     const kept = this.renditions.get(key)
     if (kept !== undefined) {
       this.renditions.delete(key)
-      if (kept.version === built.version) {
+      if (kept.version === parts.version) {
         this.renditions.set(key, kept)
         return kept.body
       }
     }
-    const page = selectPage(built.entries, (e) => e.view, searchText, query)
+    const page = selectPage(parts.entries, (e) => e.view, searchText, query)
     const pageJson = JSON.stringify({ matched: page.matched, offset: query.offset ?? null, limit: query.limit ?? null, nextCursor: page.nextCursor })
-    const bytes = Buffer.concat([built.head, ...commaJoined(page.items.map((e) => entryJson(e, details))), Buffer.from(`],"page":${pageJson}`), built.fields])
-    const tag = `${built.tag}.${createHash('sha1').update(query.key).digest('base64url').slice(0, 12)}`
+    const bytes = Buffer.concat([parts.head, ...commaJoined(page.items.map((e) => entryJson(e, details))), Buffer.from(`],"page":${pageJson}`), parts.fields])
+    const tag = `${parts.tag}.${createHash('sha1').update(query.key).digest('base64url').slice(0, 12)}`
     const body = new CachedBody(bytes, tag, JSON_TYPE)
-    this.renditions.set(key, { version: built.version, body })
+    this.renditions.set(key, { version: parts.version, body })
     while (this.renditions.size > FLEET_RENDITIONS_KEPT) this.renditions.delete(this.renditions.keys().next().value as string)
     return body
+  }
+
+  /** GET /api/v1/fleet/health (application/health+json), with each node's checks cached beside its view. */
+  health (details: boolean, encoding?: ContentEncoding): CachedBody {
+    return this.serve(this.slot('health', details), encoding).body
   }
 
   /** The fleet's summary now (no document built). */
@@ -125,75 +160,128 @@ export class FleetDocuments {
     return fleetSummary(fleet, fleet.consensus(clock.wall()))
   }
 
-  /** GET /api/v1/fleet/health (application/health+json), with each node's checks cached beside its view. */
-  health (details: boolean): CachedBody {
-    const slot = details ? 1 : 0
-    const now = this.options.clock.wall()
-    const kept = this.healthDocs[slot]
-    if (kept !== undefined && this.fresh(kept, now)) return kept.body
-    const { notices, urgentNotices } = this.options.cache
-    this.options.cache.refresh(now)
-    const entries = this.options.cache.ordered()
-    const counts: Record<CheckStatus, number> = { pass: 0, warn: 0, fail: 0 }
-    const parts: Buffer[] = []
-    for (const entry of entries) {
-      counts[CHECK_STATUS_OF_NODE[entry.view.status]]++
-      parts.push(checksJson(entry, details))
+  close (): void {
+    this.publisher?.cancel()
+    this.publisher = undefined
+  }
+
+  private slot (kind: Kind, details: boolean): Slot {
+    const key = `${kind}:${details ? 1 : 0}`
+    let slot = this.slots.get(key)
+    if (slot === undefined) {
+      slot = { kind, details, current: undefined, demandedAt: Number.NEGATIVE_INFINITY, encodings: new Map() }
+      this.slots.set(key, slot)
     }
+    return slot
+  }
+
+  private serve (slot: Slot, encoding: ContentEncoding | undefined): Built {
+    const now = this.options.clock.monotonic()
+    slot.demandedAt = now
+    if (encoding !== undefined) slot.encodings.set(encoding, now)
+    this.publisher ??= this.options.clock.every(FLEET_PUBLISH_TICK_MS, () => { this.publish() }, { unref: true })
+    const kept = slot.current
+    return kept !== undefined && this.usable(kept, now) ? kept : this.build(slot, now)
+  }
+
+  /** Whether a build may still be served at `now`. */
+  private usable (kept: Built, now: number): boolean {
+    const { cache } = this.options
+    const age = now - kept.builtAt
+    // A clock that went back: rebuild.
+    if (age < 0) return false
+    if (kept.notices === cache.notices) return age < this.maxAgeMs
+    if (kept.urgentNotices !== cache.urgentNotices) return false
+    // A held document is replaced by the publisher's next tick after its hold: no request need wait for that.
+    const grace = kept.heldUntil > kept.builtAt && this.publisher !== undefined ? FLEET_PUBLISH_TICK_MS : 0
+    return now < kept.heldUntil + grace
+  }
+
+  /** The publisher's tick: node views brought up to date, and documents whose hold is over rebuilt and compressed. */
+  private publish (): void {
+    const now = this.options.clock.monotonic()
+    const demanded = [...this.slots.values()].filter((s) => now - s.demandedAt < FLEET_DEMAND_MS && s.current !== undefined)
+    if (demanded.length === 0) {
+      this.close()
+      return
+    }
+    this.options.cache.refresh(this.preparer(demanded))
+    const { cache } = this.options
+    for (const slot of demanded) {
+      const kept = slot.current as Built
+      const changed = kept.notices !== cache.notices
+      if ((changed && now >= kept.heldUntil) || (!changed && now - kept.builtAt >= this.maxAgeMs)) this.build(slot, now)
+    }
+  }
+
+  /** Serialises each rebuilt node view for the documents being read, as it is built. */
+  private preparer (slots: readonly Slot[]): (entry: NodeEntry) => void {
+    const fleet = [false, true].filter((d) => slots.some((s) => s.kind === 'fleet' && s.details === d))
+    const health = [false, true].filter((d) => slots.some((s) => s.kind === 'health' && s.details === d))
+    return (entry) => {
+      for (const details of fleet) entryJson(entry, details)
+      for (const details of health) checksJson(entry, details)
+    }
+  }
+
+  private build (slot: Slot, now: number): Built {
+    const kept = slot.current
+    const { cache } = this.options
+    const { notices, urgentNotices } = cache
+    const consensus = cache.refresh(this.preparer([slot]))
+    // One that replaced another holds back the beat stream for an interval; the first holds nothing back.
+    const freshness = { builtAt: now, notices, urgentNotices, heldUntil: kept === undefined ? now : now + this.rebuildMs }
+    const built = slot.kind === 'fleet' ? this.buildFleet(slot.details, consensus, kept) : this.buildHealth(slot.details, kept)
+    const next: Built = { ...built, ...freshness }
+    slot.current = next
+    // Compressed ahead for the encodings asked for lately (off the event loop), so their requests find them made.
+    if (next.body !== kept?.body) for (const [encoding, at] of slot.encodings) if (now - at < FLEET_DEMAND_MS) void next.body.encode(encoding)
+    return next
+  }
+
+  private buildFleet (details: boolean, consensus: ReturnType<FleetViewCache['refresh']>, kept: Built | undefined): Omit<Built, 'builtAt' | 'notices' | 'urgentNotices' | 'heldUntil'> {
+    const { cache, fleet, info } = this.options
+    const now = this.options.clock.wall()
+    const about = JSON.stringify(info())
+    const summary = JSON.stringify(fleetSummary(fleet, consensus))
+    const entries = cache.ordered()
+    const fieldsJson = JSON.stringify(this.options.fields(entries.map((e) => e.view), now))
+    const rest = `${about}\n${summary}\n${fieldsJson}`
+    // Nothing changed after all (only time passed, and it moved nothing): the same bytes, the same ETag.
+    if (kept !== undefined && kept.generation === cache.generation && kept.rest === rest) return kept
+    const head = Buffer.from(`{"aggregator":${about},"generatedAt":"${new Date(now).toISOString()}","summary":${summary},"nodes":[`)
+    const fields = Buffer.from(fieldsJson === '{}' ? '}' : `,${fieldsJson.slice(1)}`)
+    const version = ++this.versions
+    const tag = `${this.epoch()}-${version}-${details ? 1 : 0}`
+    const bytes = Buffer.concat([head, ...commaJoined(entries.map((e) => entryJson(e, details))), Buffer.from(']'), fields])
+    return { generation: cache.generation, rest, body: new CachedBody(bytes, tag, JSON_TYPE), parts: { version, tag, entries, head, fields } }
+  }
+
+  private buildHealth (details: boolean, kept: Built | undefined): Omit<Built, 'builtAt' | 'notices' | 'urgentNotices' | 'heldUntil'> {
+    const { cache } = this.options
     const info = this.options.info()
+    const rest = JSON.stringify([info.peerId, info.version])
+    if (kept !== undefined && kept.generation === cache.generation && kept.rest === rest) return kept
+    const counts: Record<CheckStatus, number> = { pass: 0, warn: 0, fail: 0 }
+    const checks: Buffer[] = []
+    for (const entry of cache.ordered()) {
+      counts[CHECK_STATUS_OF_NODE[entry.view.status]]++
+      const json = checksJson(entry, details)
+      if (json.length > 0) checks.push(json)
+    }
     const { statusCode, head } = fleetHealthHead(counts, { aggregatorPeerId: info.peerId, releaseId: info.version })
     const bytes = Buffer.concat([
       Buffer.from(`${JSON.stringify(head).slice(0, -1)},"checks":{`),
-      ...commaJoined(parts.filter((p) => p.length > 0)),
+      ...commaJoined(checks),
       Buffer.from(`},"links":${JSON.stringify(FLEET_HEALTH_LINKS)}}`),
     ])
-    const body = new CachedBody(bytes, `${this.epoch(info)}-h${++this.versions}-${slot}`, `${HEALTH_JSON}; charset=utf-8`, statusCode)
-    this.healthDocs[slot] = { ...this.freshness(kept, now, notices, urgentNotices), body }
-    return body
-  }
-
-  private fresh (kept: Freshness, now: number): boolean {
-    const { cache } = this.options
-    const age = now - kept.builtAt
-    // A clock that stepped back: built in the future, rebuild.
-    if (age < 0) return false
-    if (kept.notices === cache.notices) return age < this.maxAgeMs
-    return kept.urgentNotices === cache.urgentNotices && now < kept.heldUntil
-  }
-
-  /**
-   * What a document built now has heard. One that replaced another holds back
-   * the beat stream for an interval; the first holds nothing back. After a
-   * quiet interval the next change is therefore shown at once.
-   */
-  private freshness (kept: Freshness | undefined, now: number, notices: number, urgentNotices: number): Freshness {
-    return { builtAt: now, notices, urgentNotices, heldUntil: kept === undefined ? now : now + this.rebuildMs }
-  }
-
-  private built (details: boolean, atLeastGeneration?: number): Built {
-    const slot = details ? 1 : 0
-    const now = this.options.clock.wall()
-    const kept = this.fleetDocs[slot]
-    if (kept !== undefined && this.fresh(kept, now) && (atLeastGeneration === undefined || kept.generation >= atLeastGeneration)) return kept
-    const { cache, fleet, info } = this.options
-    const { notices, urgentNotices } = cache
-    const consensus = cache.refresh(now)
-    const entries = cache.ordered()
-    const summary = fleetSummary(fleet, consensus)
-    const about = info()
-    const head = Buffer.from(`{"aggregator":${JSON.stringify(about)},"generatedAt":"${new Date(now).toISOString()}","summary":${JSON.stringify(summary)},"nodes":[`)
-    const fieldsJson = JSON.stringify(this.options.fields(entries.map((e) => e.view), now))
-    const fields = Buffer.from(fieldsJson === '{}' ? '}' : `,${fieldsJson.slice(1)}`)
-    const version = ++this.versions
-    const tag = `${this.epoch(about)}-${version}-${slot}`
-    const bytes = Buffer.concat([head, ...commaJoined(entries.map((e) => entryJson(e, details))), Buffer.from(']'), fields])
-    const built: Built = { ...this.freshness(kept, now, notices, urgentNotices), version, generation: cache.generation, tag, body: new CachedBody(bytes, tag, JSON_TYPE), entries, head, fields, summary }
-    this.fleetDocs[slot] = built
-    return built
+    const tag = `${this.epoch()}-h${++this.versions}-${details ? 1 : 0}`
+    return { generation: cache.generation, rest, body: new CachedBody(bytes, tag, HEALTH_TYPE, statusCode) }
   }
 
   /** Sets this aggregator's ETags apart from another's and from its own before a restart (the versions start again at 1). */
-  private epoch (about: AggregatorInfo): string {
+  private epoch (): string {
+    const about = this.options.info()
     return createHash('sha1').update(`${about.peerId}|${about.startedAt}`).digest('base64url').slice(0, 10)
   }
 }

@@ -6,7 +6,7 @@ import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
 import { exposeNode } from '../fleet/exposure.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
 import { nodeViewOf } from '../fleet/view.ts'
-import { CachedBody, sendCached } from './cached-body.ts'
+import { CachedBody, negotiateEncoding, sendCached } from './cached-body.ts'
 import { type AlertsFeedSource, serveEvents } from './events.ts'
 import { DEFAULT_FEED_LIMITS, FeedStats, type FeedLimits } from './feed-guard.ts'
 import { type AggregatorInfo, FleetDocuments } from './fleet-documents.ts'
@@ -43,7 +43,7 @@ export interface FleetRoutesOptions {
  */
 export function registerFleetRoutes (http: HttpRegistry, options: FleetRoutesOptions): { close: () => void } {
   const { fleet, clock, info, details } = options
-  const cache = new FleetViewCache({ fleet, decorate: (view, at) => http.decorate(view, 'fleet', at) })
+  const cache = new FleetViewCache({ fleet, clock, decorate: (view, at) => http.decorate(view, 'fleet', at) })
   const documents = new FleetDocuments({ cache, fleet, clock, info, fields: (nodes, at) => http.fleetFields(nodes, at) })
   const alerts = options.feed?.alerts
   // A notice without peer ids may concern anything (remote nodes, a field): every view is rebuilt.
@@ -59,7 +59,8 @@ export function registerFleetRoutes (http: HttpRegistry, options: FleetRoutesOpt
     handler: async (request, reply) => {
       const query = parseFleetQuery(request.query)
       const showDetails = details(request)
-      return await sendCached(request, reply, query === undefined ? documents.fleet(showDetails) : documents.query(showDetails, query))
+      const body = query === undefined ? documents.fleet(showDetails, negotiateEncoding(request.headers['accept-encoding'])) : documents.query(showDetails, query)
+      return await sendCached(request, reply, body)
     },
   })
 
@@ -67,7 +68,7 @@ export function registerFleetRoutes (http: HttpRegistry, options: FleetRoutesOpt
     method: 'GET',
     path: '/api/v1/fleet/health',
     summary: 'the fleet\'s health as application/health+json (IETF draft)',
-    handler: async (request, reply) => await sendCached(request, reply, documents.health(details(request))),
+    handler: async (request, reply) => await sendCached(request, reply, documents.health(details(request), negotiateEncoding(request.headers['accept-encoding']))),
   })
 
   http.route<{ Params: { peerId: string } }>({
@@ -107,6 +108,7 @@ export function registerFleetRoutes (http: HttpRegistry, options: FleetRoutesOpt
     close: () => {
       unsubscribeChanges()
       unsubscribeAlerts?.()
+      documents.close()
       cache.close()
     },
   }

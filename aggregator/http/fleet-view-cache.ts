@@ -1,9 +1,10 @@
-import { NODE_VIEW_MAX_AGE_MS } from '../constants.ts'
-import { exposeNode } from '../fleet/exposure.ts'
+import { type Clock, systemClock } from '../../shared/clock.ts'
+import { NODE_VIEW_MAX_AGE_MS, STATUS_TICK_MS } from '../constants.ts'
+import { exposeNode, withoutDetails } from '../fleet/exposure.ts'
 import type { FleetConsensus, FleetState } from '../fleet/fleet-state.ts'
 import { lagOf } from '../fleet/status.ts'
 import { compareNodeViews, nodeView, nodeViewContext, type NodeView } from '../fleet/view.ts'
-import { changedKeys, mergeChange, type NodeChange } from './view-delta.ts'
+import { changedKeys, HEALTH_DETAILS_ONLY, mergeChange, sameValue, type NodeChange } from './view-delta.ts'
 
 /** One node's view as the fleet document and the live feed serve it, built once per change. */
 export interface NodeEntry {
@@ -11,7 +12,7 @@ export interface NodeEntry {
   /** Through the registry's decorator chain (scope `fleet`), before exposure. */
   readonly view: NodeView
   readonly remoteAddr: string | undefined
-  /** When it was built (wall clock): time alone moves phi and uptime, so an old entry is rebuilt. */
+  /** When it was built (monotonic clock): time alone moves phi and uptime, so an old entry is rebuilt. */
   readonly builtAt: number
   /** The exposed view's JSON per exposure ([without details, with details]), made on first use. */
   readonly json: [Buffer | undefined, Buffer | undefined]
@@ -23,8 +24,10 @@ export interface NodeEntry {
 
 export interface FleetViewCacheOptions {
   fleet: FleetState
-  /** The node-view decorator chain (HttpRegistry.decorate, scope `fleet`). */
+  /** The node-view decorator chain (HttpRegistry.decorate, scope `fleet`); `now` is the wall clock. */
   decorate: (view: NodeView, now: number) => NodeView
+  /** Wall clock for the views, monotonic for their age. */
+  clock?: Clock
   /** Rebuild an entry this old even if nothing said it changed (phi and uptime move with time). */
   maxAgeMs?: number
 }
@@ -46,7 +49,11 @@ export interface FleetViewCacheOptions {
 export class FleetViewCache {
   private readonly fleet: FleetState
   private readonly decorate: (view: NodeView, now: number) => NodeView
+  private readonly clock: Clock
   private readonly maxAgeMs: number
+  /** The network picture views are judged by, and when (monotonic) it was taken. */
+  private consensus: FleetConsensus | undefined
+  private consensusAt = Number.NEGATIVE_INFINITY
   /** In build order, oldest first (a rebuilt entry moves to the end): the aged ones are at the front. */
   private readonly entries = new Map<string, NodeEntry>()
   private readonly stale = new Set<string>()
@@ -66,6 +73,7 @@ export class FleetViewCache {
   constructor (options: FleetViewCacheOptions) {
     this.fleet = options.fleet
     this.decorate = options.decorate
+    this.clock = options.clock ?? systemClock
     this.maxAgeMs = options.maxAgeMs ?? NODE_VIEW_MAX_AGE_MS
     this.unsubscribe = this.fleet.subscribe({
       // Beats and ticks: the documents may hold these back (FleetDocuments).
@@ -75,7 +83,7 @@ export class FleetViewCache {
     })
   }
 
-  /** Bumps whenever an entry was rebuilt or dropped. */
+  /** Bumps whenever an entry changed, came or went (not when a rebuild found it the same). */
   get generation (): number {
     return this.generationCount
   }
@@ -117,23 +125,34 @@ export class FleetViewCache {
     return taken
   }
 
-  /** Brings every entry up to date at `now`; returns the consensus it judged lags by. */
-  refresh (now: number): FleetConsensus {
-    const consensus = this.fleet.consensus(now)
+  /**
+   * Brings every entry up to date; `prepare` sees each entry built (to
+   * serialise it while the work is spread out). Returns the network picture
+   * lags were judged by: at most one status tick old, as the statuses are (a
+   * fleet that keeps changing would otherwise be walked once per refresh).
+   */
+  refresh (prepare?: (entry: NodeEntry) => void): FleetConsensus {
+    const now = this.clock.wall()
+    const at = this.clock.monotonic()
+    if (this.consensus === undefined || at - this.consensusAt >= STATUS_TICK_MS || at < this.consensusAt) {
+      this.consensus = this.fleet.consensus(now)
+      this.consensusAt = at
+    }
+    const consensus = this.consensus
     if (this.everything) {
       this.everything = false
       for (const peerId of this.entries.keys()) this.stale.add(peerId)
       for (const record of this.fleet.nodes()) this.stale.add(record.peerId)
     }
     for (const entry of this.entries.values()) {
-      if (now - entry.builtAt < this.maxAgeMs) break
+      if (at - entry.builtAt < this.maxAgeMs && at >= entry.builtAt) break
       this.stale.add(entry.peerId)
     }
     this.markMovedLags(consensus)
-    this.rebuildStale(consensus, now)
+    this.rebuildStale(consensus, now, at, prepare)
     if (this.movedNicknames.size > 0) {
       this.markMovedDuplicates()
-      this.rebuildStale(consensus, now)
+      this.rebuildStale(consensus, now, at, prepare)
     }
     return consensus
   }
@@ -182,7 +201,7 @@ export class FleetViewCache {
     this.movedNicknames.clear()
   }
 
-  private rebuildStale (consensus: FleetConsensus, now: number): void {
+  private rebuildStale (consensus: FleetConsensus, now: number, at: number, prepare: ((entry: NodeEntry) => void) | undefined): void {
     for (const peerId of this.stale) {
       const old = this.entries.get(peerId)
       const record = this.fleet.get(peerId)
@@ -198,12 +217,14 @@ export class FleetViewCache {
       const unchanged = change !== 'full' && change.size === 0
       // Unchanged views keep their JSON: only the age is new.
       const kept = unchanged ? old : undefined
+      const entry: NodeEntry = {
+        peerId, view, remoteAddr: record.remoteAddr, builtAt: at, json: kept?.json ?? [undefined, undefined], checks: kept?.checks ?? [undefined, undefined], search: kept?.search,
+      }
       this.entries.delete(peerId)
-      this.entries.set(peerId, {
-        peerId, view, remoteAddr: record.remoteAddr, builtAt: now, json: kept?.json ?? [undefined, undefined], checks: kept?.checks ?? [undefined, undefined], search: kept?.search,
-      })
-      this.generationCount++
+      this.entries.set(peerId, entry)
       if (unchanged) continue
+      prepare?.(entry)
+      this.generationCount++
       if (old === undefined || old.view.displayName !== view.displayName) this.order = undefined
       if (old === undefined) this.movedNicknames.add(view.nickname)
       else if (old.view.nickname !== view.nickname) {
@@ -223,10 +244,17 @@ export class FleetViewCache {
   }
 
   private changeOf (old: NodeEntry, view: NodeView, remoteAddr: string | undefined): ReadonlySet<string> | 'full' {
-    const keys = changedKeys(old.view, view)
-    if (keys === 'full' || old.remoteAddr === remoteAddr) return keys
-    if (remoteAddr === undefined) return 'full'
-    return new Set([...keys, 'remoteAddr'])
+    const found = changedKeys(old.view, view)
+    if (found === 'full') return found
+    if (old.remoteAddr !== remoteAddr && remoteAddr === undefined) return 'full'
+    if (old.remoteAddr === remoteAddr && !found.has('health')) return found
+    const keys = new Set(found)
+    if (old.remoteAddr !== remoteAddr) keys.add('remoteAddr')
+    if (keys.has('health') && sameValue(withoutDetails(old.view.health), withoutDetails(view.health))) {
+      keys.delete('health')
+      keys.add(HEALTH_DETAILS_ONLY)
+    }
+    return keys
   }
 
   private note (peerId: string, change: NodeChange): void {

@@ -7,6 +7,13 @@
 /** How a node changed since the feed last spoke of it: gone, to be sent whole, or these fields. */
 export type NodeChange = 'removed' | 'full' | ReadonlySet<string>
 
+/**
+ * A field name in a change: only the components' details changed (an agent's
+ * chain source reports its height in them, so nearly every beat does), which
+ * clients that see no details need not be sent.
+ */
+export const HEALTH_DETAILS_ONLY = 'health (details only)'
+
 /** Deep equality of JSON values (what the serialised views would show), key order ignored. */
 export function sameValue (a: unknown, b: unknown): boolean {
   if (a === b) return true
@@ -56,10 +63,16 @@ export function mergeChange (previous: NodeChange | undefined, next: NodeChange)
   return new Set([...previous, ...next])
 }
 
-/** The delta of a view: its peer id and the values of `keys` (a key the view lacks is left out). */
-export function deltaOf (view: object, keys: ReadonlySet<string>): Record<string, unknown> {
+/**
+ * The delta of an exposed view: its peer id and the values of `keys` (a key
+ * the view lacks is left out); `details`: whether it was exposed with them.
+ */
+export function deltaOf (view: object, keys: ReadonlySet<string>, details: boolean): Record<string, unknown> {
   const source = view as Record<string, unknown>
   const delta: Record<string, unknown> = { peerId: source.peerId }
-  for (const key of keys) if (source[key] !== undefined) delta[key] = source[key]
+  for (const key of keys) {
+    const field = key === HEALTH_DETAILS_ONLY ? (details ? 'health' : undefined) : key
+    if (field !== undefined && source[field] !== undefined) delta[field] = source[field]
+  }
   return delta
 }

@@ -237,7 +237,7 @@ describe('live feed fan-out', () => {
     let listeners = 0
     // Counts the feed's own subscription (the view cache holds one for its life).
     const watched = { subscribe: (l: FleetListener) => { listeners++; const off = realSubscribe(l); return () => { off(); if (--listeners === 0) unwatched.resolve() } } }
-    cache = new FleetViewCache({ fleet, decorate: (view) => view })
+    cache = new FleetViewCache({ fleet, decorate: (view) => view, clock })
     const documents = new FleetDocuments({ cache, fleet, clock, info: () => ({ peerId: 'agg', multiaddrs: [], version: 'test', startedAt: new Date(0).toISOString() }), fields: () => ({}) })
     put('gone', 1)
     app = Fastify()

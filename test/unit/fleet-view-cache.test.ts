@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { STATUS_TICK_MS } from '../../aggregator/constants.ts'
+import { FleetState } from '../../aggregator/fleet/fleet-state.ts'
+import { fleetViews, type NodeView } from '../../aggregator/fleet/view.ts'
+import { entryJson, FleetViewCache } from '../../aggregator/http/fleet-view-cache.ts'
+import { HEALTH_DETAILS_ONLY, type NodeChange } from '../../aggregator/http/view-delta.ts'
+import type { Heartbeat } from '../../shared/heartbeat.ts'
+import { heartbeat } from '../support/heartbeats.ts'
+import { ManualClock } from '../support/manual-clock.ts'
+
+const MAX_AGE = 5_000
+/** Past the reuse of the network picture (one status tick). */
+const TICK = STATUS_TICK_MS
+
+function setup (decorate: (view: NodeView) => NodeView = (v) => v): { clock: ManualClock, fleet: FleetState, cache: FleetViewCache, beat: (peerId: string, hb?: Partial<Heartbeat>) => void } {
+  const clock = new ManualClock()
+  const fleet = new FleetState()
+  const cache = new FleetViewCache({ fleet, decorate, clock, maxAgeMs: MAX_AGE })
+  const beat = (peerId: string, hb: Partial<Heartbeat> = {}): void => {
+    fleet.apply({ type: 'beat', peerId, heartbeat: heartbeat({ nickname: peerId, seq: 1, ...hb }), protocol: 'v2' }, clock.wall())
+  }
+  return { clock, fleet, cache, beat }
+}
+
+const keys = (change: NodeChange | undefined): string[] | string | undefined => change === undefined || typeof change === 'string' ? change : [...change].sort()
+
+describe('fleet view cache', () => {
+  it('holds the views fleetViews builds, in its order, and rebuilds only what changed', () => {
+    const { clock, fleet, cache, beat } = setup()
+    for (const p of ['c', 'a', 'b']) beat(p)
+    cache.refresh()
+    const views = cache.ordered().map((e) => e.view)
+    assert.deepEqual(views, fleetViews(fleet, clock.wall()).nodes)
+    const jsonOfA = entryJson(cache.entry('a')!, false)
+    const jsonOfB = entryJson(cache.entry('b')!, false)
+    const generation = cache.generation
+    clock.advance(100)
+    beat('b', { minerAddress: 'f0999', seq: 2 })
+    cache.refresh()
+    assert.equal(entryJson(cache.entry('a')!, false), jsonOfA, 'an unchanged node keeps its bytes')
+    assert.notEqual(entryJson(cache.entry('b')!, false), jsonOfB)
+    assert.equal(JSON.parse(entryJson(cache.entry('b')!, false).toString()).minerAddress, 'f0999')
+    assert.ok(cache.generation > generation)
+    assert.deepEqual(cache.ordered().map((e) => e.view), fleetViews(fleet, clock.wall()).nodes, 'the same as a view built from scratch')
+    cache.close()
+  })
+
+  it('follows what no node notice says: a network\'s new maximum height (lags) and a shared nickname', () => {
+    const { clock, fleet, cache, beat } = setup()
+    beat('a', { height: 100 })
+    beat('b', { height: 100 })
+    beat('c', { nickname: 'solo' })
+    cache.refresh()
+    cache.trackChanges(true)
+    clock.advance(TICK)
+    beat('a', { height: 104, seq: 2 })
+    fleet.tick(clock.wall())
+    cache.refresh()
+    assert.equal(cache.entry('b')?.view.lag, 4, 'b did not beat, its lag moved')
+    clock.advance(10)
+    beat('d', { nickname: 'solo' })
+    cache.refresh()
+    assert.equal(cache.entry('c')?.view.duplicateNickname, true, 'c shares its nickname now')
+    const changes = cache.takeChanges()
+    assert.ok(keys(changes.get('b'))?.includes('lag'))
+    assert.deepEqual(keys(changes.get('c')), ['duplicateNickname', 'lag'], 'c lags too (it sits at 100)')
+    assert.equal(changes.get('d'), 'full', 'a new node goes whole')
+    assert.deepEqual(cache.ordered().map((e) => e.view), fleetViews(fleet, clock.wall()).nodes)
+    cache.close()
+  })
+
+  it('notes every field changed between two takes, even one changed and changed back', () => {
+    const { clock, fleet, cache, beat } = setup()
+    beat('a', { height: 100 })
+    cache.refresh()
+    cache.trackChanges(true)
+    clock.advance(10)
+    beat('a', { height: 100, health: { status: 'not_ready', components: { chain_source: { status: 'not_ready' } } }, seq: 2 })
+    cache.refresh()
+    clock.advance(10)
+    beat('a', { height: 100, seq: 3 })
+    cache.refresh()
+    const changes = cache.takeChanges()
+    // A client whose snapshot came between the two builds holds `unhealthy`: it must hear `healthy` again.
+    assert.ok((keys(changes.get('a')) as string[]).includes('status'))
+    assert.ok((keys(changes.get('a')) as string[]).includes('health'))
+    assert.equal(cache.takeChanges().size, 0, 'taken once')
+    fleet.remove('a')
+    cache.refresh()
+    assert.equal(cache.takeChanges().get('a'), 'removed')
+    assert.equal(cache.entry('a'), undefined)
+    cache.close()
+  })
+
+  it('tells a change of component details alone from one of statuses', () => {
+    const { clock, cache, beat } = setup()
+    const health = (height: number): Heartbeat['health'] => ({ status: 'ready', components: { chain_source: { status: 'ready', details: { height } } } })
+    beat('a', { health: health(1) })
+    cache.refresh()
+    cache.trackChanges(true)
+    clock.advance(10)
+    beat('a', { health: health(2), seq: 2 })
+    cache.refresh()
+    assert.ok((keys(cache.takeChanges().get('a')) as string[]).includes(HEALTH_DETAILS_ONLY))
+    cache.close()
+  })
+
+  it('rebuilds an entry once it is old (phi moves with time), keeping the bytes when nothing moved', () => {
+    let decorations = 0
+    const { clock, cache, beat } = setup((view) => { decorations++; return view })
+    beat('a')
+    cache.refresh()
+    const json = entryJson(cache.entry('a')!, true)
+    const before = decorations
+    clock.advance(MAX_AGE - 1)
+    cache.refresh()
+    assert.equal(decorations, before, 'young: not rebuilt')
+    clock.advance(1)
+    cache.refresh()
+    assert.equal(decorations, before + 1, 'old: rebuilt')
+    assert.equal(entryJson(cache.entry('a')!, true), json, 'the same view: the same bytes')
+    cache.close()
+  })
+
+  it('rebuilds every view on a notice without peer ids (what a decorator shows changed)', () => {
+    let tag = 'one'
+    const { cache, beat } = setup((view) => ({ ...view, tag } as NodeView))
+    beat('a')
+    beat('b')
+    cache.refresh()
+    cache.trackChanges(true)
+    const notices = cache.notices
+    tag = 'two'
+    cache.invalidate()
+    assert.equal(cache.notices, notices + 1)
+    cache.refresh()
+    const changes = cache.takeChanges()
+    assert.deepEqual([...changes.keys()].sort(), ['a', 'b'])
+    assert.deepEqual(keys(changes.get('a')), ['tag'])
+    cache.close()
+  })
+})
