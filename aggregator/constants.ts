@@ -96,6 +96,12 @@ export const NODE_VIEW_MAX_AGE_MS = 5_000
 export const FLEET_DEMAND_MS = 10_000
 /** How often the publisher looks: the work of a busy fleet in slices this far apart (one status tick). */
 export const FLEET_PUBLISH_TICK_MS = STATUS_TICK_MS
+/**
+ * The cached node views take their network picture (maximum heights: lags)
+ * from the status ticks, which compute it anyway; with no tick for this long
+ * (none running), they compute it themselves.
+ */
+export const NODE_VIEW_CONSENSUS_REUSE_MS = 2 * STATUS_TICK_MS
 /** Filtered or paged answers of one fleet document version kept for repeat requests (least recently used dropped). */
 export const FLEET_RENDITIONS_KEPT = 32
 /** `?limit=` of GET /api/v1/fleet: at most this many nodes per page. */

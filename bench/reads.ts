@@ -9,6 +9,8 @@
 // - the live feed to one client (?delta=1, as the page reads it; BENCH_FEED_SHAPE=batch
 //   for the full-view events older pages read): changes received of those
 //   folded, the delay from fold to arrival, whether the client was dropped.
+import { loadavg } from 'node:os'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { startTestAggregator } from '../test/support/in-process.ts'
 import { benchHeartbeat } from './fixtures.ts'
 import { Worker } from './workers/spawn.ts'
@@ -94,10 +96,18 @@ export const reads: Benchmark = {
       ]
       const reader = new Worker(FLEET_READER, { url: aggregator.url, modes, requests, gapMs })
       await reader.waitFor('READY')
-      const loadBefore = (await import('node:os')).loadavg()
+      const loadBefore = loadavg()
+      // How long the aggregator's event loop (this process) was held at a stretch, and its CPU, while it served the reads and folded.
+      const loop = monitorEventLoopDelay({ resolution: 10 })
+      const cpuBefore = process.cpuUsage()
+      const readsStarted = performance.now()
+      loop.enable()
       reader.send('GO')
       const { modes: read } = JSON.parse((await reader.waitFor('RESULT', 30 * 60_000)).slice('RESULT '.length)) as { modes: Array<{ name: string, times: number[], bytes: number[], statuses: number[] }> }
-      const loadAfterReads = (await import('node:os')).loadavg()
+      loop.disable()
+      const cpu = process.cpuUsage(cpuBefore)
+      const cpuPercent = Math.round((cpu.user + cpu.system) / 10 / (performance.now() - readsStarted))
+      const loadAfterReads = loadavg()
 
       // The feed: one client in another process, as a browser would be. Beats pause while it takes its snapshot, so every change after it is counted.
       const foldedBefore = beats.stop()
@@ -110,9 +120,10 @@ export const reads: Benchmark = {
       await new Promise((resolve) => setTimeout(resolve, 1_000))
       feed.proc.stdin?.end()
       const got = JSON.parse((await feed.waitFor('RESULT')).slice('RESULT '.length)) as { views: number, delays: number[], droppedByServer: number, bytes: number, gaps: number }
-      const loadAfterFeed = (await import('node:os')).loadavg()
+      const loadAfterFeed = loadavg()
 
       const kib = (n: number): number => Math.round(n / 1024)
+      const ms = (ns: number): number => Math.round(ns / 1e6)
       const rows: Array<Record<string, string | number>> = read.map((m) => ({
         read: `GET ${m.name}`,
         'p50 ms': Math.round(percentile(m.times, 50)),
@@ -131,8 +142,11 @@ export const reads: Benchmark = {
         name: 'reads',
         params: { nodes, requests, gapMs, feedSeconds, shape, periodMs: PERIOD_MS },
         rows,
-        data: { loadavg: { beforeReads: loadBefore, afterReads: loadAfterReads, afterFeed: loadAfterFeed }, foldedBefore },
-        notes: [`load average (1, 5, 15 min): ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before the reads, ${loadAfterReads.map((l) => l.toFixed(2)).join(' ')} after them, ${loadAfterFeed.map((l) => l.toFixed(2)).join(' ')} after the feed`],
+        data: { loadavg: { beforeReads: loadBefore, afterReads: loadAfterReads, afterFeed: loadAfterFeed }, foldedBefore, eventLoopDelayMs: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) }, cpuPercent },
+        notes: [
+          `load average (1, 5, 15 min): ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before the reads, ${loadAfterReads.map((l) => l.toFixed(2)).join(' ')} after them, ${loadAfterFeed.map((l) => l.toFixed(2)).join(' ')} after the feed`,
+          `during the reads the aggregator process (folding ${Math.round(nodes * 1000 / PERIOD_MS)} beats/s and serving) used ${cpuPercent}% of one core; its event loop was late by p50 ${ms(loop.percentile(50))} ms, p99 ${ms(loop.percentile(99))} ms, max ${ms(loop.max)} ms`,
+        ],
       }
     } finally {
       beats.stop()

@@ -149,19 +149,31 @@ export function compareNodeViews (a: Pick<NodeView, 'displayName' | 'peerId'>, b
   return byName.compare(a.displayName, b.displayName) || byName.compare(a.peerId, b.peerId)
 }
 
-/** The fleet's summary at `consensus`, from the records and verdicts alone (no node view is built). */
-export function fleetSummary (fleet: FleetState, consensus: FleetConsensus): FleetSummary {
+/** What the summary counts of each node. */
+export type SummaryCounted = Pick<NodeView, 'status' | 'connected' | 'duplicateNickname'>
+
+/**
+ * The fleet's summary at `consensus`: counted over `nodes` when given (views
+ * already built), else over the records and verdicts (no view is built).
+ */
+export function fleetSummary (fleet: FleetState, consensus: FleetConsensus, nodes?: Iterable<SummaryCounted>): FleetSummary {
   const byStatus = emptyByStatus()
   let total = 0
   let connected = 0
   let duplicates = 0
-  for (const record of fleet.nodes()) {
-    const verdict = fleet.verdict(record.peerId)
-    if (verdict === undefined) continue
+  const count = (node: SummaryCounted): void => {
     total++
-    byStatus[verdict.status]++
-    if (record.connected) connected++
-    if (fleet.sharesNickname(record.beat.nickname)) duplicates++
+    byStatus[node.status]++
+    if (node.connected) connected++
+    if (node.duplicateNickname) duplicates++
+  }
+  if (nodes !== undefined) {
+    for (const node of nodes) count(node)
+  } else {
+    for (const record of fleet.nodes()) {
+      const verdict = fleet.verdict(record.peerId)
+      if (verdict !== undefined) count({ status: verdict.status, connected: record.connected, duplicateNickname: fleet.sharesNickname(record.beat.nickname) })
+    }
   }
   const networks = sortedNetworks(consensus.networks)
   const maxHeight = networks.reduce((max, n) => Math.max(max, n.height), 0)
@@ -186,5 +198,5 @@ export function fleetViews (fleet: FleetState, now: number): { nodes: NodeView[]
     nodes.push(nodeView(record, verdict, nodeViewContext(fleet, record, consensus, now)))
   }
   nodes.sort(compareNodeViews)
-  return { nodes, summary: fleetSummary(fleet, consensus) }
+  return { nodes, summary: fleetSummary(fleet, consensus, nodes) }
 }

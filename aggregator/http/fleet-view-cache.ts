@@ -1,5 +1,5 @@
 import { type Clock, systemClock } from '../../shared/clock.ts'
-import { NODE_VIEW_MAX_AGE_MS, STATUS_TICK_MS } from '../constants.ts'
+import { NODE_VIEW_CONSENSUS_REUSE_MS, NODE_VIEW_MAX_AGE_MS } from '../constants.ts'
 import { exposeNode, withoutDetails } from '../fleet/exposure.ts'
 import type { FleetConsensus, FleetState } from '../fleet/fleet-state.ts'
 import { lagOf } from '../fleet/status.ts'
@@ -67,6 +67,7 @@ export class FleetViewCache {
   private tracked: Map<string, NodeChange> | undefined
   private readonly unsubscribe: () => void
   private generationCount = 0
+  private membershipCount = 0
   private noticeCount = 0
   private urgentCount = 0
 
@@ -76,6 +77,8 @@ export class FleetViewCache {
     this.clock = options.clock ?? systemClock
     this.maxAgeMs = options.maxAgeMs ?? NODE_VIEW_MAX_AGE_MS
     this.unsubscribe = this.fleet.subscribe({
+      // The tick has just walked the fleet: its network picture is fresh and costs nothing to take.
+      onTick: (now) => { this.takeConsensus(this.fleet.consensus(now)) },
       // Beats and ticks: the documents may hold these back (FleetDocuments).
       onNodeChanged: (peerId) => { this.invalidate([peerId], false) },
       // Gone from the state: the next refresh finds no record and drops the entry.
@@ -86,6 +89,11 @@ export class FleetViewCache {
   /** Bumps whenever an entry changed, came or went (not when a rebuild found it the same). */
   get generation (): number {
     return this.generationCount
+  }
+
+  /** Bumps whenever a node came or went. */
+  get membership (): number {
+    return this.membershipCount
   }
 
   /** Bumps on every notice that what the views show may have changed (nodes or not). */
@@ -128,17 +136,16 @@ export class FleetViewCache {
   /**
    * Brings every entry up to date; `prepare` sees each entry built (to
    * serialise it while the work is spread out). Returns the network picture
-   * lags were judged by: at most one status tick old, as the statuses are (a
-   * fleet that keeps changing would otherwise be walked once per refresh).
+   * lags were judged by: the one the last status tick computed (statuses are
+   * judged by it too), or a new one when no tick came for two (a fleet that
+   * keeps changing would otherwise be walked once more per refresh).
    */
   refresh (prepare?: (entry: NodeEntry) => void): FleetConsensus {
     const now = this.clock.wall()
     const at = this.clock.monotonic()
-    if (this.consensus === undefined || at - this.consensusAt >= STATUS_TICK_MS || at < this.consensusAt) {
-      this.consensus = this.fleet.consensus(now)
-      this.consensusAt = at
-    }
-    const consensus = this.consensus
+    const consensus = this.consensus !== undefined && at - this.consensusAt < NODE_VIEW_CONSENSUS_REUSE_MS && at >= this.consensusAt
+      ? this.consensus
+      : this.takeConsensus(this.fleet.consensus(now))
     if (this.everything) {
       this.everything = false
       for (const peerId of this.entries.keys()) this.stale.add(peerId)
@@ -173,6 +180,12 @@ export class FleetViewCache {
 
   close (): void {
     this.unsubscribe()
+  }
+
+  private takeConsensus (consensus: FleetConsensus): FleetConsensus {
+    this.consensus = consensus
+    this.consensusAt = this.clock.monotonic()
+    return consensus
   }
 
   /** A network whose maximum height moved changes the lag of its nodes, which no node notice says. */
@@ -226,6 +239,7 @@ export class FleetViewCache {
       prepare?.(entry)
       this.generationCount++
       if (old === undefined || old.view.displayName !== view.displayName) this.order = undefined
+      if (old === undefined) this.membershipCount++
       if (old === undefined) this.movedNicknames.add(view.nickname)
       else if (old.view.nickname !== view.nickname) {
         this.movedNicknames.add(old.view.nickname)
@@ -238,6 +252,7 @@ export class FleetViewCache {
 
   private dropped (old: NodeEntry): void {
     this.generationCount++
+    this.membershipCount++
     this.order = undefined
     this.movedNicknames.add(old.view.nickname)
     this.note(old.peerId, 'removed')
