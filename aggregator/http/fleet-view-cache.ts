@@ -1,5 +1,5 @@
 import { type Clock, systemClock } from '../../shared/clock.ts'
-import { NODE_VIEW_CONSENSUS_REUSE_MS, NODE_VIEW_MAX_AGE_MS } from '../constants.ts'
+import { NODE_VIEW_CONSENSUS_REUSE_MS, NODE_VIEW_MAX_AGE_MS, NODE_VIEW_REBUILD_BUDGET } from '../constants.ts'
 import { exposeNode, withoutDetails } from '../fleet/exposure.ts'
 import type { FleetConsensus, FleetState } from '../fleet/fleet-state.ts'
 import { lagOf } from '../fleet/status.ts'
@@ -30,6 +30,8 @@ export interface FleetViewCacheOptions {
   clock?: Clock
   /** Rebuild an entry this old even if nothing said it changed (phi and uptime move with time). */
   maxAgeMs?: number
+  /** Existing views rebuilt at most per refresh for the beat stream (NODE_VIEW_REBUILD_BUDGET). */
+  budget?: number
 }
 
 /**
@@ -56,7 +58,11 @@ export class FleetViewCache {
   private consensusAt = Number.NEGATIVE_INFINITY
   /** In build order, oldest first (a rebuilt entry moves to the end): the aged ones are at the front. */
   private readonly entries = new Map<string, NodeEntry>()
+  /** Beat-stream changes, aged views, moved lags and duplicates: rebuilt within a budget per refresh. */
   private readonly stale = new Set<string>()
+  /** What a part or an operator said changed, and removals: rebuilt at the next refresh, whatever the budget. */
+  private readonly urgentStale = new Set<string>()
+  private readonly budget: number
   private everything = true
   /** Peer ids in the document's order; undefined when it must be sorted again. */
   private order: string[] | undefined
@@ -76,6 +82,7 @@ export class FleetViewCache {
     this.decorate = options.decorate
     this.clock = options.clock ?? systemClock
     this.maxAgeMs = options.maxAgeMs ?? NODE_VIEW_MAX_AGE_MS
+    this.budget = options.budget ?? NODE_VIEW_REBUILD_BUDGET
     this.unsubscribe = this.fleet.subscribe({
       // The tick has just walked the fleet: its network picture is fresh and costs nothing to take.
       onTick: (now) => { this.takeConsensus(this.fleet.consensus(now)) },
@@ -118,7 +125,7 @@ export class FleetViewCache {
     this.noticeCount++
     if (urgent) this.urgentCount++
     if (peerIds === undefined) this.everything = true
-    else for (const peerId of peerIds) this.stale.add(peerId)
+    else for (const peerId of peerIds) (urgent ? this.urgentStale : this.stale).add(peerId)
   }
 
   /** Starts or stops noting changes for `takeChanges` (the live feed while it has clients). */
@@ -134,8 +141,12 @@ export class FleetViewCache {
   }
 
   /**
-   * Brings every entry up to date; `prepare` sees each entry built (to
-   * serialise it while the work is spread out). Returns the network picture
+   * Brings the entries up to date; `prepare` sees each entry built (to
+   * serialise it while the work is spread out). New and gone nodes and what
+   * was said urgently are always done; of the rest (a beat, a moved lag, an
+   * old view) at most `budget` views are rebuilt, the others at the next
+   * refresh: when a block moves every node's lag at once, the work is spread
+   * over a few refreshes instead of one long stop. Returns the network picture
    * lags were judged by: the one the last status tick computed (statuses are
    * judged by it too), or a new one when no tick came for two (a fleet that
    * keeps changing would otherwise be walked once more per refresh).
@@ -156,10 +167,11 @@ export class FleetViewCache {
       this.stale.add(entry.peerId)
     }
     this.markMovedLags(consensus)
-    this.rebuildStale(consensus, now, at, prepare)
+    this.rebuild(this.urgentStale, Number.POSITIVE_INFINITY, consensus, now, at, prepare)
+    const budget = this.rebuild(this.stale, this.budget, consensus, now, at, prepare)
     if (this.movedNicknames.size > 0) {
       this.markMovedDuplicates()
-      this.rebuildStale(consensus, now, at, prepare)
+      this.rebuild(this.stale, budget, consensus, now, at, prepare)
     }
     return consensus
   }
@@ -199,7 +211,7 @@ export class FleetViewCache {
     this.maxHeights = heights
     if (moved.size === 0) return
     for (const entry of this.entries.values()) {
-      if (!moved.has(entry.view.network) || this.stale.has(entry.peerId)) continue
+      if (!moved.has(entry.view.network) || this.stale.has(entry.peerId) || this.urgentStale.has(entry.peerId)) continue
       const record = this.fleet.get(entry.peerId)
       if (record === undefined || lagOf(record, consensus.contexts.get(record.beat.network)) !== entry.view.lag) this.stale.add(entry.peerId)
     }
@@ -214,17 +226,26 @@ export class FleetViewCache {
     this.movedNicknames.clear()
   }
 
-  private rebuildStale (consensus: FleetConsensus, now: number, at: number, prepare: ((entry: NodeEntry) => void) | undefined): void {
-    for (const peerId of this.stale) {
+  /** Rebuilds the nodes of `pending` (taking them out), existing views at most `budget` of them; returns what is left of it. */
+  private rebuild (pending: Set<string>, budget: number, consensus: FleetConsensus, now: number, at: number, prepare: ((entry: NodeEntry) => void) | undefined): number {
+    for (const peerId of pending) {
       const old = this.entries.get(peerId)
       const record = this.fleet.get(peerId)
       const verdict = this.fleet.verdict(peerId)
       if (record === undefined || verdict === undefined) {
+        pending.delete(peerId)
         if (old === undefined) continue
         this.entries.delete(peerId)
         this.dropped(old)
         continue
       }
+      // A node not in the view yet always comes in: a document never lacks a node the fleet holds.
+      if (old !== undefined) {
+        if (budget <= 0) continue
+        budget--
+      }
+      pending.delete(peerId)
+      this.stale.delete(peerId)
       const view = this.decorate(nodeView(record, verdict, nodeViewContext(this.fleet, record, consensus, now)), now)
       const change = old === undefined ? 'full' : this.changeOf(old, view, record.remoteAddr)
       const unchanged = change !== 'full' && change.size === 0
@@ -247,7 +268,7 @@ export class FleetViewCache {
       }
       this.note(peerId, change)
     }
-    this.stale.clear()
+    return budget
   }
 
   private dropped (old: NodeEntry): void {

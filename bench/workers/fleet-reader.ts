@@ -3,7 +3,9 @@
 // each answer from the request to its last byte, as it came over the wire
 // (no decompression). Modes are read one after the other, `requests` each,
 // `gapMs` apart; a conditional mode sends the last ETag back (If-None-Match).
-// Prints READY, waits for GO, then prints RESULT {modes: [{name, times, bytes, statuses}]}.
+// The very first request (the aggregator builds every node's view for it) is
+// timed apart as `cold`. Prints READY, waits for GO, then prints
+// RESULT {cold, modes: [{name, times, bytes, statuses}]}.
 import { request } from 'node:http'
 import { createInterface } from 'node:readline'
 
@@ -30,6 +32,7 @@ const rl = createInterface({ input: process.stdin })
 process.stdout.write('READY\n')
 for await (const line of rl) {
   if (line !== 'GO') continue
+  const cold = (await get('/api/v1/fleet', {})).ms
   const results: Array<{ name: string, times: number[], bytes: number[], statuses: number[] }> = []
   for (const mode of modes) {
     const result = { name: mode.name, times: [] as number[], bytes: [] as number[], statuses: [] as number[] }
@@ -45,7 +48,7 @@ for await (const line of rl) {
     }
     results.push(result)
   }
-  process.stdout.write(`RESULT ${JSON.stringify({ modes: results })}\n`)
+  process.stdout.write(`RESULT ${JSON.stringify({ cold, modes: results })}\n`)
   break
 }
 process.exit(0)
