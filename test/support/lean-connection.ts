@@ -90,6 +90,13 @@ export function leanIdentity (privateKey: PrivateKey, yamuxInit: Parameters<type
   return { privateKey, peerId, encrypter, muxers }
 }
 
+/** Where to dial; with a peer id, Noise must prove the remote is that peer (as libp2p does for a /p2p/ address). */
+export interface LeanDialTarget {
+  host: string
+  port: number
+  peerId?: PeerId
+}
+
 export interface LeanConnection {
   readonly socket: Socket
   readonly muxer: StreamMuxer
@@ -110,7 +117,8 @@ export interface LeanConnection {
  * handler does. Throws (and leaves nothing open) if any step fails or
  * `signal` aborts.
  */
-export async function dialLean (identity: LeanIdentity, host: string, port: number, signal: AbortSignal): Promise<LeanConnection> {
+export async function dialLean (identity: LeanIdentity, to: LeanDialTarget, signal: AbortSignal): Promise<LeanConnection> {
+  const { host, port } = to
   signal.throwIfAborted()
   const socket = connect({ host, port, noDelay: true, keepAlive: true })
   const onAbort = (): void => { socket.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted')) }
@@ -124,7 +132,7 @@ export async function dialLean (identity: LeanIdentity, host: string, port: numb
     const closed = new AbortController()
     maConn.addEventListener('close', () => { closed.abort() }, { once: true })
     await mss.select(maConn, NOISE_PROTOCOL, { signal })
-    const secured = await identity.encrypter.secureOutbound(maConn, { signal })
+    const secured = await identity.encrypter.secureOutbound(maConn, { signal, ...(to.peerId !== undefined ? { remotePeer: to.peerId } : {}) })
     let factory = secured.streamMuxer
     if (factory === undefined) {
       // The remote did not take part in early muxer negotiation: choose one the classic way.
