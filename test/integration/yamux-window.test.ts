@@ -36,7 +36,7 @@ test('the aggregator sends no WINDOW_UPDATE per beat: 200 heartbeats cost at mos
   const aggregator = await startTestAggregator({ limits: { beatRatePerSecond: 1e6, beatBurst: 1e6 } })
   t.after(async () => { await aggregator.stop() })
   const [host, port] = hostPort(aggregator.multiaddrs()[0]!)
-  const conn = await dialLean(leanIdentity(await generateKeyPair('Ed25519')), host, port, AbortSignal.timeout(10_000))
+  const conn = await dialLean(leanIdentity(await generateKeyPair('Ed25519')), { host, port }, AbortSignal.timeout(10_000))
   t.after(async () => { await conn.close() })
   const stream = await conn.openStream(HEARTBEAT_PROTOCOL, AbortSignal.timeout(10_000))
 
