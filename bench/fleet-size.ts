@@ -89,6 +89,7 @@ export const fleetSize: Benchmark = {
       let workers: SwarmWorker[] | undefined
       try {
         const rampStart = Date.now()
+        let rampCpu = { at: cpuSeconds(pid), t: rampStart }
         workers = await startSwarm(aggregator.multiaddr, n, {
           beatPeriodMs: p.periodMs,
           reconnectPeriodMs: RECONNECT_PERIOD_MS,
@@ -96,6 +97,11 @@ export const fleetSize: Benchmark = {
           ...(p.handshakes !== undefined ? { concurrentHandshakes: p.handshakes } : {}),
           monitorPingMs: p.monitorPingMs,
           readyTimeoutMs: 60_000 + n * RAMP_BUDGET_PER_AGENT_MS,
+          onProgress: (connected, ws) => {
+            const cpu = cpuSeconds(pid)
+            ctx.log(`fleet-size: ramp ${((Date.now() - rampStart) / 1000).toFixed(0)} s: ${connected}/${n} connected; aggregator CPU ${(((cpu - rampCpu.at) / ((Date.now() - rampCpu.t) / 1000)) * 100).toFixed(0)}%, RSS ${Math.round(rssMiB(pid))} MiB; swarm CPU ${swarmStats(ws).cpuSeconds.toFixed(0)} s; load ${loadavg()[0]!.toFixed(1)}`)
+            rampCpu = { at: cpu, t: Date.now() }
+          },
         })
         const rampMs = Date.now() - rampStart
         ctx.log(`fleet-size: ${n} agents beating after ${(rampMs / 1000).toFixed(1)} s; settling ...`)

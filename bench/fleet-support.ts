@@ -16,7 +16,12 @@ export type SwarmStartOptions = SwarmOptions & {
   perWorker?: number
   /** Not every agent beating by then: the workers are stopped and startSwarm throws with their last status. */
   readyTimeoutMs?: number
+  /** Told every PROGRESS_EVERY_MS during the ramp: agents connected so far over all workers. */
+  onProgress?: (connected: number, workers: SwarmWorker[]) => void
 }
+
+/** How often a ramp reports its progress. */
+const PROGRESS_EVERY_MS = 10_000
 
 /** Starts N simulated agents over enough worker processes; resolves when every one has sent a beat. */
 export async function startSwarm (target: string, count: number, options: SwarmStartOptions): Promise<SwarmWorker[]> {
@@ -33,11 +38,16 @@ export async function startSwarm (target: string, count: number, options: SwarmS
       reject(new Error(`not every agent was beating after ${options.readyTimeoutMs} ms; workers: ${workers.map((w) => JSON.stringify(w.last)).join(' ')}`))
     }, options.readyTimeoutMs)
   })
+  const progress = options.onProgress === undefined
+    ? undefined
+    : setInterval(() => { options.onProgress!(swarmStats(workers).connected, workers) }, PROGRESS_EVERY_MS)
   try {
     await Promise.race([Promise.all(workers.map(async (worker) => { await worker.ready })), timeout])
     clearTimeout(timer)
+    clearInterval(progress)
   } catch (err) {
     clearTimeout(timer)
+    clearInterval(progress)
     await stopSwarm(workers)
     throw err
   }

@@ -6,12 +6,11 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { LengthPrefixedDecoder } from '@libp2p/utils'
 import * as varint from 'uint8-varint'
-import type { Uint8ArrayList } from 'uint8arraylist'
 
 test('a chunk of whole frames is decoded without asking the length decoder about an empty buffer', () => {
   let emptyCalls = 0
   const decoder = new LengthPrefixedDecoder({
-    lengthDecoder: (buf: Uint8ArrayList | Uint8Array) => {
+    lengthDecoder: (buf: Parameters<typeof varint.decode>[0]) => {
       if (buf.byteLength === 0) emptyCalls++
       return varint.decode(buf)
     },
