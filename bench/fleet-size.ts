@@ -3,7 +3,8 @@
 // Phases: ramp (every agent connected and beating), settle, then a measuring window during
 // which nothing talks to the aggregator's HTTP API: its CPU from /proc/<pid>/stat, its RSS
 // from /proc/<pid>/status. After the window: beats received and lost (seq gaps the aggregator
-// counted), all-N-healthy, and a sample of GET /api/v1/fleet latencies while it ingests.
+// counted), all-N-healthy, a sample of GET /api/v1/fleet latencies while it ingests, and the
+// time from a beat's send to its being visible in /api/v1/nodes/:id for a few nodes.
 import { loadavg } from 'node:os'
 import { parsePositiveDuration } from '../shared/duration.ts'
 import type { SwarmWorker } from '../test/support/swarm-worker.ts'
@@ -62,6 +63,36 @@ function plan (ctx: BenchContext): Plan {
 
 const sum = (nodes: any[], key: string): number => nodes.reduce((s: number, x: any) => s + (x[key] as number), 0)
 
+
+/** Polls a few nodes' views; a seq change is a beat made visible: visible time minus its sentAt. */
+async function probeLatency (url: string, peerIds: string[], durationMs: number): Promise<number[]> {
+  const latencies: number[] = []
+  const lastSeq = new Map<string, number>()
+  const end = Date.now() + durationMs
+  while (Date.now() < end) {
+    await Promise.all(peerIds.map(async (peerId) => {
+      const res = await fetch(`${url}/api/v1/nodes/${peerId}`)
+      const seenAt = Date.now()
+      if (!res.ok) return
+      const node = await res.json() as { seq: number, lastSeen: string, skewMs: number }
+      const previous = lastSeq.get(peerId)
+      if (previous !== undefined && node.seq === previous + 1) {
+        const sentAt = Date.parse(node.lastSeen) - node.skewMs
+        latencies.push(seenAt - sentAt)
+      }
+      lastSeq.set(peerId, node.seq)
+    }))
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  return latencies
+}
+
+
+/** The send-to-visible probe runs this long after the window (a few beats of each probed node). */
+const PROBE_PERIODS = 3
+/** Nodes whose views the probe polls. */
+const PROBED_NODES = 10
+
 async function fleetGetLatencies (url: string): Promise<number[]> {
   const latencies: number[] = []
   for (let i = 0; i < FLEET_GET_SAMPLES; i++) {
@@ -71,6 +102,16 @@ async function fleetGetLatencies (url: string): Promise<number[]> {
     latencies.push(performance.now() - started)
   }
   return latencies
+}
+
+/** The aggregator's JS heap (used/total) and external memory, from its /metrics (read after the window). */
+async function heapFigures (url: string): Promise<string> {
+  const text = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) }).then(async (r) => await r.text()).catch(() => '')
+  const mib = (name: string): string => {
+    const value = new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]
+    return value === undefined ? '?' : String(Math.round(Number(value) / 2 ** 20))
+  }
+  return `${mib('nodejs_heap_size_used_bytes')}/${mib('nodejs_heap_size_total_bytes')} MiB used/total, external ${mib('nodejs_external_memory_bytes')} MiB`
 }
 
 export const fleetSize: Benchmark = {
@@ -136,6 +177,10 @@ export const fleetSize: Benchmark = {
         const expected = Math.round((n * countedSeconds * 1000) / p.periodMs)
         const beatsInWindow = (beats / countedSeconds) * seconds
         const latencies = await fleetGetLatencies(aggregator.url)
+        const heap = await heapFigures(aggregator.url)
+        const { peerIds } = swarmStats(workers)
+        const probes = peerIds.filter((_, i) => i % Math.max(1, Math.floor(peerIds.length / PROBED_NODES)) === 0).slice(0, PROBED_NODES)
+        const visible = await probeLatency(aggregator.url, probes, Math.max(5000, PROBE_PERIODS * p.periodMs))
         const swarmCpu = swarm1.cpuSeconds - swarm0.cpuSeconds
         rows.push({
           agents: n,
@@ -153,6 +198,8 @@ export const fleetSize: Benchmark = {
           'beats lost': lost,
           'GET fleet p50 ms': Math.round(percentile(latencies, 50)),
           'GET fleet p99 ms': Math.round(percentile(latencies, 99)),
+          'send→visible p50 ms': Math.round(percentile(visible, 50)),
+          'send→visible p99 ms': Math.round(percentile(visible, 99)),
           'swarm CPU %': Number(((swarmCpu / seconds) * 100).toFixed(1)),
           'swarm µs/beat': Math.round((swarmCpu / Math.max(1, beatsInWindow)) * 1e6),
           'swarm RSS MiB': Math.round(swarm1.rssMiB),
@@ -160,7 +207,7 @@ export const fleetSize: Benchmark = {
           'load avg': `${load0.toFixed(2)}→${load1.toFixed(2)}`,
         })
         if (p.profileDir !== undefined) notes.push(`${n} agents: aggregator profile in ${p.profileDir}; window ${windowStartUs}..${windowEndUs} µs (bench/profile-window.ts)`)
-        notes.push(`${n} agents: idle aggregator RSS ${Math.round(baseRss)} MiB, peak in window ${Math.round(peakRss)} MiB; ${after.summary.total} nodes seen`)
+        notes.push(`${n} agents: idle aggregator RSS ${Math.round(baseRss)} MiB, peak in window ${Math.round(peakRss)} MiB; after the window JS heap ${heap}; ${after.summary.total} nodes seen`)
       } catch (err) {
         notes.push(`${n} agents: ${(err as Error).message.slice(0, 500)}`)
       } finally {
