@@ -206,6 +206,8 @@ export const fleetSize: Benchmark = {
           workers: workers.length,
           'load avg': `${load0.toFixed(2)}→${load1.toFixed(2)}`,
         })
+        const dead = workers.filter((w) => !w.alive)
+        if (dead.length > 0) notes.push(`${n} agents: ${dead.length} swarm worker(s) died: ${dead.map((w) => w.stderr.slice(-300)).join(' | ')}`)
         if (p.profileDir !== undefined) notes.push(`${n} agents: aggregator profile in ${p.profileDir}; window ${windowStartUs}..${windowEndUs} µs (bench/profile-window.ts)`)
         notes.push(`${n} agents: idle aggregator RSS ${Math.round(baseRss)} MiB, peak in window ${Math.round(peakRss)} MiB; after the window JS heap ${heap}; ${after.summary.total} nodes seen`)
       } catch (err) {

@@ -161,7 +161,12 @@ export async function dialLean (identity: LeanIdentity, to: LeanDialTarget, sign
         await maConn.close().catch(() => {})
       },
       abort: (err) => {
-        muxer.abort(err)
+        // The muxer says GoAway on its way out, which throws once the transport under it has closed.
+        if (!closed.signal.aborted) {
+          try {
+            muxer.abort(err)
+          } catch {}
+        }
         maConn.abort(err)
       },
     }
