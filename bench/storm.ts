@@ -24,11 +24,19 @@ export const storm: Benchmark = {
     const reconnectPeriodMs = parsePositiveDuration(flags.reconnect ?? DEFAULT_RECONNECT, '--reconnect')
     const beatPeriodMs = parsePositiveDuration(flags.period ?? DEFAULT_PERIOD, '--period')
     const rows: BenchResult['rows'] = []
+    const notes: string[] = []
     for (const n of sizes) {
       ctx.log(`storm: ${n} agents ...`)
       let aggregator = await startAggregatorProcess()
       const port = Number(aggregator.multiaddr.split('/')[4])
-      const workers = await startSwarm(aggregator.multiaddr, n, { beatPeriodMs, reconnectPeriodMs, reportMs: REPORT_MS, readyTimeoutMs: 60_000 + n * RAMP_BUDGET_PER_AGENT_MS })
+      let workers
+      try {
+        workers = await startSwarm(aggregator.multiaddr, n, { beatPeriodMs, reconnectPeriodMs, reportMs: REPORT_MS, readyTimeoutMs: 60_000 + n * RAMP_BUDGET_PER_AGENT_MS })
+      } catch (err) {
+        notes.push(`${n} agents: ${(err as Error).message.slice(0, 500)}`)
+        await aggregator.process.stop()
+        continue
+      }
       try {
         aggregator.process.kill('SIGKILL')
         await aggregator.process.exited
@@ -62,6 +70,7 @@ export const storm: Benchmark = {
         await aggregator.process.stop()
       }
     }
-    return { name: 'storm', params: { sizes, beatPeriodMs, reconnectPeriodMs }, rows }
+    if (rows.length === 0) rows.push({ agents: sizes.join(','), result: 'no size completed' })
+    return { name: 'storm', params: { sizes, beatPeriodMs, reconnectPeriodMs }, rows, notes }
   },
 }
