@@ -29,26 +29,26 @@ test('lean agents beat as distinct peers and come back after the aggregator rest
   t.after(async () => { await swarm.stop() })
   await swarm.start()
 
-  await waitFor(() => aggregator.stats.accepted >= 9, { timeoutMs: 20_000, intervalMs: 20, what: 'three beats from each of three agents' })
+  await waitFor(() => aggregator.inspect().ingest.accepted >= 9, { timeoutMs: 20_000, intervalMs: 20, what: 'three beats from each of three agents' })
   const peers = new Set(swarm.agents.map((a) => a.peerId))
   assert.equal(peers.size, 3, 'every agent its own identity')
   const seqBefore = new Map<string, number>()
   for (const peerId of peers) {
-    const node = aggregator.fleet.get(peerId)
+    const node = aggregator.inspect().fleet.get(peerId)
     assert.ok(node !== undefined, `the aggregator knows ${peerId}`)
     assert.equal(node.beat.nickname.startsWith('lean-test-'), true)
     assert.equal(node.beat.period, 200)
     assert.equal(node.beat.health.components.chain_source?.status, 'ready')
     seqBefore.set(peerId, node.beat.seq)
   }
-  assert.equal(aggregator.stats.totalRejected(), 0, `rejected: ${JSON.stringify(aggregator.stats.toJSON())}`)
+  assert.equal(aggregator.inspect().ingest.totalRejected(), 0, `rejected: ${JSON.stringify(aggregator.inspect().ingest.toJSON())}`)
 
   await aggregator.stop()
   await waitFor(() => swarm.status().connected === 0, { timeoutMs: 10_000, intervalMs: 20, what: 'every agent to notice' })
   aggregator = await startTestAggregator({ listen, dataDir })
-  await waitFor(() => swarm.status().connected === 3 && aggregator.stats.accepted >= 6, { timeoutMs: 20_000, intervalMs: 20, what: 'every agent back and beating' })
+  await waitFor(() => swarm.status().connected === 3 && aggregator.inspect().ingest.accepted >= 6, { timeoutMs: 20_000, intervalMs: 20, what: 'every agent back and beating' })
   for (const peerId of peers) {
-    const node = aggregator.fleet.get(peerId)
+    const node = aggregator.inspect().fleet.get(peerId)
     assert.ok(node !== undefined, `${peerId} is back`)
     assert.ok(node.beat.seq > seqBefore.get(peerId)!, 'the seq carries on across the reconnect, as the real agent\'s')
   }

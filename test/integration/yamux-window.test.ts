@@ -46,14 +46,14 @@ test('the aggregator sends no WINDOW_UPDATE per beat: 200 heartbeats cost at mos
   assert.ok(totalBytes < INITIAL_WINDOW / 2, 'the beats fit in half a window: no update is due')
   // The first beat makes the aggregator ACK the stream; from then on nothing is owed.
   stream.send(frames[0]!)
-  await waitFor(() => aggregator.stats.accepted === 1, { timeoutMs: 5_000, intervalMs: 5 })
+  await waitFor(() => aggregator.inspect().ingest.accepted === 1, { timeoutMs: 5_000, intervalMs: 5 })
   const before = await bytesReadAfterPing(conn)
   for (const frame of frames.slice(1)) {
     // One data frame per beat, each in its own event-loop turn, as beats arrive in production.
     stream.send(frame)
     await new Promise((resolve) => setImmediate(resolve))
   }
-  await waitFor(() => aggregator.stats.accepted === beats, { timeoutMs: 10_000, intervalMs: 5 })
+  await waitFor(() => aggregator.inspect().ingest.accepted === beats, { timeoutMs: 10_000, intervalMs: 5 })
   const after = await bytesReadAfterPing(conn)
   // What came back, minus the pong itself (a yamux keep-alive ping from the aggregator may add one more frame).
   const framesBack = (after - before - WINDOW_UPDATE_WIRE_BYTES) / WINDOW_UPDATE_WIRE_BYTES
