@@ -7,6 +7,7 @@
 // time from a beat's send to its being visible in /api/v1/nodes/:id for a few nodes.
 import { loadavg } from 'node:os'
 import { parsePositiveDuration } from '../shared/duration.ts'
+import { ErrorCodes, UsageError } from '../shared/errors.ts'
 import type { SwarmWorker } from '../test/support/swarm-worker.ts'
 import { cpuSeconds, percentile, rssMiB, type BenchContext, type BenchResult, type Benchmark } from './harness.ts'
 import { AGENTS_PER_WORKER, fleet, startAggregatorProcess, startSwarm, stopSwarm, swarmStats } from './fleet-support.ts'
@@ -40,14 +41,14 @@ function plan (ctx: BenchContext): Plan {
   if (ctx.quick) return { sizes: [50], periodMs: 1000, windowMs: 4000, perWorker: AGENTS_PER_WORKER, handshakes: undefined, monitorPingMs: 0, profileDir: undefined }
   const sizes = (flags.agents ?? process.env.BENCH_FLEET_SIZES ?? DEFAULT_SIZES).split(',').map((s) => {
     const n = Number(s)
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`--agents: "${s}" is not a positive whole number`)
+    if (!Number.isInteger(n) || n <= 0) throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `--agents: "${s}" is not a positive whole number`)
     return n
   })
   const count = (name: string, fallback: number): number => {
     const raw = flags[name]
     if (raw === undefined) return fallback
     const n = Number(raw)
-    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name}: "${raw}" is not a whole number`)
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `--${name}: "${raw}" is not a whole number`)
     return n
   }
   return {
@@ -180,7 +181,7 @@ export const fleetSize: Benchmark = {
         const heap = await heapFigures(aggregator.url)
         const { peerIds } = swarmStats(workers)
         const probes = peerIds.filter((_, i) => i % Math.max(1, Math.floor(peerIds.length / PROBED_NODES)) === 0).slice(0, PROBED_NODES)
-        const visible = await probeLatency(aggregator.url, probes, Math.max(5000, PROBE_PERIODS * p.periodMs))
+        const visible = await probeLatency(aggregator.url, probes, Math.max(ctx.quick ? 2000 : 5000, PROBE_PERIODS * p.periodMs))
         const swarmCpu = swarm1.cpuSeconds - swarm0.cpuSeconds
         rows.push({
           agents: n,

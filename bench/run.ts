@@ -2,6 +2,7 @@
 // writes JSON to bench/results/. Flags other than --quick go to the benchmark (e.g. fleet-size --agents 10000).
 import { type Benchmark, parseBenchArgs, printTable, writeResult } from './harness.ts'
 import { BENCHMARKS } from './index.ts'
+import { UsageError } from '../shared/errors.ts'
 
 let parsed: ReturnType<typeof parseBenchArgs>
 try {
@@ -24,7 +25,15 @@ const chosen: Benchmark[] = names.includes('all') ? BENCHMARKS : names.map((name
   return found
 })
 for (const bench of chosen) {
-  const result = await bench.run({ quick, flags, log: (line) => { process.stderr.write(`${line}\n`) } })
+  let result
+  try {
+    result = await bench.run({ quick, flags, log: (line) => { process.stderr.write(`${line}\n`) } })
+  } catch (err) {
+    // A bad flag is one line and exit 2; anything else is a real failure, with its stack.
+    if (!(err instanceof UsageError)) throw err
+    process.stderr.write(`${bench.name}: ${err.message}\n`)
+    process.exit(2)
+  }
   process.stdout.write(`\n## ${bench.name}: ${bench.description}\n\n${printTable(result.rows)}`)
   for (const note of result.notes ?? []) process.stdout.write(`- ${note}\n`)
   process.stdout.write(`(JSON: ${writeResult(result, quick)})\n`)

@@ -2,6 +2,7 @@
 // backoff, full jitter capped by the reconnect period) connected; the aggregator is killed -9
 // and restarted on the same port and data dir: time until every agent is back.
 import { parsePositiveDuration } from '../shared/duration.ts'
+import { ErrorCodes, UsageError } from '../shared/errors.ts'
 import { startAggregatorProcess, startSwarm, stopSwarm, swarmStats } from './fleet-support.ts'
 import { rssMiB, type BenchContext, type BenchResult, type Benchmark } from './harness.ts'
 
@@ -20,7 +21,11 @@ export const storm: Benchmark = {
   flags: '--agents N[,N...] --period 1s --reconnect 5s',
   async run (ctx: BenchContext): Promise<BenchResult> {
     const flags = ctx.flags ?? {}
-    const sizes = ctx.quick ? [50] : (flags.agents ?? process.env.BENCH_STORM_SIZES ?? '1000,3000').split(',').map(Number)
+    const sizes = ctx.quick ? [50] : (flags.agents ?? process.env.BENCH_STORM_SIZES ?? '1000,3000').split(',').map((text) => {
+      const n = Number(text)
+      if (!Number.isInteger(n) || n <= 0) throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `--agents: "${text}" is not a positive whole number`)
+      return n
+    })
     const reconnectPeriodMs = parsePositiveDuration(flags.reconnect ?? DEFAULT_RECONNECT, '--reconnect')
     const beatPeriodMs = parsePositiveDuration(flags.period ?? DEFAULT_PERIOD, '--period')
     const rows: BenchResult['rows'] = []
