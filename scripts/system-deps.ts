@@ -19,6 +19,8 @@ export const SYSTEM_PACKAGES: Record<string, string> = {
   '/usr/bin/systemd-analyze': 'systemd',
   // The fleet page's end-to-end tests (test/e2e/page-*.test.ts) drive it with playwright-core.
   '/usr/bin/chromium': 'chromium',
+  // test/support/fakes/smtp.ts: the SMTP sink's self-signed certificate (STARTTLS) is made with openssl.
+  '/usr/bin/openssl': 'openssl',
 }
 
 export function ensureSystemPackages (packages: Record<string, string> = SYSTEM_PACKAGES): void {

@@ -139,10 +139,10 @@ export class DeliveryQueue<T> {
     while (this.worker !== undefined) await this.worker
   }
 
-  /** Gives the queue `deadlineMs` to empty, then abandons what is left (counted as dropped). */
+  /** Gives the queue `deadlineMs` to empty (0: none), then abandons what is left (counted as dropped). */
   async stop (deadlineMs: number): Promise<void> {
     const worker = this.worker
-    if (worker !== undefined) {
+    if (worker !== undefined && deadlineMs > 0) {
       let timer: Timer | undefined
       await Promise.race([worker, new Promise<void>((resolve) => { timer = this.clock.timeout(deadlineMs, resolve) })])
       timer?.cancel()

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { createTransport } from 'nodemailer'
 import { z } from 'zod'
 import { systemClock } from '../../../shared/clock.ts'
@@ -73,8 +74,10 @@ export function emailMessage (m: AlertMessage, from: string): EmailMessage {
  * failure and a timeout are worth another try.
  */
 export function readSmtpError (err: unknown): DeliveryResult {
-  const e = err as { code?: string, responseCode?: number, response?: string, message?: string }
-  const error = e.response !== undefined && e.response !== '' ? e.response : `${e.code !== undefined ? `${e.code}: ` : ''}${e.message ?? String(err)}`
+  const e = err as { code?: string, responseCode?: number, response?: string, message?: string, command?: string }
+  // The command that failed says where (STARTTLS, AUTH PLAIN, RCPT TO, DATA); the reply says why.
+  const said = e.response !== undefined && e.response !== '' ? e.response : `${e.code !== undefined ? `${e.code}: ` : ''}${e.message ?? String(err)}`
+  const error = typeof e.command === 'string' && e.command !== '' ? `${e.command.split(' ').slice(0, 2).join(' ').replace(/:$/, '')}: ${said}` : said
   const status = typeof e.responseCode === 'number' ? e.responseCode : undefined
   if (status !== undefined && status >= 500 && status !== 503) return { ok: false, retry: false, error, status, answer: e.response }
   return { ok: false, retry: true, error, status, answer: e.response }
@@ -98,7 +101,8 @@ export function createEmailReceiver (settings: EmailSettings, context: ReceiverC
         secure: smtp.secure,
         requireTLS: !smtp.secure && smtp.requireTls,
         auth: smtp.user !== undefined ? { user: smtp.user, pass: smtp.password?.reveal() ?? '' } : undefined,
-        tls: { ...(smtp.ca !== undefined ? { ca: smtp.ca } : {}), servername: smtp.host },
+        // SNI takes a host name only (RFC 6066); the certificate is checked against the host either way.
+        tls: { ...(smtp.ca !== undefined ? { ca: smtp.ca } : {}), ...(isIP(smtp.host) === 0 ? { servername: smtp.host } : {}) },
         connectionTimeout: EMAIL_TIMEOUT_MS,
         greetingTimeout: EMAIL_TIMEOUT_MS,
         socketTimeout: EMAIL_TIMEOUT_MS,
