@@ -29,7 +29,8 @@ export class FakeLotus {
 
   get url (): string { return `${this.server.url}/rpc/v1` }
 
-  async start (): Promise<void> {
+  /** Listens on an ephemeral port, or on `port` (a Lotus that comes back where it was). */
+  async start (port = 0): Promise<void> {
     this.blocks = [await cid('block-b'), await cid('block-a')]
     this.genesis = await cid('genesis')
     this.server = await startHttpServer((http, res, body) => {
@@ -55,6 +56,6 @@ export class FakeLotus {
         case 'Filecoin.SyncState': ok({ ActiveSyncs: [{ WorkerID: 1, Base: null, Target: null, Stage: 4, Height: this.height, Start: '0001-01-01T00:00:00Z', End: '0001-01-01T00:00:00Z', Message: '' }], VMApplied: 0 }); return
         default: sendJson(res, 200, { jsonrpc: '2.0', id: req.id, error: { code: -32601, message: `method '${req.method}' not found` } })
       }
-    })
+    }, port)
   }
 }
