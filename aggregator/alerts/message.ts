@@ -27,7 +27,7 @@ export interface AlertMessage {
   component: string | undefined
   /** "Firing for 1m5s (since 2025-01-01T00:00:00.000Z)", "Resolved after 3m0s (...)". */
   duration: string
-  /** Alerts of the same cause held back by this one ("ComponentNotReady chain_source: connect ECONNREFUSED ..."). */
+  /** Alerts of the same cause held back by this one ("ComponentNotReady chain_source", "HeadStuck"). */
   heldBack: string[]
   /** The rule's description. */
   description: string
@@ -67,7 +67,8 @@ export function alertMessage (n: AlertNotification, source: MessageSource): Aler
     name: a.name,
     severity: a.severity,
     title: `[${status}] ${a.name} (${a.severity}): ${subjectText(a)}`,
-    cause: a.summary,
+    // A resolved message tells what was wrong, not what is.
+    cause: kind === 'resolved' ? `Was: ${a.summary}` : a.summary,
     node,
     component: a.subject.kind === 'node' ? a.subject.component : undefined,
     duration: durationText(a, n.at, kind),
@@ -141,15 +142,9 @@ function durationText (a: AlertRecord, at: number, kind: 'firing' | 'resolved'):
   return `Firing for ${formatDuration(roundToSecond(at - a.activeSince))} (since ${since})`
 }
 
+/** A held-back alert by name (and component): its error text is already in the cause of the alert that holds it. */
 function heldBackLine (a: AlertRecord): string {
-  // The summary after the node's name: "component chain_source is not_ready: connect ECONNREFUSED ...".
-  const summary = a.subject.kind === 'node' ? stripNode(a.summary, a.subject) : a.summary
-  return `${a.name} ${summary}`
-}
-
-function stripNode (summary: string, node: { nickname: string, peerId: string }): string {
-  const name = node.nickname !== '' ? `${node.nickname} (${node.peerId})` : node.peerId
-  return summary.startsWith(name) ? summary.slice(name.length).replace(/^:?\s*/, '') : summary
+  return a.subject.kind === 'node' && a.subject.component !== undefined ? `${a.name} ${a.subject.component}` : a.name
 }
 
 function linkFor (a: AlertRecord, publicUrl: string): { url: string, text: string } {

@@ -52,7 +52,7 @@ test('one unreachable node with three failing components: one notification per s
   assert.deepEqual([...fired.body.holdsBack].map((id: string) => id.replace(/\/node\/[^/]+/, '')).sort(),
     ['ComponentNotReady/component/chain_source', 'ComponentNotReady/component/lotus-api', 'ComponentNotReady/component/market'])
   assert.match(fired.body.message, /\nFiring for \d+(\.\d+)?s \(since /, 'for how long')
-  assert.match(fired.body.message, /\nHeld back \(same cause\): ComponentNotReady component chain_source is not_ready: /)
+  assert.match(fired.body.message, /\nHeld back \(same cause\): ComponentNotReady chain_source; ComponentNotReady lotus-api; ComponentNotReady market\n/)
   assert.ok(fired.body.message.includes(`http://heartbeat.test:8080/#/node/${fired.body.alert.node.peerId}`))
 
   // The API shows the component alerts, inhibited by the node's.

@@ -62,7 +62,7 @@ test('one cause, one notification: a node unreachable on three components fires 
   const text = messageText(alertMessage(n!, source))
   assert.match(text, /^\[FIRING\] NodeUnhealthy \(warning\): alpha\n/)
   assert.match(text, /\nFiring for 1m0s \(since 1970-01-01T00:00:00\.000Z\)\n/)
-  assert.match(text, /\nHeld back \(same cause\): ComponentNotReady component chain_source is not_ready: connect ECONNREFUSED 127\.0\.0\.1:1234; /)
+  assert.match(text, /\nHeld back \(same cause\): ComponentNotReady chain_source; ComponentNotReady lotus-api; ComponentNotReady market\n/)
   assert.match(text, new RegExp(`\\nThe node's page: https://heartbeat\\.example/#/node/${ALERT_PEER}$`))
 
   // Five minutes on, the head is stuck too: inhibited as well, no new notification.
