@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { DELIVERY_TIMEOUT_MS } from '../constants.ts'
 import { type AlertMessage, clip } from '../message.ts'
 import type { DeliveryResult } from './delivery-queue.ts'
-import { classifyAnswer, type HttpAnswer, jsonBody, sendHttp } from './http-post.ts'
+import { classifyAnswer, type HttpAnswer, jsonBody, sendAndRead } from './http-post.ts'
 import { bodyLines } from './markup.ts'
 import { MessageReceiver } from './message-receiver.ts'
 import type { Pacer, RateLimit } from './pacer.ts'
@@ -82,9 +82,7 @@ export function createDiscordReceiver (settings: DiscordSettings, context: Recei
     render: (m) => discordRequest(m, settings.username),
     describe: (r) => r.content,
     send: async (request, signal) => {
-      const answer = await sendHttp({ url: waitUrl(settings.url.reveal()), body: request }, { signal, timeoutMs: DELIVERY_TIMEOUT_MS, clock: context.clock })
-      if ('error' in answer) return { ok: false, retry: true, error: answer.error }
-      return readDiscordAnswer(answer, (context.clock?.wall ?? Date.now)(), pacer)
+      return await sendAndRead({ url: waitUrl(settings.url.reveal()), body: request }, { signal, timeoutMs: DELIVERY_TIMEOUT_MS, clock: context.clock }, (answer, now) => readDiscordAnswer(answer, now, pacer))
     },
   })
   pacer = receiver.pacer

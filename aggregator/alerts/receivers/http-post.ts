@@ -81,16 +81,19 @@ export function classifyAnswer (answer: HttpAnswer, now: number, retryAfterMs?: 
   return { ok: false, retry: false, error, status }
 }
 
-/** A request and the usual reading of its answer. */
-export async function sendAndClassify (request: HttpRequest, options: HttpSendOptions): Promise<DeliveryResult> {
+/**
+ * A request, and its answer read by the service's own reader (the usual one
+ * when absent); a request that got no answer is worth another try.
+ */
+export async function sendAndRead (request: HttpRequest, options: HttpSendOptions, read: (answer: HttpAnswer, now: number) => DeliveryResult = classifyAnswer): Promise<DeliveryResult> {
   const answer = await sendHttp(request, options)
   if ('error' in answer) return { ok: false, retry: true, error: answer.error }
-  return classifyAnswer(answer, (options.clock ?? systemClock).wall())
+  return read(answer, (options.clock ?? systemClock).wall())
 }
 
 /** POSTs JSON and classifies the answer (the webhook and Alertmanager receivers). */
 export async function postJson (url: string, body: unknown, options: HttpSendOptions & { headers?: Record<string, string> | undefined }): Promise<DeliveryResult> {
-  return await sendAndClassify({ url, body, headers: options.headers }, options)
+  return await sendAndRead({ url, body, headers: options.headers }, options)
 }
 
 /** A JSON body, or undefined when it is not JSON (services answer HTML error pages too). */

@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { DELIVERY_TIMEOUT_MS } from '../constants.ts'
 import { type AlertMessage, clip, messageText } from '../message.ts'
 import type { DeliveryResult } from './delivery-queue.ts'
-import { classifyAnswer, type HttpAnswer, jsonBody, sendHttp } from './http-post.ts'
+import { classifyAnswer, type HttpAnswer, jsonBody, sendAndRead } from './http-post.ts'
 import { htmlLines } from './markup.ts'
 import { MessageReceiver } from './message-receiver.ts'
 import type { RateLimit } from './pacer.ts'
@@ -73,10 +73,8 @@ export function createMatrixReceiver (settings: MatrixSettings, context: Receive
     describe: (r) => r.content.body.split('\n', 1)[0] ?? '',
     send: async (request, signal) => {
       const url = `${base}/_matrix/client/v3/rooms/${encodeURIComponent(settings.roomId)}/send/m.room.message/${encodeURIComponent(request.txnId)}`
-      const answer = await sendHttp({ url, method: 'PUT', body: request.content, headers: { authorization: `Bearer ${settings.accessToken.reveal()}` } },
-        { signal, timeoutMs: DELIVERY_TIMEOUT_MS, clock: context.clock })
-      if ('error' in answer) return { ok: false, retry: true, error: answer.error }
-      return readMatrixAnswer(answer, (context.clock?.wall ?? Date.now)())
+      return await sendAndRead({ url, method: 'PUT', body: request.content, headers: { authorization: `Bearer ${settings.accessToken.reveal()}` } },
+        { signal, timeoutMs: DELIVERY_TIMEOUT_MS, clock: context.clock }, readMatrixAnswer)
     },
   })
 }

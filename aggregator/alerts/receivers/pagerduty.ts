@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { DELIVERY_TIMEOUT_MS } from '../constants.ts'
 import { type AlertMessage, clip } from '../message.ts'
 import type { DeliveryResult } from './delivery-queue.ts'
-import { classifyAnswer, type HttpAnswer, jsonBody, sendHttp } from './http-post.ts'
+import { classifyAnswer, type HttpAnswer, jsonBody, sendAndRead } from './http-post.ts'
 import { bodyLines } from './markup.ts'
 import { MessageReceiver } from './message-receiver.ts'
 import type { RateLimit } from './pacer.ts'
@@ -113,9 +113,7 @@ export function createPagerDutyReceiver (settings: PagerDutySettings, context: R
     describe: (e) => `${e.event_action} ${e.dedup_key}`,
     send: async (event, signal) => {
       const body: PagerDutyEvent = { routing_key: settings.routingKey.reveal(), ...event }
-      const answer = await sendHttp({ url: settings.url, body }, { signal, timeoutMs: DELIVERY_TIMEOUT_MS, clock: context.clock })
-      if ('error' in answer) return { ok: false, retry: true, error: answer.error }
-      return readPagerDutyAnswer(answer, (context.clock?.wall ?? Date.now)())
+      return await sendAndRead({ url: settings.url, body }, { signal, timeoutMs: DELIVERY_TIMEOUT_MS, clock: context.clock }, readPagerDutyAnswer)
     },
   })
 }

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { DELIVERY_TIMEOUT_MS } from '../constants.ts'
 import { type AlertMessage, clip, messageText } from '../message.ts'
 import type { DeliveryResult } from './delivery-queue.ts'
-import { classifyAnswer, type HttpAnswer, sendHttp } from './http-post.ts'
+import { classifyAnswer, type HttpAnswer, sendAndRead } from './http-post.ts'
 import { escapeMrkdwn } from './markup.ts'
 import { MessageReceiver } from './message-receiver.ts'
 import type { RateLimit } from './pacer.ts'
@@ -63,9 +63,7 @@ export function createSlackReceiver (settings: SlackSettings, context: ReceiverC
     render: slackRequest,
     describe: (r) => r.text.split('\n', 1)[0] ?? '',
     send: async (request, signal) => {
-      const answer = await sendHttp({ url: settings.url.reveal(), body: request }, { signal, timeoutMs: DELIVERY_TIMEOUT_MS, clock: context.clock })
-      if ('error' in answer) return { ok: false, retry: true, error: answer.error }
-      return readSlackAnswer(answer, (context.clock?.wall ?? Date.now)())
+      return await sendAndRead({ url: settings.url.reveal(), body: request }, { signal, timeoutMs: DELIVERY_TIMEOUT_MS, clock: context.clock }, readSlackAnswer)
     },
   })
 }

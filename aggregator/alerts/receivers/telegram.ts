@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { DELIVERY_TIMEOUT_MS } from '../constants.ts'
 import { type AlertMessage, clip } from '../message.ts'
 import type { DeliveryResult } from './delivery-queue.ts'
-import { classifyAnswer, jsonBody, sendHttp } from './http-post.ts'
+import { classifyAnswer, jsonBody, sendAndRead } from './http-post.ts'
 import { htmlLines } from './markup.ts'
 import { MessageReceiver } from './message-receiver.ts'
 import type { RateLimit } from './pacer.ts'
@@ -78,9 +78,7 @@ export function createTelegramReceiver (settings: TelegramSettings, context: Rec
     describe: (r) => r.text.split('\n', 1)[0]?.replace(/<[^>]+>/g, '') ?? '',
     send: async (request, signal) => {
       // The token is in the path, as the Bot API wants it: never logged (the target and errors carry only the host).
-      const answer = await sendHttp({ url: `${apiUrl}/bot${settings.botToken.reveal()}/sendMessage`, body: request }, { signal, timeoutMs: DELIVERY_TIMEOUT_MS, clock: context.clock })
-      if ('error' in answer) return { ok: false, retry: true, error: answer.error }
-      return readTelegramAnswer(answer, (context.clock?.wall ?? Date.now)())
+      return await sendAndRead({ url: `${apiUrl}/bot${settings.botToken.reveal()}/sendMessage`, body: request }, { signal, timeoutMs: DELIVERY_TIMEOUT_MS, clock: context.clock }, readTelegramAnswer)
     },
   })
 }
