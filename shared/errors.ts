@@ -39,6 +39,10 @@ export const ErrorCodes = {
   UNAUTHORIZED: 'ERR_UNAUTHORIZED',
   ADMIN_DISABLED: 'ERR_ADMIN_DISABLED',
   FEED_FULL: 'ERR_FEED_FULL',
+  /** A state-changing request from another site (CSRF), refused. */
+  FORBIDDEN_ORIGIN: 'ERR_FORBIDDEN_ORIGIN',
+  /** Sign-in asked of an aggregator started without --viewer-token-file or --admin-token-file. */
+  SIGNIN_DISABLED: 'ERR_SIGNIN_DISABLED',
 } as const
 
 export type ErrorCode = typeof ErrorCodes[keyof typeof ErrorCodes]
