@@ -126,6 +126,13 @@ test('alertmanager: a real Alertmanager gets the alert with labels and annotatio
   await waitFor(async () => find(await am.alerts()) === undefined, { what: 'Alertmanager to drop the resolved alert' })
   await waitFor(() => receiver.stats().sent === 4, { what: 'the resolved alert to be counted' })
   assert.ok((await am.alerts()).some((a) => a.labels.alertname === 'Watchdog'), 'the Watchdog keeps firing')
+
+  // A test alert (test-alert, POST /api/v1/alerts/test): Alertmanager takes it, and it ends by itself.
+  const tested = await receiver.test({ at: Date.now(), signal: AbortSignal.timeout(10_000) })
+  assert.deepEqual([tested.delivered, tested.last.status], [true, 200])
+  const testAlert = await waitFor(async () => (await am.alerts()).find((a) => a.labels.alertname === 'HeartbeatTest'), { what: 'the test alert in Alertmanager' })
+  assert.deepEqual(testAlert.labels, { alertname: 'HeartbeatTest', severity: 'info', aggregator: '12D3KooWTestAggregator' })
+  assert.equal(Date.parse(testAlert.endsAt) - Date.parse(testAlert.startsAt), 1_000, 'it ends after one re-send interval')
 })
 
 test('alertmanager: an Alertmanager that is down is retried, then the alert gets through', async (t) => {

@@ -3,6 +3,7 @@ import { errorMessage } from '../../../shared/errors.ts'
 import { PRODUCT_VERSION } from '../../../shared/version.ts'
 import { parseRetryAfter } from './retry.ts'
 import type { DeliveryResult } from './delivery-queue.ts'
+import { redactUrl } from './url.ts'
 
 /** What a service answered: status, headers, and the body (read whole, bounded). */
 export interface HttpAnswer {
@@ -58,7 +59,8 @@ export async function sendHttp (request: HttpRequest, options: HttpSendOptions):
     return { status: res.status, headers: res.headers, text: text.length > MAX_ANSWER_CHARS ? text.slice(0, MAX_ANSWER_CHARS) : text }
   } catch (err) {
     const reason = deadline.signal.aborted ? `no answer within ${options.timeoutMs} ms` : describeFetchError(err)
-    return { error: reason }
+    // fetch names a URL it cannot parse in its error; a receiver's URL may hold its credential.
+    return { error: reason.split(request.url).join(redactUrl(request.url)) }
   } finally {
     timer.cancel()
   }
