@@ -6,7 +6,11 @@ import { createLogger, type Logger } from '../shared/log.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
 import type { Alerting } from './alerts/alerting.ts'
 import { type AlertingConfig, defaultAlertingConfig } from './alerts/config.ts'
-import { registerAlertMetrics } from './alerts/metrics.ts'
+import { DeadmanSwitch } from './alerts/deadman.ts'
+import { DEFAULT_DEADMAN_INTERVAL_MS } from './alerts/constants.ts'
+import { registerAlertMetrics, registerDeadmanMetrics, registerReceiverMetrics } from './alerts/metrics.ts'
+import { redactUrl } from './alerts/receivers/url.ts'
+import { isHealthy } from '../shared/health.ts'
 import { alertingPart } from './alerts/part.ts'
 import { PEER_KEY_FILE } from './constants.ts'
 import { DEFAULT_DETAILS_MODE, type DetailsMode } from './fleet/exposure.ts'
@@ -58,6 +62,8 @@ export interface AggregatorOptions {
   statusPage?: boolean
   /** The URL people reach the page at, for links in alerts; the HTTP listen address when absent. */
   publicUrl?: string
+  /** A dead man's switch pinged while the aggregator is healthy, `<url>/fail` while not (alerts/deadman.ts). */
+  deadman?: { url: string, intervalMs?: number }
   logger?: Logger
   /** Every timer and every time read (shared/clock.ts); the system clock when absent. */
   clock?: Clock
@@ -188,13 +194,27 @@ export class Aggregator {
       stats: ingest.stats,
       libp2p: () => ingest.host,
       http: () => ({ listening: this.http.listening, url: this.http.url }),
-      config: () => ({ ...this.options, shutdownDrainMs: this.options.shutdownDrainMs ?? DEFAULT_SHUTDOWN_DRAIN_MS }),
+      config: () => this.effectiveConfig(),
       startedAt: this.startedAt,
       clock,
       processMetrics: options.processMetrics,
       showDetails: details,
     })
     registerAlertMetrics(this.operations.metrics.registry, this.alerting.alerting.engine)
+    registerReceiverMetrics(this.operations.metrics.registry, () => this.alerting.alerting.receiverStatus())
+    const deadman = options.deadman === undefined ? undefined : new DeadmanSwitch({
+      url: options.deadman.url,
+      intervalMs: options.deadman.intervalMs ?? DEFAULT_DEADMAN_INTERVAL_MS,
+      health: () => {
+        const own = this.operations.health.health('health')
+        const notHealthy = Object.entries(own.components).filter(([, c]) => !isHealthy(c.status))
+          .map(([name, c]) => `${name} ${c.status}${typeof (c.details as { error?: unknown } | undefined)?.error === 'string' ? `: ${(c.details as { error: string }).error}` : ''}`)
+        return { healthy: isHealthy(own.status), summary: notHealthy.length === 0 ? `${fleet.size} nodes, ${this.alerting.alerting.fleetAlerts().firing.length} alerts firing` : notHealthy.join('; ') }
+      },
+      clock,
+      logger: log,
+    })
+    if (deadman !== undefined) registerDeadmanMetrics(this.operations.metrics.registry, () => deadman.stats())
     const parts: Part[] = [
       this.store,
       ingest,
@@ -203,8 +223,30 @@ export class Aggregator {
       views,
       this.http,
       this.operations,
+      // Last: its first ping says the aggregator is up and ready.
+      ...(deadman !== undefined ? [deadman] : []),
     ]
     this.runner = new PartRunner(parts, { http: this.registry, logger: log })
+  }
+
+  /**
+   * The configuration /actuator/info shows. Alerting is shown as its rules'
+   * names and its receivers' kinds and targets: receiver settings hold
+   * credentials (tokens, routing keys, webhook URLs that are their own
+   * credential) that no key-name redaction can be trusted to catch.
+   */
+  private effectiveConfig (): Record<string, unknown> {
+    const { alerting: _alerting, deadman, ...rest } = this.options
+    const { alerting } = this.alerting
+    return {
+      ...rest,
+      shutdownDrainMs: this.options.shutdownDrainMs ?? DEFAULT_SHUTDOWN_DRAIN_MS,
+      alerting: {
+        rules: alerting.engine.ruleSet.map((r) => r.name),
+        receivers: alerting.receivers.map((r) => ({ name: r.name ?? r.kind, kind: r.kind, target: r.target })),
+      },
+      ...(deadman !== undefined ? { deadman: { target: redactUrl(deadman.url), intervalMs: deadman.intervalMs ?? DEFAULT_DEADMAN_INTERVAL_MS } } : {}),
+    }
   }
 
   /** Every route this aggregator serves, as the parts registered them (--help lists them). */
