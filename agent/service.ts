@@ -10,6 +10,7 @@ import type { BackoffPolicy, RandomSource } from './backoff.ts'
 import { BACKOFF_BASE, BACKOFF_INITIAL_MS, FINAL_BEAT_TIMEOUT_MS, HANG_UP_TIMEOUT_MS } from './constants.ts'
 import { describeDialError } from './dial-errors.ts'
 import { EscalatingFailureLog } from './failure-log.ts'
+import { REFUSAL_READ_LIMITS, RefusalLog } from './refusal.ts'
 import { keyOf, TargetSelector } from './target-selector.ts'
 import type { WeightedTarget } from './targets.ts'
 
@@ -100,6 +101,7 @@ export class HeartbeatService {
   private readonly log: Logger
   private readonly now: () => number
   private readonly failureLog: EscalatingFailureLog
+  private readonly refusals: RefusalLog
   private readonly selector: TargetSelector
   private readonly stopController = new AbortController()
   private readonly changes = new Waker()
@@ -120,6 +122,7 @@ export class HeartbeatService {
     this.now = options.now ?? Date.now
     this.log = options.logger.child({ service: options.name })
     this.failureLog = new EscalatingFailureLog(options.errorLogPeriodMs)
+    this.refusals = new RefusalLog(this.log, this.now)
     this.selector = new TargetSelector(options.targets, {
       policy: backoffPolicy(options.reconnectPeriodMs),
       stableAfterMs: options.reconnectPeriodMs,
@@ -226,13 +229,16 @@ export class HeartbeatService {
     const onClose = (): void => { closed.abort() }
     stream.addEventListener('close', onClose, { once: true })
     if (stream.status !== 'open') closed.abort()
-    return {
+    const link: Link = {
       target,
       stream,
-      lp: lpStream(stream),
+      lp: lpStream(stream, REFUSAL_READ_LIMITS),
       closed: closed.signal,
       dispose: () => { stream.removeEventListener('close', onClose) },
     }
+    // The aggregator may say why it closes the stream (docs/protocol.md, "Refusal").
+    this.refusals.watch({ ...link, aggregator: target.target.peerId.toString() })
+    return link
   }
 
   /** Beats until a send fails, the stream closes, the target is removed, or the service stops. */

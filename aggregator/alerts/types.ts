@@ -30,6 +30,8 @@ export interface NodeAlertInput {
   lastHeadChange: number | undefined
   components: Record<string, { status: HealthStatus }>
   maintenance: MaintenanceWindow | undefined
+  /** Another agent uses this node's peer id at once (the view's `identityConflict`); undefined when not, or unknown. */
+  identityConflict?: { agents: number, addresses: string[] }
 }
 
 /** What the rules read about one network's consensus (summary.networks). */

@@ -36,6 +36,14 @@ export interface NodeView {
   skewMs: number | null
   protocol: string
   agent: { version: string, startedAt: string }
+  /** Another agent uses this node's peer id at once (docs/fleet-semantics.md); null when not. Addresses only with details. */
+  identityConflict: IdentityConflictView | null
+}
+
+export interface IdentityConflictView {
+  agents: number
+  addresses?: string[]
+  since: string
 }
 
 /** One network in the summary (go-filecoin's counts, per network). */
@@ -109,6 +117,9 @@ export function nodeView (record: NodeRecord, verdict: StatusVerdict, context: N
     skewMs: record.skewMs,
     protocol: record.protocol,
     agent: { version: hb.agent.version, startedAt: iso(hb.agent.startedAt) },
+    identityConflict: record.identityConflict === undefined
+      ? null
+      : { agents: record.identityConflict.agents, addresses: [...record.identityConflict.addresses], since: iso(record.identityConflict.since) },
   }
 }
 

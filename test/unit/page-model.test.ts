@@ -35,6 +35,7 @@ function node (peerId: string, fields: Partial<PageNode> = {}): PageNode {
     skewMs: 3,
     protocol: 'v2',
     agent: { version: '0.1.0', startedAt: iso(T0 - 60_000) },
+    identityConflict: null,
     ...fields,
   }
 }
