@@ -9,6 +9,7 @@ import { registerAlertMetrics } from './alerts/metrics.ts'
 import { alertingPart } from './alerts/part.ts'
 import { PEER_KEY_FILE } from './constants.ts'
 import { dataDirLockPart } from './data-dir-lock.ts'
+import { listenCheckPart } from './listen-check.ts'
 import { DEFAULT_DETAILS_MODE, type DetailsMode } from './fleet/exposure.ts'
 import { FleetState } from './fleet/fleet-state.ts'
 import { DEFAULT_STATUS_RULES, type StatusRules } from './fleet/status.ts'
@@ -98,6 +99,7 @@ export interface AggregatorInternals {
  * part is one entry in the list in the constructor (docs/ARCHITECTURE.md).
  *
  *   lock       the data dir's lock (first: nothing reads or writes the dir before it holds it; docs/deployment.md)
+ *   listen     every --http and --listen address bound once and released: a taken port fails before anything starts
  *   store      the roster, history and uptime (known nodes are back before any agent dials in)
  *   ingest     the libp2p host and the heartbeat streams it takes
  *   alerting   rules on the status tick, receivers, maintenance
@@ -185,6 +187,7 @@ export class Aggregator {
     registerAlertMetrics(this.operations.metrics.registry, this.alerting.alerting.engine)
     const parts: Part[] = [
       dataDirLockPart({ dataDir: options.dataDir, clock, logger: log }),
+      listenCheckPart({ http: options.http, listen: options.listen }),
       this.store,
       ingest,
       this.alerting,

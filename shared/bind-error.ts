@@ -55,3 +55,19 @@ export function errnoOf (err: unknown): string | undefined {
 function firstLine (text: string): string {
   return text.split('\n', 1)[0]?.trim() ?? ''
 }
+
+/**
+ * Whether `host:port` can be bound now: listens and closes at once, or throws
+ * bindError. A program checks its listen addresses with it before it opens
+ * anything else, so a taken port is its one line of output; the real bind
+ * still reports its own failure (the port may be taken in between).
+ */
+export async function checkCanListen (where: ListenAddress, host: string, port: number, program: string): Promise<void> {
+  if (port === 0) return
+  const { createServer } = await import('node:net')
+  await new Promise<void>((resolve, reject) => {
+    const server = createServer()
+    server.once('error', (err) => { reject(bindError(where, err, program)) })
+    server.listen({ host, port, exclusive: true }, () => { server.close(() => { resolve() }) })
+  })
+}

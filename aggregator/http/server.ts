@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import { bindError } from '../../shared/bind-error.ts'
-import { httpUrlFor } from '../../shared/host-port.ts'
+import { hostPort, httpUrlFor } from '../../shared/host-port.ts'
 import { mountRoute } from '../../shared/http-route.ts'
 import {
   HTTP_BODY_LIMIT_BYTES, HTTP_HEADERS_TIMEOUT_MS, HTTP_KEEP_ALIVE_TIMEOUT_MS, HTTP_MAX_HEADER_BYTES, HTTP_REQUEST_TIMEOUT_MS, HTTP_TIMEOUT_CHECK_MS,
@@ -114,10 +114,6 @@ export function httpPart (options: HttpPartOptions): Part & { readonly url: stri
       await app?.close()
     },
   }
-}
-
-function hostPort (host: string, port: number): string {
-  return `${host.includes(':') ? `[${host}]` : host}:${port}`
 }
 
 export type { AggregatorInfo } from './fleet-routes.ts'

@@ -2,11 +2,10 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
-import { getNetConfig } from '@libp2p/utils'
-import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { bindError } from '../../shared/bind-error.ts'
 import { errorMessage, type HeartbeatError } from '../../shared/errors.ts'
+import { tcpTarget } from '../listen-check.ts'
 import {
   DEFAULT_INBOUND_CONNECTIONS_PER_HOST_PER_SECOND, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PENDING_CONNECTIONS,
   MAX_MUXED_STREAMS_PER_CONNECTION,
@@ -79,14 +78,5 @@ export function listenError (err: unknown, listen: readonly string[]): Heartbeat
   if (address === undefined && !listenCode) return undefined
   const shown = address ?? listen[0] ?? ''
   const cause = failed?.[2] !== undefined ? Object.assign(new Error(failed[2]), { cause: err }) : err
-  return bindError({ flag: '--listen', address: shown, port: portOf(shown) }, cause, 'heartbeat-aggregator')
-}
-
-function portOf (address: string): number | undefined {
-  try {
-    const port = (getNetConfig(multiaddr(address)) as { port?: number }).port
-    return typeof port === 'number' ? port : undefined
-  } catch {
-    return undefined
-  }
+  return bindError({ flag: '--listen', address: shown, port: tcpTarget(shown)?.port }, cause, 'heartbeat-aggregator')
 }
