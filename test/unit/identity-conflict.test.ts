@@ -6,7 +6,7 @@ import { builtInRules, matchRule } from '../../aggregator/alerts/rules.ts'
 import { exposeNode } from '../../aggregator/fleet/exposure.ts'
 import { FleetState } from '../../aggregator/fleet/fleet-state.ts'
 import { nodeViewOf } from '../../aggregator/fleet/view.ts'
-import { IdentityGuard, IdentityLedger, type Instant } from '../../aggregator/ingest/identity.ts'
+import { IdentityGuard, IdentityLedger, type Instant, type Seat } from '../../aggregator/ingest/identity.ts'
 import type { FleetEvent } from '../../aggregator/fleet/types.ts'
 import { createLogger } from '../../shared/log.ts'
 import { encodeRefusalFrame, MAX_REFUSAL_MESSAGE, readRefusalFrame } from '../../shared/refusal.ts'
@@ -17,6 +17,22 @@ import { ManualClock } from '../support/manual-clock.ts'
 const PEER = '12D3KooWSharedKey'
 const at = (monotonic: number): Instant => ({ monotonic, wall: 1_800_000_000_000 + monotonic })
 const beat = (startedAt: number): { agent: { startedAt: number } } => ({ agent: { startedAt } })
+
+/** Agent A (run 100, from 10.0.0.1) beating since 0; a stream from 10.0.0.2 opened at 500, no beat on it yet. */
+function twoAgents (): { ledger: IdentityLedger, a: Seat, b: Seat } {
+  const ledger = new IdentityLedger()
+  const a = ledger.open(PEER, 'conn-a', '/ip4/10.0.0.1/tcp/1', 0)
+  ledger.beat(a, beat(100), at(10))
+  return { ledger, a, b: ledger.open(PEER, 'conn-b', '/ip4/10.0.0.2/tcp/1', 500) }
+}
+
+/** The same, after B (run 200) beat once and A beat again: in conflict, B refused. */
+function inConflict (): { ledger: IdentityLedger, a: Seat, b: Seat } {
+  const two = twoAgents()
+  two.ledger.beat(two.b, beat(200), at(510))
+  two.ledger.beat(two.a, beat(100), at(1010))
+  return two
+}
 
 describe('identity ledger: two agents on one peer id', () => {
   it('interleaved beats of two runs on two connections are a conflict; the newer stream is refused, the older kept', () => {
@@ -40,10 +56,7 @@ describe('identity ledger: two agents on one peer id', () => {
   })
 
   it('the newer stream is refused whichever of the two beats last', () => {
-    const ledger = new IdentityLedger()
-    const a = ledger.open(PEER, 'conn-a', '/ip4/10.0.0.1/tcp/1', 0)
-    ledger.beat(a, beat(100), at(10))
-    const b = ledger.open(PEER, 'conn-b', '/ip4/10.0.0.2/tcp/1', 500)
+    const { ledger, a, b } = twoAgents()
     ledger.beat(a, beat(100), at(600))
     const outcome = ledger.beat(b, beat(200), at(700))
     assert.equal(outcome.fold, false, 'the newer stream\'s own beat does not fold')
@@ -74,21 +87,13 @@ describe('identity ledger: two agents on one peer id', () => {
   })
 
   it('the same run from another host at once is two machines (a clone started in the same millisecond)', () => {
-    const ledger = new IdentityLedger()
-    const a = ledger.open(PEER, 'conn-a', '/ip4/10.0.0.1/tcp/1', 0)
-    ledger.beat(a, beat(100), at(10))
-    const b = ledger.open(PEER, 'conn-b', '/ip4/10.0.0.2/tcp/1', 500)
+    const { ledger, a, b } = twoAgents()
     ledger.beat(b, beat(100), at(510))
     assert.equal(ledger.beat(a, beat(100), at(1010)).conflict?.refuse, b)
   })
 
   it('during a conflict the newer agent\'s retries are refused at their first beat while the kept stream is open; not once it closed', () => {
-    const ledger = new IdentityLedger()
-    const a = ledger.open(PEER, 'conn-a', '/ip4/10.0.0.1/tcp/1', 0)
-    ledger.beat(a, beat(100), at(10))
-    const b = ledger.open(PEER, 'conn-b', '/ip4/10.0.0.2/tcp/1', 500)
-    ledger.beat(b, beat(200), at(510))
-    ledger.beat(a, beat(100), at(1010))
+    const { ledger, a, b } = inConflict()
     ledger.close(b)
     // The retry, even after a long pause of A's: B2 is refused before folding anything.
     const b2 = ledger.open(PEER, 'conn-b', '/ip4/10.0.0.2/tcp/1', 30_000)
@@ -105,12 +110,7 @@ describe('identity ledger: two agents on one peer id', () => {
   })
 
   it('a conflict ends after the hold with no sign of a second agent; a third agent is counted', () => {
-    const ledger = new IdentityLedger()
-    const a = ledger.open(PEER, 'conn-a', '/ip4/10.0.0.1/tcp/1', 0)
-    ledger.beat(a, beat(100), at(10))
-    const b = ledger.open(PEER, 'conn-b', '/ip4/10.0.0.2/tcp/1', 500)
-    ledger.beat(b, beat(200), at(510))
-    ledger.beat(a, beat(100), at(1010))
+    const { ledger } = inConflict()
     const c = ledger.open(PEER, 'conn-c', '/ip4/10.0.0.3/tcp/1', 1100)
     const third = ledger.beat(c, beat(300), at(1200))
     assert.equal(third.conflict?.changed, true)
