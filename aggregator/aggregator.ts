@@ -4,6 +4,7 @@ import { type Clock, systemClock } from '../shared/clock.ts'
 import { loadOrCreateKey } from '../shared/identity.ts'
 import { createLogger, type Logger } from '../shared/log.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
+import type { Alerting } from './alerts/alerting.ts'
 import { type AlertingConfig, defaultAlertingConfig } from './alerts/config.ts'
 import { registerAlertMetrics } from './alerts/metrics.ts'
 import { alertingPart } from './alerts/part.ts'
@@ -22,6 +23,7 @@ import { DEFAULT_FEED_LIMITS, FeedStats, type FeedLimits } from './http/feed-gua
 import { type AggregatorRoute, HttpRegistry } from './http/registry.ts'
 import { detailsDecider } from './http/security.ts'
 import { httpPart, type HttpTimeouts } from './http/server.ts'
+import { ViewerAuth } from './http/viewer-auth.ts'
 import { viewsPart } from './http/views.ts'
 import { type ConnectionLimits, createIngest, type IngestLimits, type IngestStats, type PeerListsConfig } from './ingest/index.ts'
 import type { BeatBudget } from './ingest/beat-budget.ts'
@@ -53,6 +55,10 @@ export interface AggregatorOptions {
   alerting?: AlertingConfig
   /** Bearer token of the admin API (maintenance); the admin API is off without it. */
   adminToken?: string
+  /** Read-only token (--viewer-token-file): signs the page in to see details; never the admin API. */
+  viewerToken?: string
+  /** Serve the public status page and badges (--status-page). */
+  statusPage?: boolean
   /** The URL people reach the page at, for links in alerts; the HTTP listen address when absent. */
   publicUrl?: string
   logger?: Logger
@@ -92,6 +98,8 @@ export interface AggregatorInternals {
   beats: BeatBudget
   libp2p: Libp2p
   store: FleetStore | undefined
+  /** Rules, alerts and maintenance. */
+  alerting: Alerting
 }
 
 /**
@@ -104,7 +112,7 @@ export interface AggregatorInternals {
  *   ingest     the libp2p host and the heartbeat streams it takes
  *   alerting   rules on the status tick, receivers, maintenance
  *   ticker     re-derives every status (silence has no event)
- *   views      the fleet document, one node, the live feed, admin, the page
+ *   views      the fleet document, one node, the live feed, admin, the page, sign-in, node removal, /status
  *   http       the server that serves every part's routes
  *   operations own health, lifecycle, metrics (last: ready once everything listens)
  */
@@ -129,9 +137,12 @@ export class Aggregator {
     const log = this.log = options.logger ?? createLogger({ name: 'heartbeat-aggregator' })
     const clock = this.clock
     const fleet = this.fleet = new FleetState(options.statusRules ?? DEFAULT_STATUS_RULES, { forgetAfterMs: options.forgetAfterMs, network: options.network })
-    // One admin token for every admin route (alerts, maintenance, security) and for --details when-authorized.
+    // One admin token for every admin route (alerts, maintenance, security).
     const auth = new AdminAuth(options.adminToken)
-    const details = detailsDecider(options.exposure?.details ?? DEFAULT_DETAILS_MODE, auth)
+    // Page sessions and the viewer token: with the admin token, who sees details (docs/security.md, "Signing in").
+    const viewers = new ViewerAuth({ admin: auth, viewerToken: options.viewerToken, publicUrl: options.publicUrl, clock })
+    const detailsMode = options.exposure?.details ?? DEFAULT_DETAILS_MODE
+    const details = detailsDecider(detailsMode, viewers)
     const feedStats = new FeedStats()
 
     this.store = storePart({ dataDir: options.dataDir, settings: options.store, fleet, clock, logger: log })
@@ -162,6 +173,12 @@ export class Aggregator {
       details,
       info: () => ({ peerId: this.peerId, multiaddrs: this.multiaddrs(), version: PRODUCT_VERSION, startedAt: new Date(this.startedAt).toISOString() }),
       feed: { limits: { ...DEFAULT_FEED_LIMITS, ...options.exposure?.feed }, stats: feedStats, alerts: this.alerting.feedSource },
+      viewers,
+      session: { details: detailsMode },
+      forget: (peerId) => this.forgetNode(peerId),
+      statusPage: options.statusPage === true
+        ? { uptimeOf: (peerId) => this.store.store?.cachedUptime(peerId), maintenance: this.alerting.statusSource }
+        : undefined,
       admin: {
         snapshot: () => {
           const { admission, ingest: counters, connections } = ingest.snapshot()
@@ -231,6 +248,7 @@ export class Aggregator {
       beats: this.ingest.beats,
       libp2p: this.libp2p,
       store: this.store.store,
+      alerting: this.alerting.alerting,
     }
   }
 
@@ -265,6 +283,22 @@ export class Aggregator {
    */
   async reloadPeerLists (): Promise<boolean> {
     return await this.ingest.reloadPeerLists()
+  }
+
+  /**
+   * Forgets a node everywhere (an operator removed it): the store first, so a
+   * disk that refuses changes nothing else; then the fleet view (the live
+   * feed sends `remove`, metrics drop its series at the next scrape); then
+   * its maintenance window and alerts (they resolve now). Undefined when
+   * neither the fleet nor the store knows the peer id.
+   */
+  forgetNode (peerId: string): { nickname: string } | undefined {
+    const record = this.fleet.get(peerId)
+    const stored = this.store.store?.forget(peerId) ?? false
+    if (record === undefined && !stored) return undefined
+    this.fleet.remove(peerId)
+    this.alerting.alerting.forgetNode(peerId, this.clock.wall())
+    return { nickname: record?.beat.nickname ?? '' }
   }
 
   /** Stops every part, last started first. */

@@ -9,7 +9,7 @@ import { formatDuration, parseDuration, parsePositiveDuration } from '../shared/
 import {
   addLogOptions, collect, configureProgram, envOption, EXIT_OK, onShutdownSignal, runMain, type LogFlags,
 } from '../shared/cli.ts'
-import { nonNegativeInt, positiveInt, positiveNumber } from '../shared/flag-parsers.ts'
+import { booleanFlag, nonNegativeInt, positiveInt, positiveNumber } from '../shared/flag-parsers.ts'
 import { parseHostPort } from '../shared/host-port.ts'
 import { Aggregator } from './aggregator.ts'
 import { DEFAULT_SHUTDOWN_DRAIN_MS, STOP_DEADLINE_MS } from './health/constants.ts'
@@ -30,6 +30,8 @@ const ENV = 'HEARTBEAT_AGGREGATOR'
 
 interface AggregatorFlags extends LogFlags, Omit<AlertingFlags, 'receivers'>, SecurityFlags {
   adminTokenFile?: string
+  viewerTokenFile?: string
+  statusPage?: string
   publicUrl?: string
   listen?: string[]
   http: string
@@ -75,6 +77,8 @@ export function buildProgram (): Command {
   for (const receiver of receiverFlags()) program.addOption(envOption(ENV, receiver.flags, receiver.description).argParser(collect))
   program
     .addOption(envOption(ENV, '--admin-token-file <path>', 'file holding the bearer token of the admin API (maintenance); without it the admin API is off'))
+    .addOption(envOption(ENV, '--viewer-token-file <path>', 'file holding a read-only token: signed in with it, the page shows component details and addresses (--details when-authorized); never grants the admin API'))
+    .addOption(envOption(ENV, '--status-page [bool]', 'serve a public status page (/status) and SVG badges (/badge/fleet.svg, /badge/node/NICKNAME.svg): statuses and uptime by nickname only').preset('true'))
     .addOption(envOption(ENV, '--public-url <url>', 'the URL people reach this aggregator at (links in alerts); default: the --http address'))
   addSecurityOptions(program, ENV)
   addLogOptions(program, ENV)
@@ -134,7 +138,7 @@ function parseNetwork (text: string | undefined): string | undefined {
 
 /** The routes an aggregator serves, for --help: wired with the defaults, never started. */
 function describeRoutes (): Aggregator['routes'] {
-  return new Aggregator({ listen: [DEFAULT_LISTEN], http: { host: '127.0.0.1', port: 0 }, dataDir: DEFAULT_DATA_DIR, processMetrics: false, logger: createLogger({ name: 'heartbeat-aggregator', level: 'silent' }) }).routes
+  return new Aggregator({ listen: [DEFAULT_LISTEN], http: { host: '127.0.0.1', port: 0 }, dataDir: DEFAULT_DATA_DIR, statusPage: true, processMetrics: false, logger: createLogger({ name: 'heartbeat-aggregator', level: 'silent' }) }).routes
 }
 
 export async function main (argv: string[]): Promise<void> {
@@ -168,10 +172,16 @@ export async function main (argv: string[]): Promise<void> {
   const adminToken = flags.adminTokenFile === undefined ? undefined : await readAdminTokenFile(flags.adminTokenFile)
   const logger = createLogger({ name: 'heartbeat-aggregator', level: flags.logLevel, format: flags.logFormat })
   if (adminToken?.readableByOthers === true) logger.warn({ file: flags.adminTokenFile }, 'the admin token file is readable by every user: chmod 600 it')
+  const viewerToken = flags.viewerTokenFile === undefined ? undefined : await readAdminTokenFile(flags.viewerTokenFile, '--viewer-token-file')
+  if (viewerToken !== undefined && viewerToken.token === adminToken?.token) {
+    throw new UsageError(ErrorCodes.INVALID_ARGUMENT, '--viewer-token-file holds the admin token: give viewers a token of their own (openssl rand -hex 32)')
+  }
+  if (viewerToken?.readableByOthers === true) logger.warn({ file: flags.viewerTokenFile }, 'the viewer token file is readable by every user: chmod 600 it')
+  const statusPage = flags.statusPage === undefined ? false : booleanFlag(flags.statusPage, '--status-page')
   const security = await securityOptionsFromFlags(flags)
   const aggregator = new Aggregator({
     listen, http, dataDir: flags.dataDir, maxFrameBytes, shutdownDrainMs, connectionLimits, statusRules, forgetAfterMs, network, store, logger,
-    alerting, adminToken: adminToken?.token, publicUrl, ...security,
+    alerting, adminToken: adminToken?.token, viewerToken: viewerToken?.token, statusPage, publicUrl, ...security,
   })
   // SIGHUP re-reads --allow-peers and --deny-peers (a bad list is logged; the running lists stay).
   process.on('SIGHUP', () => { void aggregator.reloadPeerLists() })

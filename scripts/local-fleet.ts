@@ -180,7 +180,7 @@ for (const nickname of nicknames) {
     bin: 'heartbeat-agent.js',
     args: [
       '--target', multiaddr, '--nickname', nickname, '--beat-period', '1s', '--reconnect-period', '2s',
-      // The demo source by name: outside npm start it is opt-in.
+      // Said, not defaulted: a demo is asked for here (and a FULLNODE_API_INFO in the shell must not turn it into Lotus).
       '--source', 'demo', '--config', agentConfig(nickname),
       '--key-file', join(dataDir, `${nickname}.key`), '--miner-address', `f0${1000 + nicknames.indexOf(nickname)}`,
     ],

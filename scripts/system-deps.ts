@@ -19,6 +19,9 @@ export const SYSTEM_PACKAGES: Record<string, string> = {
   '/usr/bin/systemd-analyze': 'systemd',
   // The fleet page's end-to-end tests (test/e2e/page-*.test.ts) drive it with playwright-core.
   '/usr/bin/chromium': 'chromium',
+  // test/e2e/agent-clock-step.test.ts steps an agent's wall clock with libfaketime (LD_PRELOAD); the
+  // faketime package brings the library (libfaketime) with it.
+  '/usr/bin/faketime': 'faketime',
 }
 
 export function ensureSystemPackages (packages: Record<string, string> = SYSTEM_PACKAGES): void {

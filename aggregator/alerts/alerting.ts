@@ -139,6 +139,16 @@ export class Alerting {
     }
   }
 
+  /**
+   * A node was removed from the fleet: an operator's window on it ends, and
+   * its alerts resolve at once (receivers hear so, rather than keep a
+   * problem open about a node nobody watches any more).
+   */
+  forgetNode (peerId: string, now: number): void {
+    this.maintenance.end({ peerId }, now)
+    this.evaluate(now)
+  }
+
   /** The window in force for a node: an operator's first, else the one its agent announces. */
   maintenanceOf (peerId: string, now: number): MaintenanceWindow | undefined {
     const admin = this.maintenance.node(peerId, now)

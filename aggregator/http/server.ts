@@ -12,7 +12,7 @@ import type { AggregatorRoute, HttpRegistry } from './registry.ts'
 import { registerCors } from './security.ts'
 
 export interface HttpServerOptions {
-  /** Every route (HttpRegistry.routes); admin ones are mounted behind `adminAuth`. */
+  /** Every route (HttpRegistry.routes); admin ones are mounted behind their own guard, else `adminAuth`. */
   routes: ReadonlyArray<AggregatorRoute<any>>
   /** Guards the admin routes; without a token they answer 403. */
   adminAuth?: AdminAuth
@@ -80,7 +80,7 @@ export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
   })
   registerCors(app, options.corsOrigins ?? [])
   const admin = auth.guard()
-  for (const route of options.routes) mountRoute(app, route, route.admin === true ? admin : undefined)
+  for (const route of options.routes) mountRoute(app, route, route.guard ?? (route.admin === true ? admin : undefined))
   return app
 }
 
