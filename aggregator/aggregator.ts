@@ -13,6 +13,8 @@ import { redactUrl } from './alerts/receivers/url.ts'
 import { isHealthy } from '../shared/health.ts'
 import { alertingPart } from './alerts/part.ts'
 import { PEER_KEY_FILE } from './constants.ts'
+import { dataDirLockPart } from './data-dir-lock.ts'
+import { listenCheckPart } from './listen-check.ts'
 import { DEFAULT_DETAILS_MODE, type DetailsMode } from './fleet/exposure.ts'
 import { FleetState } from './fleet/fleet-state.ts'
 import { DEFAULT_STATUS_RULES, type StatusRules } from './fleet/status.ts'
@@ -24,7 +26,7 @@ import { AdminAuth } from './http/admin-auth.ts'
 import { DEFAULT_FEED_LIMITS, FeedStats, type FeedLimits } from './http/feed-guard.ts'
 import { type AggregatorRoute, HttpRegistry } from './http/registry.ts'
 import { detailsDecider } from './http/security.ts'
-import { httpPart } from './http/server.ts'
+import { httpPart, type HttpTimeouts } from './http/server.ts'
 import { ViewerAuth } from './http/viewer-auth.ts'
 import { viewsPart } from './http/views.ts'
 import { type ConnectionLimits, createIngest, type IngestLimits, type IngestStats, type PeerListsConfig } from './ingest/index.ts'
@@ -37,7 +39,8 @@ import { storePart } from './store/part.ts'
 export interface AggregatorOptions {
   /** libp2p listen multiaddrs. */
   listen: string[]
-  http: { host: string, port: number }
+  /** The HTTP listen address; `timeouts` shortens the slow-client deadlines (tests; docs/security.md). */
+  http: { host: string, port: number, timeouts?: Partial<HttpTimeouts> }
   /** Holds the peer key and the store (fleet.sqlite). */
   dataDir: string
   /** Store settings (flush interval, retention, sampling); defaults in store/constants.ts. */
@@ -109,7 +112,9 @@ export interface AggregatorInternals {
  * The aggregator: its parts, in start order (each stops in reverse). Adding a
  * part is one entry in the list in the constructor (docs/ARCHITECTURE.md).
  *
- *   store      the roster, history and uptime (first: known nodes are back before any agent dials in)
+ *   lock       the data dir's lock (first: nothing reads or writes the dir before it holds it; docs/deployment.md)
+ *   listen     every --http and --listen address bound once and released: a taken port fails before anything starts
+ *   store      the roster, history and uptime (known nodes are back before any agent dials in)
  *   ingest     the libp2p host and the heartbeat streams it takes
  *   alerting   rules on the status tick, receivers, maintenance
  *   ticker     re-derives every status (silence has no event)
@@ -188,7 +193,9 @@ export class Aggregator {
         reloadPeers: async () => ({ reloaded: await this.reloadPeerLists(), allowlist: ingest.admission.policy.allowlistSize ?? null, denylist: ingest.admission.policy.denylistSize }),
       },
     })
-    this.http = httpPart({ registry: this.registry, host: options.http.host, port: options.http.port, adminAuth: auth, corsOrigins: options.exposure?.corsOrigins })
+    this.http = httpPart({
+      registry: this.registry, host: options.http.host, port: options.http.port, timeouts: options.http.timeouts, adminAuth: auth, corsOrigins: options.exposure?.corsOrigins,
+    })
     this.operations = new AggregatorOperations({
       fleet,
       stats: ingest.stats,
@@ -216,6 +223,8 @@ export class Aggregator {
     })
     if (deadman !== undefined) registerDeadmanMetrics(this.operations.metrics.registry, () => deadman.stats())
     const parts: Part[] = [
+      dataDirLockPart({ dataDir: options.dataDir, clock, logger: log }),
+      listenCheckPart({ http: options.http, listen: options.listen }),
       this.store,
       ingest,
       this.alerting,

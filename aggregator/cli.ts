@@ -100,7 +100,8 @@ HTTP:
 ${routeHelp(describeRoutes())}
 
 Alerts (built-in rules, each firing after --alert-for): NodeDown (down or stale), NodeUnhealthy,
-NodeLagging, HeadStuck, ComponentPanicked, ComponentNotReady, FleetBelowMinimum, NetworkInDispute.
+NodeLagging, HeadStuck, ComponentPanicked, ComponentNotReady, FleetBelowMinimum, NetworkInDispute,
+IdentityConflict (one peer id used by two agents at once).
 A node's component, head and lag alerts are held back while the node itself is down or unhealthy
 (one cause, one notification). Receivers (--alert-rules "receivers"): webhooks, alertmanagers,
 telegram, discord, slack, pagerduty, matrix, email, each with an optional route and quiet hours.
@@ -118,13 +119,16 @@ Node status (docs/fleet-semantics.md):
   stopped    the node announced a graceful stop (never alerts)
   down       disconnected and not back within one beat period
   stale      still connected but silent: phi (failure detector) above --phi-threshold
-  unhealthy  reports an unhealthy status
+  unhealthy  reports an unhealthy status, or its peer id is used by two agents at once
   degraded   reports affected, lags more than --lag-threshold, head unchanged
              longer than --stuck-after, or just disconnected (grace)
   healthy    everything else
 Durations use Go syntax (90s, 5m, 168h).
 
-Exit status: 0 after a clean stop, 2 for bad input, 1 otherwise.`)
+One aggregator per --data-dir: it is locked while this one runs.
+
+Exit status: 0 after a clean stop, 2 for bad input or a start-up mistake (a port in use or not
+permitted, a data dir another aggregator holds), with one line on stderr; 1 otherwise.`)
   return program
 }
 

@@ -14,7 +14,10 @@ import type { AlertRecord } from './types.ts'
  * Rules are told apart by kind, not by name, so a rules file's own rules
  * take part: a `node_status` rule on down, stale or unhealthy is a cause; a
  * `component`, `head_stuck` or `node_lag` rule is a symptom. Fleet and
- * network alerts are neither: they name their nodes instead.
+ * network alerts are neither: they name their nodes instead. One cause ranks
+ * above the node's status: an identity conflict (two agents on one key) is
+ * what makes such a node unhealthy, so while it is active the node's status
+ * alerts are its symptoms too.
  */
 
 /** Node statuses that explain everything else wrong with the node. */
@@ -30,6 +33,11 @@ export function isNodeSymptom (rule: AlertRule): boolean {
   return rule.kind === 'component' || rule.kind === 'head_stuck' || rule.kind === 'node_lag'
 }
 
+/** Whether alerts of this rule explain even the node's own status alerts. */
+export function isRootCause (rule: AlertRule): boolean {
+  return rule.kind === 'identity_conflict'
+}
+
 /** An alert the engine tracks, with its rule. */
 export interface InhibitionCandidate {
   rule: AlertRule
@@ -42,25 +50,41 @@ export interface InhibitionCandidate {
  * long as it lasts). An alert is never inhibited by itself.
  */
 export function inhibitions (active: Iterable<InhibitionCandidate>): Map<string, string> {
+  const rootByNode = new Map<string, { id: string, since: number }>()
   const causeByNode = new Map<string, { id: string, since: number }>()
+  const causes: InhibitionCandidate[] = []
   const symptoms: InhibitionCandidate[] = []
   for (const a of active) {
     if (a.record.subject.kind !== 'node' || a.record.state === 'resolved') continue
-    if (isNodeCause(a.rule)) {
-      const peerId = a.record.subject.peerId
-      const known = causeByNode.get(peerId)
-      if (known === undefined || a.record.activeSince < known.since || (a.record.activeSince === known.since && a.record.id < known.id)) {
-        causeByNode.set(peerId, { id: a.record.id, since: a.record.activeSince })
-      }
+    const peerId = a.record.subject.peerId
+    if (isRootCause(a.rule)) {
+      keepOldest(rootByNode, peerId, a.record)
+    } else if (isNodeCause(a.rule)) {
+      keepOldest(causeByNode, peerId, a.record)
+      causes.push(a)
     } else if (isNodeSymptom(a.rule)) {
       symptoms.push(a)
     }
   }
   const out = new Map<string, string>()
+  for (const c of causes) {
+    if (c.record.subject.kind !== 'node') continue
+    const root = rootByNode.get(c.record.subject.peerId)
+    if (root !== undefined) out.set(c.record.id, root.id)
+  }
   for (const s of symptoms) {
     if (s.record.subject.kind !== 'node') continue
-    const cause = causeByNode.get(s.record.subject.peerId)
+    const peerId = s.record.subject.peerId
+    const cause = rootByNode.get(peerId) ?? causeByNode.get(peerId)
     if (cause !== undefined && cause.id !== s.record.id) out.set(s.record.id, cause.id)
   }
   return out
+}
+
+/** Keeps, per node, the oldest active alert (ties broken by id, so the choice is stable). */
+function keepOldest (byNode: Map<string, { id: string, since: number }>, peerId: string, record: InhibitionCandidate['record']): void {
+  const known = byNode.get(peerId)
+  if (known === undefined || record.activeSince < known.since || (record.activeSince === known.since && record.id < known.id)) {
+    byNode.set(peerId, { id: record.id, since: record.activeSince })
+  }
 }

@@ -49,7 +49,15 @@ function nodeInput (raw: unknown, sources: InputSources): NodeAlertInput | undef
     head: typeof raw.head === 'string' ? raw.head : '',
     components: components(raw.health),
     maintenance: sources.nodeMaintenance(peerId),
+    ...identityConflict(raw.identityConflict),
   }
+}
+
+function identityConflict (raw: unknown): { identityConflict?: { agents: number, addresses: string[] } } {
+  if (!isRecord(raw)) return {}
+  const agents = count(raw.agents) ?? 2
+  const addresses = Array.isArray(raw.addresses) ? raw.addresses.filter((a): a is string => typeof a === 'string') : []
+  return { identityConflict: { agents, addresses } }
 }
 
 function networksInput (summary: unknown): NetworkAlertInput[] | undefined {

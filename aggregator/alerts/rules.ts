@@ -1,5 +1,6 @@
 import { formatDuration } from '../../shared/duration.ts'
 import type { HealthStatus } from '../../shared/health.ts'
+import { identityConflictReason } from '../fleet/identity.ts'
 import type { NodeStatus } from '../fleet/types.ts'
 import {
   DEFAULT_ALERT_FOR_MS, DEFAULT_HEAD_STUCK_AFTER_MS, DEFAULT_MAX_IN_DISPUTE, DEFAULT_MAX_LAG_BLOCKS,
@@ -34,6 +35,8 @@ export type RuleCondition =
   | { kind: 'fleet_min_healthy', min: number, statuses: NodeStatus[] }
   /** More than maxInDispute nodes of a network disagree with its heaviest head. */
   | { kind: 'network_dispute', maxInDispute: number }
+  /** The node's peer id is used by two agents at once (docs/fleet-semantics.md, "One identity, one node"). */
+  | { kind: 'identity_conflict' }
 
 export type AlertRule = RuleCommon & RuleCondition
 export type RuleKind = RuleCondition['kind']
@@ -64,6 +67,7 @@ export function builtInRules (forMs: number = DEFAULT_ALERT_FOR_MS): AlertRule[]
     { ...common, name: 'ComponentNotReady', severity: 'warning', kind: 'component', statuses: ['not_ready'], components: undefined },
     { ...common, name: 'FleetBelowMinimum', severity: 'critical', kind: 'fleet_min_healthy', min: DEFAULT_MIN_HEALTHY_NODES, statuses: ['healthy', 'degraded'] },
     { ...common, name: 'NetworkInDispute', severity: 'warning', kind: 'network_dispute', maxInDispute: DEFAULT_MAX_IN_DISPUTE },
+    { ...common, name: 'IdentityConflict', severity: 'critical', kind: 'identity_conflict' },
   ]
 }
 
@@ -128,6 +132,9 @@ export function matchRule (rule: AlertRule, input: AlertInput, now: number): Rul
         silenced: fleetSilenced,
       }]
     }
+    case 'identity_conflict':
+      return candidates.filter((n) => n.identityConflict !== undefined)
+        .map((n) => forNode(n, '', `${displayName(n)}: ${identityConflictReason(n.peerId, n.identityConflict as { agents: number, addresses: string[] })}`))
     case 'network_dispute':
       return (input.networks ?? []).filter((n) => n.inDispute !== undefined && n.inDispute > rule.maxInDispute)
         .map((n) => ({
@@ -151,6 +158,7 @@ export function describe (rule: AlertRule): string {
     case 'component': return `A component${rule.components !== undefined ? ` (${rule.components.join(', ')})` : ''} has been ${rule.statuses.join(' or ')}${held}.`
     case 'fleet_min_healthy': return `Fewer than ${rule.min} nodes have been ${rule.statuses.join(' or ')}${held}.`
     case 'network_dispute': return `More than ${rule.maxInDispute} nodes of a network have disagreed with its heaviest head${held}.`
+    case 'identity_conflict': return `A node's identity (its peer id, from its key file) has been used by two agents at once${held}: give each node its own key file.`
   }
 }
 

@@ -33,6 +33,8 @@ export interface NodeAlertInput {
   /** Each component's status and, when it reports one, its error text (details.error): the cause in words. */
   components: Record<string, ComponentAlertInput>
   maintenance: MaintenanceWindow | undefined
+  /** Another agent uses this node's peer id at once (the view's `identityConflict`); undefined when not, or unknown. */
+  identityConflict?: { agents: number, addresses: string[] }
 }
 
 /** One component of a node, as the rules read it. */

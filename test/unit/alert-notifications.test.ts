@@ -74,6 +74,18 @@ test('one cause, one notification: a node unreachable on three components fires 
   assert.deepEqual(evaluate(engine, healthy, 7 * 60_000).map((x) => `${x.status} ${x.alert.name}`), ['resolved NodeUnhealthy'])
 })
 
+test('one cause, one notification: two agents on one key fire IdentityConflict once; the NodeUnhealthy it causes is inhibited by it', () => {
+  const engine = new AlertEngine(builtInRules(60_000))
+  const conflict = { identityConflict: { agents: 2, addresses: ['/ip4/10.0.0.1/tcp/4001', '/ip4/10.0.0.2/tcp/4001'], since: new Date(0).toISOString() } }
+  const cloned = [{ ...node(ALERT_PEER, 'alpha', 'unhealthy', {}, conflict), reason: 'this identity is used by two agents' }, node(PEER_B, 'bravo', 'healthy')]
+  assert.deepEqual(evaluate(engine, cloned, 0), [], 'pending first')
+  const fired = evaluate(engine, cloned, 60_000)
+  assert.deepEqual(fired.map((n) => `${n.status} ${n.alert.name}`), ['firing IdentityConflict'])
+  const unhealthy = engine.active().find((a) => a.name === 'NodeUnhealthy')
+  assert.equal(unhealthy?.inhibitedBy, fired[0]!.alert.id, 'the status alert is a symptom of the shared key')
+  assert.deepEqual(engine.announcedFiring().map((a) => a.name), ['IdentityConflict'])
+})
+
 test('inhibition holds while the cause is active only: a component alert left after its node recovers is announced then', () => {
   const rules = builtInRules(0).filter((r) => r.name === 'NodeUnhealthy' || r.name === 'ComponentNotReady')
   const engine = new AlertEngine(rules)
