@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { Command } from 'commander'
 import { formatDuration, parsePositiveDuration } from '../shared/duration.ts'
 import { ErrorCodes, errorMessage, UsageError } from '../shared/errors.ts'
+import { bindError } from '../shared/bind-error.ts'
 import { booleanFlag } from '../shared/flag-parsers.ts'
 import { parseHostPort } from '../shared/host-port.ts'
 import { loadOrCreateKey } from '../shared/identity.ts'
@@ -25,7 +26,6 @@ import {
   DEFAULT_UNREACHABLE_AFTER_MS, LINK_PING_TIMEOUT_MS, MAINTENANCE_SIGNAL, MAX_TARGET_WEIGHT, MIN_TARGET_WEIGHT, SHUTDOWN_DEADLINE_MS,
 } from './constants.ts'
 import { AgentHealthServer } from './health-server.ts'
-import { describeListenError } from './listen-errors.ts'
 import { onMaintenanceSignal } from './maintenance.ts'
 import { SOURCE_KINDS } from './source.ts'
 import { FULLNODE_API_INFO } from './sources/api-info.ts'
@@ -333,7 +333,7 @@ export async function main (argv: string[]): Promise<void> {
     } catch (err) {
       // Exit 2 with one line at once; stopping the agent that never started is bounded, not awaited forever.
       await Promise.race([agent.stop().catch(() => {}), new Promise((resolve) => { setTimeout(resolve, SHUTDOWN_DEADLINE_MS / 2).unref() })])
-      throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `cannot listen on --health-listen ${explicit.healthListen}: ${describeListenError(err, `${healthListen.host}:${healthListen.port}`)}`)
+      throw bindError({ flag: '--health-listen', address: String(explicit.healthListen), port: healthListen.port }, err, 'heartbeat-agent')
     }
     logger.info({ url: health.url }, 'health endpoints listening')
   }
