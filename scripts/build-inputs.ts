@@ -17,22 +17,26 @@ export const DIST_INPUTS = [
 /** Folders never read as inputs: build outputs inside the source folders. */
 const SKIPPED_DIRS = new Set(['node_modules', 'dist'])
 
-function listFiles (root: string, path: string, out: string[]): void {
+function listFiles (root: string, path: string, skip: ReadonlySet<string>, out: string[]): void {
   const full = join(root, path)
   if (!statSync(full).isDirectory()) {
     out.push(path)
     return
   }
   for (const entry of readdirSync(full, { withFileTypes: true })) {
-    if (entry.isDirectory() && SKIPPED_DIRS.has(entry.name)) continue
-    listFiles(root, relative(root, join(full, entry.name)), out)
+    const child = relative(root, join(full, entry.name))
+    if (entry.isDirectory() && (SKIPPED_DIRS.has(entry.name) || skip.has(child))) continue
+    listFiles(root, child, skip, out)
   }
 }
 
-/** sha256 over the names and contents of every input file, in a stable order. */
-export function hashInputs (inputs: readonly string[], root: string = REPO_ROOT, extra: string[] = []): string {
+/**
+ * sha256 over the names and contents of every input file, in a stable order,
+ * and of `extra` values (a tool's version); `skip` names root-relative folders to leave out.
+ */
+export function hashInputs (inputs: readonly string[], root: string = REPO_ROOT, extra: string[] = [], skip: ReadonlySet<string> = new Set()): string {
   const files: string[] = []
-  for (const input of inputs) listFiles(root, input, files)
+  for (const input of inputs) listFiles(root, input, skip, files)
   const hash = createHash('sha256')
   for (const file of files.sort()) {
     hash.update(`${file}\0`)
