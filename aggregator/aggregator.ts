@@ -1,35 +1,34 @@
-import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
-import { peerIdFromString } from '@libp2p/peer-id'
-import type { FastifyInstance } from 'fastify'
-import { sleep } from '../shared/abort.ts'
+import { type Clock, systemClock } from '../shared/clock.ts'
 import { loadOrCreateKey } from '../shared/identity.ts'
 import { createLogger, type Logger } from '../shared/log.ts'
-import { DEFAULT_MAX_FRAME_BYTES, HEARTBEAT_PROTOCOL, LEGACY_HEARTBEAT_PROTOCOL } from '../shared/protocol.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
-import { Alerting } from './alerts/alerting.ts'
+import type { Alerting } from './alerts/alerting.ts'
 import { type AlertingConfig, defaultAlertingConfig } from './alerts/config.ts'
-import { DISCONNECT_SETTLE_MS, MAX_HEARTBEAT_STREAMS_PER_CONNECTION, PEER_KEY_FILE, STATUS_TICK_MS } from './constants.ts'
+import { registerAlertMetrics } from './alerts/metrics.ts'
+import { alertingPart } from './alerts/part.ts'
+import { PEER_KEY_FILE } from './constants.ts'
+import { DEFAULT_DETAILS_MODE, type DetailsMode } from './fleet/exposure.ts'
 import { FleetState } from './fleet/fleet-state.ts'
 import { DEFAULT_STATUS_RULES, type StatusRules } from './fleet/status.ts'
+import { fleetTicker } from './fleet/ticker.ts'
 import type { FleetEvent } from './fleet/types.ts'
 import { DEFAULT_SHUTDOWN_DRAIN_MS } from './health/constants.ts'
 import { AggregatorOperations } from './health/operations.ts'
-import { createAggregatorHost, type AdmissionLimits } from './host.ts'
-import { fleetViews } from './fleet/view.ts'
 import { AdminAuth } from './http/admin-auth.ts'
-import { buildHttpServer } from './http/server.ts'
-import { AbuseGuard, type AbuseLimits, type BeatAdmission, type PeerListsConfig } from './abuse-guard.ts'
-import { DEFAULT_DETAILS_MODE, type DetailsMode } from './fleet/exposure.ts'
 import { DEFAULT_FEED_LIMITS, FeedStats, type FeedLimits } from './http/feed-guard.ts'
-import { historyRoutes, withUptime } from './http/history-routes.ts'
+import { type AggregatorRoute, HttpRegistry } from './http/registry.ts'
 import { detailsDecider } from './http/security.ts'
-import { createHeartbeatHandler } from './ingest.ts'
-import { IngestStats } from './ingest-stats.ts'
-import { createLegacyHeartbeatHandler } from './legacy-ingest.ts'
-import { networkAdmission } from './network-filter.ts'
-import { FleetStore, storeFile, type StoreSettings } from './store/index.ts'
+import { httpPart } from './http/server.ts'
+import { ViewerAuth } from './http/viewer-auth.ts'
+import { viewsPart } from './http/views.ts'
+import { type ConnectionLimits, createIngest, type IngestLimits, type IngestStats, type PeerListsConfig } from './ingest/index.ts'
+import type { BeatBudget } from './ingest/beat-budget.ts'
+import type { PeerAdmission } from './ingest/peer-admission.ts'
+import { type Part, PartRunner } from './parts.ts'
+import type { FleetStore, StoreSettings } from './store/index.ts'
+import { storePart } from './store/part.ts'
 
 export interface AggregatorOptions {
   /** libp2p listen multiaddrs. */
@@ -42,8 +41,8 @@ export interface AggregatorOptions {
   /** Overrides the key in the data dir (tests). */
   privateKey?: PrivateKey
   maxFrameBytes?: number
-  /** Admission limits of the libp2p host (defaults in constants.ts). */
-  admission?: AdmissionLimits
+  /** libp2p's own connection limits (defaults in constants.ts). */
+  connectionLimits?: ConnectionLimits
   statusRules?: StatusRules
   /** Accept only heartbeats of this network (genesis CID or chain id); others are refused and counted. */
   network?: string
@@ -53,10 +52,15 @@ export interface AggregatorOptions {
   alerting?: AlertingConfig
   /** Bearer token of the admin API (maintenance); the admin API is off without it. */
   adminToken?: string
+  /** Read-only token (--viewer-token-file): signs the page in to see details; never the admin API. */
+  viewerToken?: string
+  /** Serve the public status page and badges (--status-page). */
+  statusPage?: boolean
   /** The URL people reach the page at, for links in alerts; the HTTP listen address when absent. */
   publicUrl?: string
   logger?: Logger
-  now?: () => number
+  /** Every timer and every time read (shared/clock.ts); the system clock when absent. */
+  clock?: Clock
   /** On shutdown, readiness turns DOWN this long before the listeners close. */
   shutdownDrainMs?: number
   /** Node.js process metrics on /metrics (default on). */
@@ -64,7 +68,7 @@ export interface AggregatorOptions {
   /** Who may connect: --allow-peers, --deny-peers (reloaded by reloadPeerLists). */
   peerLists?: PeerListsConfig
   /** Bounds on peers (per IP, per peer, beat rate, node count...); defaults in constants.ts. */
-  limits?: Partial<AbuseLimits>
+  limits?: Partial<IngestLimits>
   /** What the HTTP API shows to whom, and the live feed's bounds. */
   exposure?: ExposureOptions
 }
@@ -78,73 +82,138 @@ export interface ExposureOptions {
 }
 
 /**
- * The aggregator: a libp2p host that takes heartbeat streams, the fleet
- * state they fold into, and the HTTP views of it.
+ * What tests and benchmarks may look at inside a running aggregator. Not an
+ * API for embedding programs: it shows the parts as they are today.
+ */
+export interface AggregatorInternals {
+  fleet: FleetState
+  /** Ingest counters: received, accepted, rejected per reason, streams. */
+  ingest: IngestStats
+  /** Peer admission: refusals per reason, per-IP counts, the penalty box. */
+  admission: PeerAdmission
+  /** The beat budget: peers tracked. */
+  beats: BeatBudget
+  libp2p: Libp2p
+  store: FleetStore | undefined
+  /** Rules, alerts and maintenance. */
+  alerting: Alerting
+}
+
+/**
+ * The aggregator: its parts, in start order (each stops in reverse). Adding a
+ * part is one entry in the list in the constructor (docs/ARCHITECTURE.md).
+ *
+ *   store      the roster, history and uptime (first: known nodes are back before any agent dials in)
+ *   ingest     the libp2p host and the heartbeat streams it takes
+ *   alerting   rules on the status tick, receivers, maintenance
+ *   ticker     re-derives every status (silence has no event)
+ *   views      the fleet document, one node, the live feed, admin, the page, sign-in, node removal, /status
+ *   http       the server that serves every part's routes
+ *   operations own health, lifecycle, metrics (last: ready once everything listens)
  */
 export class Aggregator {
-  readonly fleet: FleetState
-  readonly stats = new IngestStats()
-  /** Admission, connection bounds and beat budgets. */
-  readonly guard: AbuseGuard
-  readonly feedStats = new FeedStats()
-  readonly startedAt: number
-  /** Own health, lifecycle, metrics and their routes (probes, /metrics). */
-  readonly operations: AggregatorOperations
-  readonly alerting: Alerting
   private readonly options: AggregatorOptions
   private readonly log: Logger
-  private readonly now: () => number
-  private libp2pNode: Libp2p | undefined
-  private fleetStore: FleetStore | undefined
-  private httpServer: FastifyInstance | undefined
-  private ticker: NodeJS.Timeout | undefined
-  /** Disconnects waiting for their settle time (cleared on stop: nothing folds after it). */
-  private readonly pendingDisconnects = new Set<NodeJS.Timeout>()
-  private stopping = false
-  private httpUrl = ''
+  private readonly clock: Clock
+  private readonly fleet: FleetState
+  private readonly startedAt: number
+  private readonly ingest: ReturnType<typeof createIngest>
+  private readonly store: ReturnType<typeof storePart>
+  private readonly alerting: ReturnType<typeof alertingPart>
+  private readonly http: ReturnType<typeof httpPart>
+  private readonly operations: AggregatorOperations
+  private readonly registry = new HttpRegistry()
+  private readonly runner: PartRunner
 
   constructor (options: AggregatorOptions) {
     this.options = options
-    this.now = options.now ?? Date.now
-    this.startedAt = this.now()
-    this.log = options.logger ?? createLogger({ name: 'heartbeat-aggregator' })
-    this.fleet = new FleetState(options.statusRules ?? DEFAULT_STATUS_RULES, { forgetAfterMs: options.forgetAfterMs, network: options.network })
-    this.guard = new AbuseGuard({ limits: options.limits, peerLists: options.peerLists, logger: this.log, now: this.now })
+    this.clock = options.clock ?? systemClock
+    this.startedAt = this.clock.wall()
+    const log = this.log = options.logger ?? createLogger({ name: 'heartbeat-aggregator' })
+    const clock = this.clock
+    const fleet = this.fleet = new FleetState(options.statusRules ?? DEFAULT_STATUS_RULES, { forgetAfterMs: options.forgetAfterMs, network: options.network })
+    // One admin token for every admin route (alerts, maintenance, security).
+    const auth = new AdminAuth(options.adminToken)
+    // Page sessions and the viewer token: with the admin token, who sees details (docs/security.md, "Signing in").
+    const viewers = new ViewerAuth({ admin: auth, viewerToken: options.viewerToken, publicUrl: options.publicUrl, clock })
+    const detailsMode = options.exposure?.details ?? DEFAULT_DETAILS_MODE
+    const details = detailsDecider(detailsMode, viewers)
+    const feedStats = new FeedStats()
+
+    this.store = storePart({ dataDir: options.dataDir, settings: options.store, fleet, clock, logger: log })
+    const ingest = this.ingest = createIngest({
+      listen: options.listen,
+      privateKey: async () => options.privateKey ?? (await loadOrCreateKey(join(options.dataDir, PEER_KEY_FILE))).key,
+      fleet,
+      clock,
+      logger: log,
+      maxFrameBytes: options.maxFrameBytes,
+      connectionLimits: options.connectionLimits,
+      limits: options.limits,
+      peerLists: options.peerLists,
+      network: options.network,
+      observeIngestSeconds: (seconds) => { this.operations.metrics.observeIngestSeconds(seconds) },
+    })
+    this.alerting = alertingPart({
+      config: options.alerting ?? defaultAlertingConfig(),
+      fleet,
+      source: { peerId: () => ingest.host?.peerId.toString() ?? '', publicUrl: () => options.publicUrl ?? this.http.url },
+      clock,
+      logger: log,
+    })
+    const views = viewsPart({
+      fleet,
+      clock,
+      logger: log,
+      details,
+      info: () => ({ peerId: this.peerId, multiaddrs: this.multiaddrs(), version: PRODUCT_VERSION, startedAt: new Date(this.startedAt).toISOString() }),
+      feed: { limits: { ...DEFAULT_FEED_LIMITS, ...options.exposure?.feed }, stats: feedStats, alerts: this.alerting.feedSource },
+      viewers,
+      session: { details: detailsMode },
+      forget: (peerId) => this.forgetNode(peerId),
+      statusPage: options.statusPage === true
+        ? { uptimeOf: (peerId) => this.store.store?.cachedUptime(peerId), maintenance: this.alerting.statusSource }
+        : undefined,
+      admin: {
+        snapshot: () => {
+          const { admission, ingest: counters, connections } = ingest.snapshot()
+          return { admission, ingest: counters, feed: feedStats.toJSON(), connections, nodes: fleet.size }
+        },
+        reloadPeers: async () => ({ reloaded: await this.reloadPeerLists(), allowlist: ingest.admission.policy.allowlistSize ?? null, denylist: ingest.admission.policy.denylistSize }),
+      },
+    })
+    this.http = httpPart({ registry: this.registry, host: options.http.host, port: options.http.port, adminAuth: auth, corsOrigins: options.exposure?.corsOrigins })
     this.operations = new AggregatorOperations({
-      fleet: this.fleet,
-      stats: this.stats,
-      libp2p: () => this.libp2pNode,
-      http: () => ({ listening: this.httpServer?.server.listening ?? false, url: this.httpUrl }),
+      fleet,
+      stats: ingest.stats,
+      libp2p: () => ingest.host,
+      http: () => ({ listening: this.http.listening, url: this.http.url }),
       config: () => ({ ...this.options, shutdownDrainMs: this.options.shutdownDrainMs ?? DEFAULT_SHUTDOWN_DRAIN_MS }),
       startedAt: this.startedAt,
-      now: this.now,
+      clock,
       processMetrics: options.processMetrics,
+      showDetails: details,
     })
-    this.alerting = new Alerting({
-      config: options.alerting ?? defaultAlertingConfig(),
-      snapshot: () => fleetViews(this.fleet, this.now()),
-      announcedMaintenance: (peerId) => {
-        const record = this.fleet.get(peerId)
-        return record === undefined ? undefined : { announced: record.beat.maintenance, sentAt: record.beat.sentAt, receivedAt: record.lastSeen }
-      },
-      source: { peerId: () => this.libp2pNode?.peerId.toString() ?? '', publicUrl: () => this.options.publicUrl ?? this.httpUrl },
-      logger: this.log,
-    })
+    registerAlertMetrics(this.operations.metrics.registry, this.alerting.alerting.engine)
+    const parts: Part[] = [
+      this.store,
+      ingest,
+      this.alerting,
+      fleetTicker({ fleet, clock, logger: log }),
+      views,
+      this.http,
+      this.operations,
+    ]
+    this.runner = new PartRunner(parts, { http: this.registry, logger: log })
   }
 
-  get libp2p (): Libp2p {
-    if (this.libp2pNode === undefined) throw new Error('aggregator not started')
-    return this.libp2pNode
+  /** Every route this aggregator serves, as the parts registered them (--help lists them). */
+  get routes (): ReadonlyArray<AggregatorRoute<any>> {
+    return this.registry.routes
   }
 
   get peerId (): string {
     return this.libp2p.peerId.toString()
-  }
-
-  /** The embedded store (history, uptime, the roster that survives restarts). */
-  get store (): FleetStore {
-    if (this.fleetStore === undefined) throw new Error('aggregator not started')
-    return this.fleetStore
   }
 
   multiaddrs (): string[] {
@@ -153,121 +222,48 @@ export class Aggregator {
 
   /** The base URL of the HTTP server, e.g. http://127.0.0.1:8080 */
   get url (): string {
-    return this.httpUrl
+    return this.http.url
   }
 
+  /** Folds one event at the aggregator's clock (embedding programs, tests). */
   apply (event: FleetEvent): void {
-    this.fleet.apply(event, this.now())
+    this.fleet.apply(event, this.clock.wall())
+  }
+
+  /** What tests and benchmarks look at inside (see AggregatorInternals). */
+  inspect (): AggregatorInternals {
+    return {
+      fleet: this.fleet,
+      ingest: this.ingest.stats,
+      admission: this.ingest.admission,
+      beats: this.ingest.beats,
+      libp2p: this.libp2p,
+      store: this.store.store,
+      alerting: this.alerting.alerting,
+    }
   }
 
   async start (): Promise<void> {
-    await mkdir(this.options.dataDir, { recursive: true, mode: 0o700 })
-    // The store comes first: known nodes are back (as not heard from) before any agent can dial in.
-    const store = await FleetStore.open({ ...this.options.store, file: storeFile(this.options.dataDir), now: this.now, logger: this.log })
-    this.fleetStore = store
-    const { restored } = store.attach(this.fleet)
-    this.log.info({ file: store.file, restored }, `store opened; ${restored} known node${restored === 1 ? '' : 's'} restored`)
-    const privateKey = this.options.privateKey ?? (await loadOrCreateKey(join(this.options.dataDir, PEER_KEY_FILE))).key
-    await this.guard.loadPeerLists()
-    const node = await createAggregatorHost({
-      privateKey,
-      listen: this.options.listen,
-      ...this.options.admission,
-      connectionGater: this.guard.connectionGater((peer) => this.libp2pNode?.getConnections(peer).length ?? 0),
-    })
-    this.libp2pNode = node
-    node.addEventListener('peer:connect', (e) => { this.apply({ type: 'connected', peerId: e.detail.toString() }) })
-    node.addEventListener('peer:disconnect', (e) => {
-      const peerId = e.detail
-      if (this.stopping) return
-      // Frames already received on the closing streams (an agent's last "stopping" beat) fold first: the
-      // disconnect is applied a moment later, and only if the peer has not come back meanwhile.
-      const timer = setTimeout(() => {
-        this.pendingDisconnects.delete(timer)
-        if (node.getConnections(peerId).length === 0) this.apply({ type: 'disconnected', peerId: peerId.toString() })
-      }, DISCONNECT_SETTLE_MS)
-      this.pendingDisconnects.add(timer)
-    })
-    const admit = networkAdmission(this.options.network)
-    await node.handle(HEARTBEAT_PROTOCOL, createHeartbeatHandler({
-      maxFrameBytes: this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
-      apply: (event) => { this.apply(event) },
-      stats: this.stats,
-      logger: this.log,
-      observeIngestSeconds: (seconds) => { this.operations.metrics.observeIngestSeconds(seconds) },
-      admit,
-      firstFrameTimeoutMs: this.guard.limits.firstFrameTimeoutMs,
-      admitBeat: (peerId) => this.admitBeat(peerId),
-    }), { maxInboundStreams: MAX_HEARTBEAT_STREAMS_PER_CONNECTION })
-    await node.handle(LEGACY_HEARTBEAT_PROTOCOL, createLegacyHeartbeatHandler({
-      maxLineBytes: this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
-      apply: (event) => { this.apply(event) },
-      stats: this.stats,
-      logger: this.log,
-      admit,
-      now: this.now,
-      firstFrameTimeoutMs: this.guard.limits.firstFrameTimeoutMs,
-      admitBeat: (peerId) => this.admitBeat(peerId),
-    }), { maxInboundStreams: MAX_HEARTBEAT_STREAMS_PER_CONNECTION })
-    this.fleet.subscribe({
-      onStatusChanged: (change) => {
-        const nickname = this.fleet.get(change.peerId)?.beat.nickname
-        this.log.info({ peer: change.peerId, nickname, from: change.from, to: change.to, reason: change.reason }, `node ${nickname !== undefined && nickname !== '' ? nickname : change.peerId} is ${change.to}`)
-      },
-      onNodeForgotten: (peerId) => {
-        this.log.info({ peer: peerId, forgetAfterMs: this.fleet.forgetAfterMs }, 'forgot a node silent for longer than forget-after')
-      },
-    })
-    this.fleet.subscribe({ onTick: (now) => { this.alerting.onTick(now) } })
-    this.ticker = setInterval(() => { this.fleet.tick(this.now()) }, STATUS_TICK_MS)
-
-    // One admin token for every admin route (alerts, maintenance, security) and for --details when-authorized.
-    const auth = new AdminAuth(this.options.adminToken)
-    const details = this.options.exposure?.details ?? DEFAULT_DETAILS_MODE
-    const app = buildHttpServer({
-      fleet: this.fleet,
-      now: this.now,
-      logger: this.log,
-      info: () => ({ peerId: this.peerId, multiaddrs: this.multiaddrs(), version: PRODUCT_VERSION, startedAt: new Date(this.startedAt).toISOString() }),
-      extendNode: withUptime(store),
-      routes: [historyRoutes({ store, fleet: this.fleet, now: this.now })],
-      alerting: this.alerting,
-      adminAuth: auth,
-      security: {
-        details,
-        corsOrigins: this.options.exposure?.corsOrigins,
-        feed: { ...DEFAULT_FEED_LIMITS, ...this.options.exposure?.feed },
-        feedStats: this.feedStats,
-        reloadPeers: async () => ({ reloaded: await this.reloadPeerLists(), allowlist: this.guard.policy.allowlistSize ?? null, denylist: this.guard.policy.denylistSize }),
-        adminSnapshot: () => ({ admission: this.guard.snapshot(), ingest: this.stats.toJSON(), feed: this.feedStats.toJSON(), connections: this.libp2p.getConnections().length, nodes: this.fleet.size }),
-      },
-    })
-    this.operations.routes(app, { showDetails: detailsDecider(details, auth) })
-    this.httpServer = app
-    await app.listen({ host: this.options.http.host, port: this.options.http.port })
-    const address = app.server.address()
-    const port = typeof address === 'object' && address !== null ? address.port : this.options.http.port
-    const host = this.options.http.host.includes(':') ? `[${this.options.http.host}]` : this.options.http.host
-    this.httpUrl = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`
-    this.operations.started()
-    this.log.info({ peerId: this.peerId, multiaddrs: this.multiaddrs(), http: this.httpUrl }, 'heartbeat aggregator started')
+    await this.runner.start()
+    this.log.info({ peerId: this.peerId, multiaddrs: this.multiaddrs(), http: this.url }, 'heartbeat aggregator started')
+    const { alerting } = this.alerting
     this.log.info({
-      rules: this.alerting.engine.ruleSet.map((r) => r.name),
-      receivers: this.alerting.receivers.map((r) => r.kind === 'log' ? 'log' : `${r.kind} ${r.target}`),
+      rules: alerting.engine.ruleSet.map((r) => r.name),
+      receivers: alerting.receivers.map((r) => r.kind === 'log' ? 'log' : `${r.kind} ${r.target}`),
       adminApi: this.options.adminToken !== undefined,
     }, 'alerting on')
   }
 
   /**
    * A graceful stop: readiness turns DOWN first, everything keeps serving for
-   * the drain delay (so load balancers stop sending), then the listeners close.
+   * the drain delay (so load balancers stop sending), then the parts stop.
    */
   async shutdown (signal?: AbortSignal): Promise<void> {
     const drainMs = this.options.shutdownDrainMs ?? DEFAULT_SHUTDOWN_DRAIN_MS
-    this.operations.draining()
+    this.operations.drain()
     if (drainMs > 0) {
       this.log.info({ drainMs }, 'readiness is down; draining before closing the listeners')
-      await sleep(drainMs, signal)
+      await this.clock.sleep(drainMs, signal)
     }
     await this.stop()
   }
@@ -277,33 +273,33 @@ export class Aggregator {
    * connections of peers the new lists refuse. A bad list keeps the old ones.
    */
   async reloadPeerLists (): Promise<boolean> {
-    if (!await this.guard.reloadPeerLists()) return false
-    for (const connection of this.libp2pNode?.getConnections() ?? []) {
-      const reason = this.guard.checkPeer(connection.remotePeer.toString())
-      if (reason !== undefined) connection.abort(new Error(`peer refused after reload: ${reason}`))
-    }
-    return true
+    return await this.ingest.reloadPeerLists()
   }
 
-  /** The per-frame gate of the ingest; a flooder is also cut off at once. */
-  private admitBeat (peerId: string): BeatAdmission {
-    const admission = this.guard.admitBeat(peerId, { known: this.fleet.get(peerId) !== undefined, size: this.fleet.size })
-    if (admission.action === 'reset' && admission.reason === 'flooding') {
-      for (const connection of this.libp2pNode?.getConnections(peerIdFromString(peerId)) ?? []) connection.abort(new Error('heartbeat flood'))
-    }
-    return admission
+  /**
+   * Forgets a node everywhere (an operator removed it): the store first, so a
+   * disk that refuses changes nothing else; then the fleet view (the live
+   * feed sends `remove`, metrics drop its series at the next scrape); then
+   * its maintenance window and alerts (they resolve now). Undefined when
+   * neither the fleet nor the store knows the peer id.
+   */
+  forgetNode (peerId: string): { nickname: string } | undefined {
+    const record = this.fleet.get(peerId)
+    const stored = this.store.store?.forget(peerId) ?? false
+    if (record === undefined && !stored) return undefined
+    this.fleet.remove(peerId)
+    this.alerting.alerting.forgetNode(peerId, this.clock.wall())
+    return { nickname: record?.beat.nickname ?? '' }
   }
 
+  /** Stops every part, last started first. */
   async stop (): Promise<void> {
-    this.operations.stopped()
-    this.stopping = true
-    clearInterval(this.ticker)
-    for (const timer of this.pendingDisconnects) clearTimeout(timer)
-    this.pendingDisconnects.clear()
-    await this.alerting.stop()
-    await this.httpServer?.close()
-    // Before the host: the disconnects a stop causes are the aggregator leaving, not the nodes failing.
-    this.fleetStore?.close()
-    await this.libp2pNode?.stop()
+    await this.runner.stop()
+  }
+
+  private get libp2p (): Libp2p {
+    const host = this.ingest.host
+    if (host === undefined) throw new Error('aggregator not started')
+    return host
   }
 }

@@ -1,4 +1,5 @@
 import { Command } from 'commander'
+import { systemClock } from '../shared/clock.ts'
 import { createLogger } from '../shared/log.ts'
 import { parseMultiaddr } from '../shared/target.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
@@ -8,6 +9,8 @@ import { formatDuration, parseDuration, parsePositiveDuration } from '../shared/
 import {
   addLogOptions, collect, configureProgram, envOption, EXIT_OK, onShutdownSignal, runMain, type LogFlags,
 } from '../shared/cli.ts'
+import { booleanFlag, nonNegativeInt, positiveInt, positiveNumber } from '../shared/flag-parsers.ts'
+import { parseHostPort } from '../shared/host-port.ts'
 import { Aggregator } from './aggregator.ts'
 import { DEFAULT_SHUTDOWN_DRAIN_MS, STOP_DEADLINE_MS } from './health/constants.ts'
 import {
@@ -17,15 +20,18 @@ import {
 import { DEFAULT_STATUS_RULES, type StatusRules } from './fleet/status.ts'
 import { type AlertingFlags, checkReceiverUrl, loadAlertingConfig } from './alerts/config.ts'
 import { DEFAULT_ALERT_FOR_MS } from './alerts/constants.ts'
+import { receiverFlags } from './alerts/receivers/index.ts'
 import { readAdminTokenFile } from './http/admin-auth.ts'
-import { parseHostPort } from './http/server.ts'
+import { routeHelp } from './http/registry.ts'
 import { addSecurityOptions, securityOptionsFromFlags, type SecurityFlags } from './security-cli.ts'
 import { DEFAULT_FLUSH_INTERVAL_MS, DEFAULT_HEIGHT_SAMPLE_INTERVAL_MS, DEFAULT_HISTORY_RETENTION_MS, STORE_FILE } from './store/constants.ts'
 
 const ENV = 'HEARTBEAT_AGGREGATOR'
 
-interface AggregatorFlags extends LogFlags, AlertingFlags, SecurityFlags {
+interface AggregatorFlags extends LogFlags, Omit<AlertingFlags, 'receivers'>, SecurityFlags {
   adminTokenFile?: string
+  viewerTokenFile?: string
+  statusPage?: string
   publicUrl?: string
   listen?: string[]
   http: string
@@ -67,31 +73,22 @@ export function buildProgram (): Command {
     .addOption(envOption(ENV, '--forget-after <duration>', 'nodes silent for longer than this leave the view (counted as forgotten)').default(formatDuration(DEFAULT_FORGET_AFTER_MS)))
     .addOption(envOption(ENV, '--alert-for <duration>', 'how long a built-in rule\'s condition must hold before its alert fires').default(formatDuration(DEFAULT_ALERT_FOR_MS)))
     .addOption(envOption(ENV, '--alert-rules <path>', 'JSON rules file: more rules, thresholds, severities, labels, receivers (docs/alerts.md)'))
-    .addOption(envOption(ENV, '--alert-webhook <url>', 'POST each firing/resolved alert as JSON to this URL; repeatable').argParser(collect))
-    .addOption(envOption(ENV, '--alertmanager <url>', 'send alerts to this Prometheus Alertmanager (API v2); repeatable').argParser(collect))
+  // One repeatable flag per receiver kind that has one (alerts/receivers/index.ts).
+  for (const receiver of receiverFlags()) program.addOption(envOption(ENV, receiver.flags, receiver.description).argParser(collect))
+  program
     .addOption(envOption(ENV, '--admin-token-file <path>', 'file holding the bearer token of the admin API (maintenance); without it the admin API is off'))
+    .addOption(envOption(ENV, '--viewer-token-file <path>', 'file holding a read-only token: signed in with it, the page shows component details and addresses (--details when-authorized); never grants the admin API'))
+    .addOption(envOption(ENV, '--status-page [bool]', 'serve a public status page (/status) and SVG badges (/badge/fleet.svg, /badge/node/NICKNAME.svg): statuses and uptime by nickname only').preset('true'))
     .addOption(envOption(ENV, '--public-url <url>', 'the URL people reach this aggregator at (links in alerts); default: the --http address'))
   addSecurityOptions(program, ENV)
   addLogOptions(program, ENV)
-  program.addHelpText('after', `
+  // A function: the route table is made (by wiring an aggregator that never starts) only when help is shown.
+  program.addHelpText('after', () => `
 Environment:
   Every flag has a twin: ${ENV}_<FLAG> (e.g. ${ENV}_LISTEN, ${ENV}_DATA_DIR).
 
 HTTP:
-  GET /                      the fleet page
-  GET /api/v1/fleet          the fleet as JSON
-  GET /api/v1/nodes/:peerId  one node
-  GET /api/v1/events         live feed (server-sent events)
-  GET /api/v1/nodes/:peerId/history?since=&until=   one node's heights and status changes
-  GET /api/v1/history?since=&until=&limit=&cursor=  the fleet's status changes, newest first, paged
-  GET /api/v1/alerts         pending, firing and resolved alerts; rules; receivers
-  GET /api/v1/maintenance    maintenance windows in force
-  POST, DELETE /api/v1/maintenance  {peerId | fleet: true, duration, reason}  (Authorization: Bearer <token>)
-  GET /api/v1/fleet/health   the fleet's health as application/health+json (IETF draft)
-  GET /health                the aggregator's own health (zkSync shape), 200 or 503
-  GET /livez, /readyz        Kubernetes probes (?verbose, ?exclude=CHECK, /livez/CHECK)
-  GET /actuator/health/liveness, /actuator/health/readiness, /actuator/info
-  GET /metrics               Prometheus metrics
+${routeHelp(describeRoutes())}
 
 Alerts (built-in rules, each firing after --alert-for): NodeDown (down or stale), NodeUnhealthy,
 NodeLagging, HeadStuck, ComponentPanicked, ComponentNotReady, FleetBelowMinimum, NetworkInDispute.
@@ -99,7 +96,7 @@ Agents point at an alerting aggregator with FIL_HEARTBEAT_ALERTS=<its multiaddr>
 
 Reconnect storms:
   Agents back off with full jitter, so after a restart they come back spread over their reconnect period.
-  The admission limits refuse only what exceeds that; a refused agent retries after its next backoff step.
+  The connection limits refuse only what exceeds that; a refused agent retries after its next backoff step.
   Several agents behind one NAT share one IP address: raise --host-connection-rate for them.
 
 The full /p2p/ multiaddr that agents need is logged at start and shown in /api/v1/fleet.
@@ -116,24 +113,6 @@ Durations use Go syntax (90s, 5m, 168h).
 
 Exit status: 0 after a clean stop, 2 for bad input, 1 otherwise.`)
   return program
-}
-
-function positiveInt (text: string, flag: string): number {
-  const n = Number(text)
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid ${flag} "${text}": expected a positive whole number`)
-  return n
-}
-
-function nonNegativeInt (text: string, flag: string): number {
-  const n = Number(text)
-  if (text.trim() === '' || !Number.isInteger(n) || n < 0) throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid ${flag} "${text}": expected a whole number, 0 or more`)
-  return n
-}
-
-function positiveNumber (text: string, flag: string): number {
-  const n = Number(text)
-  if (text.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid ${flag} "${text}": expected a number greater than 0`)
-  return n
 }
 
 function parseStatusRules (flags: AggregatorFlags): StatusRules {
@@ -153,20 +132,20 @@ function parseNetwork (text: string | undefined): string | undefined {
   return network
 }
 
+/** The routes an aggregator serves, for --help: wired with the defaults, never started. */
+function describeRoutes (): Aggregator['routes'] {
+  return new Aggregator({ listen: [DEFAULT_LISTEN], http: { host: '127.0.0.1', port: 0 }, dataDir: DEFAULT_DATA_DIR, statusPage: true, processMetrics: false, logger: createLogger({ name: 'heartbeat-aggregator', level: 'silent' }) }).routes
+}
+
 export async function main (argv: string[]): Promise<void> {
   const program = buildProgram()
   program.parse(argv)
   const flags = program.opts<AggregatorFlags>()
   const listen = (flags.listen ?? [DEFAULT_LISTEN]).map((l) => parseMultiaddr(l, '--listen').toString())
-  let http: { host: string, port: number }
-  try {
-    http = parseHostPort(flags.http)
-  } catch (err) {
-    throw new UsageError(ErrorCodes.INVALID_ARGUMENT, (err as Error).message)
-  }
+  const http = parseHostPort(flags.http, '--http')
   const maxFrameBytes = positiveInt(flags.maxFrameBytes, '--max-frame-bytes')
   const shutdownDrainMs = parseDuration(flags.shutdownDrain, '--shutdown-drain')
-  const admission = {
+  const connectionLimits = {
     maxConnections: positiveInt(flags.maxConnections, '--max-connections'),
     maxPendingConnections: positiveInt(flags.maxPendingConnections, '--max-pending-connections'),
     inboundConnectionsPerHostPerSecond: positiveInt(flags.hostConnectionRate, '--host-connection-rate'),
@@ -179,21 +158,32 @@ export async function main (argv: string[]): Promise<void> {
     flushIntervalMs: parsePositiveDuration(flags.storeFlushInterval, '--store-flush-interval'),
     sampleIntervalMs: parsePositiveDuration(flags.heightSampleInterval, '--height-sample-interval'),
   }
-  const alerting = await loadAlertingConfig(flags)
+  const opts = program.opts<Record<string, unknown>>()
+  const alerting = await loadAlertingConfig({
+    alertFor: flags.alertFor,
+    alertRules: flags.alertRules,
+    receivers: Object.fromEntries(receiverFlags().map((r) => [r.kind, opts[r.attribute] as string[] | undefined])),
+  })
   const publicUrl = flags.publicUrl === undefined ? undefined : checkReceiverUrl(flags.publicUrl, '--public-url').replace(/\/+$/, '')
   const adminToken = flags.adminTokenFile === undefined ? undefined : await readAdminTokenFile(flags.adminTokenFile)
   const logger = createLogger({ name: 'heartbeat-aggregator', level: flags.logLevel, format: flags.logFormat })
   if (adminToken?.readableByOthers === true) logger.warn({ file: flags.adminTokenFile }, 'the admin token file is readable by every user: chmod 600 it')
+  const viewerToken = flags.viewerTokenFile === undefined ? undefined : await readAdminTokenFile(flags.viewerTokenFile, '--viewer-token-file')
+  if (viewerToken !== undefined && viewerToken.token === adminToken?.token) {
+    throw new UsageError(ErrorCodes.INVALID_ARGUMENT, '--viewer-token-file holds the admin token: give viewers a token of their own (openssl rand -hex 32)')
+  }
+  if (viewerToken?.readableByOthers === true) logger.warn({ file: flags.viewerTokenFile }, 'the viewer token file is readable by every user: chmod 600 it')
+  const statusPage = flags.statusPage === undefined ? false : booleanFlag(flags.statusPage, '--status-page')
   const security = await securityOptionsFromFlags(flags)
   const aggregator = new Aggregator({
-    listen, http, dataDir: flags.dataDir, maxFrameBytes, shutdownDrainMs, admission, statusRules, forgetAfterMs, network, store, logger,
-    alerting, adminToken: adminToken?.token, publicUrl, ...security,
+    listen, http, dataDir: flags.dataDir, maxFrameBytes, shutdownDrainMs, connectionLimits, statusRules, forgetAfterMs, network, store, logger,
+    alerting, adminToken: adminToken?.token, viewerToken: viewerToken?.token, statusPage, publicUrl, ...security,
   })
   // SIGHUP re-reads --allow-peers and --deny-peers (a bad list is logged; the running lists stay).
   process.on('SIGHUP', () => { void aggregator.reloadPeerLists() })
   onShutdownSignal((signal) => {
     logger.info({ signal }, 'stopping')
-    setTimeout(() => { process.exit(EXIT_OK) }, shutdownDrainMs + STOP_DEADLINE_MS).unref()
+    systemClock.timeout(shutdownDrainMs + STOP_DEADLINE_MS, () => { process.exit(EXIT_OK) }, { unref: true })
     aggregator.shutdown().then(() => { logger.flush(); process.exit(EXIT_OK) }, () => { process.exit(EXIT_OK) })
   })
   await aggregator.start()

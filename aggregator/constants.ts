@@ -1,4 +1,11 @@
-/** Every default of the aggregator, named. Durations are milliseconds. */
+/**
+ * The aggregator's defaults for ingest, fleet status, the live feed and HTTP,
+ * named, each with its reason. Durations are milliseconds. The others live
+ * with their folder: alerts/constants.ts, store/constants.ts,
+ * health/constants.ts (own health, shutdown), metrics/constants.ts, and
+ * web/src/constants.ts (the page); the wire's limits are in
+ * shared/protocol.ts, the agent's in agent/constants.ts.
+ */
 export const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/4100'
 export const DEFAULT_HTTP = '127.0.0.1:8080'
 export const DEFAULT_DATA_DIR = './heartbeat-data'

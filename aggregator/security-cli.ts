@@ -1,15 +1,15 @@
 import type { Command } from 'commander'
 import { formatDuration, parsePositiveDuration } from '../shared/duration.ts'
-import { ErrorCodes, UsageError } from '../shared/errors.ts'
 import { collect, envOption } from '../shared/cli.ts'
-import { DEFAULT_ABUSE_LIMITS, type AbuseLimits, type PeerListsConfig } from './abuse-guard.ts'
-import { parsePeerListSpec } from './admission.ts'
+import { boundedDuration, positiveInt, positiveNumber } from '../shared/flag-parsers.ts'
+import { DEFAULT_INGEST_LIMITS, type IngestLimits, type PeerListsConfig } from './ingest/index.ts'
+import { parsePeerListSpec } from './ingest/peer-lists.ts'
 import { DEFAULT_FEED_LIMITS } from './http/feed-guard.ts'
 import { DEFAULT_DETAILS_MODE, DETAILS_MODES, type DetailsMode } from './fleet/exposure.ts'
 import { parseCorsOrigin } from './http/security.ts'
 import type { ExposureOptions } from './aggregator.ts'
 
-/** The aggregator's admission, limit and exposure flags (docs/security.md). */
+/** The aggregator's peer admission, ingest limit and exposure flags (docs/security.md). */
 export interface SecurityFlags {
   allowPeers?: string
   denyPeers?: string
@@ -25,7 +25,7 @@ export interface SecurityFlags {
 }
 
 export function addSecurityOptions (program: Command, env: string): void {
-  const d = DEFAULT_ABUSE_LIMITS
+  const d = DEFAULT_INGEST_LIMITS
   program
     .addOption(envOption(env, '--allow-peers <file|ids>', 'only these peers may connect: peer ids separated by commas, or a file of them (one per line, # comments); re-read on SIGHUP'))
     .addOption(envOption(env, '--deny-peers <file|ids>', 'these peers may never connect (wins over --allow-peers); same forms; re-read on SIGHUP'))
@@ -42,35 +42,12 @@ export function addSecurityOptions (program: Command, env: string): void {
 Security (docs/security.md):
   Agents are known by their libp2p peer id, proven by the Noise handshake.
   --allow-peers/--deny-peers refuse peers right after the handshake; kill -HUP re-reads them.
-  Admin (Authorization: Bearer <token from --admin-token-file>):
-    GET /api/v1/admin/security      refusals, penalties, ingest counters, limits
-    POST /api/v1/admin/reload-peers what SIGHUP does`)
-}
-
-function positiveInt (text: string, flag: string): number {
-  const n = Number(text)
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid ${flag} "${text}": expected a positive whole number`)
-  return n
-}
-
-function positiveNumber (text: string, flag: string): number {
-  const n = Number(text)
-  if (text.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid ${flag} "${text}": expected a positive number`)
-  return n
-}
-
-/** Timers take at most ~24 days; a day is more than any sane timeout here. */
-const MAX_TIMEOUT_MS = 24 * 3_600_000
-
-function boundedDuration (text: string, flag: string): number {
-  const ms = parsePositiveDuration(text, flag)
-  if (ms > MAX_TIMEOUT_MS) throw new UsageError(ErrorCodes.INVALID_DURATION, `invalid ${flag} "${text}": at most 24h`)
-  return ms
+  Admin routes (marked below) need Authorization: Bearer <token from --admin-token-file>.`)
 }
 
 export interface SecurityOptions {
   peerLists: PeerListsConfig
-  limits: Partial<AbuseLimits>
+  limits: Partial<IngestLimits>
   exposure: ExposureOptions
 }
 
@@ -79,7 +56,7 @@ export async function securityOptionsFromFlags (flags: SecurityFlags): Promise<S
   const peerLists: PeerListsConfig = {}
   if (flags.allowPeers !== undefined) peerLists.allowPeers = parsePeerListSpec(flags.allowPeers, '--allow-peers')
   if (flags.denyPeers !== undefined) peerLists.denyPeers = parsePeerListSpec(flags.denyPeers, '--deny-peers')
-  const limits: Partial<AbuseLimits> = {
+  const limits: Partial<IngestLimits> = {
     maxConnectionsPerIp: positiveInt(flags.maxConnectionsPerIp, '--max-connections-per-ip'),
     maxNodes: positiveInt(flags.maxNodes, '--max-nodes'),
     beatRatePerSecond: positiveNumber(flags.beatRate, '--beat-rate'),

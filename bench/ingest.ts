@@ -31,7 +31,7 @@ async function measure (mode: 'libp2p' | 'tcp', connections: number, beats: numb
     // thousands of beats per second from one peer as a flood (docs/security.md).
     const aggregator = await startTestAggregator({ limits: { beatRatePerSecond: 1e9, beatBurst: 1e9 } })
     target = aggregator.multiaddrs()[0]!
-    folded = () => aggregator.stats.accepted
+    folded = () => aggregator.inspect().ingest.accepted
     stop = async () => { await aggregator.stop() }
   } else {
     const fleet = new FleetState()

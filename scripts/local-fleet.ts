@@ -76,6 +76,8 @@ for (const nickname of nicknames) {
   start(nickname, 'heartbeat-agent.js', [
     '--target', multiaddr, '--nickname', nickname, '--beat-period', '1s', '--reconnect-period', '2s',
     '--key-file', join(dataDir, `${nickname}.key`), '--miner-address', `f0${1000 + nicknames.indexOf(nickname)}`,
+    // Said, not defaulted: a demo is asked for here (and a FULLNODE_API_INFO in the shell must not turn it into Lotus).
+    '--source', 'demo',
   ])
 }
 console.log(`

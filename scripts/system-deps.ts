@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs'
 
 /** binary that must exist -> Debian package that provides it */
 export const SYSTEM_PACKAGES: Record<string, string> = {
-  // test/integration/metrics.test.ts pipes /metrics through promtool; test/e2e/prometheus.test.ts scrapes with a real server.
+  // test/integration/metrics.test.ts pipes /metrics through promtool; test/e2e/prometheus.test.ts and
+  // grafana-dashboard.test.ts scrape with a real server; prometheus-rules.test.ts runs promtool check/test rules.
   '/usr/bin/promtool': 'prometheus',
   '/usr/bin/prometheus': 'prometheus',
   // test/integration/alert-receivers.test.ts, test/e2e/alerts.test.ts: a real Alertmanager
@@ -18,6 +19,9 @@ export const SYSTEM_PACKAGES: Record<string, string> = {
   '/usr/bin/systemd-analyze': 'systemd',
   // The fleet page's end-to-end tests (test/e2e/page-*.test.ts) drive it with playwright-core.
   '/usr/bin/chromium': 'chromium',
+  // test/e2e/agent-clock-step.test.ts steps an agent's wall clock with libfaketime (LD_PRELOAD); the
+  // faketime package brings the library (libfaketime) with it.
+  '/usr/bin/faketime': 'faketime',
 }
 
 export function ensureSystemPackages (packages: Record<string, string> = SYSTEM_PACKAGES): void {

@@ -1,6 +1,10 @@
 /**
- * Every error the product raises on purpose is a HeartbeatError with a stable
- * code, so callers (CLI, HTTP handlers, tests) branch on `code`, never on text.
+ * Every error the product raises on purpose is a HeartbeatError (or a
+ * subclass: UsageError, the codec's InvalidFrameError, the ingest's
+ * StreamRejected, the rules file's RulesFileError...) with a stable code, so
+ * callers (CLI, HTTP handlers, tests) branch on `code`, never on text. The
+ * only plain Errors are a validator's internal signals that never leave their
+ * module (shared/heartbeat.ts, shared/cbor-guard.ts) and programming mistakes.
  */
 export const ErrorCodes = {
   INVALID_DURATION: 'ERR_INVALID_DURATION',
@@ -12,6 +16,10 @@ export const ErrorCodes = {
   INVALID_HEARTBEAT: 'ERR_INVALID_HEARTBEAT',
   FRAME_TOO_LARGE: 'ERR_FRAME_TOO_LARGE',
   INVALID_FRAME: 'ERR_INVALID_FRAME',
+  /** The aggregator refused a heartbeat stream or frame; the error's `reason` says why (counted per reason). */
+  STREAM_REJECTED: 'ERR_STREAM_REJECTED',
+  /** The aggregator hung up on a peer: it flooded, or a reloaded peer list refuses it. */
+  PEER_REFUSED: 'ERR_PEER_REFUSED',
   SOURCE_FAILED: 'ERR_SOURCE_FAILED',
   /** A node (or a checked service) answered with something we cannot use. */
   BAD_ANSWER: 'ERR_BAD_ANSWER',
@@ -31,6 +39,10 @@ export const ErrorCodes = {
   UNAUTHORIZED: 'ERR_UNAUTHORIZED',
   ADMIN_DISABLED: 'ERR_ADMIN_DISABLED',
   FEED_FULL: 'ERR_FEED_FULL',
+  /** A state-changing request from another site (CSRF), refused. */
+  FORBIDDEN_ORIGIN: 'ERR_FORBIDDEN_ORIGIN',
+  /** Sign-in asked of an aggregator started without --viewer-token-file or --admin-token-file. */
+  SIGNIN_DISABLED: 'ERR_SIGNIN_DISABLED',
 } as const
 
 export type ErrorCode = typeof ErrorCodes[keyof typeof ErrorCodes]

@@ -24,7 +24,13 @@ export const LIMITS = {
   detailsBytes: 4096,
   agentVersion: 64,
   maintenanceReason: 200,
+  /** The optional `source` field: a short kind such as "lotus" (later kinds must fit too). */
+  source: 32,
 } as const
+
+/** What an agent may say in the optional `source` field (aggregators keep any short string they do not know). */
+export const HEARTBEAT_SOURCE_KINDS = ['demo', 'lotus', 'eth', 'command', 'embedded'] as const
+export type HeartbeatSourceKind = typeof HEARTBEAT_SOURCE_KINDS[number]
 
 /** Largest value a heartbeat's unsigned integers may carry (safe in JS and JSON). */
 export const MAX_UINT = Number.MAX_SAFE_INTEGER

@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from '../../shared/clock.ts'
 import { formatDuration } from '../../shared/duration.ts'
 import { errorMessage } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/log.ts'
@@ -7,12 +8,14 @@ import { type AlertingChange, AlertingChangeTracker } from './change-tracker.ts'
 import { AlertEngine } from './engine.ts'
 import { alertInputFromSnapshot, type FleetSnapshot } from './input.ts'
 import { agentMaintenance, MaintenanceBook, type MaintenanceScope } from './maintenance.ts'
-import { AlertmanagerReceiver } from './receivers/alertmanager.ts'
+import { createReceivers } from './receivers/index.ts'
 import { LogReceiver } from './receivers/log.ts'
 import type { AlertReceiver, AlertSource, ReceiverStats } from './receivers/receiver.ts'
-import { WebhookReceiver } from './receivers/webhook.ts'
 import type { AlertRule } from './rules.ts'
-import type { AlertRecord, MaintenanceWindow } from './types.ts'
+import type { MaintenanceWindow } from './types.ts'
+import { alertView, type AlertView, maintenanceView, type MaintenanceView } from './views.ts'
+
+export type { AlertView, MaintenanceView } from './views.ts'
 
 /** What a node's last heartbeat said about maintenance, and when it was sent (agent clock) and received (ours). */
 export interface AnnouncedMaintenance {
@@ -28,32 +31,9 @@ export interface AlertingOptions {
   announcedMaintenance: (peerId: string) => AnnouncedMaintenance | undefined
   source: AlertSource
   logger: Logger
+  /** Receivers' retry timers, and how long an evaluation takes; the system clock when absent. */
+  clock?: Clock
   evaluateEveryMs?: number
-}
-
-/** An alert in the JSON API. Times are ISO 8601. */
-export interface AlertView {
-  id: string
-  name: string
-  state: AlertRecord['state']
-  severity: string
-  summary: string
-  description: string
-  labels: Record<string, string>
-  node: { peerId: string, nickname: string } | null
-  network: string | null
-  component: string | null
-  activeSince: string
-  firedAt: string | null
-  resolvedAt: string | null
-  silenced: boolean
-}
-
-export interface MaintenanceView {
-  until: string | null
-  reason: string
-  source: MaintenanceWindow['source']
-  since: string | null
 }
 
 export interface FleetAlerts {
@@ -67,8 +47,6 @@ export interface MaintenanceDocument {
   nodes: Array<MaintenanceView & { peerId: string }>
 }
 
-export type WithMaintenance<N> = N & { maintenance: MaintenanceView | null }
-
 /** The live feed's `alerts` event: the two fields of the fleet document that alerting adds. */
 export interface AlertsFeedDocument {
   alerts: FleetAlerts
@@ -76,31 +54,6 @@ export interface AlertsFeedDocument {
 }
 
 export type { AlertingChange }
-
-const iso = (ms: number | undefined): string | null => ms === undefined ? null : new Date(ms).toISOString()
-
-export function alertView (a: AlertRecord): AlertView {
-  return {
-    id: a.id,
-    name: a.name,
-    state: a.state,
-    severity: a.severity,
-    summary: a.summary,
-    description: a.description,
-    labels: a.labels,
-    node: a.subject.kind === 'node' ? { peerId: a.subject.peerId, nickname: a.subject.nickname } : null,
-    network: a.subject.kind === 'network' ? a.subject.network : null,
-    component: a.subject.kind === 'node' ? a.subject.component ?? null : null,
-    activeSince: new Date(a.activeSince).toISOString(),
-    firedAt: iso(a.firedAt),
-    resolvedAt: iso(a.resolvedAt),
-    silenced: a.silenced,
-  }
-}
-
-export function maintenanceView (w: MaintenanceWindow): MaintenanceView {
-  return { until: iso(w.until), reason: w.reason, source: w.source, since: iso(w.since) }
-}
 
 function ruleView (r: AlertRule): Record<string, unknown> {
   const { for: forMs, repeatInterval, description, ...rest } = r
@@ -122,6 +75,7 @@ export class Alerting {
   readonly receivers: AlertReceiver[]
   private readonly options: AlertingOptions
   private readonly log: Logger
+  private readonly clock: Clock
   private readonly every: number
   private lastEvaluatedAt: number | undefined
   /** How long the last evaluation took (wall clock, ms) and the interval that follows from it. */
@@ -135,6 +89,7 @@ export class Alerting {
   constructor (options: AlertingOptions) {
     this.options = options
     this.log = options.logger
+    this.clock = options.clock ?? systemClock
     this.every = options.evaluateEveryMs ?? EVALUATE_EVERY_MS
     this.intervalMs = this.every
     this.engine = new AlertEngine(options.config.rules)
@@ -142,17 +97,16 @@ export class Alerting {
     // The log always; then what the flags and the rules file name.
     this.receivers = [
       new LogReceiver(logger.child({ component: 'alerts' })),
-      ...options.config.webhooks.map((w) => new WebhookReceiver({ url: w.url, headers: w.headers, source, logger })),
-      ...options.config.alertmanagers.map((a) => new AlertmanagerReceiver({ url: a.url, source, logger })),
+      ...createReceivers(options.config.receivers, { source, logger, clock: this.clock }),
     ]
   }
 
   /** For FleetState's tick: evaluates when the interval has passed. */
   onTick (now: number): void {
     if (this.lastEvaluatedAt !== undefined && now - this.lastEvaluatedAt < this.intervalMs) return
-    const started = performance.now()
+    const started = this.clock.monotonic()
     this.evaluate(now)
-    this.lastTookMs = performance.now() - started
+    this.lastTookMs = this.clock.monotonic() - started
     this.intervalMs = Math.max(this.every, Math.ceil(this.lastTookMs / EVALUATE_MAX_SHARE))
   }
 
@@ -183,6 +137,16 @@ export class Alerting {
       // A bug here must not stop the status tick that called us.
       this.log.error({ err: errorMessage(err) }, 'alert evaluation failed')
     }
+  }
+
+  /**
+   * A node was removed from the fleet: an operator's window on it ends, and
+   * its alerts resolve at once (receivers hear so, rather than keep a
+   * problem open about a node nobody watches any more).
+   */
+  forgetNode (peerId: string, now: number): void {
+    this.maintenance.end({ peerId }, now)
+    this.evaluate(now)
   }
 
   /** The window in force for a node: an operator's first, else the one its agent announces. */
@@ -242,25 +206,14 @@ export class Alerting {
     }
   }
 
-  /** Adds alerts and maintenance to the /api/v1/fleet document (and to each node its window). */
-  decorateFleet<N extends { peerId: string }, R extends object> (doc: R & { nodes: readonly N[] }, now: number):
-  Omit<R, 'nodes'> & { nodes: Array<WithMaintenance<N>>, alerts: FleetAlerts, maintenance: MaintenanceDocument } {
-    const nodes = doc.nodes.map((n) => ({ ...n, maintenance: this.nodeMaintenanceView(n.peerId, now) }))
-    return {
-      ...doc,
-      nodes,
-      alerts: this.fleetAlerts(),
-      maintenance: this.maintenanceDocument(now, doc.nodes.map((n) => n.peerId)),
-    }
-  }
-
   /** One node's window, as node views carry it (`maintenance`). */
   nodeMaintenanceView (peerId: string, now: number): MaintenanceView | null {
     const w = this.maintenanceOf(peerId, now)
     return w === undefined ? null : maintenanceView(w)
   }
 
-  private fleetAlerts (): FleetAlerts {
+  /** The fleet document's `alerts`: firing alerts and the pending count. */
+  fleetAlerts (): FleetAlerts {
     const active = this.engine.active()
     return {
       firing: active.filter((a) => a.state === 'firing').map(alertView),

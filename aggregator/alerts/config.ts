@@ -2,17 +2,18 @@ import { readFile } from 'node:fs/promises'
 import { parsePositiveDuration } from '../../shared/duration.ts'
 import { ErrorCodes, UsageError } from '../../shared/errors.ts'
 import { DEFAULT_ALERT_FOR_MS } from './constants.ts'
+import { receiverConfigs } from './receivers/index.ts'
+import type { ReceiverConfig } from './receivers/registry.ts'
 import { type AlertRule, builtInRules } from './rules.ts'
 import { parseRulesDocument, RulesFileError } from './rules-file.ts'
 
-export interface WebhookSpec { url: string, headers: Record<string, string> }
-export interface AlertmanagerSpec { url: string }
+export { checkReceiverUrl, redactUrl } from './receivers/url.ts'
 
 /** Everything alerting needs, from the flags and the rules file. */
 export interface AlertingConfig {
   rules: AlertRule[]
-  webhooks: WebhookSpec[]
-  alertmanagers: AlertmanagerSpec[]
+  /** Besides the log, which is always on; entries made by a receiver's `configure` (receivers/index.ts lists the kinds). */
+  receivers: ReceiverConfig[]
 }
 
 export interface AlertingFlags {
@@ -20,30 +21,24 @@ export interface AlertingFlags {
   alertFor?: string
   /** --alert-rules, a JSON file. */
   alertRules?: string
-  alertWebhook?: string[]
-  alertmanager?: string[]
+  /** The values of each receiver kind's flag (--alert-webhook, --alertmanager...), by kind. */
+  receivers?: Record<string, readonly string[] | undefined>
 }
 
 /** The built-in rules and no receivers but the log. */
 export function defaultAlertingConfig (forMs: number = DEFAULT_ALERT_FOR_MS): AlertingConfig {
-  return { rules: builtInRules(forMs), webhooks: [], alertmanagers: [] }
+  return { rules: builtInRules(forMs), receivers: [] }
 }
 
 /** Builds the alerting config from the flags; bad input is a UsageError that names the flag or the field. */
 export async function loadAlertingConfig (flags: AlertingFlags): Promise<AlertingConfig> {
   const forMs = flags.alertFor === undefined ? DEFAULT_ALERT_FOR_MS : parsePositiveDuration(flags.alertFor, '--alert-for')
-  let config = defaultAlertingConfig(forMs)
-  if (flags.alertRules !== undefined && flags.alertRules !== '') {
-    const doc = await readRulesFile(flags.alertRules, forMs)
-    config = {
-      rules: doc.rules,
-      webhooks: doc.receivers.webhooks.map((w, i) => ({ ...w, url: checkReceiverUrl(w.url, `receivers.webhooks[${i}] in ${flags.alertRules}`) })),
-      alertmanagers: doc.receivers.alertmanagers.map((a, i) => ({ url: checkReceiverUrl(a.url, `receivers.alertmanagers[${i}] in ${flags.alertRules}`) })),
-    }
+  const path = flags.alertRules !== undefined && flags.alertRules !== '' ? flags.alertRules : undefined
+  const doc = path === undefined ? undefined : await readRulesFile(path, forMs)
+  return {
+    rules: doc?.rules ?? builtInRules(forMs),
+    receivers: receiverConfigs({ file: doc?.receivers, path, flags: flags.receivers }),
   }
-  for (const url of flags.alertWebhook ?? []) config.webhooks.push({ url: checkReceiverUrl(url, '--alert-webhook'), headers: {} })
-  for (const url of flags.alertmanager ?? []) config.alertmanagers.push({ url: checkReceiverUrl(url, '--alertmanager') })
-  return config
 }
 
 async function readRulesFile (path: string, forMs: number): Promise<ReturnType<typeof parseRulesDocument>> {
@@ -64,30 +59,5 @@ async function readRulesFile (path: string, forMs: number): Promise<ReturnType<t
   } catch (err) {
     if (err instanceof RulesFileError) throw new UsageError(ErrorCodes.INVALID_ALERT_RULES, `invalid --alert-rules file ${path}: ${err.message}`)
     throw err
-  }
-}
-
-/** An http(s) URL, returned normalised; anything else is a UsageError naming `what`. */
-export function checkReceiverUrl (text: string, what: string): string {
-  let url: URL
-  try {
-    url = new URL(text.trim())
-  } catch {
-    throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid ${what} "${text}": expected an http:// or https:// URL`)
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid ${what} "${text}": expected an http:// or https:// URL`)
-  }
-  return url.toString()
-}
-
-/** A receiver URL safe to show: webhook paths and queries often hold secrets. */
-export function redactUrl (text: string): string {
-  try {
-    const url = new URL(text)
-    const hidden = url.pathname !== '/' || url.search !== ''
-    return `${url.protocol}//${url.host}${hidden ? '/…' : ''}`
-  } catch {
-    return '(invalid URL)'
   }
 }

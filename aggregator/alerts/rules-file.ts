@@ -1,18 +1,15 @@
 import { z } from 'zod'
 import { parseDuration } from '../../shared/duration.ts'
+import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
 import { HEALTH_STATUSES } from '../../shared/health.ts'
 import { DEFAULT_REPEAT_INTERVAL_MS } from './constants.ts'
+import { fileReceivers, fileReceiversSchema, type FileReceivers } from './receivers/index.ts'
 import { type AlertRule, builtInRules, type RuleCondition } from './rules.ts'
 import { SEVERITIES } from './types.ts'
 
-/** Receivers named in the rules file, before their URLs are checked. */
-export interface FileReceivers {
-  webhooks: Array<{ url: string, headers: Record<string, string> }>
-  alertmanagers: Array<{ url: string }>
-}
-
 export interface RulesDocument {
   rules: AlertRule[]
+  /** Receivers named in the file, per kind, before their URLs are checked. */
   receivers: FileReceivers
 }
 
@@ -67,10 +64,6 @@ const ruleSchema = z.discriminatedUnion('kind', [
   z.strictObject({ ...common, kind: z.literal('network_dispute'), maxInDispute: z.number().int().min(0).optional() }),
 ])
 
-const url = z.string().min(1)
-const webhook = z.union([url, z.strictObject({ url, headers: z.record(z.string().min(1), z.string()).optional() })])
-const alertmanager = z.union([url, z.strictObject({ url })])
-
 const fileSchema = z.strictObject({
   $schema: z.string().optional(),
   /** Keep the built-in rules (default); a file rule with a built-in's name replaces it. */
@@ -79,10 +72,8 @@ const fileSchema = z.strictObject({
   disable: z.array(z.string()).optional(),
   repeatInterval: positiveDuration.optional(),
   rules: z.array(ruleSchema).optional(),
-  receivers: z.strictObject({
-    webhooks: z.array(webhook).optional(),
-    alertmanagers: z.array(alertmanager).optional(),
-  }).optional(),
+  /** One array per receiver kind (receivers/index.ts). */
+  receivers: fileReceiversSchema().optional(),
 })
 
 type FileRule = z.output<typeof ruleSchema>
@@ -112,10 +103,7 @@ export function parseRulesDocument (value: unknown, options: { forMs: number }):
   const keptBuiltIns = file.builtins === false ? [] : builtIns.filter((r) => !disabled.has(r.name) && !names.has(r.name))
   return {
     rules: [...keptBuiltIns, ...fileRules],
-    receivers: {
-      webhooks: (file.receivers?.webhooks ?? []).map((w) => typeof w === 'string' ? { url: w, headers: {} } : { url: w.url, headers: w.headers ?? {} }),
-      alertmanagers: (file.receivers?.alertmanagers ?? []).map((a) => typeof a === 'string' ? { url: a } : { url: a.url }),
-    },
+    receivers: fileReceivers(file.receivers),
   }
 }
 
@@ -140,9 +128,10 @@ function toRule (r: FileRule, forMs: number, repeatInterval: number): AlertRule 
   return { ...common, ...condition }
 }
 
-export class RulesFileError extends Error {
+/** A rules file that does not parse; config.ts names the file and turns it into a UsageError. */
+export class RulesFileError extends HeartbeatError {
   constructor (message: string) {
-    super(message)
+    super(ErrorCodes.INVALID_ALERT_RULES, message)
     this.name = 'RulesFileError'
   }
 }

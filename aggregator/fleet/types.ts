@@ -1,7 +1,7 @@
 import type { Heartbeat } from '../../shared/heartbeat.ts'
 import type { ArrivalWindow } from './phi.ts'
 
-/** The status the aggregator derives for each node (DESIGN.md, health vocabulary). */
+/** The status the aggregator derives for each node (docs/fleet-semantics.md, "Statuses"). */
 export const NODE_STATUSES = ['healthy', 'degraded', 'unhealthy', 'stale', 'down', 'stopped'] as const
 export type NodeStatus = typeof NODE_STATUSES[number]
 

@@ -1,12 +1,15 @@
 import type { Libp2p } from '@libp2p/interface'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyRequest } from 'fastify'
 import { buildInfo, runtimeInfo, type BuildInfo } from '../../shared/build-info.ts'
+import type { Clock, Timer } from '../../shared/clock.ts'
 import { HealthRegistry } from '../../shared/health-registry.ts'
 import { infoDocument } from '../../shared/info.ts'
-import { registerMetricsRoute } from '../../shared/metrics-route.ts'
+import { metricsRoute } from '../../shared/metrics-route.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
 import { registerHealthRoutes } from '../http/health-routes.ts'
-import type { IngestStats } from '../ingest-stats.ts'
+import type { HttpRegistry } from '../http/registry.ts'
+import type { IngestStats } from '../ingest/stats.ts'
+import type { Part } from '../parts.ts'
 import { AggregatorMetrics } from '../metrics/aggregator-metrics.ts'
 import {
   INGEST_AFFECTED_REJECT_RATIO, INGEST_HEALTH_MIN_ATTEMPTS, INGEST_HEALTH_MIN_SAMPLE_SPACING_MS, INGEST_HEALTH_SAMPLE_MS,
@@ -26,18 +29,23 @@ export interface OperationsOptions {
   /** The effective configuration (secrets are redacted before it is shown). */
   config: () => unknown
   startedAt: number
-  now: () => number
+  /** The sampler's timer, and the stamps of phases and samples (wall clock). */
+  clock: Clock
   processMetrics?: boolean
   build?: BuildInfo
+  /** Whether a request may see nodes' component details on /api/v1/fleet/health (--details); never when absent. */
+  showDetails?: (request: FastifyRequest) => boolean
 }
 
 /**
  * What operators and their tools see of the aggregator itself: its health
  * components (a registry of indicators), its lifecycle, its metrics, and the
- * routes that serve them. The aggregator calls `routes`, `started`,
- * `draining` and `stopped`; adding a component is one `health.register` line.
+ * routes that serve them. A part, listed last: `start` (everything listens:
+ * ready), `drain` (readiness turns DOWN), `stop`. Adding a component is one
+ * `health.register` line.
  */
-export class AggregatorOperations {
+export class AggregatorOperations implements Part {
+  readonly name = 'operations'
   readonly health = new HealthRegistry()
   readonly lifecycle: Lifecycle
   readonly metrics: AggregatorMetrics
@@ -50,13 +58,14 @@ export class AggregatorOperations {
     minSampleSpacingMs: INGEST_HEALTH_MIN_SAMPLE_SPACING_MS,
   })
 
-  private sampler: NodeJS.Timeout | undefined
+  private sampler: Timer | undefined
 
   constructor (options: OperationsOptions) {
     this.options = options
     this.build = options.build ?? buildInfo()
     this.lifecycle = new Lifecycle(options.startedAt)
-    const { now, stats } = options
+    const { stats } = options
+    const now = options.clock.wall
 
     // Liveness: the process answers. Never the fleet, never a dependency.
     this.health.register('ping', () => ({ status: 'ready' }), ['liveness'])
@@ -75,25 +84,22 @@ export class AggregatorOperations {
       build: this.build,
       runtime: runtimeInfo(),
       processMetrics: options.processMetrics,
-      now: options.now,
+      now,
     })
   }
 
-  /**
-   * Registers the probe, fleet-health and metrics routes on the aggregator's HTTP server.
-   * `showDetails` says whether a request may see nodes' component details (--details).
-   */
-  routes (app: FastifyInstance, access: { showDetails?: (request: FastifyRequest) => boolean } = {}): void {
-    registerHealthRoutes(app, {
-      showDetails: access.showDetails,
+  /** The probe, fleet-health and metrics routes. */
+  routes (http: HttpRegistry): void {
+    registerHealthRoutes(http, {
+      showDetails: this.options.showDetails,
       registry: this.health,
       info: () => this.info(),
       fleet: this.options.fleet,
       aggregatorPeerId: () => this.options.libp2p()?.peerId.toString() ?? '',
       releaseId: this.build.version,
-      now: this.options.now,
+      clock: this.options.clock,
     })
-    registerMetricsRoute(app, this.metrics)
+    http.route(metricsRoute(this.metrics))
   }
 
   info (): Record<string, unknown> {
@@ -105,28 +111,29 @@ export class AggregatorOperations {
       peerId: node?.peerId.toString(),
       multiaddrs: node?.getMultiaddrs().map((m) => m.toString()) ?? [],
       startedAt: this.options.startedAt,
-      now: this.options.now(),
+      now: this.options.clock.wall(),
       config: this.options.config(),
     })
   }
 
   /** Everything listens: ready. Starts sampling the ingest window. */
-  started (): void {
-    this.lifecycle.running(this.options.now())
-    const sample = (): void => { this.ingestWindow.sample(this.options.now(), ingestTotals(this.options.stats)) }
+  start (): void {
+    const { clock, stats } = this.options
+    this.lifecycle.running(clock.wall())
+    const sample = (): void => { this.ingestWindow.sample(clock.wall(), ingestTotals(stats)) }
     // The first sample is the baseline: what comes in from now on is judged against it.
     sample()
-    this.sampler ??= setInterval(sample, INGEST_HEALTH_SAMPLE_MS).unref()
+    this.sampler ??= clock.every(INGEST_HEALTH_SAMPLE_MS, sample, { unref: true })
   }
 
   /** Readiness turns DOWN; everything still serves. */
-  draining (): void {
-    this.lifecycle.draining(this.options.now())
+  drain (): void {
+    this.lifecycle.draining(this.options.clock.wall())
   }
 
-  stopped (): void {
-    this.lifecycle.stopped(this.options.now())
-    clearInterval(this.sampler)
+  stop (): void {
+    this.lifecycle.stopped(this.options.clock.wall())
+    this.sampler?.cancel()
     this.sampler = undefined
   }
 }

@@ -1,13 +1,14 @@
 import { peerIdFromString } from '@libp2p/peer-id'
-import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
+import type { Clock } from '../../shared/clock.ts'
 import { formatDuration, parseDuration } from '../../shared/duration.ts'
 import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/log.ts'
-import { type Alerting, maintenanceView } from '../alerts/alerting.ts'
+import type { Alerting } from '../alerts/alerting.ts'
 import { MAX_MAINTENANCE_MS, MAX_MAINTENANCE_REASON } from '../alerts/constants.ts'
 import type { MaintenanceScope } from '../alerts/maintenance.ts'
-import type { AdminAuth } from './admin-auth.ts'
+import { maintenanceView } from '../alerts/views.ts'
+import type { HttpRegistry } from './registry.ts'
 
 const scopeFields = {
   peerId: z.string().min(1).max(200).optional(),
@@ -27,43 +28,60 @@ const endBody = z.strictObject({ ...scopeFields, fleet: z.union([z.boolean(), z.
  *   POST   /api/v1/maintenance  {peerId | fleet: true, duration, reason?}  (admin)
  *   DELETE /api/v1/maintenance  {peerId | fleet: true}, as JSON body or query (admin)
  */
-export function registerAlertRoutes (app: FastifyInstance, options: { alerting: Alerting, auth: AdminAuth, now: () => number, logger: Logger }): void {
-  const { alerting, auth, now, logger } = options
-  const admin = auth.guard()
+export function registerAlertRoutes (http: HttpRegistry, options: { alerting: Alerting, clock: Clock, logger: Logger }): void {
+  const { alerting, clock, logger } = options
+  const now = clock.wall
 
-  app.get('/api/v1/alerts', async () => alerting.document(now()))
+  http.route({ method: 'GET', path: '/api/v1/alerts', summary: 'pending, firing and resolved alerts; rules; receivers', handler: async () => alerting.document(now()) })
 
-  app.get('/api/v1/maintenance', async () => {
-    const t = now()
-    return { generatedAt: new Date(t).toISOString(), ...alerting.maintenanceDocument(t) }
+  http.route({
+    method: 'GET',
+    path: '/api/v1/maintenance',
+    summary: 'maintenance windows in force',
+    handler: async () => {
+      const t = now()
+      return { generatedAt: new Date(t).toISOString(), ...alerting.maintenanceDocument(t) }
+    },
   })
 
-  app.post('/api/v1/maintenance', { preHandler: admin }, async (request, reply) => {
-    const body = parse(startBody, request.body)
-    const scope = toScope(body)
-    let durationMs: number
-    try {
-      durationMs = parseDuration(body.duration, 'duration')
-    } catch (err) {
-      throw new HeartbeatError(ErrorCodes.INVALID_ARGUMENT, (err as Error).message)
-    }
-    if (durationMs <= 0 || durationMs > MAX_MAINTENANCE_MS) {
-      throw new HeartbeatError(ErrorCodes.INVALID_ARGUMENT, `duration must be more than 0s and at most ${formatDuration(MAX_MAINTENANCE_MS)}`)
-    }
-    const t = now()
-    const entry = alerting.maintenance.start(scope, durationMs, body.reason ?? '', t)
-    logger.info({ scope: 'fleet' in scope ? 'fleet' : scope.peerId, until: new Date(entry.until ?? t).toISOString(), reason: entry.reason, remote: request.ip },
-      'maintenance started: alerts held back')
-    return await reply.status(201).send({ ...('peerId' in scope ? { peerId: scope.peerId } : { fleet: true }), ...maintenanceView(entry) })
+  http.route({
+    method: 'POST',
+    path: '/api/v1/maintenance',
+    summary: 'start a window: {peerId | fleet: true, duration, reason}',
+    admin: true,
+    handler: async (request, reply) => {
+      const body = parse(startBody, request.body)
+      const scope = toScope(body)
+      let durationMs: number
+      try {
+        durationMs = parseDuration(body.duration, 'duration')
+      } catch (err) {
+        throw new HeartbeatError(ErrorCodes.INVALID_ARGUMENT, (err as Error).message)
+      }
+      if (durationMs <= 0 || durationMs > MAX_MAINTENANCE_MS) {
+        throw new HeartbeatError(ErrorCodes.INVALID_ARGUMENT, `duration must be more than 0s and at most ${formatDuration(MAX_MAINTENANCE_MS)}`)
+      }
+      const t = now()
+      const entry = alerting.maintenance.start(scope, durationMs, body.reason ?? '', t)
+      logger.info({ scope: 'fleet' in scope ? 'fleet' : scope.peerId, until: new Date(entry.until ?? t).toISOString(), reason: entry.reason, remote: request.ip },
+        'maintenance started: alerts held back')
+      return await reply.status(201).send({ ...('peerId' in scope ? { peerId: scope.peerId } : { fleet: true }), ...maintenanceView(entry) })
+    },
   })
 
-  app.delete('/api/v1/maintenance', { preHandler: admin }, async (request) => {
-    const raw = request.body !== undefined && request.body !== null ? request.body : request.query
-    const body = parse(endBody, raw)
-    const scope = toScope({ peerId: body.peerId, fleet: body.fleet === true || body.fleet === 'true' })
-    const ended = alerting.maintenance.end(scope, now())
-    if (ended) logger.info({ scope: 'fleet' in scope ? 'fleet' : scope.peerId, remote: request.ip }, 'maintenance ended by an operator')
-    return { ended }
+  http.route({
+    method: 'DELETE',
+    path: '/api/v1/maintenance',
+    summary: 'end a window: {peerId | fleet: true}, as JSON body or query',
+    admin: true,
+    handler: async (request) => {
+      const raw = request.body !== undefined && request.body !== null ? request.body : request.query
+      const body = parse(endBody, raw)
+      const scope = toScope({ peerId: body.peerId, fleet: body.fleet === true || body.fleet === 'true' })
+      const ended = alerting.maintenance.end(scope, now())
+      if (ended) logger.info({ scope: 'fleet' in scope ? 'fleet' : scope.peerId, remote: request.ip }, 'maintenance ended by an operator')
+      return { ended }
+    },
   })
 }
 

@@ -1,5 +1,6 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { type Clock, systemClock, type Timer } from '../../shared/clock.ts'
 import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
 import { EVENTS_FLUSH_MS, EVENTS_KEEPALIVE_MS, EVENTS_RETRY_MS, EVENTS_SUMMARY_MS } from '../constants.ts'
 import { exposeNode } from '../fleet/exposure.ts'
@@ -19,13 +20,14 @@ export interface LiveFeedOptions {
   flushMs?: number
   pingMs?: number
   summaryMs?: number
-  now?: () => number
+  /** The flush and keepalive timers, and the times events carry (wall clock). */
+  clock?: Clock
   /** How many clients, and when a client that stops reading is dropped. */
   limits?: FeedLimits
   stats?: FeedStats
   /** Whether a client sees component details and remote addresses (decided once, at connect). */
   details?: (request: FastifyRequest) => boolean
-  /** Adds what the snapshot's node views carry beyond the fleet state (the node's maintenance window). */
+  /** The node-view decorator chain the snapshot's views went through too (HttpRegistry.decorate). */
   decorateNode?: (view: NodeView) => NodeView
   /** Firing alerts and maintenance, sent as `alerts` events when they change. */
   alerts?: AlertsFeedSource
@@ -41,6 +43,7 @@ interface Client {
   /** Bytes written to it so far, and how many it had read at the last check: progress, not a full drain, is what counts. */
   written: number
   consumedAtCheck: number
+  /** Bytes of the snapshot it got first. */
   snapshotBytes: number
 }
 
@@ -74,7 +77,8 @@ export function serveEvents (fleet: FleetState, snapshot: (details: boolean) => 
   const flushMs = options.flushMs ?? EVENTS_FLUSH_MS
   const pingMs = options.pingMs ?? EVENTS_KEEPALIVE_MS
   const summaryMs = options.summaryMs ?? EVENTS_SUMMARY_MS
-  const now = options.now ?? Date.now
+  const clock = options.clock ?? systemClock
+  const now = clock.wall
   const limits = options.limits ?? DEFAULT_FEED_LIMITS
   const stats = options.stats ?? new FeedStats()
   const clients = new Map<ServerResponse, Client>()
@@ -89,8 +93,8 @@ export function serveEvents (fleet: FleetState, snapshot: (details: boolean) => 
   let lastAlertsFrame: string | undefined
   let unsubscribe: (() => void) | undefined
   let unsubscribeAlerts: (() => void) | undefined
-  let flushTimer: NodeJS.Timeout | undefined
-  let pingTimer: NodeJS.Timeout | undefined
+  let flushTimer: Timer | undefined
+  let pingTimer: Timer | undefined
 
   const frame = (event: string, data: unknown): string => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
   const send = (res: ServerResponse, client: Client, text: string): void => {
@@ -179,11 +183,11 @@ export function serveEvents (fleet: FleetState, snapshot: (details: boolean) => 
       // Only nodes in the view: an operator may silence a peer id that never reported.
       for (const peerId of change.peerIds) if (fleet.get(peerId) !== undefined) dirty.add(peerId)
     })
-    flushTimer = setInterval(flush, flushMs)
-    pingTimer = setInterval(() => {
+    flushTimer = clock.every(flushMs, flush)
+    pingTimer = clock.every(pingMs, () => {
       dropSlowClients()
       broadcast(frame('ping', { at: new Date(now()).toISOString() }))
-    }, pingMs)
+    })
   }
   const stopWatching = (): void => {
     unsubscribe?.()
@@ -191,8 +195,10 @@ export function serveEvents (fleet: FleetState, snapshot: (details: boolean) => 
     unsubscribeAlerts?.()
     unsubscribeAlerts = undefined
     alertsDue = false
-    clearInterval(flushTimer)
-    clearInterval(pingTimer)
+    flushTimer?.cancel()
+    pingTimer?.cancel()
+    flushTimer = undefined
+    pingTimer = undefined
     dirty.clear()
     statusChanges.length = 0
   }
@@ -225,7 +231,7 @@ export function serveEvents (fleet: FleetState, snapshot: (details: boolean) => 
     const client: Client = { batch: query?.batch === '1' || query?.batch === 'true', details, backpressureSince: undefined, snapshotBytes: 0, written: 0, consumedAtCheck: 0 }
     send(res, client, `retry: ${EVENTS_RETRY_MS}\n\n`)
     const first = frame('snapshot', snapshot(details))
-    client.snapshotBytes = first.length
+    client.snapshotBytes = Buffer.byteLength(first)
     send(res, client, first)
     if (clients.size === 0) startWatching()
     clients.set(res, client)

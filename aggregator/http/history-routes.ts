@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { Clock } from '../../shared/clock.ts'
 import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
 import type { NodeView } from '../fleet/view.ts'
@@ -6,6 +6,7 @@ import {
   DEFAULT_FLEET_HISTORY_LIMIT, DEFAULT_NODE_HISTORY_WINDOW_MS, MAX_FLEET_HISTORY_LIMIT,
 } from '../store/constants.ts'
 import type { FleetStore, LogCursor, StoredTransition, Uptime } from '../store/index.ts'
+import type { HttpRegistry, NodeDecorator } from './registry.ts'
 
 /** The latest time a Date can hold (ms). */
 const MAX_TIME_MS = 8.64e15
@@ -68,21 +69,27 @@ function changeView (t: StoredTransition): { at: string, from: string | null, to
 }
 
 export interface HistoryRoutesOptions {
-  store: FleetStore
+  /** The open store (the store part opens it on start, before any request). */
+  store: () => FleetStore
   fleet: FleetState
-  now: () => number
+  clock: Clock
 }
 
 /**
  * GET /api/v1/nodes/:peerId/history (one node's heights and status changes)
  * and GET /api/v1/history (the fleet's status changes, newest first, paged).
  */
-export function historyRoutes (options: HistoryRoutesOptions): (app: FastifyInstance) => void {
-  const { store, fleet, now } = options
-  return (app) => {
-    app.get<{ Params: { peerId: string }, Querystring: Query }>('/api/v1/nodes/:peerId/history', async (request) => {
+export function registerHistoryRoutes (http: HttpRegistry, options: HistoryRoutesOptions): void {
+  const { fleet, clock } = options
+  http.route<{ Params: { peerId: string }, Querystring: Query }>({
+    method: 'GET',
+    path: '/api/v1/nodes/:peerId/history',
+    query: '?since=&until=',
+    summary: 'one node\'s heights and status changes',
+    handler: async (request) => {
+      const store = options.store()
       const { peerId } = request.params
-      const { since, until } = parseRange(request.query, now(), DEFAULT_NODE_HISTORY_WINDOW_MS)
+      const { since, until } = parseRange(request.query, clock.wall(), DEFAULT_NODE_HISTORY_WINDOW_MS)
       if (fleet.get(peerId) === undefined && !store.knows(peerId)) throw new HeartbeatError(ErrorCodes.NODE_NOT_FOUND, `no node with peer id ${peerId}`)
       const history = store.nodeHistory(peerId, since, until)
       const atSince = history.statusAtSince
@@ -97,27 +104,35 @@ export function historyRoutes (options: HistoryRoutesOptions): (app: FastifyInst
         statusAtSince: atSince === undefined ? null : { status: atSince.to, reason: atSince.reason, since: iso(atSince.at) },
         uptime: store.uptime(peerId),
       }
-    })
+    },
+  })
 
-    app.get<{ Querystring: Query }>('/api/v1/history', async (request) => {
-      const { since, until } = parseRange(request.query, now(), Number.POSITIVE_INFINITY)
+  http.route<{ Querystring: Query }>({
+    method: 'GET',
+    path: '/api/v1/history',
+    query: '?since=&until=&limit=&cursor=',
+    summary: 'the fleet\'s status changes, newest first, paged',
+    handler: async (request) => {
+      const { since, until } = parseRange(request.query, clock.wall(), Number.POSITIVE_INFINITY)
       const limit = parseLimit(single(request.query, 'limit'))
       const cursor = parseCursor(single(request.query, 'cursor'))
-      const page = store.fleetHistory(since, until, limit, cursor)
+      const page = options.store().fleetHistory(since, until, limit, cursor)
       return {
         since: iso(since),
         until: iso(until),
         changes: page.changes.map((t) => ({ id: t.id, peerId: t.peerId, nickname: t.nickname, ...changeView(t) })),
         nextCursor: page.next === undefined ? null : encodeCursor(page.next),
       }
-    })
-  }
+    },
+  })
 }
 
-/** Adds `uptime` to node views: fresh for one node, from a short cache for the fleet list. */
-export function withUptime (store: FleetStore): (view: NodeView, scope: 'fleet' | 'node') => NodeView {
+/** Adds `uptime` to node views: fresh for one node, from a short cache for lists. */
+export function withUptime (store: () => FleetStore | undefined): NodeDecorator {
   return (view, scope) => {
-    const uptime: Uptime = (scope === 'node' ? store.uptime(view.peerId) : store.cachedUptime(view.peerId)) ?? { hour: null, day: null, week: null }
+    const open = store()
+    if (open === undefined) return view
+    const uptime: Uptime = (scope === 'node' ? open.uptime(view.peerId) : open.cachedUptime(view.peerId)) ?? { hour: null, day: null, week: null }
     const extended: NodeView & { uptime: Uptime } = { ...view, uptime }
     return extended
   }

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Logger } from '../../shared/log.ts'
 import { errorMessage } from '../../shared/errors.ts'
 import { readCodeFile, RUNNING_FROM_SOURCES } from '../../shared/package-files.ts'
 import { PAGE_ROUTES } from '../web/assets.ts'
+import type { HttpRegistry } from './registry.ts'
 
 /** A file the page needs, held in memory (the whole page is about 100 KiB). */
 interface Asset {
@@ -26,44 +27,56 @@ function loadAssets (): Map<string, Asset> {
   return assets
 }
 
-/** In a clone: rebuilds the bundle when it is missing or older than its sources (esbuild, a development tool, is loaded only here). */
-async function refreshBundle (logger: Logger | undefined): Promise<void> {
-  try {
-    const { ensurePageBuilt } = await import('../web/build.ts')
-    const outcome = await ensurePageBuilt()
-    if (outcome.rebuilt) logger?.info({ reason: outcome.reason, ms: outcome.result.ms, bytes: outcome.result.bytes }, 'fleet page built')
-  } catch (err) {
-    // A clone without its development tools may still hold a usable bundle: say why, serve what is there.
-    logger?.warn({ err: errorMessage(err) }, 'could not build the fleet page; serving the bundle on disk, if any')
-  }
-}
-
 /**
- * GET / and /assets/*: the fleet page, read into memory at start. Run from
- * the sources (a clone), the bundle is first rebuilt when it is missing or
- * older than its sources (esbuild, well under a second); dist/ and the single
- * executables serve the bundle they ship. Answers carry an ETag and
- * `no-cache`, so a browser revalidates cheaply and never runs a stale page
- * after an upgrade.
+ * GET / and /assets/*: the fleet page. `load` (at start) reads it into
+ * memory; run from the sources (a clone), it first rebuilds the bundle when it
+ * is missing or older than its sources (esbuild, well under a second), while
+ * dist/ and the single executables serve the bundle they ship. Answers carry
+ * an ETag and `no-cache`, so a browser revalidates cheaply and never runs a
+ * stale page after an upgrade.
  */
-export function registerPage (app: FastifyInstance, options: { logger?: Logger } = {}): void {
-  const { logger } = options
-  app.register(async (scope) => {
-    let assets: Map<string, Asset> | undefined
-    if (RUNNING_FROM_SOURCES) await refreshBundle(logger)
-    try {
-      assets = loadAssets()
-    } catch (err) {
-      logger?.error({ err: errorMessage(err) }, 'the fleet page is missing; GET / says what to do')
-    }
+export class FleetPage {
+  private readonly logger: Logger | undefined
+  private assets: Map<string, Asset> | undefined
 
-    const serve = (url: string) => async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
-      const asset = assets?.get(url)
+  constructor (logger?: Logger) {
+    this.logger = logger
+  }
+
+  async load (): Promise<void> {
+    if (RUNNING_FROM_SOURCES) await this.refreshBundle()
+    try {
+      this.assets = loadAssets()
+    } catch (err) {
+      this.logger?.error({ err: errorMessage(err) }, 'the fleet page is missing; GET / says what to do')
+    }
+  }
+
+  routes (http: HttpRegistry): void {
+    for (const [url, route] of Object.entries(PAGE_ROUTES)) {
+      http.route({ method: 'GET', path: url, summary: route.summary ?? 'an asset of the page', hidden: route.summary === undefined, handler: this.serve(url) })
+    }
+  }
+
+  /** In a clone: esbuild, a development tool, is loaded only here. */
+  private async refreshBundle (): Promise<void> {
+    try {
+      const { ensurePageBuilt } = await import('../web/build.ts')
+      const outcome = await ensurePageBuilt()
+      if (outcome.rebuilt) this.logger?.info({ reason: outcome.reason, ms: outcome.result.ms, bytes: outcome.result.bytes }, 'fleet page built')
+    } catch (err) {
+      // A clone without its development tools may still hold a usable bundle: say why, serve what is there.
+      this.logger?.warn({ err: errorMessage(err) }, 'could not build the fleet page; serving the bundle on disk, if any')
+    }
+  }
+
+  private serve (url: string) {
+    return async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+      const asset = this.assets?.get(url)
       if (asset === undefined) return await reply.status(503).type('text/html; charset=utf-8').send(NOT_BUILT_PAGE)
       void reply.header('cache-control', 'no-cache').header('etag', asset.etag)
       if (request.headers['if-none-match'] === asset.etag) return await reply.status(304).send()
       return await reply.type(asset.type).send(asset.body)
     }
-    for (const url of Object.keys(PAGE_ROUTES)) scope.get(url, serve(url))
-  })
+  }
 }

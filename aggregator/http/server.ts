@@ -1,55 +1,20 @@
 import Fastify, { type FastifyInstance } from 'fastify'
-import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
-import type { Logger } from '../../shared/log.ts'
-import type { Alerting } from '../alerts/alerting.ts'
+import { httpUrlFor } from '../../shared/host-port.ts'
+import { mountRoute } from '../../shared/http-route.ts'
 import { HTTP_BODY_LIMIT_BYTES, HTTP_MAX_HEADER_BYTES, HTTP_REQUEST_TIMEOUT_MS } from '../constants.ts'
-import { DEFAULT_DETAILS_MODE, exposeNode, type DetailsMode, type ExposedNodeView } from '../fleet/exposure.ts'
-import type { FleetState } from '../fleet/fleet-state.ts'
-import { fleetViews, nodeViewOf, type FleetSummary, type NodeView } from '../fleet/view.ts'
+import type { Part } from '../parts.ts'
 import { AdminAuth } from './admin-auth.ts'
-import { registerAlertRoutes } from './alert-routes.ts'
 import { errorHandler, notFoundHandler } from './errors.ts'
-import { serveEvents } from './events.ts'
-import { DEFAULT_FEED_LIMITS, FeedStats, type FeedLimits } from './feed-guard.ts'
-import { detailsDecider, registerCors } from './security.ts'
-import { parseHostPort as parseHostPortFlag } from '../../shared/host-port.ts'
-import { registerPage } from './page.ts'
-
-export interface AggregatorInfo {
-  peerId: string
-  multiaddrs: string[]
-  version: string
-  startedAt: string
-}
+import type { AggregatorRoute, HttpRegistry } from './registry.ts'
+import { registerCors } from './security.ts'
 
 export interface HttpServerOptions {
-  fleet: FleetState
-  info: () => AggregatorInfo
-  now: () => number
-  /** Exposure, admin and live-feed limits; the defaults show no details and have no admin. */
-  security?: HttpSecurityOptions
-  /** Adds fields kept outside the fleet state (the store's uptime) to each node view. */
-  extendNode?: (view: NodeView, scope: 'fleet' | 'node') => NodeView
-  /** More routes (history), registered after the core ones. */
-  routes?: Array<(app: FastifyInstance) => void>
-  /** Alerts and maintenance (GET /api/v1/alerts, /api/v1/maintenance, and fields in /api/v1/fleet). */
-  alerting?: Alerting
-  /** Guards the admin routes (alerts, maintenance, security); without it they answer 403. */
+  /** Every route (HttpRegistry.routes); admin ones are mounted behind their own guard, else `adminAuth`. */
+  routes: ReadonlyArray<AggregatorRoute<any>>
+  /** Guards the admin routes; without a token they answer 403. */
   adminAuth?: AdminAuth
-  logger?: Logger
-}
-
-export interface HttpSecurityOptions {
-  /** Who sees component details and remote addresses (default when-authorized; the admin is who holds adminAuth's token). */
-  details?: DetailsMode
   /** Origins allowed to read the API cross-origin; none by default. */
   corsOrigins?: readonly string[]
-  feed?: FeedLimits
-  feedStats?: FeedStats
-  /** What GET /api/v1/admin/security shows (admin only). */
-  adminSnapshot?: () => unknown
-  /** POST /api/v1/admin/reload-peers: what SIGHUP does (admin only). */
-  reloadPeers?: () => Promise<unknown>
 }
 
 /** Headers on every answer: no sniffing, no framing, nothing loaded from elsewhere. */
@@ -60,12 +25,12 @@ const SECURITY_HEADERS = {
   'x-frame-options': 'DENY',
 }
 
+/**
+ * The aggregator's fastify app: bounded requests, the security headers, CORS
+ * when configured, one error mapping (errors.ts), and the registered routes.
+ */
 export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
-  const { fleet, info, now } = options
-  const extend = options.extendNode ?? ((view: NodeView) => view)
-  const security = options.security ?? {}
   const auth = options.adminAuth ?? new AdminAuth(undefined)
-  const detailsMode = security.details ?? DEFAULT_DETAILS_MODE
   const app = Fastify({
     logger: false,
     bodyLimit: HTTP_BODY_LIMIT_BYTES,
@@ -80,63 +45,36 @@ export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
   app.addHook('onSend', async (_request, reply) => {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v)
   })
-
-  registerCors(app, security.corsOrigins ?? [])
-  /** Whether this caller sees component details and remote addresses (--details). */
-  const detailsFor = detailsDecider(detailsMode, auth)
-  /** Every node view leaves through here: extended (store), then cut to what the caller may see. */
-  const expose = (view: NodeView, scope: 'fleet' | 'node', details: boolean): ExposedNodeView =>
-    exposeNode(extend(view, scope), details, fleet.get(view.peerId)?.remoteAddr)
-  const exposedNodes = (details: boolean): { nodes: ExposedNodeView[], summary: FleetSummary } => {
-    const { nodes, summary } = fleetViews(fleet, now())
-    return { nodes: nodes.map((n) => expose(n, 'fleet', details)), summary }
-  }
-
-  if (options.alerting !== undefined && options.logger !== undefined) {
-    registerAlertRoutes(app, { alerting: options.alerting, auth, now, logger: options.logger })
-  }
-
-  const fleetDocument = (details: boolean): unknown => {
-    const { nodes, summary } = exposedNodes(details)
-    const doc = { aggregator: info(), generatedAt: new Date(now()).toISOString(), summary, nodes }
-    return options.alerting?.decorateFleet(doc, now()) ?? doc
-  }
-
-  app.get('/api/v1/fleet', async (request) => fleetDocument(detailsFor(request)))
-
-  app.get<{ Params: { peerId: string } }>('/api/v1/nodes/:peerId', async (request) => {
-    const { peerId } = request.params
-    const view = nodeViewOf(fleet, peerId, now())
-    if (view === undefined) throw new HeartbeatError(ErrorCodes.NODE_NOT_FOUND, `no node with peer id ${peerId}`)
-    return expose(view, 'node', detailsFor(request))
-  })
-
-  const alerting = options.alerting
-  app.get('/api/v1/events', serveEvents(fleet, fleetDocument, () => fleetViews(fleet, now()).summary, {
-    now,
-    limits: security.feed ?? DEFAULT_FEED_LIMITS,
-    stats: security.feedStats,
-    details: detailsFor,
-    ...(alerting === undefined
-      ? {}
-      : {
-          // Node events carry the node's window as the snapshot's views do.
-          decorateNode: (view: NodeView) => ({ ...view, maintenance: alerting.nodeMaintenanceView(view.peerId, now()) }),
-          alerts: { subscribe: (listener) => alerting.subscribe(listener), document: () => alerting.feedDocument(now()) },
-        }),
-  }))
-
-  app.get('/api/v1/admin/security', { preHandler: auth.guard() }, async () => security.adminSnapshot?.() ?? {})
-  app.post('/api/v1/admin/reload-peers', { preHandler: auth.guard() }, async () => await security.reloadPeers?.() ?? {})
-
-  registerPage(app, { logger: options.logger })
-
-  for (const register of options.routes ?? []) register(app)
-
+  registerCors(app, options.corsOrigins ?? [])
+  const admin = auth.guard()
+  for (const route of options.routes) mountRoute(app, route, route.guard ?? (route.admin === true ? admin : undefined))
   return app
 }
 
-/** Parses HOST:PORT (IPv6 as [::1]:8080). */
-export function parseHostPort (text: string): { host: string, port: number } {
-  return parseHostPortFlag(text, '--http')
+export interface HttpPartOptions extends Omit<HttpServerOptions, 'routes'> {
+  registry: HttpRegistry
+  host: string
+  port: number
 }
+
+/** The HTTP server as a part: listens on start with every route the parts registered; closes on stop. */
+export function httpPart (options: HttpPartOptions): Part & { readonly url: string, readonly listening: boolean } {
+  let app: FastifyInstance | undefined
+  let url = ''
+  return {
+    name: 'http',
+    get url () { return url },
+    get listening () { return app?.server.listening ?? false },
+    async start () {
+      app = buildHttpServer({ ...options, routes: options.registry.routes })
+      await app.listen({ host: options.host, port: options.port })
+      const address = app.server.address()
+      url = httpUrlFor(options.host, typeof address === 'object' && address !== null ? address.port : options.port)
+    },
+    async stop () {
+      await app?.close()
+    },
+  }
+}
+
+export type { AggregatorInfo } from './fleet-routes.ts'

@@ -6,7 +6,7 @@ import { registerProcessMetrics } from '../../shared/process-metrics.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
 import { NODE_STATUSES } from '../fleet/types.ts'
 import { fleetViews } from '../fleet/view.ts'
-import type { IngestStats } from '../ingest-stats.ts'
+import type { IngestStats } from '../ingest/stats.ts'
 import { INGEST_DURATION_BUCKETS_SECONDS, METRIC_PREFIX as P } from './constants.ts'
 import { fleetSnapshot, type FleetSnapshot } from './fleet-snapshot.ts'
 
@@ -75,6 +75,15 @@ export class AggregatorMetrics {
     const height: Gauge = new Gauge({
       name: `${P}node_height`, help: 'Chain height the node last reported.', labelNames: nodeLabels, registers,
       collect: () => { height.reset(); for (const n of fleet().nodes) height.set({ peer_id: n.peerId, nickname: n.nickname }, n.height) },
+    })
+    const lag: Gauge = new Gauge({
+      name: `${P}node_lag`, help: 'Blocks the node is behind the heaviest height of its network (0 when on it).', labelNames: nodeLabels, registers,
+      collect: () => { lag.reset(); for (const n of fleet().nodes) lag.set({ peer_id: n.peerId, nickname: n.nickname }, n.lag) },
+    })
+    // A timestamp, not an age, as Prometheus prefers: `time() - x` is the head's age, and HeadStuck's rule reads it.
+    const headChanged: Gauge = new Gauge({
+      name: `${P}node_head_changed_timestamp_seconds`, help: 'When the head of the node last changed (aggregator clock, Unix seconds).', labelNames: nodeLabels, registers,
+      collect: () => { headChanged.reset(); for (const n of fleet().nodes) headChanged.set({ peer_id: n.peerId, nickname: n.nickname }, n.headChangedSeconds) },
     })
     const lastHeartbeat: Gauge = new Gauge({
       name: `${P}node_last_heartbeat_timestamp_seconds`, help: 'When the last heartbeat of the node arrived (aggregator clock, Unix seconds).', labelNames: nodeLabels, registers,

@@ -9,7 +9,11 @@ export interface NodeSample {
   peerId: string
   nickname: string
   height: number
+  /** Blocks behind the heaviest height of its network (the view's lag). */
+  lag: number
   lastHeartbeatSeconds: number
+  /** When its head last changed (aggregator clock, Unix seconds). */
+  headChangedSeconds: number
   status: NodeStatus
   connected: boolean
   network: string
@@ -41,7 +45,9 @@ export function fleetSnapshot (views: { nodes: readonly NodeView[], summary: Fle
     peerId: node.peerId,
     nickname: sanitizeLabelValue(node.nickname),
     height: node.height,
+    lag: node.lag,
     lastHeartbeatSeconds: Date.parse(node.lastSeen) / 1000,
+    headChangedSeconds: Date.parse(node.lastHeadChange) / 1000,
     status: node.status,
     connected: node.connected,
     network: sanitizeLabelValue(node.network, MAX_NETWORK_LABEL_LENGTH),

@@ -9,6 +9,7 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { Clock, Timer } from '../../shared/clock.ts'
 import type { ComponentHealth } from '../../shared/health.ts'
 import type { Logger } from '../../shared/log.ts'
 import { errorMessage } from '../../shared/errors.ts'
@@ -25,7 +26,7 @@ import { FleetRecorder } from './recorder.ts'
 import { decodeRosterRow } from './roster-codec.ts'
 import { openDatabase } from './sqlite.ts'
 import { LONGEST_UPTIME_WINDOW_MS, uptimeWindows, type Interval, type StatusPoint, type Uptime } from './uptime.ts'
-import { realScheduler, WriteBehind, type Scheduler } from './write-behind.ts'
+import { WriteBehind } from './write-behind.ts'
 
 export type { Uptime } from './uptime.ts'
 export type { FleetTransition, LogCursor, StoredTransition } from './database.ts'
@@ -48,8 +49,8 @@ export const DEFAULT_STORE_SETTINGS: StoreSettings = {
 export interface FleetStoreOptions extends Partial<StoreSettings> {
   /** The file; STORE_FILE inside the data dir by default. */
   file: string
-  now: () => number
-  scheduler?: Scheduler
+  /** Timers (flush, prune) and the stamps of what is stored (wall clock). */
+  clock: Clock
   logger?: Logger
 }
 
@@ -73,15 +74,14 @@ export class FleetStore {
   readonly settings: StoreSettings
   readonly schemaVersion: number
   private readonly db: StoreDatabase
-  private readonly now: () => number
-  private readonly scheduler: Scheduler
+  private readonly clock: Clock
   private readonly log: Logger | undefined
   private readonly runId: number
   private readonly runStartedAt: number
   private readonly writer: WriteBehind
   private recorder: FleetRecorder | undefined
   private unsubscribe: (() => void) | undefined
-  private cancelPrune: (() => void) | undefined
+  private pruneTimer: Timer | undefined
   private failing = false
   private closed = false
   private fleetUptimes: { at: number, byNode: Map<string, Uptime> } | undefined
@@ -109,15 +109,13 @@ export class FleetStore {
       retentionMs: options.retentionMs ?? DEFAULT_STORE_SETTINGS.retentionMs,
       sampleIntervalMs: options.sampleIntervalMs ?? DEFAULT_STORE_SETTINGS.sampleIntervalMs,
     }
-    this.now = options.now
-    this.scheduler = options.scheduler ?? realScheduler
+    this.clock = options.clock
     this.log = options.logger
-    this.runStartedAt = this.now()
+    this.runStartedAt = this.clock.wall()
     this.runId = db.startRun(this.runStartedAt)
     this.writer = new WriteBehind({
       intervalMs: this.settings.flushIntervalMs,
-      now: this.now,
-      scheduler: this.scheduler,
+      clock: this.clock,
       idleWriteMs: ALIVE_MARK_MS,
       write: (batch, now) => {
         const rows = this.recorder?.rowsFor(batch.nodes) ?? { rows: [], commit: () => {} }
@@ -154,10 +152,10 @@ export class FleetStore {
     if (skipped > 0) this.log?.warn({ skipped, file: this.file }, 'some stored nodes could not be read and were left out')
     this.recorder = recorder
     this.unsubscribe = fleet.subscribe(recorder)
-    const restored = fleet.restore(records, this.now())
+    const restored = fleet.restore(records, this.clock.wall())
     this.writer.start()
     this.prune()
-    this.cancelPrune = this.scheduler.every(PRUNE_INTERVAL_MS, () => { this.prune() })
+    this.pruneTimer = this.clock.every(PRUNE_INTERVAL_MS, () => { this.prune() }, { unref: true })
     return { restored, skipped }
   }
 
@@ -168,7 +166,7 @@ export class FleetStore {
 
   /** Deletes history older than the retention (keeping, per node, the change in force at the cutoff). */
   prune (): PruneResult {
-    const at = this.now()
+    const at = this.clock.wall()
     try {
       const result = this.db.prune(at - this.settings.retentionMs)
       this.lastPrune = { ...result, at }
@@ -178,6 +176,18 @@ export class FleetStore {
       this.log?.warn({ err: errorMessage(err) }, 'pruning the store failed; will try again')
       return { samples: 0, transitions: 0, runs: 0 }
     }
+  }
+
+  /**
+   * Forgets a node entirely (an operator removed it): its roster row, height
+   * samples and status changes, and whatever waits to be written about it.
+   * Returns whether the store knew it.
+   */
+  forget (peerId: string): boolean {
+    this.writer.forget(peerId)
+    this.recorder?.forget(peerId)
+    this.fleetUptimes?.byNode.delete(peerId)
+    return this.db.forgetNode(peerId)
   }
 
   /** Whether the store has ever seen this node (written at least once). */
@@ -204,7 +214,7 @@ export class FleetStore {
 
   /** One node's uptime, computed now from its changes. */
   uptime (peerId: string): Uptime {
-    const now = this.now()
+    const now = this.clock.wall()
     const from = now - LONGEST_UPTIME_WINDOW_MS
     return uptimeWindows({
       now,
@@ -216,7 +226,7 @@ export class FleetStore {
 
   /** Every node's uptime for the fleet list, recomputed in one pass at most every FLEET_UPTIME_CACHE_MS. */
   cachedUptime (peerId: string): Uptime | undefined {
-    const now = this.now()
+    const now = this.clock.wall()
     if (this.fleetUptimes === undefined || now - this.fleetUptimes.at >= FLEET_UPTIME_CACHE_MS) {
       this.fleetUptimes = { at: now, byNode: this.computeFleetUptimes(now) }
     }
@@ -272,7 +282,7 @@ export class FleetStore {
     if (this.closed) return
     this.closed = true
     this.unsubscribe?.()
-    this.cancelPrune?.()
+    this.pruneTimer?.cancel()
     this.writer.stop()
     this.db.close()
   }

@@ -1,3 +1,4 @@
+import type { Clock, Timer } from '../../shared/clock.ts'
 import { MAX_PENDING_ROWS } from './constants.ts'
 
 /** A height sample: where a node's chain was at a moment (aggregator clock). */
@@ -24,25 +25,12 @@ export interface PendingBatch {
   transitions: StatusTransition[]
 }
 
-/** Timers, injected so tests drive time by hand. */
-export interface Scheduler {
-  every: (ms: number, run: () => void) => () => void
-}
-
-export const realScheduler: Scheduler = {
-  every: (ms, run) => {
-    const timer = setInterval(run, ms)
-    timer.unref()
-    return () => { clearInterval(timer) }
-  },
-}
-
 export interface WriteBehindOptions {
   intervalMs: number
   /** Writes a batch in one transaction; throws when nothing was written. */
   write: (batch: PendingBatch, now: number) => void
-  now: () => number
-  scheduler?: Scheduler
+  /** Its timer, and the stamps of what it writes (wall clock). */
+  clock: Clock
   /** With nothing pending, still call `write` (with an empty batch) when the last write is this old. */
   idleWriteMs?: number
   maxPendingRows?: number
@@ -71,13 +59,13 @@ export class WriteBehind {
   private samples: HeightSample[] = []
   private transitions: StatusTransition[] = []
   private readonly options: WriteBehindOptions
-  private cancel: (() => void) | undefined
+  private timer: Timer | undefined
   private lastWriteAt: number
   readonly stats: WriteBehindStats = { flushes: 0, failures: 0, dropped: 0, lastFlushAt: undefined, lastFlushMs: undefined, lastError: undefined }
 
   constructor (options: WriteBehindOptions) {
     this.options = options
-    this.lastWriteAt = options.now()
+    this.lastWriteAt = options.clock.wall()
   }
 
   markNode (peerId: string): void {
@@ -92,25 +80,32 @@ export class WriteBehind {
     this.transitions.push(transition)
   }
 
+  /** Drops everything pending about one node (it was removed: nothing about it may be written after). */
+  forget (peerId: string): void {
+    this.dirty.delete(peerId)
+    this.samples = this.samples.filter((s) => s.peerId !== peerId)
+    this.transitions = this.transitions.filter((t) => t.peerId !== peerId)
+  }
+
   get pending (): { nodes: number, samples: number, transitions: number } {
     return { nodes: this.dirty.size, samples: this.samples.length, transitions: this.transitions.length }
   }
 
   start (): void {
-    if (this.cancel !== undefined) return
-    this.cancel = (this.options.scheduler ?? realScheduler).every(this.options.intervalMs, () => { this.flush() })
+    if (this.timer !== undefined) return
+    this.timer = this.options.clock.every(this.options.intervalMs, () => { this.flush() }, { unref: true })
   }
 
   /** Stops the timer and writes what is left (a clean stop loses nothing). */
   stop (): void {
-    this.cancel?.()
-    this.cancel = undefined
+    this.timer?.cancel()
+    this.timer = undefined
     this.flush()
   }
 
   /** Writes everything pending now; false when there was nothing to do or the write failed. */
   flush (): boolean {
-    const now = this.options.now()
+    const now = this.options.clock.wall()
     const empty = this.dirty.size === 0 && this.samples.length === 0 && this.transitions.length === 0
     if (empty && (this.options.idleWriteMs === undefined || now - this.lastWriteAt < this.options.idleWriteMs)) return false
     const batch: PendingBatch = { nodes: [...this.dirty], samples: this.samples, transitions: this.transitions }
@@ -126,7 +121,7 @@ export class WriteBehind {
       this.options.onError?.(err)
       return false
     }
-    const done = this.options.now()
+    const done = this.options.clock.wall()
     this.lastWriteAt = now
     this.stats.flushes++
     this.stats.lastFlushAt = done

@@ -12,9 +12,9 @@ export const STATIC_PAGE_FILES = ['aggregator/web/index.html', 'aggregator/web/f
 /** The bundle's files (made by the build). */
 export const BUNDLED_PAGE_FILES = [`aggregator/web/dist/${BUNDLE_FILES.script}`, `aggregator/web/dist/${BUNDLE_FILES.style}`] as const
 
-/** URL path -> the file it serves and its type. Nothing else is served: no directory walking. */
-export const PAGE_ROUTES: Record<string, { file: string, type: string }> = {
-  '/': { file: 'aggregator/web/index.html', type: 'text/html; charset=utf-8' },
+/** URL path -> the file it serves, its type, and (for the route list) what it is. Nothing else is served: no directory walking. */
+export const PAGE_ROUTES: Record<string, { file: string, type: string, summary?: string }> = {
+  '/': { file: 'aggregator/web/index.html', type: 'text/html; charset=utf-8', summary: 'the fleet page' },
   '/assets/app.js': { file: `aggregator/web/dist/${BUNDLE_FILES.script}`, type: 'text/javascript; charset=utf-8' },
   '/assets/app.css': { file: `aggregator/web/dist/${BUNDLE_FILES.style}`, type: 'text/css; charset=utf-8' },
   '/assets/favicon.svg': { file: 'aggregator/web/favicon.svg', type: 'image/svg+xml' },

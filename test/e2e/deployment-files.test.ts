@@ -6,6 +6,8 @@ import { dirname, join, relative } from 'node:path'
 import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { parse as parseYaml, parseAllDocuments } from 'yaml'
+import { buildProgram, resolveConfig } from '../../agent/cli.ts'
+import type { ResolvedAgentConfig } from '../../agent/config.ts'
 import { DIST_INPUTS } from '../../scripts/build-inputs.ts'
 import { loadOrCreateKey } from '../../shared/identity.ts'
 import { AGENT_BIN, AGGREGATOR_BIN, ROOT, tempDir } from '../support/processes.ts'
@@ -29,7 +31,7 @@ function run (cmd: string, args: string[], cwd = ROOT): { status: number | null,
 /** Flags and env twins each program documents in --help. */
 function known (bin: string): { flags: Set<string>, env: Set<string> } {
   const help = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, FIL_HEARTBEAT_ALERTS: '' } }).stdout
-  return { flags: new Set(help.match(/--[a-z][a-z0-9-]*/g) ?? []), env: new Set([...(help.match(/\b(?:HEARTBEAT_[A-Z_]+|FIL_HEARTBEAT_ALERTS)\b/g) ?? [])]) }
+  return { flags: new Set(help.match(/--[a-z][a-z0-9-]*/g) ?? []), env: new Set([...(help.match(/\b(?:HEARTBEAT_[A-Z_]+|FIL_HEARTBEAT_ALERTS|FULLNODE_API_INFO)\b/g) ?? [])]) }
 }
 const AGENT = known(AGENT_BIN)
 const AGGREGATOR = known(AGGREGATOR_BIN)
@@ -46,7 +48,7 @@ function checkUsage (where: string, program: 'heartbeat-agent' | 'heartbeat-aggr
     const flag = arg.split('=')[0] as string
     assert.ok(k.flags.has(flag), `${where}: ${program} has no flag ${flag}`)
   }
-  for (const name of envNames.filter((n) => /^(HEARTBEAT_|FIL_HEARTBEAT_)/.test(n))) {
+  for (const name of envNames.filter((n) => /^(HEARTBEAT_|FIL_HEARTBEAT_|FULLNODE_API_INFO$)/.test(n))) {
     assert.ok(k.env.has(name), `${where}: ${program} knows no environment variable ${name}`)
   }
 }
@@ -59,6 +61,33 @@ function programArgs (command: string[]): { program: 'heartbeat-agent' | 'heartb
   if (at < 0) return undefined
   const program = named(words[at] as string)![1] as 'heartbeat-agent' | 'heartbeat-aggregator'
   return { program, args: words.slice(at + 1) }
+}
+
+/**
+ * The settings an agent gets from a deployment file's flags and environment,
+ * resolved by the agent's own code (commander reads the env twins from
+ * process.env, so it is set for the call and restored).
+ */
+function agentConfigOf (args: string[], env: Record<string, string>): ResolvedAgentConfig {
+  const saved = { ...process.env }
+  for (const key of Object.keys(process.env)) if (/^(HEARTBEAT_AGENT_|FULLNODE_API_INFO$)/.test(key)) delete process.env[key]
+  Object.assign(process.env, env)
+  try {
+    const program = buildProgram()
+    program.parse(['node', 'heartbeat-agent', ...args])
+    return resolveConfig(program, undefined, process.env)
+  } finally {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key]
+    Object.assign(process.env, saved)
+  }
+}
+
+/** A deployment outside the demo reads a real node: never the demo source, said or defaulted. */
+function assertReadsLotus (where: string, config: ResolvedAgentConfig, tokenFile: string): void {
+  assert.equal(config.source.kind, 'lotus', `${where}: the agent reads Lotus, not the demo chain`)
+  assert.equal(config.source.origin.kind, 'FULLNODE_API_INFO', `${where}: chosen by FULLNODE_API_INFO, as Lotus's tools do`)
+  assert.equal(config.source.url, 'http://127.0.0.1:1234/rpc/v1', `${where}: the node beside it`)
+  assert.deepEqual(config.source.origin.token, { from: 'file', path: tokenFile }, `${where}: the token from a file`)
 }
 
 function peerIdOfKeyFile (path: string): string {
@@ -154,8 +183,8 @@ test('docker-compose.yml validates with docker-compose config; the demo keys giv
   assert.equal(monitoring.status, 0, monitoring.stderr)
   const config = parseYaml(plain.stdout) as { services: Record<string, any>, secrets: Record<string, { file: string }> }
   const services = config.services
-  assert.deepEqual(Object.keys(services).sort(), ['agent-1', 'agent-2', 'agent-3', 'aggregator', 'alerting', 'alertmanager', 'prometheus'])
-  for (const name of ['prometheus', 'alertmanager']) assert.deepEqual(services[name].profiles, ['monitoring'], `${name} is optional`)
+  assert.deepEqual(Object.keys(services).sort(), ['agent-1', 'agent-2', 'agent-3', 'aggregator', 'alerting', 'alertmanager', 'grafana', 'prometheus'])
+  for (const name of ['prometheus', 'alertmanager', 'grafana']) assert.deepEqual(services[name].profiles, ['monitoring'], `${name} is optional`)
   for (const name of ['aggregator', 'alerting', 'agent-1', 'agent-2', 'agent-3']) {
     assert.equal(services[name].profiles, undefined, `${name} runs by default`)
     assert.equal(services[name].build.context, ROOT.replace(/\/$/, ''), `${name} is built from this project`)
@@ -201,6 +230,17 @@ test('docker-compose.yml validates with docker-compose config; the demo keys giv
     checkUsage(`docker-compose.yml ${name}`, usage.program, usage.args, Object.keys(service.environment ?? {}))
   }
   assert.equal(programArgs(services.alerting.command)?.program, 'heartbeat-aggregator')
+
+  // The alerting aggregator's tokens are its own Compose secrets, two different demo tokens (the aggregator refuses one for both).
+  const alertingArgs = programArgs(services.alerting.command)?.args ?? []
+  const tokens = ['--admin-token-file', '--viewer-token-file'].map((flag) => {
+    const path = alertingArgs[alertingArgs.indexOf(flag) + 1] as string
+    const secret = /^\/run\/secrets\/(\w+)$/.exec(path)?.[1] as string
+    assert.ok(secret !== undefined && (services.alerting.secrets as Array<string | { source: string }>).some((s) => (typeof s === 'string' ? s : s.source) === secret), `${flag} ${path} is a secret of the service`)
+    return readFileSync(config.secrets[secret]!.file, 'utf8').trim()
+  })
+  assert.notEqual(tokens[0], tokens[1])
+  for (const token of tokens) assert.match(token, /^demo-only-/, 'the committed tokens say they are for the demo')
 })
 
 test('Kubernetes: the aggregator with /livez and /readyz probes and a Service; the agent as a sidecar with its probes', () => {
@@ -226,6 +266,14 @@ test('Kubernetes: the aggregator with /livez and /readyz probes and a Service; t
   assert.equal(Number(/tcp\/(\d+)/.exec(aggregator.args.find((a: string) => a.startsWith('--listen=')))?.[1]), ports.get('p2p'))
   assert.equal(pod.spec.securityContext.runAsNonRoot, true)
   checkUsage('aggregator.yaml', 'heartbeat-aggregator', aggregator.args.slice(1), aggregator.env.map((e: any) => e.name))
+  // Both tokens (admin API; the page's read-only sign-in) come from Secrets mounted read-only.
+  for (const flag of ['--admin-token-file', '--viewer-token-file']) {
+    const file = (aggregator.args.find((a: string) => a.startsWith(`${flag}=`)) as string | undefined)?.slice(flag.length + 1)
+    assert.ok(file !== undefined, `aggregator.yaml sets ${flag}`)
+    const mount = aggregator.volumeMounts.find((m: any) => file.startsWith(`${m.mountPath}/`))
+    assert.equal(mount?.readOnly, true, `${flag}: mounted read-only`)
+    assert.equal(typeof pod.spec.volumes.find((v: any) => v.name === mount.name)?.secret?.secretName, 'string', `${flag}: from a Secret`)
+  }
   const claim = pod.spec.volumes.find((v: any) => v.persistentVolumeClaim !== undefined).persistentVolumeClaim.claimName
   assert.ok(find('PersistentVolumeClaim', claim), 'the data volume claim is defined')
   const dataMount = aggregator.volumeMounts.find((m: any) => m.mountPath === '/data')
@@ -256,6 +304,20 @@ test('Kubernetes: the aggregator with /livez and /readyz probes and a Service; t
     if (ref !== undefined) assert.ok(ref.name === 'heartbeat-target' && ref.key in configMap.data, `${e.name} comes from a defined ConfigMap key`)
   }
   checkUsage('agent-sidecar.yaml', 'heartbeat-agent', agent.args.slice(1), [...env.keys()])
+
+  // It reads the Lotus node beside it, with the token from a Secret mounted read-only; no demo in the args
+  // (flags beat env: a --source there could not be switched without editing the file).
+  assert.equal(agent.args.some((a: string) => a.startsWith('--source')), false, 'the source is set through env, so it can be switched')
+  const values = Object.fromEntries(agent.env.filter((e: any) => typeof e.value === 'string').map((e: any) => [e.name, e.value as string])) as Record<string, string>
+  const tokenFile = values.HEARTBEAT_AGENT_SOURCE_TOKEN_FILE as string
+  assertReadsLotus('agent-sidecar.yaml', agentConfigOf(agent.args.slice(1), values), tokenFile)
+  const tokenMount = agent.volumeMounts.find((m: any) => tokenFile.startsWith(`${m.mountPath}/`))
+  assert.equal(tokenMount?.readOnly, true, 'the token volume is read-only')
+  const tokenVolume = sts.spec.template.spec.volumes.find((v: any) => v.name === tokenMount.name)
+  const secret = find('Secret', tokenVolume.secret.secretName)
+  assert.ok(secret !== undefined && tokenFile.slice(tokenMount.mountPath.length + 1) in secret.stringData, 'the token file is a key of a Secret defined here')
+  const node = sts.spec.template.spec.containers.find((c: any) => c !== agent)
+  assert.ok(node.ports.some((p: any) => p.containerPort === 1234), 'the node serves its API where FULLNODE_API_INFO says')
 })
 
 test('systemd units pass systemd-analyze verify and run the project\'s executables with known flags', () => {
@@ -277,6 +339,28 @@ test('systemd units pass systemd-analyze verify and run the project\'s executabl
     assert.ok(envNames.length > 0)
     checkUsage(unit, usage!.program, usage!.args, envNames)
   }
+
+  // The agent reads Lotus with a token the unit can read: ProtectHome=yes hides ~/.lotus, so the unit
+  // hands a file from /etc over as a systemd credential (%d is the credentials directory).
+  const agentUnit = read('deploy/systemd/heartbeat-agent.service')
+  assert.match(agentUnit, /^ProtectHome=yes$/m)
+  const credential = /^LoadCredential=([a-z-]+):(\S+)$/m.exec(agentUnit)
+  assert.ok(credential !== null, 'the token is a LoadCredential=')
+  assert.doesNotMatch(credential[2] as string, /^(\/home|\/root|~)/, 'from a path outside the homes')
+  const execArgs = (/^ExecStart=(.+)$/m.exec(agentUnit)?.[1] as string).split(/\s+/).slice(1).map((a) => a.replaceAll('%d', '/run/credentials/heartbeat-agent.service'))
+  // The placeholders made real (a valid peer id), so the rest of each value is checked as the agent reads it.
+  const active = Object.fromEntries([...read('deploy/systemd/heartbeat-agent.env.example').matchAll(/^([A-Z_]+)=(.*)$/gm)]
+    .map((m) => [m[1] as string, (m[2] as string).replace(/REPLACE_WITH_[A-Z_]*PEER_ID/, '12D3KooWLq2NkLP9uEAYQTVmEMYvQZPRBa9v2cf7WsHd4iPSyXrc')]))
+  assertReadsLotus('heartbeat-agent.service', agentConfigOf(execArgs, active), `/run/credentials/heartbeat-agent.service/${credential[1] as string}`)
+  assert.equal(/^HEARTBEAT_AGENT_SOURCE=demo/m.test(read('deploy/systemd/heartbeat-agent.env.example')), false)
+  // The aggregator's tokens are credentials the unit loads, never files it would have to be let read.
+  const aggregatorUnit = read('deploy/systemd/heartbeat-aggregator.service')
+  for (const flag of ['--admin-token-file', '--viewer-token-file']) {
+    const path = new RegExp(`${flag} (\\S+)`).exec(/^ExecStart=(.+)$/m.exec(aggregatorUnit)?.[1] ?? '')?.[1]
+    const name = /^\/run\/credentials\/heartbeat-aggregator\.service\/([a-z-]+)$/.exec(path ?? '')?.[1]
+    assert.ok(name !== undefined, `heartbeat-aggregator.service passes ${flag} from its credentials directory`)
+    assert.match(aggregatorUnit, new RegExp(`^LoadCredential=${name}:/etc/\\S+$`, 'm'), `${flag}: LoadCredential=${name}`)
+  }
   const verify = run('systemd-analyze', ['verify', ...units.map((u) => join(dir, u))])
   assert.equal(verify.status, 0, verify.stderr)
   assert.equal(verify.stderr.trim(), '', 'no warnings (unknown keys, bad values)')
@@ -288,11 +372,65 @@ test('systemd units pass systemd-analyze verify and run the project\'s executabl
 test('the compose demo\'s Alertmanager and Prometheus configs are valid', () => {
   const am = run('amtool', ['check-config', 'deploy/alertmanager/alertmanager.yml'])
   assert.equal(am.status, 0, am.stdout + am.stderr)
+  // promtool checks the rule files the config names too (deploy/prometheus/heartbeat-rules.yml).
   const prom = run('promtool', ['check', 'config', 'deploy/prometheus/prometheus.yml'])
   assert.equal(prom.status, 0, prom.stdout + prom.stderr)
-  // Prometheus scrapes the services the compose file defines, on their HTTP port.
-  const targets = [...read('deploy/prometheus/prometheus.yml').matchAll(/'([a-z-]+):(\d+)'/g)].map((m) => [m[1], Number(m[2])])
-  assert.deepEqual(targets, [['aggregator', 8080], ['alerting', 8080]])
+  assert.match(prom.stdout, /Checking deploy\/prometheus\/heartbeat-rules\.yml\s+SUCCESS/)
+  // Prometheus scrapes the services the compose file defines, on their HTTP port, and alerts to its Alertmanager.
+  const config = parseYaml(read('deploy/prometheus/prometheus.yml')) as {
+    scrape_configs: Array<{ job_name: string, static_configs: Array<{ targets: string[] }> }>
+    alerting: { alertmanagers: Array<{ static_configs: Array<{ targets: string[] }> }> }
+  }
+  const job = config.scrape_configs.find((j) => j.job_name === 'heartbeat-aggregator')
+  assert.deepEqual(job?.static_configs.flatMap((c) => c.targets), ['aggregator:8080', 'alerting:8080'], 'the job the rules about the aggregator name')
+  assert.deepEqual(config.alerting.alertmanagers.flatMap((a) => a.static_configs.flatMap((c) => c.targets)), ['alertmanager:9093'])
+})
+
+/** host path -> container path of a service's bind mounts (docker-compose config writes them `host:container[:mode]`). */
+function binds (service: { volumes?: Array<string | { source: string, target: string }> }): Map<string, string> {
+  return new Map((service.volumes ?? []).map((v) => typeof v === 'string' ? v.split(':').slice(0, 2) as [string, string] : [v.source, v.target]))
+}
+
+test('the monitoring profile provisions Prometheus with the rules and Grafana with the dashboard and its data source', () => {
+  const monitoring = run('docker-compose', ['-f', 'docker-compose.yml', '--profile', 'monitoring', 'config'])
+  assert.equal(monitoring.status, 0, monitoring.stderr)
+  const services = (parseYaml(monitoring.stdout) as { services: Record<string, any> }).services
+  const published = (name: string): number[] => (services[name].ports ?? []).map((p: string | { target: number }) => typeof p === 'string' ? Number(p.split(':').at(-1)) : Number(p.target))
+
+  // Prometheus: its config at the image's default path, every rule file it names beside it.
+  const prometheus = binds(services.prometheus)
+  const inPrometheus = (container: string): string | undefined => [...prometheus].find(([, c]) => c === container)?.[0]
+  assert.equal(inPrometheus('/etc/prometheus/prometheus.yml'), join(ROOT, 'deploy/prometheus/prometheus.yml'))
+  const ruleFiles = (parseYaml(read('deploy/prometheus/prometheus.yml')) as { rule_files: string[] }).rule_files
+  assert.deepEqual(ruleFiles, ['heartbeat-rules.yml'])
+  for (const file of ruleFiles) assert.equal(inPrometheus(`/etc/prometheus/${file}`), join(ROOT, 'deploy/prometheus', file), `${file} is mounted where prometheus.yml looks`)
+  assert.ok(published('alertmanager').includes(9093), 'Alertmanager listens where Prometheus sends')
+  assert.ok(Object.keys(services.prometheus.depends_on).includes('alertmanager'))
+
+  // Grafana: the provisioning tree at /etc/grafana/provisioning, the dashboards where the provider reads them.
+  const grafana = binds(services.grafana)
+  assert.match(services.grafana.image, /^grafana\/grafana:\d+\.\d+\.\d+$/, 'a pinned Grafana image')
+  assert.equal(grafana.get(join(ROOT, 'deploy/grafana/provisioning')), '/etc/grafana/provisioning')
+  const providers = (parseYaml(read('deploy/grafana/provisioning/dashboards/fil-heartbeat.yml')) as { apiVersion: number, providers: Array<{ type: string, options: { path: string } }> })
+  assert.equal(providers.apiVersion, 1)
+  assert.equal(providers.providers[0]?.type, 'file')
+  const dashboardsAt = providers.providers[0]?.options.path as string
+  assert.equal(grafana.get(join(ROOT, 'deploy/grafana/dashboards')), dashboardsAt, 'the provider reads the mounted dashboards')
+  const dashboards = readdirSync(join(ROOT, 'deploy/grafana/dashboards')).filter((f) => f.endsWith('.json'))
+  assert.deepEqual(dashboards, ['heartbeat-fleet.json'])
+  const home = services.grafana.environment.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH as string
+  assert.equal(home, `${dashboardsAt}/${dashboards[0] as string}`, 'the home dashboard is the provisioned one')
+  // The data source is the compose Prometheus, at the port it listens on, and the dashboard's default.
+  const datasources = (parseYaml(read('deploy/grafana/provisioning/datasources/prometheus.yml')) as { apiVersion: number, datasources: Array<{ type: string, url: string, isDefault: boolean, jsonData: { timeInterval: string } }> })
+  assert.equal(datasources.apiVersion, 1)
+  const [ds] = datasources.datasources
+  assert.equal(ds?.type, 'prometheus')
+  assert.equal(ds?.isDefault, true, 'the dashboard\'s datasource variable picks the default')
+  const url = new URL(ds?.url as string)
+  assert.ok(url.hostname in services && url.hostname === 'prometheus', 'the data source is the prometheus service')
+  assert.ok(published('prometheus').includes(Number(url.port)), 'at the port Prometheus listens on')
+  const scrape = (parseYaml(read('deploy/prometheus/prometheus.yml')) as { global: { scrape_interval: string } }).global.scrape_interval
+  assert.equal(ds?.jsonData.timeInterval, scrape, 'timeInterval is the scrape interval ($__rate_interval depends on it)')
 })
 
 test('docs/deployment.md describes every deployment file', () => {

@@ -61,7 +61,7 @@ describe('fleet page, 10,000 nodes', { timeout: 180_000 }, () => {
   before(async () => {
     aggregator = await startTestAggregator()
     for (let i = 0; i < NODES; i++) aggregator.apply({ type: 'beat', peerId: syntheticPeerId(i), heartbeat: heartbeat(i, 1_000_000, 1), protocol: 'v2' })
-    assert.equal(aggregator.fleet.size, NODES)
+    assert.equal(aggregator.inspect().fleet.size, NODES)
     browser = await openBrowser({ colorScheme: 'dark' })
     // Warm the browser (process start, font caches) on a page that is not measured.
     await browser.page.goto(`${aggregator.url}/api/v1/nodes/none`)
@@ -120,6 +120,23 @@ describe('fleet page, 10,000 nodes', { timeout: 180_000 }, () => {
     const longestTask = await page.evaluate(() => (window as unknown as { longestTask: { ms: number } }).longestTask.ms)
     console.log(`# burst of ${NODES} node updates on screen after ${burstMs} ms (longest busy stretch of the page: ${longestTask} ms)`)
     assert.ok(burstMs < BURST_BOUND_MS, `burst took ${burstMs} ms`)
+    assert.deepEqual(browser.problems, [])
+  })
+
+  it('virtualises the cards on a phone too: a few in the DOM, the page scrolls to the last', async () => {
+    const { page } = browser
+    await page.setViewportSize({ width: 390, height: 844 })
+    await page.waitForFunction(() => document.getElementById('table')?.classList.contains('cards') === true)
+    await nextFrame(page)
+    const rendered = await page.evaluate(() => document.querySelectorAll('.tbody .row:not([hidden])').length)
+    assert.ok(rendered > 3 && rendered < 60, `${rendered} cards in the DOM`)
+    const scrollStarted = Date.now()
+    await page.evaluate(() => { window.scrollTo(0, document.documentElement.scrollHeight) })
+    await page.waitForFunction((n) => [...document.querySelectorAll<HTMLElement>('.tbody .row:not([hidden])')].some((r) => r.dataset.index === String(n - 1)), NODES)
+    console.log(`# scrolled to the last of ${NODES} cards: ${Date.now() - scrollStarted} ms to screen`)
+    assert.ok(await page.evaluate(() => document.querySelectorAll('.tbody .row:not([hidden])').length) < 60)
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), true, 'no sideways scrolling')
+    await page.screenshot({ path: artifactPath('page-10k-phone-end.png') })
     assert.deepEqual(browser.problems, [])
   })
 })

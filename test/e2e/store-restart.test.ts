@@ -2,23 +2,11 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { AGGREGATOR_BIN, fetchJson, startAgentProcess, startAggregatorProcess, tempDir, type Spawned } from '../support/processes.ts'
+import { freePort } from '../support/ports.ts'
 import { waitFor } from '../support/wait.ts'
-
-/** A loopback TCP port nobody holds right now (the restarted aggregator must come back on the same one). */
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0) })
-    })
-  })
-}
 
 function withDb<T> (file: string, read: (db: DatabaseSync) => T): T {
   const db = new DatabaseSync(file)

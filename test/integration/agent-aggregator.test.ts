@@ -32,14 +32,14 @@ test('an agent reports to the aggregator over libp2p: nickname, head, rising hei
   const agent = await startAgent([{ name: 'primary', multiaddr: aggregator.multiaddrs()[0]! }], 'alice')
   t.after(async () => { await agent.stop(); await aggregator.stop() })
 
-  const first = await waitFor(() => aggregator.fleet.get(agent.peerId), { what: 'the first heartbeat' })
+  const first = await waitFor(() => aggregator.inspect().fleet.get(agent.peerId), { what: 'the first heartbeat' })
   assert.equal(first.beat.nickname, 'alice')
   assert.equal(first.beat.network, 'demo')
   assert.match(first.beat.head, /^\{bafy/)
   assert.equal(first.beat.health.components.chain_source?.status, 'ready')
-  assert.equal(aggregator.fleet.verdict(agent.peerId)?.status, 'healthy')
-  await waitFor(() => (aggregator.fleet.get(agent.peerId)?.beat.height ?? 0) > first.beat.height, { what: 'a higher height' })
-  assert.equal(aggregator.fleet.get(agent.peerId)?.seqGaps, 0)
+  assert.equal(aggregator.inspect().fleet.verdict(agent.peerId)?.status, 'healthy')
+  await waitFor(() => (aggregator.inspect().fleet.get(agent.peerId)?.beat.height ?? 0) > first.beat.height, { what: 'a higher height' })
+  assert.equal(aggregator.inspect().fleet.get(agent.peerId)?.seqGaps, 0)
 })
 
 test('the aggregator restarts and the agent is back within one reconnect period', async (t) => {
@@ -50,13 +50,13 @@ test('the aggregator restarts and the agent is back within one reconnect period'
   const reconnectPeriodMs = 1000
   const agent = await startAgent([{ name: 'primary', multiaddr, reconnectPeriodMs }], 'bob')
   t.after(async () => { await agent.stop(); await aggregator.stop() })
-  await waitFor(() => aggregator.fleet.get(agent.peerId), { what: 'the first heartbeat' })
+  await waitFor(() => aggregator.inspect().fleet.get(agent.peerId), { what: 'the first heartbeat' })
 
   await aggregator.stop()
   await waitFor(() => !agent.status()[0]!.connected, { what: 'the agent to notice' })
   aggregator = await startTestAggregator({ privateKey, listen: [`/ip4/127.0.0.1/tcp/${port}`] })
   const restartedAt = Date.now()
-  await waitFor(() => aggregator.fleet.get(agent.peerId), { timeoutMs: reconnectPeriodMs + 1500, what: 'the agent to come back' })
+  await waitFor(() => aggregator.inspect().fleet.get(agent.peerId), { timeoutMs: reconnectPeriodMs + 1500, what: 'the agent to come back' })
   const backAfter = Date.now() - restartedAt
   assert.ok(backAfter <= reconnectPeriodMs + 500, `back after ${backAfter} ms`)
 })
@@ -69,11 +69,11 @@ test('two services (primary and FIL_HEARTBEAT_ALERTS) feed two aggregators, each
     { name: 'alerts', multiaddr: alerts.multiaddrs()[0]! },
   ], 'carol')
   t.after(async () => { await agent.stop(); await primary.stop(); await alerts.stop() })
-  await waitFor(() => primary.fleet.get(agent.peerId) !== undefined && alerts.fleet.get(agent.peerId) !== undefined, { what: 'both aggregators' })
+  await waitFor(() => primary.inspect().fleet.get(agent.peerId) !== undefined && alerts.inspect().fleet.get(agent.peerId) !== undefined, { what: 'both aggregators' })
   // One fails, the other keeps going.
   await alerts.stop()
-  const seen = primary.fleet.get(agent.peerId)!.beats
-  await waitFor(() => primary.fleet.get(agent.peerId)!.beats > seen + 2, { what: 'the primary to keep receiving' })
+  const seen = primary.inspect().fleet.get(agent.peerId)!.beats
+  await waitFor(() => primary.inspect().fleet.get(agent.peerId)!.beats > seen + 2, { what: 'the primary to keep receiving' })
   assert.equal(agent.status().find((s) => s.name === 'primary')?.connected, true)
 })
 
@@ -82,22 +82,22 @@ test('a peer that writes garbage loses its stream; every other node stays health
   const honest = await startAgent([{ name: 'primary', multiaddr: aggregator.multiaddrs()[0]! }], 'honest')
   const evil = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
   t.after(async () => { await honest.stop(); await evil.stop(); await aggregator.stop() })
-  await waitFor(() => aggregator.fleet.get(honest.peerId), { what: 'the honest node' })
+  await waitFor(() => aggregator.inspect().fleet.get(honest.peerId), { what: 'the honest node' })
 
   for (const garbage of [new Uint8Array([5, 0xff, 0xfe, 0xfd, 0xfc, 0xfb]), new TextEncoder().encode('\u0010not cbor at all!')]) {
-    const stream = await evil.dialProtocol(aggregator.libp2p.getMultiaddrs()[0]!, HEARTBEAT_PROTOCOL)
+    const stream = await evil.dialProtocol(aggregator.inspect().libp2p.getMultiaddrs()[0]!, HEARTBEAT_PROTOCOL)
     stream.send(garbage)
     await waitFor(() => stream.status === 'reset' || stream.status === 'aborted' || stream.status === 'closed', { what: 'the garbage stream to be reset' })
   }
   // A frame over the limit too.
-  const big = await evil.dialProtocol(aggregator.libp2p.getMultiaddrs()[0]!, HEARTBEAT_PROTOCOL)
+  const big = await evil.dialProtocol(aggregator.inspect().libp2p.getMultiaddrs()[0]!, HEARTBEAT_PROTOCOL)
   await lpStream(big).write(new Uint8Array(70 * 1024)).catch(() => {})
   await waitFor(() => big.status !== 'open', { what: 'the oversized stream to be reset' })
 
-  assert.equal(aggregator.fleet.get(evil.peerId.toString()), undefined, 'garbage never becomes a node')
-  assert.ok(aggregator.stats.totalRejected() >= 3)
-  assert.ok((aggregator.stats.rejected.get('frame_too_large') ?? 0) >= 1)
-  const before = aggregator.fleet.get(honest.peerId)!.beats
-  await waitFor(() => aggregator.fleet.get(honest.peerId)!.beats > before + 2, { what: 'honest beats to continue' })
-  assert.equal(aggregator.fleet.verdict(honest.peerId)?.status, 'healthy')
+  assert.equal(aggregator.inspect().fleet.get(evil.peerId.toString()), undefined, 'garbage never becomes a node')
+  assert.ok(aggregator.inspect().ingest.totalRejected() >= 3)
+  assert.ok((aggregator.inspect().ingest.rejected.get('frame_too_large') ?? 0) >= 1)
+  const before = aggregator.inspect().fleet.get(honest.peerId)!.beats
+  await waitFor(() => aggregator.inspect().fleet.get(honest.peerId)!.beats > before + 2, { what: 'honest beats to continue' })
+  assert.equal(aggregator.inspect().fleet.verdict(honest.peerId)?.status, 'healthy')
 })

@@ -4,9 +4,9 @@ import { createServer } from 'node:http'
 import { Agent } from '../../agent/agent.ts'
 import { DemoChainSource } from '../../agent/sources/demo.ts'
 import { defaultAlertingConfig } from '../../aggregator/alerts/config.ts'
-import { AlertmanagerReceiver } from '../../aggregator/alerts/receivers/alertmanager.ts'
-import type { BackoffPolicy } from '../../aggregator/alerts/receivers/backoff.ts'
-import { WebhookReceiver } from '../../aggregator/alerts/receivers/webhook.ts'
+import { AlertmanagerReceiver, alertmanagerReceiver } from '../../aggregator/alerts/receivers/alertmanager.ts'
+import type { RetryPolicy } from '../../aggregator/alerts/receivers/retry.ts'
+import { WebhookReceiver, webhookReceiver } from '../../aggregator/alerts/receivers/webhook.ts'
 import type { AlertRecord } from '../../aggregator/alerts/types.ts'
 import type { ComponentHealth } from '../../shared/health.ts'
 import { createLogger } from '../../shared/log.ts'
@@ -19,7 +19,7 @@ import { waitFor } from '../support/wait.ts'
 import { startWebhookSink } from '../support/webhook-sink.ts'
 
 const quiet = createLogger({ name: 'test', level: 'silent' })
-const fast: BackoffPolicy = { initialDelayMs: 20, maxDelayMs: 100, factor: 2, jitter: 0.5, maxAttempts: 5, retryAfterCapMs: 1000 }
+const fast: RetryPolicy = { initialMs: 20, base: 2, capMs: 100, jitter: { kind: 'down', share: 0.5 }, maxAttempts: 5, retryAfterCapMs: 1000 }
 const source = { peerId: () => '12D3KooWTestAggregator', publicUrl: () => 'http://127.0.0.1:9/' }
 const PEER = '12D3KooWLq2NkLP9uEAYQTVmEMYvQZPRBa9v2cf7WsHd4iPSyXrc'
 
@@ -49,7 +49,8 @@ test('webhook: a JSON POST per notification; 503s are retried with backoff until
   sink.failNext(2, 503)
   const firing = alert()
   receiver.notify({ status: 'firing', alert: firing, repeat: false, at: Date.now() })
-  const [first] = await waitFor(() => sink.received.length >= 1 && sink.received, { what: 'the webhook to receive the firing alert' })
+  // The sink records a request before its 200 reaches the receiver: wait for the receiver to count it too.
+  const [first] = await waitFor(() => sink.received.length >= 1 && receiver.stats().sent === 1 && sink.received, { what: 'the webhook to receive the firing alert and the receiver to see its 200' })
   assert.equal(sink.refused, 2)
   assert.equal(first!.headers.authorization, 'Bearer hook-secret')
   assert.equal(first!.headers['content-type'], 'application/json')
@@ -122,7 +123,7 @@ test('alertmanager: a real Alertmanager gets the alert with labels and annotatio
 
 test('alertmanager: an Alertmanager that is down is retried, then the alert gets through', async (t) => {
   const port = await freePort()
-  const receiver = new AlertmanagerReceiver({ url: `http://127.0.0.1:${port}`, source, logger: quiet, policy: { ...fast, maxAttempts: 100, maxDelayMs: 200 } })
+  const receiver = new AlertmanagerReceiver({ url: `http://127.0.0.1:${port}`, source, logger: quiet, policy: { ...fast, maxAttempts: 100, capMs: 200 } })
   receiver.notify({ status: 'firing', alert: alert(), repeat: false, at: Date.now() })
   await waitFor(() => receiver.stats().retries >= 2, { what: 'connection refusals to be retried' })
   assert.equal(receiver.stats().sent, 0)
@@ -142,8 +143,8 @@ test('through the aggregator: a panicked component fires to the webhook and Aler
   // Two rules, so the notices are exactly the ones this test is about (a panicked component also makes the node unhealthy).
   const config = defaultAlertingConfig(300)
   config.rules = config.rules.filter((r) => r.name === 'ComponentPanicked' || r.name === 'NodeDown')
-  config.webhooks.push({ url: sink.url, headers: {} }, { url: hangingUrl, headers: {} })
-  config.alertmanagers.push({ url: am.url })
+  config.receivers.push(webhookReceiver.configure({ url: sink.url, headers: {} }), webhookReceiver.configure({ url: hangingUrl, headers: {} }))
+  config.receivers.push(alertmanagerReceiver.configure({ url: am.url }))
   const aggregator = await startTestAggregator({ alerting: config })
   let component: ComponentHealth = { status: 'ready' }
   const agents: Agent[] = []
@@ -171,7 +172,7 @@ test('through the aggregator: a panicked component fires to the webhook and Aler
 
   // bravo stops gracefully: "stopped", which never fires.
   await bravo.stop()
-  await waitFor(() => aggregator.fleet.verdict(bravo.peerId)?.status === 'stopped', { what: 'bravo to be stopped' })
+  await waitFor(() => aggregator.inspect().fleet.verdict(bravo.peerId)?.status === 'stopped', { what: 'bravo to be stopped' })
 
   const brokeAt = Date.now()
   component = { status: 'panicked', details: { error: 'disk full' } }

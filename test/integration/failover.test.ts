@@ -63,12 +63,12 @@ describe('failover between weighted targets (real libp2p on loopback)', () => {
     const { logger, lines } = captureLogger()
     const a = await agent({ targets: [weighted(secondary.multiaddrs()[0] as string, 50), weighted(primaryAddr, 100)], logger })
 
-    await waitFor(() => primary.fleet.get(a.peerId), { what: 'first beats at the primary' })
-    assert.equal(secondary.fleet.get(a.peerId), undefined, 'nothing goes to the secondary while the primary answers')
+    await waitFor(() => primary.inspect().fleet.get(a.peerId), { what: 'first beats at the primary' })
+    assert.equal(secondary.inspect().fleet.get(a.peerId), undefined, 'nothing goes to the secondary while the primary answers')
 
     const downAt = Date.now()
     await primary.stop()
-    const onSecondary = await waitFor(() => secondary.fleet.get(a.peerId), { timeoutMs: 3 * RECONNECT_MS, what: 'beats at the secondary' })
+    const onSecondary = await waitFor(() => secondary.inspect().fleet.get(a.peerId), { timeoutMs: 3 * RECONNECT_MS, what: 'beats at the secondary' })
     const failoverMs = onSecondary.firstSeen - downAt
     process.stdout.write(`# failover to the secondary took ${failoverMs} ms (reconnect period ${RECONNECT_MS} ms)\n`)
     assert.ok(failoverMs < RECONNECT_MS, `failover took ${failoverMs} ms, more than one reconnect period`)
@@ -77,13 +77,13 @@ describe('failover between weighted targets (real libp2p on loopback)', () => {
     await waitFor(() => lines.some((l) => l.msg.startsWith('better target still unreachable')), { timeoutMs: 3 * RECONNECT_MS, what: 'a failed probe of the primary' })
     const back = await aggregator({ privateKey: primaryKey, listen: [`/ip4/127.0.0.1/tcp/${portOf(primaryAddr)}`] })
     const backAt = Date.now()
-    const returned = await waitFor(() => back.fleet.get(a.peerId), { timeoutMs: 3 * RECONNECT_MS, what: 'beats at the restarted primary' })
+    const returned = await waitFor(() => back.inspect().fleet.get(a.peerId), { timeoutMs: 3 * RECONNECT_MS, what: 'beats at the restarted primary' })
     const returnMs = returned.firstSeen - backAt
     process.stdout.write(`# return to the primary took ${returnMs} ms after it was back\n`)
     assert.ok(returnMs < RECONNECT_MS + 1_000, `return took ${returnMs} ms`)
 
     // The secondary kept getting beats until the primary's stream was open: no gap in delivery.
-    const lastOnSecondary = await waitFor(() => secondary.fleet.get(a.peerId)?.connected === false && secondary.fleet.get(a.peerId), { what: 'the secondary to see the agent leave' })
+    const lastOnSecondary = await waitFor(() => secondary.inspect().fleet.get(a.peerId)?.connected === false && secondary.inspect().fleet.get(a.peerId), { what: 'the secondary to see the agent leave' })
     const gapMs = returned.firstSeen - lastOnSecondary.lastSeen
     assert.ok(gapMs < BEAT_MS + 300, `delivery gap of ${gapMs} ms during the switch`)
     const switched = lines.find((l) => l.msg === 'switched to a higher-weighted target')
@@ -101,7 +101,7 @@ describe('failover between weighted targets (real libp2p on loopback)', () => {
     const { logger, lines } = captureLogger()
     const plainAddr = plain.getMultiaddrs()[0]?.toString() as string
     const a = await agent({ targets: [weighted(plainAddr, 100), weighted(good.multiaddrs()[0] as string, 10)], logger })
-    await waitFor(() => good.fleet.get(a.peerId), { what: 'beats at the aggregator behind the wrong peer' })
+    await waitFor(() => good.inspect().fleet.get(a.peerId), { what: 'beats at the aggregator behind the wrong peer' })
     const failure = lines.find((l) => l.level === 'warn' && l.msg.includes('failed to connect'))
     assert.ok(failure !== undefined, 'the failure is logged at WARN')
     assert.match(failure.msg, new RegExp(`does not speak ${HEARTBEAT_PROTOCOL.replaceAll('/', '\\/')}: is it a heartbeat aggregator`))
@@ -125,7 +125,7 @@ describe('failover between weighted targets (real libp2p on loopback)', () => {
     const a = await agent({ targets: [weighted(wrong)] })
     const status = await waitFor(() => a.status()[0]?.lastError !== undefined && a.status()[0], { what: 'a failed attempt' })
     assert.match(status.lastError ?? '', /is not the peer id in the target/)
-    assert.equal(good.fleet.get(a.peerId), undefined)
+    assert.equal(good.inspect().fleet.get(a.peerId), undefined)
   })
 
   it('refuses, at start, a target that is the agent itself', async () => {
@@ -152,7 +152,7 @@ describe('failover between weighted targets (real libp2p on loopback)', () => {
     const two = await aggregator()
     const targets = [weighted(one.multiaddrs()[0] as string, 100), weighted(two.multiaddrs()[0] as string, 10)]
     const a = await agent({ services: serviceSpecs({ targets, fanOut: true, beatPeriodMs: BEAT_MS, reconnectPeriodMs: RECONNECT_MS }, {}) })
-    await waitFor(() => (one.fleet.get(a.peerId)?.beats ?? 0) >= 3 && (two.fleet.get(a.peerId)?.beats ?? 0) >= 3, { what: 'beats at both aggregators' })
+    await waitFor(() => (one.inspect().fleet.get(a.peerId)?.beats ?? 0) >= 3 && (two.inspect().fleet.get(a.peerId)?.beats ?? 0) >= 3, { what: 'beats at both aggregators' })
     assert.equal(a.status().length, 2)
     assert.ok(a.status().every((s) => s.connected))
   })
@@ -166,14 +166,14 @@ describe('live reconfiguration of a running agent', () => {
     const twoAddr = two.multiaddrs()[0] as string
     const { logger, lines } = captureLogger()
     const a = await agent({ targets: [weighted(oneAddr)], logger, nickname: 'before' })
-    const first = await waitFor(() => one.fleet.get(a.peerId), { what: 'first beat' })
+    const first = await waitFor(() => one.inspect().fleet.get(a.peerId), { what: 'first beat' })
 
     const result = await a.reconfigure({
       nickname: 'after',
       services: [{ name: 'primary', targets: [weighted(oneAddr, 100), weighted(twoAddr, 10)], beatPeriodMs: 100, reconnectPeriodMs: RECONNECT_MS }],
     })
     assert.deepEqual(result, { added: [], removed: [], kept: ['primary'] })
-    const renamed = await waitFor(() => one.fleet.get(a.peerId)?.beat.nickname === 'after' && one.fleet.get(a.peerId), { timeoutMs: 2 * BEAT_MS + 500, what: 'the new nickname' })
+    const renamed = await waitFor(() => one.inspect().fleet.get(a.peerId)?.beat.nickname === 'after' && one.inspect().fleet.get(a.peerId), { timeoutMs: 2 * BEAT_MS + 500, what: 'the new nickname' })
     assert.equal(renamed.connectedAt, first.connectedAt, 'the same connection')
     assert.equal(renamed.seqGaps, 0)
     assert.equal(renamed.beat.period, 100)
@@ -183,21 +183,21 @@ describe('live reconfiguration of a running agent', () => {
       nickname: 'after',
       services: [{ name: 'primary', targets: [weighted(twoAddr)], beatPeriodMs: 100, reconnectPeriodMs: RECONNECT_MS }],
     })
-    await waitFor(() => two.fleet.get(a.peerId), { what: 'beats at the new target' })
-    await waitFor(() => one.fleet.get(a.peerId)?.connected === false, { what: 'the removed target to see the agent leave' })
+    await waitFor(() => two.inspect().fleet.get(a.peerId), { what: 'beats at the new target' })
+    await waitFor(() => one.inspect().fleet.get(a.peerId)?.connected === false, { what: 'the removed target to see the agent leave' })
     assert.equal(a.status()[0]?.connectFailures, 0, 'leaving a removed target is not a failure')
   })
 
   it('rejects settings with a mistake and keeps the running ones', async () => {
     const one = await aggregator()
     const a = await agent({ targets: [weighted(one.multiaddrs()[0] as string)], nickname: 'steady' })
-    await waitFor(() => one.fleet.get(a.peerId))
+    await waitFor(() => one.inspect().fleet.get(a.peerId))
     const self = weighted(`/ip4/127.0.0.1/tcp/1/p2p/${a.peerId}`)
     await assert.rejects(a.reconfigure({ nickname: 'bad', services: [{ name: 'primary', targets: [self], beatPeriodMs: BEAT_MS, reconnectPeriodMs: RECONNECT_MS }] }), /this agent itself/)
     await assert.rejects(a.reconfigure({ nickname: 'bad', services: [] }), /no heartbeat target/)
     assert.equal(a.nickname, 'steady')
-    const beats = one.fleet.get(a.peerId)?.beats ?? 0
-    await waitFor(() => (one.fleet.get(a.peerId)?.beats ?? 0) > beats + 2, { what: 'beats to go on' })
-    assert.equal(one.fleet.get(a.peerId)?.beat.nickname, 'steady')
+    const beats = one.inspect().fleet.get(a.peerId)?.beats ?? 0
+    await waitFor(() => (one.inspect().fleet.get(a.peerId)?.beats ?? 0) > beats + 2, { what: 'beats to go on' })
+    assert.equal(one.inspect().fleet.get(a.peerId)?.beat.nickname, 'steady')
   })
 })

@@ -114,7 +114,7 @@ describe('aggregator probe endpoints over real HTTP', () => {
       const stream = await host.dialProtocol(target, HEARTBEAT_PROTOCOL, { signal: AbortSignal.timeout(5_000) })
       // 0xff is a CBOR "break" with nothing to break: not a heartbeat.
       await lpStream(stream).write(Uint8Array.from([0xff]), { signal: AbortSignal.timeout(5_000) })
-      await waitFor(() => agg.stats.totalRejected() >= i, { what: `rejection ${i}` })
+      await waitFor(() => agg.inspect().ingest.totalRejected() >= i, { what: `rejection ${i}` })
     }
     const health = await getJson(`${agg.url}/health`)
     assert.equal(health.status, 200, 'affected is still healthy')

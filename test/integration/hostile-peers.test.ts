@@ -93,9 +93,9 @@ describe('hostile peers while ten honest agents keep reporting', { timeout: 120_
       agents.push(agent)
       await agent.start()
     }
-    await waitFor(() => [...honestIds].every((p) => aggregator.fleet.verdict(p)?.status === 'healthy'), { timeoutMs: 20_000, what: 'ten healthy honest nodes' })
-    aggregator.fleet.subscribe({ onStatusChanged: (change) => { if (honestIds.has(change.peerId)) honestChanges.push(change) } })
-    for (const p of honestIds) beatsAtStart.set(p, aggregator.fleet.get(p)?.beats ?? 0)
+    await waitFor(() => [...honestIds].every((p) => aggregator.inspect().fleet.verdict(p)?.status === 'healthy'), { timeoutMs: 20_000, what: 'ten healthy honest nodes' })
+    aggregator.inspect().fleet.subscribe({ onStatusChanged: (change) => { if (honestIds.has(change.peerId)) honestChanges.push(change) } })
+    for (const p of honestIds) beatsAtStart.set(p, aggregator.inspect().fleet.get(p)?.beats ?? 0)
     attacksStartedAt = Date.now()
     collectGarbage()
     heapBaseline = process.memoryUsage().heapUsed
@@ -112,7 +112,7 @@ describe('hostile peers while ten honest agents keep reporting', { timeout: 120_
     return node
   }
 
-  const rejected = (reason: string): number => aggregator.stats.rejected.get(reason as never) ?? 0
+  const rejected = (reason: string): number => aggregator.inspect().ingest.rejected.get(reason as never) ?? 0
 
   it('garbage frames: each resets only the sender\'s stream, counted by reason', async () => {
     const node = await hostile(garbage)
@@ -131,7 +131,7 @@ describe('hostile peers while ten honest agents keep reporting', { timeout: 120_
     }
     await waitFor(() => rejected('invalid_cbor') >= before.invalid + 2 && rejected('cbor_tag') >= before.tag + 1 &&
       rejected('not_a_map') + rejected('bad_type') + rejected('bad_version') >= before.shape + 2, { what: 'garbage counted by reason' })
-    assert.equal(aggregator.fleet.get(garbage.peerId.toString()), undefined)
+    assert.equal(aggregator.inspect().fleet.get(garbage.peerId.toString()), undefined)
   })
 
   it('oversized frames: refused from the length prefix, before the body is read', async () => {
@@ -149,20 +149,20 @@ describe('hostile peers while ten honest agents keep reporting', { timeout: 120_
   it('a thousand streams from one peer: bounded per connection, the extra ones reset', async (t: TestContext) => {
     const node = await hostile(streamer)
     const connection = await node.dial(multiaddr(target))
-    const openedBefore = aggregator.stats.streamsOpened
+    const openedBefore = aggregator.inspect().ingest.streamsOpened
     let maxServerStreams = 0
     const sampler = setInterval(() => {
-      for (const c of aggregator.libp2p.getConnections(streamer.peerId)) maxServerStreams = Math.max(maxServerStreams, c.streams.length)
+      for (const c of aggregator.inspect().libp2p.getConnections(streamer.peerId)) maxServerStreams = Math.max(maxServerStreams, c.streams.length)
     }, 5)
     const results = await Promise.allSettled(Array.from({ length: 1000 }, async () =>
       await connection.newStream(HEARTBEAT_PROTOCOL, { maxOutboundStreams: 5000, signal: AbortSignal.timeout(15_000) })))
     clearInterval(sampler)
-    const handled = aggregator.stats.streamsOpened - openedBefore
+    const handled = aggregator.inspect().ingest.streamsOpened - openedBefore
     t.diagnostic(`1000 streams: ${results.filter((r) => r.status === 'fulfilled').length} negotiated on the client side, ${handled} reached the handler, at most ${maxServerStreams} open at the aggregator`)
     assert.ok(maxServerStreams <= MAX_MUXED_STREAMS_PER_CONNECTION, `the aggregator held ${maxServerStreams} streams of one connection`)
     assert.ok(handled <= 20, `${handled} streams reached the heartbeat handler`)
     // Whatever got through sends nothing and is closed by the first-frame timeout.
-    await waitFor(() => aggregator.libp2p.getConnections(streamer.peerId).every((c) => c.streams.length === 0), { timeoutMs: 10_000, what: 'the streamer\'s streams to be closed' })
+    await waitFor(() => aggregator.inspect().libp2p.getConnections(streamer.peerId).every((c) => c.streams.length === 0), { timeoutMs: 10_000, what: 'the streamer\'s streams to be closed' })
   })
 
   it('a stream that never sends is reset after the first-frame timeout', async () => {
@@ -189,45 +189,45 @@ describe('hostile peers while ten honest agents keep reporting', { timeout: 120_
       }
     } catch { /* the aggregator cut us off */ }
     t.diagnostic(`flooder sent ${sent} beats before being cut off`)
-    await waitFor(() => aggregator.stats.rejected.get('flooding') === 1, { what: 'the flood to be detected' })
+    await waitFor(() => aggregator.inspect().ingest.rejected.get('flooding') === 1, { what: 'the flood to be detected' })
     assert.ok(sent < 5000, 'the flooder was cut off')
     assert.ok(rejected('rate_limited') >= FLOOD_DROPS - 1, `dropped ${rejected('rate_limited')}`)
-    assert.ok((aggregator.fleet.get(peer)?.beats ?? 0) <= BEAT_BURST + 5, 'only the burst was folded')
-    await waitFor(() => aggregator.libp2p.getConnections(flooder.peerId).length === 0, { what: 'the flooder to be disconnected' })
+    assert.ok((aggregator.inspect().fleet.get(peer)?.beats ?? 0) <= BEAT_BURST + 5, 'only the burst was folded')
+    await waitFor(() => aggregator.inspect().libp2p.getConnections(flooder.peerId).length === 0, { what: 'the flooder to be disconnected' })
     await waitFor(() => node.getConnections().length === 0, { what: 'the flooder to notice' })
-    assert.equal(aggregator.guard.penalties.isPenalized(peer, Date.now()), true)
-    const refusedBefore = aggregator.guard.stats.count('penalized')
+    assert.equal(aggregator.inspect().admission.penalties.isPenalized(peer, Date.now()), true)
+    const refusedBefore = aggregator.inspect().admission.refusals.count('penalized')
     await assert.rejects(node.dialProtocol(multiaddr(target), HEARTBEAT_PROTOCOL, { signal: AbortSignal.timeout(5000) }))
-    await waitFor(() => aggregator.guard.stats.count('penalized') > refusedBefore, { what: 'the redial to be refused as penalized' })
+    await waitFor(() => aggregator.inspect().admission.refusals.count('penalized') > refusedBefore, { what: 'the redial to be refused as penalized' })
   })
 
   it('an unknown peer is refused at the Noise stage while the allowlist is on', async () => {
     const node = await hostile(stranger)
-    const before = aggregator.guard.stats.count('not_allowed')
-    const openedBefore = aggregator.stats.streamsOpened
+    const before = aggregator.inspect().admission.refusals.count('not_allowed')
+    const openedBefore = aggregator.inspect().ingest.streamsOpened
     await assert.rejects(node.dialProtocol(multiaddr(target), HEARTBEAT_PROTOCOL, { signal: AbortSignal.timeout(5000) }))
-    await waitFor(() => aggregator.guard.stats.count('not_allowed') > before, { what: 'the stranger to be counted' })
-    assert.equal(aggregator.stats.streamsOpened, openedBefore, 'no stream ever reached the handler')
-    assert.equal(aggregator.fleet.get(stranger.peerId.toString()), undefined)
-    assert.equal(aggregator.libp2p.getConnections(stranger.peerId).length, 0)
+    await waitFor(() => aggregator.inspect().admission.refusals.count('not_allowed') > before, { what: 'the stranger to be counted' })
+    assert.equal(aggregator.inspect().ingest.streamsOpened, openedBefore, 'no stream ever reached the handler')
+    assert.equal(aggregator.inspect().fleet.get(stranger.peerId.toString()), undefined)
+    assert.equal(aggregator.inspect().libp2p.getConnections(stranger.peerId).length, 0)
   })
 
   it('a denied peer is cut off on reload and refused from then on, even though it is allowlisted', async () => {
     const node = hostiles.find((h) => h.peerId.equals(oversized.peerId)) ?? await hostile(oversized)
     await node.dial(multiaddr(target))
-    await waitFor(() => aggregator.libp2p.getConnections(oversized.peerId).length > 0, { what: 'the peer to be connected' })
+    await waitFor(() => aggregator.inspect().libp2p.getConnections(oversized.peerId).length > 0, { what: 'the peer to be connected' })
     writeFileSync(denyFile, `${oversized.peerId.toString()}\n`)
     assert.equal(await aggregator.reloadPeerLists(), true)
-    await waitFor(() => aggregator.libp2p.getConnections(oversized.peerId).length === 0, { what: 'the denied peer to be cut off' })
+    await waitFor(() => aggregator.inspect().libp2p.getConnections(oversized.peerId).length === 0, { what: 'the denied peer to be cut off' })
     // Redial only once the peer itself has seen the connection go, or it would reuse the dying one.
     await waitFor(() => node.getConnections().length === 0, { what: 'the peer to notice' })
-    const before = aggregator.guard.stats.count('denied')
+    const before = aggregator.inspect().admission.refusals.count('denied')
     await assert.rejects(node.dialProtocol(multiaddr(target), HEARTBEAT_PROTOCOL, { signal: AbortSignal.timeout(5000) }))
-    await waitFor(() => aggregator.guard.stats.count('denied') > before, { what: 'the redial to be refused as denied' })
+    await waitFor(() => aggregator.inspect().admission.refusals.count('denied') > before, { what: 'the redial to be refused as denied' })
   })
 
   it('raw connections from one IP beyond the bound are refused before any handshake', async () => {
-    const before = aggregator.guard.stats.count('too_many_connections_per_ip')
+    const before = aggregator.inspect().admission.refusals.count('too_many_connections_per_ip')
     const sockets: Socket[] = []
     const closedEarly = new Set<Socket>()
     for (let i = 0; i < PER_IP + 10; i++) {
@@ -237,13 +237,13 @@ describe('hostile peers while ten honest agents keep reporting', { timeout: 120_
       sockets.push(socket)
     }
     try {
-      await waitFor(() => aggregator.guard.stats.count('too_many_connections_per_ip') >= before + 10, { what: 'per-IP refusals' })
+      await waitFor(() => aggregator.inspect().admission.refusals.count('too_many_connections_per_ip') >= before + 10, { what: 'per-IP refusals' })
       await waitFor(() => closedEarly.size >= 10, { what: 'the refused sockets to be closed' })
-      assert.equal(aggregator.guard.perIp.count('127.0.0.2'), PER_IP)
+      assert.equal(aggregator.inspect().admission.perIp.count('127.0.0.2'), PER_IP)
     } finally {
       for (const s of sockets) s.destroy()
     }
-    await waitFor(() => aggregator.guard.perIp.count('127.0.0.2') === 0, { what: 'the per-IP count to return to zero' })
+    await waitFor(() => aggregator.inspect().admission.perIp.count('127.0.0.2') === 0, { what: 'the per-IP count to return to zero' })
   })
 
   it('afterwards every honest node is healthy, the aggregator answers, and its memory is bounded', async (t: TestContext) => {
@@ -263,10 +263,10 @@ describe('hostile peers while ten honest agents keep reporting', { timeout: 120_
 
     await Promise.all(hostiles.map(async (h) => { await h.stop() }))
     hostiles.length = 0
-    await waitFor(() => aggregator.libp2p.getConnections().length === HONEST_AGENTS, { timeoutMs: 10_000, what: 'only honest connections left' })
-    assert.equal(aggregator.guard.perIp.count('127.0.0.1'), HONEST_AGENTS, 'per-IP counts follow closed connections')
+    await waitFor(() => aggregator.inspect().libp2p.getConnections().length === HONEST_AGENTS, { timeoutMs: 10_000, what: 'only honest connections left' })
+    assert.equal(aggregator.inspect().admission.perIp.count('127.0.0.1'), HONEST_AGENTS, 'per-IP counts follow closed connections')
     // Refusals were logged at a bounded rate: the guard's lines stay within its budget however many refusals there were.
-    const refusals = Object.values(aggregator.guard.stats.toJSON()).reduce((a, b) => a + b, 0) + (aggregator.stats.rejected.get('flooding') ?? 0)
+    const refusals = Object.values(aggregator.inspect().admission.refusals.toJSON()).reduce((a, b) => a + b, 0) + (aggregator.inspect().ingest.rejected.get('flooding') ?? 0)
     const refusalLines = aggregatorLog.filter((l) => typeof l.msg === 'string' && (l.msg.startsWith('refused a connection') || l.msg.startsWith('peer floods')))
     assert.ok(refusals > REFUSAL_LOG_LINES, `${refusals} refusals`)
     // All of it happened within one log window (under a minute): exactly the window's budget of lines.
@@ -274,8 +274,8 @@ describe('hostile peers while ten honest agents keep reporting', { timeout: 120_
 
     collectGarbage()
     const growth = process.memoryUsage().heapUsed - heapBaseline
-    t.diagnostic(`heap growth over the attacks: ${(growth / 1024 / 1024).toFixed(1)} MiB; admission ${JSON.stringify(aggregator.guard.stats.toJSON())}; ingest ${JSON.stringify(aggregator.stats.toJSON())}`)
+    t.diagnostic(`heap growth over the attacks: ${(growth / 1024 / 1024).toFixed(1)} MiB; admission ${JSON.stringify(aggregator.inspect().admission.refusals.toJSON())}; ingest ${JSON.stringify(aggregator.inspect().ingest.toJSON())}`)
     assert.ok(growth < HEAP_GROWTH_LIMIT, `heap grew by ${(growth / 1024 / 1024).toFixed(1)} MiB`)
-    assert.ok(aggregator.guard.beats.size <= HONEST_AGENTS + 6)
+    assert.ok(aggregator.inspect().beats.size <= HONEST_AGENTS + 6)
   })
 })

@@ -3,10 +3,16 @@ import { connect, type Socket } from 'node:net'
 import { after, describe, it } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import { FleetState } from '../../aggregator/fleet/fleet-state.ts'
-import type { DetailsMode } from '../../aggregator/fleet/exposure.ts'
+import { DEFAULT_DETAILS_MODE, type DetailsMode } from '../../aggregator/fleet/exposure.ts'
 import { FeedStats, type FeedLimits } from '../../aggregator/http/feed-guard.ts'
 import { AdminAuth } from '../../aggregator/http/admin-auth.ts'
+import { HttpRegistry } from '../../aggregator/http/registry.ts'
+import { detailsDecider } from '../../aggregator/http/security.ts'
 import { buildHttpServer } from '../../aggregator/http/server.ts'
+import { ViewerAuth } from '../../aggregator/http/viewer-auth.ts'
+import { viewsPart } from '../../aggregator/http/views.ts'
+import { systemClock } from '../../shared/clock.ts'
+import { createLogger } from '../../shared/log.ts'
 import { sampleBeat } from '../support/hostile.ts'
 import { startTestAggregator } from '../support/in-process.ts'
 import { waitFor } from '../support/wait.ts'
@@ -31,22 +37,31 @@ interface Served { app: FastifyInstance, url: string, feedStats: FeedStats }
 const servers: FastifyInstance[] = []
 after(async () => { await Promise.all(servers.map(async (s) => { await s.close() })) })
 
+/** The aggregator's views (fleet, node, feed, admin, page) over a given fleet, on the aggregator's HTTP server. */
 async function serve (options: { fleet?: FleetState, details?: DetailsMode, token?: string, cors?: string[], feed?: Partial<FeedLimits> } = {}): Promise<Served> {
   const feedStats = new FeedStats()
-  const app = buildHttpServer({
+  const adminAuth = new AdminAuth(options.token)
+  const viewers = new ViewerAuth({ admin: adminAuth })
+  const details = options.details ?? DEFAULT_DETAILS_MODE
+  const registry = new HttpRegistry()
+  const views = viewsPart({
     fleet: options.fleet ?? fleetWith(1),
-    now: Date.now,
+    clock: systemClock,
+    logger: createLogger({ name: 'test', level: 'silent' }),
     info: () => ({ peerId: 'agg', multiaddrs: [], version: 'test', startedAt: new Date(0).toISOString() }),
-    adminAuth: new AdminAuth(options.token),
-    security: {
-      details: options.details,
-      corsOrigins: options.cors,
-      feed: { maxClients: 10, maxBufferedBytes: 1024 * 1024, maxBackpressureMs: 10_000, ...options.feed },
-      feedStats,
-      adminSnapshot: () => ({ admission: { refused: { not_allowed: 3 } } }),
+    details: detailsDecider(details, viewers),
+    viewers,
+    session: { details },
+    forget: () => undefined,
+    feed: { limits: { maxClients: 10, maxBufferedBytes: 1024 * 1024, maxBackpressureMs: 10_000, ...options.feed }, stats: feedStats },
+    admin: {
+      snapshot: () => ({ admission: { refused: { not_allowed: 3 } } }),
       reloadPeers: async () => ({ reloaded: true }),
     },
   })
+  views.routes?.(registry)
+  await views.start()
+  const app = buildHttpServer({ routes: registry.routes, adminAuth, corsOrigins: options.cors })
   servers.push(app)
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()

@@ -107,14 +107,14 @@ describe('legacy ingest (fil/heartbeat/1.0.0) over libp2p', () => {
     const node = await startNode()
     nodes.push(node)
     const peerId = node.peerId.toString()
-    const before = aggregator.stats.rejected.get('legacy_bad_json') ?? 0
+    const before = aggregator.inspect().ingest.rejected.get('legacy_bad_json') ?? 0
     const stream = await node.dialProtocol(target(aggregator), LEGACY_HEARTBEAT_PROTOCOL)
     const bytes = byteStream(stream)
     await bytes.write(enc.encode(goLine({ head: '{ a }', height: 7, nickname: 'flaky', minerAddress: '' })))
     await waitFor(async () => await fleetNode(aggregator, peerId), { what: 'the first good line' })
     await bytes.write(enc.encode('{"Head":"{ b }","Height":\n'))
     await streamEnded(stream)
-    assert.equal(aggregator.stats.rejected.get('legacy_bad_json'), before + 1)
+    assert.equal(aggregator.inspect().ingest.rejected.get('legacy_bad_json'), before + 1)
     const known = await fleetNode(aggregator, peerId)
     assert.equal(known.height, 7)
     assert.equal(known.network, '', 'no GenesisCID: network unknown')
@@ -123,13 +123,13 @@ describe('legacy ingest (fil/heartbeat/1.0.0) over libp2p', () => {
   it('resets a stream whose line outgrows the frame limit before it ends', async () => {
     const node = await startNode()
     nodes.push(node)
-    const before = aggregator.stats.rejected.get('frame_too_large') ?? 0
+    const before = aggregator.inspect().ingest.rejected.get('frame_too_large') ?? 0
     const stream = await node.dialProtocol(target(aggregator), LEGACY_HEARTBEAT_PROTOCOL)
     const bytes = byteStream(stream)
     // 4 KiB without a newline against a 2 KiB limit.
     await bytes.write(enc.encode(`{"Head":"${'x'.repeat(4096)}`))
     await streamEnded(stream)
-    assert.equal(aggregator.stats.rejected.get('frame_too_large'), before + 1)
+    assert.equal(aggregator.inspect().ingest.rejected.get('frame_too_large'), before + 1)
     assert.equal(await fleetNode(aggregator, node.peerId.toString()), undefined)
   })
 })
@@ -165,7 +165,7 @@ describe('--network over libp2p', () => {
     await byteStream(s3).write(enc.encode(goLine({ head: '{ m }', height: 9, nickname: 'mainnet-node', minerAddress: '', genesis: GENESIS })))
     await waitFor(async () => await fleetNode(aggregator, legacyOwn.peerId.toString()), { what: 'the node of the right network' })
 
-    assert.equal(aggregator.stats.rejected.get('wrong_network'), 2)
+    assert.equal(aggregator.inspect().ingest.rejected.get('wrong_network'), 2)
     const fleet = await fetchJson(`${aggregator.url}/api/v1/fleet`)
     assert.deepEqual(fleet.nodes.map((n: { nickname: string }) => n.nickname), ['mainnet-node'])
     assert.equal(fleet.summary.network, GENESIS)

@@ -3,9 +3,13 @@ import assert from 'node:assert/strict'
 import { Agent } from '../../agent/agent.ts'
 import { DemoChainSource } from '../../agent/sources/demo.ts'
 import { defaultAlertingConfig } from '../../aggregator/alerts/config.ts'
+import { EVALUATE_EVERY_MS } from '../../aggregator/alerts/constants.ts'
+import { webhookReceiver } from '../../aggregator/alerts/receivers/webhook.ts'
+import { STATUS_TICK_MS } from '../../aggregator/constants.ts'
 import { createLogger } from '../../shared/log.ts'
 import { parseTarget } from '../../shared/target.ts'
 import { startTestAggregator } from '../support/in-process.ts'
+import { ManualClock } from '../support/manual-clock.ts'
 import { fetchJson } from '../support/processes.ts'
 import { waitFor } from '../support/wait.ts'
 import { startWebhookSink } from '../support/webhook-sink.ts'
@@ -86,8 +90,10 @@ test('an agent in maintenance: shown on the node, and its alerts are held back f
   const sink = await startWebhookSink()
   const config = defaultAlertingConfig(200)
   config.rules = config.rules.filter((r) => r.name === 'NodeDown')
-  config.webhooks.push({ url: sink.url, headers: {} })
-  const aggregator = await startTestAggregator({ alerting: config, adminToken: TOKEN })
+  config.receivers.push(webhookReceiver.configure({ url: sink.url, headers: {} }))
+  // The aggregator's time moves only when the test says: the evaluations below are counted, not waited for.
+  const clock = new ManualClock({ wallStart: Date.now() })
+  const aggregator = await startTestAggregator({ alerting: config, adminToken: TOKEN, clock })
   const agent = await Agent.create({
     services: [{ name: 'alerts', targets: [{ target: parseTarget(aggregator.multiaddrs()[0]!), weight: 100 }], beatPeriodMs: 200, reconnectPeriodMs: 60_000 }],
     source: new DemoChainSource({ blockTimeMs: 300 }),
@@ -105,12 +111,15 @@ test('an agent in maintenance: shown on the node, and its alerts are held back f
 
   // The node vanishes without a goodbye (its host stops): down, the alert fires, silenced.
   await agent.libp2p.stop()
-  const silenced = await waitFor(async () => (await fetchJson(`${aggregator.url}/api/v1/alerts`)).alerts.find((a: any) => a.name === 'NodeDown' && a.state === 'firing'),
-    { timeoutMs: 10_000, what: 'NodeDown to fire' })
+  const silenced = await waitFor(async () => {
+    // A status tick of aggregator time per look: the disconnect settles, the node goes down, the rule's `for` passes.
+    await clock.advanceAsync(STATUS_TICK_MS)
+    return (await fetchJson(`${aggregator.url}/api/v1/alerts`)).alerts.find((a: any) => a.name === 'NodeDown' && a.state === 'firing')
+  }, { timeoutMs: 10_000, what: 'NodeDown to fire' })
   assert.equal(silenced.silenced, true)
   assert.equal(silenced.node.nickname, 'alpha')
   // Two more evaluations: still nothing at the receiver.
-  await new Promise((resolve) => setTimeout(resolve, 2_500))
+  await clock.advanceAsync(2.5 * EVALUATE_EVERY_MS)
   assert.deepEqual(sink.received, [])
 
   // Neither the webhook nor the log heard of it.

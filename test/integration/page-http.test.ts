@@ -14,6 +14,7 @@ import { serveEvents } from '../../aggregator/http/events.ts'
 import { BUNDLE_FILES, buildPage, ensurePageBuilt, pageFreshness } from '../../aggregator/web/build.ts'
 import type { Heartbeat } from '../../shared/heartbeat.ts'
 import { startTestAggregator } from '../support/in-process.ts'
+import { ManualClock } from '../support/manual-clock.ts'
 import { tempDir } from '../support/processes.ts'
 
 function beat (height: number, status: Heartbeat['health']['status'] = 'ready'): Heartbeat {
@@ -97,11 +98,15 @@ describe('fleet page over HTTP', () => {
 
   it('starts the live feed with a snapshot and follows with node, status and summary events', async () => {
     aggregator.apply({ type: 'beat', peerId: 'peer-1', heartbeat: beat(1), protocol: 'v2' })
-    const pending = readEvents(`${aggregator.url}/api/v1/events`, (events) => events.some((e) => e.event === 'status' && e.data.to === 'unhealthy'))
-    // Give the feed its snapshot before the change, so the change arrives as events.
-    await new Promise((resolve) => setTimeout(resolve, 300))
-    aggregator.apply({ type: 'beat', peerId: 'peer-1', heartbeat: beat(2, 'not_ready'), protocol: 'v2' })
-    const events = await pending
+    let changed = false
+    const events = await readEvents(`${aggregator.url}/api/v1/events`, (seen) => {
+      // The change comes once the snapshot is here, so it arrives as events (the feed watches the fleet from then on).
+      if (!changed && seen[0]?.event === 'snapshot') {
+        changed = true
+        aggregator.apply({ type: 'beat', peerId: 'peer-1', heartbeat: beat(2, 'not_ready'), protocol: 'v2' })
+      }
+      return seen.some((e) => e.event === 'status' && e.data.to === 'unhealthy')
+    })
     assert.equal(events[0]?.event, 'snapshot')
     assert.deepEqual(events[0]?.data.nodes.map((n: { peerId: string }) => n.peerId), ['peer-1'])
     const node = events.find((e) => e.event === 'node' && e.data.height === 2)
@@ -219,13 +224,22 @@ describe('live feed fan-out', () => {
   let app: FastifyInstance
   let url: string
   let listeners: FleetListener[]
+  /** Resolves when the last listener unsubscribes. */
+  let unwatched = Promise.withResolvers<void>()
   const views = new Map<string, number>()
+  const clock = new ManualClock({ wallStart: Date.now() })
 
   before(async () => {
     // A fleet stand-in: the test says which nodes changed and which are gone.
     listeners = []
     const fleet = {
-      subscribe: (l: FleetListener) => { listeners.push(l); return () => { listeners = listeners.filter((x) => x !== l) } },
+      subscribe: (l: FleetListener) => {
+        listeners.push(l)
+        return () => {
+          listeners = listeners.filter((x) => x !== l)
+          if (listeners.length === 0) unwatched.resolve()
+        }
+      },
       get: (peerId: string) => views.has(peerId) ? { peerId, beat: beat(views.get(peerId) as number), protocol: 'v2', firstSeen: 0, lastSeen: 0, beats: 1, seqGaps: 0, connected: true, lastHeadChange: 0, skewMs: 0, arrivals: emptyArrivalWindow() } : undefined,
       verdict: (peerId: string) => views.has(peerId) ? { status: 'healthy', reason: '' } : undefined,
       consensus: () => ({ networks: new Map(), contexts: new Map(), at: 0 }),
@@ -233,7 +247,7 @@ describe('live feed fan-out', () => {
       rules: DEFAULT_STATUS_RULES,
     } as unknown as FleetState
     app = Fastify()
-    app.get('/events', serveEvents(fleet, () => ({ nodes: [] }), () => ({ total: views.size }), { flushMs: 20, pingMs: 100, summaryMs: 0 }))
+    app.get('/events', serveEvents(fleet, () => ({ nodes: [] }), () => ({ total: views.size }), { flushMs: 20, pingMs: 100, summaryMs: 0, clock }))
     url = `${await app.listen({ host: '127.0.0.1', port: 0 })}/events`
   })
   after(async () => { await app.close() })
@@ -241,15 +255,20 @@ describe('live feed fan-out', () => {
   const change = (peerId: string): void => { for (const l of listeners) l.onNodeChanged?.(peerId) }
 
   it('sends node, remove, summary and ping events; batches for clients that ask', async () => {
-    const single = readEvents(url, (events) => events.some((e) => e.event === 'ping'))
-    const batched = readEvents(`${url}?batch=1`, (events) => events.some((e) => e.event === 'ping'))
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    // Both clients hold their snapshot before anything changes; the feed's timers run on the test's clock.
+    const snapshots = [Promise.withResolvers<void>(), Promise.withResolvers<void>()] as const
+    const single = readEvents(url, (events) => { if (events[0]?.event === 'snapshot') snapshots[0].resolve(); return events.some((e) => e.event === 'ping') })
+    const batched = readEvents(`${url}?batch=1`, (events) => { if (events[0]?.event === 'snapshot') snapshots[1].resolve(); return events.some((e) => e.event === 'ping') })
+    await Promise.all(snapshots.map(async (s) => { await s.promise }))
     assert.equal(listeners.length, 1, 'one subscription serves every client')
+    unwatched = Promise.withResolvers<void>()
     views.set('a', 1)
     views.set('b', 2)
     change('a')
     change('b')
     change('gone')
+    clock.advance(20) // a flush: the changes go out
+    clock.advance(80) // the keepalive
     const [one, many] = await Promise.all([single, batched])
     assert.deepEqual(one.map((e) => e.event), ['snapshot', 'node', 'node', 'remove', 'summary', 'ping'])
     assert.deepEqual(one.find((e) => e.event === 'remove')?.data, { peerId: 'gone' })
@@ -258,7 +277,7 @@ describe('live feed fan-out', () => {
     assert.deepEqual(many[1]?.data.map((n: { peerId: string, height: number }) => [n.peerId, n.height]), [['a', 1], ['b', 2]])
     assert.ok(Number.isFinite(Date.parse(one.at(-1)?.data.at)), 'ping carries the aggregator clock')
     // Both clients gone: the fleet is no longer watched.
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    await unwatched.promise
     assert.equal(listeners.length, 0)
   })
 })

@@ -1,9 +1,11 @@
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http'
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net'
 
 export interface RunningServer {
   url: string
   port: number
+  /** The node:http server itself (for 'upgrade' handlers); undefined for plain TCP servers. */
+  httpServer?: HttpServer
   /** Closes the server and every connection still open (a hanging request included). */
   close: () => Promise<void>
 }
@@ -34,6 +36,7 @@ export async function startHttpServer (handler: (req: IncomingMessage, res: Serv
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    httpServer: server,
     close: async () => {
       destroyAll()
       await new Promise<void>((resolve) => { server.close(() => { resolve() }) })

@@ -317,7 +317,7 @@ test('evaluation runs on the status tick at most once per interval, and backs of
   let reads = 0
   let costMs = 0
   const alerting = new Alerting({
-    config: { rules: only(builtInRules(0), 'NodeDown'), webhooks: [], alertmanagers: [] },
+    config: { rules: only(builtInRules(0), 'NodeDown'), receivers: [] },
     snapshot: () => {
       reads++
       const until = performance.now() + costMs

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { LEGACY_AGENT_VERSION, LegacyLineRejected, LineSplitter, parseLegacyLine } from '../../aggregator/legacy-heartbeat.ts'
+import { LEGACY_AGENT_VERSION, LineSplitter, parseLegacyLine } from '../../aggregator/ingest/legacy-heartbeat.ts'
+import { StreamRejected } from '../../aggregator/ingest/rejections.ts'
 
 const context = { index: 3, streamOpenedAt: 1_000, now: 5_000 }
 const HEAD = '{ bafy2bzacea3wsdh6y3a36tb3skempjoxqpuyompjbmfeyf34fi3uy6uue42v4 bafy2bzacebfkc4mwkadcqxdd5xtbmnlubcvtjdbg36hidmdkmkjyhgp4eayo }'
@@ -10,7 +11,7 @@ function rejection (line: string): string {
   try {
     parseLegacyLine(line, context)
   } catch (err) {
-    assert.ok(err instanceof LegacyLineRejected)
+    assert.ok(err instanceof StreamRejected)
     return err.reason
   }
   assert.fail(`accepted ${line}`)
@@ -83,7 +84,7 @@ describe('LineSplitter', () => {
     const splitter = new LineSplitter(10)
     assert.deepEqual([...splitter.push(enc.encode('0123456789\n'))].map((l) => dec.decode(l)), ['0123456789'])
     assert.deepEqual([...splitter.push(enc.encode('01234'))], [])
-    assert.throws(() => [...splitter.push(enc.encode('567890'))], (err: unknown) => err instanceof LegacyLineRejected && err.reason === 'frame_too_large')
+    assert.throws(() => [...splitter.push(enc.encode('567890'))], (err: unknown) => err instanceof StreamRejected && err.reason === 'frame_too_large')
   })
 
   it('does not keep a reference to chunks the transport may reuse', () => {

@@ -5,15 +5,15 @@ import { DatabaseSync } from 'node:sqlite'
 import { FleetState } from '../../aggregator/fleet/fleet-state.ts'
 import { FleetStore } from '../../aggregator/store/index.ts'
 import { sampleHeartbeat } from '../support/fixtures.ts'
-import { ManualTime } from '../support/manual-time.ts'
+import { ManualClock } from '../support/manual-clock.ts'
 import { tempDir } from '../support/processes.ts'
 
 const MIN = 60_000
 const DAY = 24 * 60 * MIN
 const beat = (peerId: string, seq: number, overrides = {}) => ({ type: 'beat' as const, peerId, protocol: 'v2' as const, heartbeat: sampleHeartbeat({ seq, nickname: peerId, period: 1000, head: `{head-${seq}}`, ...overrides }) })
 
-async function openStore (file: string, time: ManualTime, settings = {}): Promise<{ store: FleetStore, fleet: FleetState }> {
-  const store = await FleetStore.open({ file, now: time.now, scheduler: time, flushIntervalMs: 1000, sampleIntervalMs: MIN, ...settings })
+async function openStore (file: string, time: ManualClock, settings = {}): Promise<{ store: FleetStore, fleet: FleetState }> {
+  const store = await FleetStore.open({ file, clock: time, flushIntervalMs: 1000, sampleIntervalMs: MIN, ...settings })
   const fleet = new FleetState()
   store.attach(fleet)
   return { store, fleet }
@@ -31,13 +31,13 @@ function count (file: string, table: string, where = '1'): number {
 
 test('ingest only touches memory; one flush per interval writes the latest state, samples at most once a minute', async (t) => {
   const file = join(tempDir('hb-store-'), 'fleet.sqlite')
-  const time = new ManualTime()
+  const time = new ManualClock()
   const { store, fleet } = await openStore(file, time)
   t.after(() => { store.close() })
   // Two nodes beating every 100 ms for 900 ms: 18 beats.
   for (let i = 0; i < 9; i++) {
-    fleet.apply(beat('a', i, { height: 100 + i }), time.now())
-    fleet.apply(beat('b', i, { height: 200 + i }), time.now())
+    fleet.apply(beat('a', i, { height: 100 + i }), time.wall())
+    fleet.apply(beat('b', i, { height: 200 + i }), time.wall())
     time.advance(100)
   }
   assert.equal(count(file, 'nodes'), 0, 'nothing on disk before the interval ends')
@@ -53,7 +53,7 @@ test('ingest only touches memory; one flush per interval writes the latest state
 
   // A minute of beats later: one more sample per node.
   for (let i = 9; i < 9 + 60; i++) {
-    fleet.apply(beat('a', i, { height: 100 + i }), time.now())
+    fleet.apply(beat('a', i, { height: 100 + i }), time.wall())
     time.advance(1000)
   }
   assert.equal(count(file, 'height_samples', "peer_id = 'a'"), 2)
@@ -61,16 +61,16 @@ test('ingest only touches memory; one flush per interval writes the latest state
 
 test('after a restart every known node is back, stale with a reason, and its history and uptime carry on', async () => {
   const file = join(tempDir('hb-store-'), 'fleet.sqlite')
-  const time = new ManualTime()
+  const time = new ManualClock()
   const first = await openStore(file, time)
   for (let i = 0; i < 30; i++) {
-    first.fleet.apply(beat('a', i, { height: i }), time.now())
-    first.fleet.apply(beat('b', i, { height: i }), time.now())
+    first.fleet.apply(beat('a', i, { height: i }), time.wall())
+    first.fleet.apply(beat('b', i, { height: i }), time.wall())
     time.advance(1000)
   }
-  first.fleet.apply({ type: 'disconnected', peerId: 'b' }, time.now())
+  first.fleet.apply({ type: 'disconnected', peerId: 'b' }, time.wall())
   time.advance(2000)
-  first.fleet.tick(time.now())
+  first.fleet.tick(time.wall())
   assert.equal(first.fleet.verdict('b')?.status, 'down')
   time.advance(1000)
   first.store.close()
@@ -83,15 +83,15 @@ test('after a restart every known node is back, stale with a reason, and its his
     assert.match(second.fleet.verdict(peer)?.reason ?? '', /^not heard from since the aggregator restarted; last heartbeat 5m\d+s ago$/)
   }
   assert.equal(second.fleet.get('a')?.beat.height, 29)
-  second.fleet.apply(beat('a', 30, { height: 30 }), time.now())
+  second.fleet.apply(beat('a', 30, { height: 30 }), time.wall())
   assert.equal(second.fleet.verdict('a')?.status, 'healthy')
   time.advance(MIN)
   second.store.flush()
 
-  const a = second.store.nodeHistory('a', time.now() - 60 * MIN, time.now())
+  const a = second.store.nodeHistory('a', time.wall() - 60 * MIN, time.wall())
   assert.deepEqual(a.statuses.map((s) => [s.from, s.to]), [[null, 'healthy'], ['healthy', 'stale'], ['stale', 'healthy']])
   assert.ok(a.heights.length >= 2, 'samples from both runs')
-  const b = second.store.nodeHistory('b', time.now() - 60 * MIN, time.now())
+  const b = second.store.nodeHistory('b', time.wall() - 60 * MIN, time.wall())
   assert.deepEqual(b.statuses.map((s) => [s.from, s.to]), [[null, 'healthy'], ['healthy', 'degraded'], ['degraded', 'down'], ['down', 'stale']])
   // a: up 30 s of the first run, then silent for its last 3 s (phi calls it stale after about two
   // periods, so about 1 s counts as down), then up a minute. The 5 minutes away do not count.
@@ -111,19 +111,19 @@ test('after a restart every known node is back, stale with a reason, and its his
 
 test('retention: old samples and changes are pruned, but each node keeps the change in force at the cutoff', async (t) => {
   const file = join(tempDir('hb-store-'), 'fleet.sqlite')
-  const time = new ManualTime()
+  const time = new ManualClock()
   const recording = await openStore(file, time, { retentionMs: 30 * DAY, sampleIntervalMs: 1000, flushIntervalMs: MIN })
   const { fleet } = recording
   // Day 0: a turns healthy, unhealthy, healthy again; then it goes quiet and comes back once a day for 4 days.
-  fleet.apply(beat('a', 0), time.now())
+  fleet.apply(beat('a', 0), time.wall())
   time.advance(1000)
-  fleet.apply(beat('a', 1, { health: { status: 'not_ready', components: {} } }), time.now())
+  fleet.apply(beat('a', 1, { health: { status: 'not_ready', components: {} } }), time.wall())
   time.advance(1000)
-  fleet.apply(beat('a', 2), time.now())
+  fleet.apply(beat('a', 2), time.wall())
   for (let day = 1; day <= 4; day++) {
     time.advance(DAY)
-    fleet.tick(time.now())
-    fleet.apply(beat('a', 2 + day), time.now())
+    fleet.tick(time.wall())
+    fleet.apply(beat('a', 2 + day), time.wall())
   }
   recording.store.close()
   assert.equal(count(file, 'status_changes'), 3 + 8, 'each daily silence turned it stale and the beat healthy again')
@@ -133,7 +133,7 @@ test('retention: old samples and changes are pruned, but each node keeps the cha
   const { store } = await openStore(file, time, { retentionMs: 2 * DAY, sampleIntervalMs: 1000 })
   t.after(() => { store.close() })
   const pruned = store.health().details as { lastPrune: { samples: number, transitions: number } }
-  const cutoff = time.now() - 2 * DAY
+  const cutoff = time.wall() - 2 * DAY
   assert.equal(count(file, 'height_samples', `at < ${cutoff}`), 0)
   assert.equal(count(file, 'height_samples'), samplesBefore - pruned.lastPrune.samples)
   assert.equal(pruned.lastPrune.samples, 4, 'the three day-0 samples and the day-1 one')
@@ -142,17 +142,17 @@ test('retention: old samples and changes are pruned, but each node keeps the cha
   assert.equal(pruned.lastPrune.transitions, 3 + 2 - 1)
   assert.equal(count(file, 'nodes'), 1, 'the roster is never pruned')
   // The kept change still tells the status at the window's start.
-  const history = store.nodeHistory('a', cutoff, time.now())
+  const history = store.nodeHistory('a', cutoff, time.wall())
   assert.equal(history.statusAtSince?.to, 'healthy')
   assert.notEqual(store.uptime('a').day, null)
 })
 
 test('pruning runs by itself on a timer', async (t) => {
   const file = join(tempDir('hb-store-'), 'fleet.sqlite')
-  const time = new ManualTime()
+  const time = new ManualClock()
   const { store, fleet } = await openStore(file, time, { retentionMs: 5 * MIN, sampleIntervalMs: 1000 })
   t.after(() => { store.close() })
-  fleet.apply(beat('a', 0), time.now())
+  fleet.apply(beat('a', 0), time.wall())
   time.advance(1000)
   assert.equal(count(file, 'height_samples'), 1)
   time.advance(20 * MIN)
@@ -161,9 +161,9 @@ test('pruning runs by itself on a timer', async (t) => {
 
 test('health: ready with details while writes land', async () => {
   const file = join(tempDir('hb-store-'), 'fleet.sqlite')
-  const time = new ManualTime()
+  const time = new ManualClock()
   const { store, fleet } = await openStore(file, time)
-  fleet.apply(beat('a', 0), time.now())
+  fleet.apply(beat('a', 0), time.wall())
   time.advance(1000)
   const health = store.health()
   assert.equal(health.status, 'ready')
@@ -176,12 +176,12 @@ test('health: ready with details while writes land', async () => {
 
 test('health: affected while another writer holds the file, ready again once it lets go, nothing lost', async (t) => {
   const file = join(tempDir('hb-store-'), 'fleet.sqlite')
-  const time = new ManualTime()
+  const time = new ManualClock()
   const { store, fleet } = await openStore(file, time)
   t.after(() => { store.close() })
   const other = new DatabaseSync(file)
   other.exec('BEGIN IMMEDIATE')
-  fleet.apply(beat('a', 0), time.now())
+  fleet.apply(beat('a', 0), time.wall())
   time.advance(1000)
   const blocked = store.health()
   assert.equal(blocked.status, 'affected')
@@ -197,19 +197,19 @@ test('health: affected while another writer holds the file, ready again once it 
 
 test('a long history answer is bounded: heights are thinned into even buckets, the latest status changes kept', async (t) => {
   const file = join(tempDir('hb-store-'), 'fleet.sqlite')
-  const time = new ManualTime()
+  const time = new ManualClock()
   const { store, fleet } = await openStore(file, time, { sampleIntervalMs: 1000, flushIntervalMs: 10 * MIN })
   t.after(() => { store.close() })
-  const start = time.now()
+  const start = time.wall()
   // Three hours of one beat a second (10 800 samples), unhealthy every other minute (180 changes).
   for (let s = 0; s < 3 * 3600; s++) {
     const sick = Math.floor(s / 60) % 2 === 1
-    fleet.apply(beat('a', s, { height: s, health: { status: sick ? 'not_ready' : 'ready', components: {} } }), time.now())
+    fleet.apply(beat('a', s, { height: s, health: { status: sick ? 'not_ready' : 'ready', components: {} } }), time.wall())
     time.advance(1000)
   }
   store.flush()
   assert.equal(count(file, 'height_samples'), 3 * 3600)
-  const all = store.nodeHistory('a', start, time.now())
+  const all = store.nodeHistory('a', start, time.wall())
   assert.ok(all.heights.length <= 2000, `${all.heights.length} points`)
   assert.ok(all.heights.length >= 1900, `${all.heights.length} points still draw the whole range`)
   assert.equal(all.bucketMs, Math.ceil((3 * 3600 * 1000 + 1) / 1999))
@@ -224,16 +224,16 @@ test('a long history answer is bounded: heights are thinned into even buckets, t
 
 test('a node that flaps more than an answer holds: the latest changes, flagged truncated', async (t) => {
   const file = join(tempDir('hb-store-'), 'fleet.sqlite')
-  const time = new ManualTime()
+  const time = new ManualClock()
   const { store, fleet } = await openStore(file, time, { flushIntervalMs: 10 * MIN })
   t.after(() => { store.close() })
-  const start = time.now()
+  const start = time.wall()
   for (let s = 0; s < 1010; s++) {
-    fleet.apply(beat('a', s, { health: { status: s % 2 === 1 ? 'not_ready' : 'ready', components: {} } }), time.now())
+    fleet.apply(beat('a', s, { health: { status: s % 2 === 1 ? 'not_ready' : 'ready', components: {} } }), time.wall())
     time.advance(1000)
   }
   store.flush()
-  const history = store.nodeHistory('a', start, time.now())
+  const history = store.nodeHistory('a', start, time.wall())
   assert.equal(history.statuses.length, 1000)
   assert.equal(history.statusesTruncated, true)
   assert.equal(history.statuses.at(-1)?.at, start + 1009 * 1000, 'the latest change is in')

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { FleetState } from '../../aggregator/fleet/fleet-state.ts'
 import { fleetViews, nodeViewOf } from '../../aggregator/fleet/view.ts'
-import { networkAdmission } from '../../aggregator/network-filter.ts'
+import { networkFilter } from '../../aggregator/ingest/network-filter.ts'
 import type { Heartbeat } from '../../shared/heartbeat.ts'
 import { heartbeat } from '../support/heartbeats.ts'
 
@@ -110,16 +110,30 @@ describe('fleet view', () => {
   })
 })
 
-describe('networkAdmission', () => {
+describe('networkFilter', () => {
   it('admits everything without --network', () => {
-    assert.equal(networkAdmission(undefined), undefined)
+    assert.equal(networkFilter(undefined), undefined)
   })
 
   it('refuses other networks and unnamed ones with --network', () => {
-    const admit = networkAdmission('main')
+    const admit = networkFilter('main')
     assert.ok(admit !== undefined)
     assert.equal(admit(heartbeat({ network: 'main' })), undefined)
     assert.deepEqual(admit(heartbeat({ network: 'calibnet' })), { reason: 'wrong_network', message: 'heartbeat is for network "calibnet"; this aggregator takes only "main"' })
     assert.equal(admit(heartbeat({ network: '' }))?.reason, 'wrong_network')
+  })
+})
+
+describe('fleet view: pass-through fields of the heartbeat', () => {
+  it('shows headTime (ISO, as every view time) and source as the agent sent them; null when absent', () => {
+    const fleet = new FleetState()
+    beat(fleet, 'p-real', 0, { headTime: Date.UTC(2026, 0, 1, 12, 0, 0), source: 'lotus' })
+    beat(fleet, 'p-old', 0)
+    const view = nodeViewOf(fleet, 'p-real', 10)
+    assert.equal(view?.headTime, '2026-01-01T12:00:00.000Z')
+    assert.equal(view?.source, 'lotus')
+    const old = nodeViewOf(fleet, 'p-old', 10)
+    assert.equal(old?.headTime, null, 'an agent that does not send it (an older one)')
+    assert.equal(old?.source, null)
   })
 })

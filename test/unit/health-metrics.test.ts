@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { AlertEngine } from '../../aggregator/alerts/engine.ts'
+import { alertInputFromSnapshot } from '../../aggregator/alerts/input.ts'
+import { registerAlertMetrics } from '../../aggregator/alerts/metrics.ts'
+import { builtInRules } from '../../aggregator/alerts/rules.ts'
 import { FleetState } from '../../aggregator/fleet/fleet-state.ts'
-import { IngestStats } from '../../aggregator/ingest-stats.ts'
+import { IngestStats } from '../../aggregator/ingest/stats.ts'
 import { AggregatorMetrics } from '../../aggregator/metrics/aggregator-metrics.ts'
 import { readNetworks } from '../../aggregator/metrics/fleet-snapshot.ts'
 import { HealthRegistry } from '../../shared/health-registry.ts'
 import type { Heartbeat } from '../../shared/heartbeat.ts'
+import { Registry } from 'prom-client'
 
 function beat (nickname: string, height: number, components: Heartbeat['health']['components'] = {}): Heartbeat {
   return {
@@ -82,6 +87,8 @@ describe('AggregatorMetrics', () => {
     assert.deepEqual(samples(text, 'heartbeat_fleet_nodes_in_consensus'), ['{network="demo"} 1'])
     assert.deepEqual(samples(text, 'heartbeat_fleet_nodes_in_dispute'), ['{network="demo"} 1'])
     assert.deepEqual(samples(text, 'heartbeat_fleet_heaviest_height'), ['{network="demo"} 100'])
+    // Lag is measured against that heaviest height: what NodeLagging reads.
+    assert.deepEqual(samples(text, 'heartbeat_node_lag').sort(), ['{peer_id="PEER1",nickname="lotus _a___b_"} 0', '{peer_id="PEER2",nickname="bravo"} 10'])
 
     // Counters follow the stats; a node that leaves takes its series with it.
     stats.received = 9
@@ -107,6 +114,64 @@ describe('AggregatorMetrics', () => {
     const text = await metrics.render()
     assert.ok(!text.includes('nickname="old"'))
     assert.deepEqual(samples(text, 'heartbeat_node_height'), ['{peer_id="P",nickname="new"} 2'])
+  })
+  it('exports when each head last changed (what HeadStuck reads), not when the last beat came', async () => {
+    let now = 1_000
+    const fleet = new FleetState()
+    const metrics = new AggregatorMetrics({
+      fleet, stats: new IngestStats(), health: new HealthRegistry(), connections: () => undefined, processMetrics: false, now: () => now,
+      build: { name: 'x', version: '1', commit: 'c' }, runtime: { node: 'v24', libp2p: '3', platform: 'linux', arch: 'x64' },
+    })
+    fleet.apply({ type: 'beat', peerId: 'P', heartbeat: beat('p', 7), protocol: 'v2' }, 1_000)
+    // Same head again at 4 s: the beat is newer, the head is not.
+    now = 4_000
+    fleet.apply({ type: 'beat', peerId: 'P', heartbeat: { ...beat('p', 7), seq: 8 }, protocol: 'v2' }, 4_000)
+    let text = await metrics.render()
+    assert.deepEqual(samples(text, 'heartbeat_node_head_changed_timestamp_seconds'), ['{peer_id="P",nickname="p"} 1'])
+    assert.deepEqual(samples(text, 'heartbeat_node_last_heartbeat_timestamp_seconds'), ['{peer_id="P",nickname="p"} 4'])
+    // A new head at 6.5 s moves it.
+    now = 6_500
+    fleet.apply({ type: 'beat', peerId: 'P', heartbeat: { ...beat('p', 8), seq: 9 }, protocol: 'v2' }, 6_500)
+    text = await metrics.render()
+    assert.deepEqual(samples(text, 'heartbeat_node_head_changed_timestamp_seconds'), ['{peer_id="P",nickname="p"} 6.5'])
+  })
+})
+
+describe('alert counts (heartbeat_alerts)', () => {
+  it('counts pending and firing alerts per rule at scrape time, with zeros for quiet rules', async () => {
+    const registry = new Registry()
+    const rules = builtInRules(60_000)
+    const engine = new AlertEngine(rules)
+    registerAlertMetrics(registry, engine)
+    const node = (peerId: string, status: string): Record<string, unknown> => ({
+      peerId, nickname: peerId.toLowerCase(), status, reason: '', network: 'demo', health: { status: 'ready', components: {} },
+    })
+    const evaluate = (nodes: Array<Record<string, unknown>>, at: number): void => {
+      engine.evaluate(alertInputFromSnapshot({ nodes }, { nodeMaintenance: () => undefined, fleetMaintenance: undefined }), at)
+    }
+    const counts = async (): Promise<Map<string, number>> => new Map(samples(await registry.metrics(), 'heartbeat_alerts')
+      .map((l) => [l.slice(0, l.lastIndexOf(' ')), Number(l.slice(l.lastIndexOf(' ') + 1))]))
+
+    let c = await counts()
+    assert.equal(c.size, rules.length * 2, 'every rule, pending and firing, before anything happened')
+    assert.ok([...c.values()].every((v) => v === 0))
+
+    // Two nodes go down: two pending NodeDown; past `for`, both fire.
+    evaluate([node('A', 'down'), node('B', 'stale'), node('C', 'healthy')], 0)
+    c = await counts()
+    assert.equal(c.get('{rule="NodeDown",severity="critical",state="pending"}'), 2)
+    assert.equal(c.get('{rule="NodeDown",severity="critical",state="firing"}'), 0)
+    evaluate([node('A', 'down'), node('B', 'stale'), node('C', 'healthy')], 61_000)
+    c = await counts()
+    assert.equal(c.get('{rule="NodeDown",severity="critical",state="pending"}'), 0)
+    assert.equal(c.get('{rule="NodeDown",severity="critical",state="firing"}'), 2)
+    assert.equal(c.get('{rule="NodeUnhealthy",severity="warning",state="firing"}'), 0)
+
+    // One comes back: one firing left; resolved alerts are not counted.
+    evaluate([node('A', 'healthy'), node('B', 'stale'), node('C', 'healthy')], 62_000)
+    c = await counts()
+    assert.equal(c.get('{rule="NodeDown",severity="critical",state="firing"}'), 1)
+    assert.equal([...c.values()].reduce((a, b) => a + b, 0), 1)
   })
 })
 

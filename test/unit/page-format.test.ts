@@ -64,7 +64,7 @@ describe('page status looks', () => {
 })
 
 describe('reconnect backoff', () => {
-  const policy: BackoffPolicy = { minMs: 500, factor: 2, maxMs: 30_000, jitter: 0.2 }
+  const policy: BackoffPolicy = { initialMs: 500, base: 2, capMs: 30_000, jitter: { kind: 'around', share: 0.2 } }
 
   it('doubles from the minimum up to the cap', () => {
     const middle = (): number => 0.5

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { BeatRateLimiter, LruMap, PenaltyBox, TokenBucket } from '../../aggregator/rate-limit.ts'
+import { BeatRateLimiter, LruMap, PenaltyBox, TokenBucket } from '../../aggregator/ingest/rate-limit.ts'
 
 describe('TokenBucket', () => {
   it('allows a burst, then the sustained rate', () => {

@@ -1,15 +1,14 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { WriteBehind, type PendingBatch } from '../../aggregator/store/write-behind.ts'
-import { ManualTime } from '../support/manual-time.ts'
+import { ManualClock } from '../support/manual-clock.ts'
 
-function setup (options: { failWith?: () => Error | undefined, maxPendingRows?: number, idleWriteMs?: number } = {}): { time: ManualTime, batches: PendingBatch[], wb: WriteBehind } {
-  const time = new ManualTime()
+function setup (options: { failWith?: () => Error | undefined, maxPendingRows?: number, idleWriteMs?: number } = {}): { time: ManualClock, batches: PendingBatch[], wb: WriteBehind } {
+  const time = new ManualClock()
   const batches: PendingBatch[] = []
   const wb = new WriteBehind({
     intervalMs: 1000,
-    now: time.now,
-    scheduler: time,
+    clock: time,
     maxPendingRows: options.maxPendingRows,
     idleWriteMs: options.idleWriteMs,
     write: (batch) => {
@@ -26,7 +25,7 @@ test('a thousand beats within one interval become one write, with each node once
   const { time, batches, wb } = setup()
   for (let i = 0; i < 1000; i++) {
     wb.markNode(`peer-${i % 10}`)
-    if (i % 100 === 0) wb.addSample({ peerId: `peer-${i % 10}`, at: time.now(), height: i, head: 'h' })
+    if (i % 100 === 0) wb.addSample({ peerId: `peer-${i % 10}`, at: time.wall(), height: i, head: 'h' })
     if (i % 10 === 9) time.advance(9)
   }
   time.advance(99)
@@ -43,7 +42,7 @@ test('one write per interval while changes keep coming, none while idle', () => 
   const { time, batches, wb } = setup()
   for (let second = 0; second < 5; second++) {
     wb.markNode('a')
-    wb.addTransition({ peerId: 'a', at: time.now(), from: 'healthy', to: 'stale', reason: 'quiet' })
+    wb.addTransition({ peerId: 'a', at: time.wall(), from: 'healthy', to: 'stale', reason: 'quiet' })
     time.advance(1000)
   }
   assert.equal(batches.length, 5)
@@ -96,5 +95,5 @@ test('stop writes what is left and stops the timer', () => {
   wb.markNode('a')
   wb.stop()
   assert.equal(batches.length, 1)
-  assert.equal(time.activeTimers, 0)
+  assert.equal(time.pendingTimers, 0)
 })

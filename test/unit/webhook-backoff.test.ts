@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { type BackoffPolicy, DEFAULT_BACKOFF, parseRetryAfter, retryDelay } from '../../aggregator/alerts/receivers/backoff.ts'
+import { DEFAULT_RETRY, parseRetryAfter, retryDelay, type RetryPolicy } from '../../aggregator/alerts/receivers/retry.ts'
 import { DeliveryQueue, type DeliveryResult } from '../../aggregator/alerts/receivers/delivery-queue.ts'
 import { toAlertmanagerAlert, alertmanagerEndpoint } from '../../aggregator/alerts/receivers/alertmanager.ts'
 import { webhookBody } from '../../aggregator/alerts/receivers/webhook.ts'
@@ -8,7 +8,7 @@ import { redactUrl } from '../../aggregator/alerts/config.ts'
 import type { AlertRecord } from '../../aggregator/alerts/types.ts'
 import { createLogger } from '../../shared/log.ts'
 
-const policy: BackoffPolicy = { initialDelayMs: 500, maxDelayMs: 30_000, factor: 2, jitter: 0.5, maxAttempts: 8, retryAfterCapMs: 300_000 }
+const policy: RetryPolicy = { initialMs: 500, base: 2, capMs: 30_000, jitter: { kind: 'down', share: 0.5 }, maxAttempts: 8, retryAfterCapMs: 300_000 }
 const quiet = createLogger({ name: 'test', level: 'silent' })
 
 test('backoff: exponential from the first delay, capped, jittered downwards by the injected randomness, given up after maxAttempts', () => {
@@ -18,7 +18,7 @@ test('backoff: exponential from the first delay, capped, jittered downwards by t
   // random() near 1 takes off the whole jitter fraction: half the delay.
   assert.deepEqual([1, 2, 7].map((a) => retryDelay(policy, a, () => 0.999999)), [250, 500, 15000])
   assert.equal(retryDelay(policy, 3, () => 0.5), 1500)
-  assert.equal(retryDelay({ ...policy, jitter: 0 }, 3, () => 0.9), 2000, 'no jitter: randomness ignored')
+  assert.equal(retryDelay({ ...policy, jitter: { kind: 'down', share: 0 } }, 3, () => 0.9), 2000, 'no jitter: randomness ignored')
   // Garbage from the random source cannot make a negative or longer delay.
   assert.equal(retryDelay(policy, 1, () => Number.NaN), 500)
   assert.equal(retryDelay(policy, 1, () => 7), 250)
@@ -36,10 +36,10 @@ test('backoff: a Retry-After lengthens the wait, never shortens it, and is cappe
   assert.equal(parseRetryAfter('Tue, 31 Dec 2024 23:00:00 GMT', now), 0, 'a date in the past: no wait')
   assert.equal(parseRetryAfter('soon', now), undefined)
   assert.equal(parseRetryAfter(null, now), undefined)
-  assert.equal(DEFAULT_BACKOFF.maxAttempts > 1, true)
+  assert.equal(DEFAULT_RETRY.maxAttempts > 1, true)
 })
 
-const fast: BackoffPolicy = { initialDelayMs: 1, maxDelayMs: 5, factor: 2, jitter: 0, maxAttempts: 4, retryAfterCapMs: 10 }
+const fast: RetryPolicy = { initialMs: 1, base: 2, capMs: 5, jitter: { kind: 'down', share: 0 }, maxAttempts: 4, retryAfterCapMs: 10 }
 
 /** A receiver that answers from a script, one result per call, and records what it got. */
 function scripted (results: DeliveryResult[]): { got: string[], send: (item: string) => Promise<DeliveryResult>, release: () => void, hold: () => void } {
@@ -58,10 +58,6 @@ function scripted (results: DeliveryResult[]): { got: string[], send: (item: str
   }
 }
 
-async function drained (queue: DeliveryQueue<string>): Promise<void> {
-  while (queue.stats().queued > 0) await new Promise((resolve) => setTimeout(resolve, 2))
-}
-
 test('delivery queue: retries a failure with backoff, keeps order, gives up after the attempts, does not retry a refusal', async () => {
   const fail = (error: string): DeliveryResult => ({ ok: false, retry: true, error })
   const receiver = scripted([fail('HTTP 503'), fail('ECONNREFUSED'), { ok: true }, { ok: false, retry: false, error: 'HTTP 400' }, fail('a'), fail('b'), fail('c'), fail('d')])
@@ -69,7 +65,7 @@ test('delivery queue: retries a failure with backoff, keeps order, gives up afte
   assert.equal(queue.push('firing A'), true)
   assert.equal(queue.push('refused B'), true)
   assert.equal(queue.push('doomed C'), true)
-  await drained(queue)
+  await queue.idle()
   assert.deepEqual(receiver.got, ['firing A', 'firing A', 'firing A', 'refused B', 'doomed C', 'doomed C', 'doomed C', 'doomed C'])
   assert.deepEqual(queue.stats(), { sent: 1, failed: 2, dropped: 0, retries: 5, queued: 0 })
 })
@@ -85,7 +81,7 @@ test('delivery queue: push never waits; when full it drops the oldest waiting it
   assert.deepEqual(accepted, [true, true, true, true, false, false])
   assert.deepEqual(queue.stats(), { sent: 0, failed: 0, dropped: 2, retries: 0, queued: 4 })
   receiver.release()
-  await drained(queue)
+  await queue.idle()
   assert.deepEqual(receiver.got, ['n1', 'n4', 'n5', 'n6'])
   assert.equal(queue.stats().sent, 4)
 })

@@ -1,12 +1,14 @@
+import { z } from 'zod'
 import {
   ALERTMANAGER_ENDS_AFTER_RESENDS, ALERTMANAGER_PATH, ALERTMANAGER_RESEND_MS, DELIVERY_TIMEOUT_MS, RECEIVER_QUEUE_CAPACITY,
 } from '../constants.ts'
-import { redactUrl } from '../config.ts'
 import type { AlertNotification, AlertRecord } from '../types.ts'
-import { DEFAULT_BACKOFF } from './backoff.ts'
 import { DeliveryQueue } from './delivery-queue.ts'
 import { postJson } from './http-post.ts'
 import type { AlertReceiver, AlertSource, HttpReceiverOptions, ReceiverStats } from './receiver.ts'
+import { defineReceiver } from './registry.ts'
+import { DEFAULT_RETRY } from './retry.ts'
+import { checkReceiverUrl, redactUrl } from './url.ts'
 
 /** One alert as Alertmanager's API v2 takes it (POST /api/v2/alerts, a JSON array). */
 export interface AlertmanagerAlert {
@@ -68,11 +70,12 @@ export class AlertmanagerReceiver implements AlertReceiver {
     const timeoutMs = options.timeoutMs ?? DELIVERY_TIMEOUT_MS
     this.queue = new DeliveryQueue<AlertmanagerAlert[]>({
       capacity: options.capacity ?? RECEIVER_QUEUE_CAPACITY,
-      policy: options.policy ?? DEFAULT_BACKOFF,
+      policy: options.policy ?? DEFAULT_RETRY,
       random: options.random,
+      clock: options.clock,
       logger: options.logger.child({ receiver: 'alertmanager', target: this.target }),
       describe: (batch) => `${batch.length} alert(s): ${batch.map((a) => a.labels.alertname).join(', ')}`,
-      send: async (batch, signal) => await postJson(endpoint, batch, { signal, timeoutMs }),
+      send: async (batch, signal) => await postJson(endpoint, batch, { signal, timeoutMs, clock: options.clock }),
     })
   }
 
@@ -101,3 +104,21 @@ export class AlertmanagerReceiver implements AlertReceiver {
     await this.queue.stop(deadlineMs)
   }
 }
+
+export interface AlertmanagerSettings { url: string }
+
+const url = z.string().min(1)
+
+/** --alertmanager URL, or `receivers.alertmanagers` in the rules file: a URL, or {url}. */
+export const alertmanagerReceiver = defineReceiver({
+  kind: 'alertmanager',
+  fileKey: 'alertmanagers',
+  fileEntry: z.union([url, z.strictObject({ url })]).transform((a): AlertmanagerSettings => ({ url: typeof a === 'string' ? a : a.url })),
+  flag: {
+    flags: '--alertmanager <url>',
+    description: 'send alerts to this Prometheus Alertmanager (API v2); repeatable',
+    settings: (value): AlertmanagerSettings => ({ url: value }),
+  },
+  check: (settings, where) => ({ url: checkReceiverUrl(settings.url, where) }),
+  create: (settings, context) => new AlertmanagerReceiver({ ...context, url: settings.url }),
+})

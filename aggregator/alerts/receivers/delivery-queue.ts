@@ -1,6 +1,6 @@
-import { sleep } from '../../../shared/abort.ts'
+import { type Clock, systemClock, type Timer } from '../../../shared/clock.ts'
 import type { Logger } from '../../../shared/log.ts'
-import { type BackoffPolicy, retryDelay } from './backoff.ts'
+import { retryDelay, type RetryPolicy } from './retry.ts'
 import type { ReceiverStats } from './receiver.ts'
 
 /** How one delivery attempt ended. */
@@ -15,8 +15,10 @@ export interface DeliveryQueueOptions<T> {
   /** Items waiting at most (besides the one being sent); a push beyond drops the oldest (the newest state matters most). */
   capacity: number
   send: (item: T, signal: AbortSignal) => Promise<DeliveryResult>
-  policy: BackoffPolicy
-  random?: () => number
+  policy: RetryPolicy
+  random?: (() => number) | undefined
+  /** The retry waits and the stop deadline; the system clock when absent. */
+  clock?: Clock | undefined
   logger: Logger
   /** For logs. */
   describe: (item: T) => string
@@ -33,6 +35,7 @@ export class DeliveryQueue<T> {
   private readonly items: T[] = []
   private readonly stopController = new AbortController()
   private readonly random: () => number
+  private readonly clock: Clock
   private readonly counters = { sent: 0, failed: 0, dropped: 0, retries: 0 }
   private worker: Promise<void> | undefined
   private inFlight = false
@@ -42,6 +45,7 @@ export class DeliveryQueue<T> {
   constructor (options: DeliveryQueueOptions<T>) {
     this.options = options
     this.random = options.random ?? Math.random
+    this.clock = options.clock ?? systemClock
   }
 
   push (item: T): boolean {
@@ -64,13 +68,18 @@ export class DeliveryQueue<T> {
     return { ...this.counters, queued: this.items.length + (this.inFlight ? 1 : 0) }
   }
 
+  /** Resolves once nothing is queued or being sent (tests; stop waits with a deadline instead). */
+  async idle (): Promise<void> {
+    while (this.worker !== undefined) await this.worker
+  }
+
   /** Gives the queue `deadlineMs` to empty, then abandons what is left (counted as dropped). */
   async stop (deadlineMs: number): Promise<void> {
     const worker = this.worker
     if (worker !== undefined) {
-      let timer: NodeJS.Timeout | undefined
-      await Promise.race([worker, new Promise((resolve) => { timer = setTimeout(resolve, deadlineMs) })])
-      clearTimeout(timer)
+      let timer: Timer | undefined
+      await Promise.race([worker, new Promise<void>((resolve) => { timer = this.clock.timeout(deadlineMs, resolve) })])
+      timer?.cancel()
     }
     this.stopController.abort()
     await this.worker
@@ -113,7 +122,7 @@ export class DeliveryQueue<T> {
       this.counters.retries++
       if (!this.failing) logger.warn({ item: this.options.describe(item), err: result.error, retryInMs: delay }, 'alert receiver failed; retrying with backoff')
       this.failing = true
-      await sleep(delay, signal)
+      await this.clock.sleep(delay, signal)
       if (signal.aborted) { this.counters.dropped++; return }
     }
   }

@@ -1,6 +1,7 @@
+import { type Clock, systemClock } from '../../../shared/clock.ts'
 import { errorMessage } from '../../../shared/errors.ts'
 import { PRODUCT_VERSION } from '../../../shared/version.ts'
-import { parseRetryAfter } from './backoff.ts'
+import { parseRetryAfter } from './retry.ts'
 import type { DeliveryResult } from './delivery-queue.ts'
 
 /**
@@ -9,8 +10,20 @@ import type { DeliveryResult } from './delivery-queue.ts'
  * for good. The answer's body is read and discarded so the connection is
  * reused.
  */
-export async function postJson (url: string, body: unknown, options: { signal: AbortSignal, timeoutMs: number, headers?: Record<string, string>, now?: () => number }): Promise<DeliveryResult> {
-  const signal = AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)])
+export async function postJson (url: string, body: unknown, options: { signal: AbortSignal, timeoutMs: number, headers?: Record<string, string>, clock?: Clock | undefined }): Promise<DeliveryResult> {
+  const clock = options.clock ?? systemClock
+  // The attempt's deadline runs on the injected clock, like the retries around it.
+  const deadline = new AbortController()
+  const timer = clock.timeout(options.timeoutMs, () => { deadline.abort(new DOMException(`no answer within ${options.timeoutMs} ms`, 'TimeoutError')) })
+  const signal = AbortSignal.any([options.signal, deadline.signal])
+  try {
+    return await post(url, body, options, signal, clock)
+  } finally {
+    timer.cancel()
+  }
+}
+
+async function post (url: string, body: unknown, options: { timeoutMs: number, headers?: Record<string, string> }, signal: AbortSignal, clock: Clock): Promise<DeliveryResult> {
   let res: Response
   try {
     res = await fetch(url, {
@@ -28,7 +41,7 @@ export async function postJson (url: string, body: unknown, options: { signal: A
   if (res.ok) return { ok: true }
   const error = `HTTP ${res.status}${text !== '' ? `: ${text.slice(0, 200)}` : ''}`
   if (res.status >= 500 || res.status === 408 || res.status === 425 || res.status === 429) {
-    const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), (options.now ?? Date.now)())
+    const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), clock.wall())
     return retryAfterMs === undefined ? { ok: false, retry: true, error } : { ok: false, retry: true, error, retryAfterMs }
   }
   return { ok: false, retry: false, error }

@@ -1,6 +1,7 @@
-import type { BackoffPolicy } from './backoff.ts'
+import type { Clock } from '../../../shared/clock.ts'
 import type { Logger } from '../../../shared/log.ts'
 import type { AlertNotification, AlertRecord } from '../types.ts'
+import type { RetryPolicy } from './retry.ts'
 
 /** Counters every receiver keeps; shown in GET /api/v1/alerts. */
 export interface ReceiverStats {
@@ -19,10 +20,12 @@ export interface ReceiverStats {
 /**
  * Where alerts go. `notify` never blocks and never throws: a receiver queues
  * what it cannot deliver at once, so a slow or dead receiver cannot hold up
- * ingest or the other receivers.
+ * ingest or the other receivers. Receivers are made from their registration
+ * (registry.ts, index.ts).
  */
 export interface AlertReceiver {
-  readonly kind: 'log' | 'webhook' | 'alertmanager'
+  /** Its registered kind ('log' for the log, always there). */
+  readonly kind: string
   /** For people: the URL without its path and query (they may hold secrets). */
   readonly target: string
   notify (notification: AlertNotification): void
@@ -41,12 +44,18 @@ export interface AlertSource {
   publicUrl: () => string
 }
 
-/** What every HTTP receiver (webhook, Alertmanager) is built from: where, and how its queue retries. */
-export interface HttpReceiverOptions {
-  url: string
+/** What every receiver is made with (besides its own settings). */
+export interface ReceiverContext {
   source: AlertSource
   logger: Logger
-  policy?: BackoffPolicy
+  /** Retry timers (monotonic) and the stamps of what is sent (wall clock); the system clock when absent. */
+  clock?: Clock
+}
+
+/** What every HTTP receiver (webhook, Alertmanager) is built from: where, and how its queue retries. */
+export interface HttpReceiverOptions extends ReceiverContext {
+  url: string
+  policy?: RetryPolicy
   capacity?: number
   timeoutMs?: number
   random?: () => number

@@ -1,10 +1,13 @@
+import { z } from 'zod'
 import { DELIVERY_TIMEOUT_MS, RECEIVER_QUEUE_CAPACITY } from '../constants.ts'
-import { redactUrl } from '../config.ts'
-import type { AlertNotification, AlertRecord } from '../types.ts'
-import { DEFAULT_BACKOFF } from './backoff.ts'
+import type { AlertNotification } from '../types.ts'
+import { alertView, type AlertView } from '../views.ts'
 import { DeliveryQueue } from './delivery-queue.ts'
 import { postJson } from './http-post.ts'
 import type { AlertReceiver, AlertSource, HttpReceiverOptions, ReceiverStats } from './receiver.ts'
+import { defineReceiver } from './registry.ts'
+import { DEFAULT_RETRY } from './retry.ts'
+import { checkReceiverUrl, redactUrl } from './url.ts'
 
 /** The body of a generic webhook POST (version 1). Times are ISO 8601. */
 export interface WebhookBody {
@@ -14,49 +17,21 @@ export interface WebhookBody {
   repeat: boolean
   /** One line for chat tools that show `text`. */
   text: string
-  alert: {
-    id: string
-    name: string
-    severity: string
-    summary: string
-    description: string
-    labels: Record<string, string>
-    node: { peerId: string, nickname: string } | null
-    network: string | null
-    component: string | null
-    activeSince: string
-    startsAt: string | null
-    endsAt: string | null
-  }
+  /** The alert as GET /api/v1/alerts shows it, with its firing and resolving times as startsAt and endsAt. */
+  alert: Omit<AlertView, 'state' | 'silenced' | 'firedAt' | 'resolvedAt'> & { startsAt: string | null, endsAt: string | null }
   aggregator: { peerId: string, url: string }
   sentAt: string
 }
 
-const iso = (ms: number | undefined): string | null => ms === undefined ? null : new Date(ms).toISOString()
-
 /** Builds the webhook body for one notification (pure). */
 export function webhookBody (n: AlertNotification, source: { peerId: string, url: string }): WebhookBody {
-  const a: AlertRecord = n.alert
-  const node = a.subject.kind === 'node' ? { peerId: a.subject.peerId, nickname: a.subject.nickname } : null
+  const { state: _state, silenced: _silenced, firedAt, resolvedAt, ...alert } = alertView(n.alert)
   return {
     version: 1,
     status: n.status,
     repeat: n.repeat,
-    text: `[${n.status.toUpperCase()}] ${a.name} (${a.severity}): ${a.summary}`,
-    alert: {
-      id: a.id,
-      name: a.name,
-      severity: a.severity,
-      summary: a.summary,
-      description: a.description,
-      labels: a.labels,
-      node,
-      network: a.subject.kind === 'network' ? a.subject.network : null,
-      component: a.subject.kind === 'node' ? a.subject.component ?? null : null,
-      activeSince: new Date(a.activeSince).toISOString(),
-      startsAt: iso(a.firedAt),
-      endsAt: iso(a.resolvedAt),
-    },
+    text: `[${n.status.toUpperCase()}] ${alert.name} (${alert.severity}): ${alert.summary}`,
+    alert: { ...alert, startsAt: firedAt, endsAt: resolvedAt },
     aggregator: source,
     sentAt: new Date(n.at).toISOString(),
   }
@@ -79,11 +54,12 @@ export class WebhookReceiver implements AlertReceiver {
     const timeoutMs = options.timeoutMs ?? DELIVERY_TIMEOUT_MS
     this.queue = new DeliveryQueue<WebhookBody>({
       capacity: options.capacity ?? RECEIVER_QUEUE_CAPACITY,
-      policy: options.policy ?? DEFAULT_BACKOFF,
+      policy: options.policy ?? DEFAULT_RETRY,
       random: options.random,
+      clock: options.clock,
       logger: options.logger.child({ receiver: 'webhook', target: this.target }),
       describe: (body) => `${body.status} ${body.alert.id}`,
-      send: async (body, signal) => await postJson(options.url, body, { signal, timeoutMs, headers: options.headers }),
+      send: async (body, signal) => await postJson(options.url, body, { signal, timeoutMs, headers: options.headers, clock: options.clock }),
     })
   }
 
@@ -99,3 +75,22 @@ export class WebhookReceiver implements AlertReceiver {
     await this.queue.stop(deadlineMs)
   }
 }
+
+export interface WebhookSettings { url: string, headers: Record<string, string> }
+
+const url = z.string().min(1)
+
+/** --alert-webhook URL, or `receivers.webhooks` in the rules file: a URL, or {url, headers}. */
+export const webhookReceiver = defineReceiver({
+  kind: 'webhook',
+  fileKey: 'webhooks',
+  fileEntry: z.union([url, z.strictObject({ url, headers: z.record(z.string().min(1), z.string()).optional() })])
+    .transform((w): WebhookSettings => typeof w === 'string' ? { url: w, headers: {} } : { url: w.url, headers: w.headers ?? {} }),
+  flag: {
+    flags: '--alert-webhook <url>',
+    description: 'POST each firing/resolved alert as JSON to this URL; repeatable',
+    settings: (value): WebhookSettings => ({ url: value, headers: {} }),
+  },
+  check: (settings, where) => ({ ...settings, url: checkReceiverUrl(settings.url, where) }),
+  create: (settings, context) => new WebhookReceiver({ ...context, url: settings.url, headers: settings.headers }),
+})

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { ErrorCodes, UsageError } from '../shared/errors.ts'
+import { ErrorCodes, UsageError } from '../../shared/errors.ts'
 import type { PenaltyBox } from './rate-limit.ts'
 
 /**
- * Who may connect. The allowlist and denylist hold peer ids, which the Noise
+ * The pure side of peer admission (peer-admission.ts is its shell): who may
+ * connect. The allowlist and denylist hold peer ids, which the Noise
  * handshake proves, so the gater decides right after the handshake, before
  * any stream exists. Everything here is pure except `loadPeerList`, which
  * reads a list file.
@@ -80,7 +81,7 @@ export interface PeerLists {
 }
 
 /** The peer-id policy: denylist, then allowlist, then the penalty box. */
-export class AdmissionPolicy {
+export class PeerPolicy {
   private lists: PeerLists
   private readonly penalties: PenaltyBox
 
@@ -146,7 +147,7 @@ export class ConnectionCounter {
 }
 
 /** Refused connections per reason. */
-export class AdmissionStats {
+export class RefusalStats {
   readonly refused = new Map<RefusalReason, number>()
 
   refuse (reason: RefusalReason): void {

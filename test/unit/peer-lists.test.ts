@@ -5,9 +5,9 @@ import { describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import {
-  AdmissionPolicy, AdmissionStats, ConnectionCounter, loadPeerList, parsePeerListSpec, parsePeerListText,
-} from '../../aggregator/admission.ts'
-import { PenaltyBox } from '../../aggregator/rate-limit.ts'
+  ConnectionCounter, loadPeerList, parsePeerListSpec, parsePeerListText, PeerPolicy, RefusalStats,
+} from '../../aggregator/ingest/peer-lists.ts'
+import { PenaltyBox } from '../../aggregator/ingest/rate-limit.ts'
 import { UsageError } from '../../shared/errors.ts'
 import { tempDir } from '../support/processes.ts'
 
@@ -45,11 +45,11 @@ describe('peer lists', () => {
   })
 })
 
-describe('AdmissionPolicy', () => {
+describe('PeerPolicy', () => {
   it('denylist first, then allowlist, then the penalty box', async () => {
     const [a, b, c] = [await newPeerId(), await newPeerId(), await newPeerId()]
     const box = new PenaltyBox({ durationMs: 1000, capacity: 10 })
-    const policy = new AdmissionPolicy({}, box)
+    const policy = new PeerPolicy({}, box)
     assert.equal(policy.check(a, 0), undefined, 'no lists: everyone')
     policy.setLists({ deny: new Set([a]) })
     assert.equal(policy.check(a, 0), 'denied')
@@ -83,9 +83,9 @@ describe('ConnectionCounter', () => {
   })
 })
 
-describe('AdmissionStats', () => {
+describe('RefusalStats', () => {
   it('counts refusals per reason, listing every reason', () => {
-    const stats = new AdmissionStats()
+    const stats = new RefusalStats()
     stats.refuse('not_allowed')
     stats.refuse('not_allowed')
     stats.refuse('penalized')

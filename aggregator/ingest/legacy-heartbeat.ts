@@ -5,11 +5,11 @@
  *
  *   {"Head":"{ bafy2...a bafy2...b }","Height":1234,"Nickname":"n1","MinerAddress":"t01000"}\n
  *
- * Pure parsing only; the stream handling is in legacy-ingest.ts.
+ * Pure parsing only; the stream handling is in legacy-handler.ts.
  */
-import type { Heartbeat } from '../shared/heartbeat.ts'
-import { HEARTBEAT_VERSION, LIMITS, MAX_UINT } from '../shared/protocol.ts'
-import type { IngestRejectReason } from './ingest-stats.ts'
+import type { Heartbeat } from '../../shared/heartbeat.ts'
+import { HEARTBEAT_VERSION, LIMITS, MAX_UINT } from '../../shared/protocol.ts'
+import { StreamRejected } from './rejections.ts'
 
 /** Shown as the agent version of legacy nodes. */
 export const LEGACY_AGENT_VERSION = 'go-filecoin (fil/heartbeat/1.0.0)'
@@ -19,15 +19,6 @@ export const LEGACY_AGENT_VERSION = 'go-filecoin (fil/heartbeat/1.0.0)'
  * string form, "<empty>" (older trees: "empty"), or as "".
  */
 const EMPTY_ADDRESS_FORMS = new Set(['', '<empty>', 'empty'])
-
-export class LegacyLineRejected extends Error {
-  readonly reason: IngestRejectReason
-  constructor (reason: IngestRejectReason, message: string) {
-    super(message)
-    this.name = 'LegacyLineRejected'
-    this.reason = reason
-  }
-}
 
 /** Where a legacy line sits in its stream: the stream's own counter and start time stand in for seq and agent run. */
 export interface LegacyLineContext {
@@ -40,7 +31,7 @@ export interface LegacyLineContext {
 }
 
 /**
- * One line (without its newline) to a Heartbeat, or a LegacyLineRejected.
+ * One line (without its newline) to a Heartbeat, or a StreamRejected.
  * The legacy wire has no period, health, send time or stop announcement:
  * period 0 (the aggregator learns the rhythm), no components, `sentAt` =
  * arrival (skew is not shown for legacy nodes).
@@ -50,10 +41,10 @@ export function parseLegacyLine (line: string, context: LegacyLineContext): Hear
   try {
     value = JSON.parse(line)
   } catch (err) {
-    throw new LegacyLineRejected('legacy_bad_json', `not JSON: ${(err as Error).message}`)
+    throw new StreamRejected('legacy_bad_json', `not JSON: ${(err as Error).message}`)
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new LegacyLineRejected('legacy_bad_json', 'a legacy heartbeat must be a JSON object')
+    throw new StreamRejected('legacy_bad_json', 'a legacy heartbeat must be a JSON object')
   }
   const obj = value as Record<string, unknown>
   return {
@@ -74,23 +65,23 @@ export function parseLegacyLine (line: string, context: LegacyLineContext): Hear
 
 function text (obj: Record<string, unknown>, field: string, max: number): string {
   const value = obj[field]
-  if (typeof value !== 'string') throw new LegacyLineRejected('bad_type', `${field} must be a string`)
-  if (value.length > max) throw new LegacyLineRejected('too_long', `${field} is longer than ${max} characters`)
+  if (typeof value !== 'string') throw new StreamRejected('bad_type', `${field} must be a string`)
+  if (value.length > max) throw new StreamRejected('too_long', `${field} is longer than ${max} characters`)
   return value
 }
 
 /** Go writes uint64; beyond 2^53 JavaScript cannot hold it exactly, so it is refused rather than rounded. */
 function height (value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_UINT) {
-    throw new LegacyLineRejected('bad_type', 'Height must be an unsigned integer')
+    throw new StreamRejected('bad_type', 'Height must be an unsigned integer')
   }
   return value
 }
 
 function minerAddress (value: unknown): string {
   if (value === null || value === undefined) return ''
-  if (typeof value !== 'string') throw new LegacyLineRejected('bad_type', 'MinerAddress must be a string')
-  if (value.length > LIMITS.minerAddress) throw new LegacyLineRejected('too_long', `MinerAddress is longer than ${LIMITS.minerAddress} characters`)
+  if (typeof value !== 'string') throw new StreamRejected('bad_type', 'MinerAddress must be a string')
+  if (value.length > LIMITS.minerAddress) throw new StreamRejected('too_long', `MinerAddress is longer than ${LIMITS.minerAddress} characters`)
   return EMPTY_ADDRESS_FORMS.has(value) ? '' : value
 }
 
@@ -99,8 +90,8 @@ function genesis (value: unknown): string {
   if (value === null || value === undefined) return ''
   let cid: unknown = value
   if (typeof value === 'object' && !Array.isArray(value)) cid = (value as Record<string, unknown>)['/']
-  if (typeof cid !== 'string') throw new LegacyLineRejected('bad_type', 'GenesisCID must be a CID ({"/": "..."}) or a string')
-  if (cid.length > LIMITS.network) throw new LegacyLineRejected('too_long', `GenesisCID is longer than ${LIMITS.network} characters`)
+  if (typeof cid !== 'string') throw new StreamRejected('bad_type', 'GenesisCID must be a CID ({"/": "..."}) or a string')
+  if (cid.length > LIMITS.network) throw new StreamRejected('too_long', `GenesisCID is longer than ${LIMITS.network} characters`)
   return cid
 }
 
@@ -128,7 +119,7 @@ export class LineSplitter {
       const end = newline === -1 ? chunk.length : newline
       const piece = chunk.subarray(start, end)
       if (this.pendingBytes + piece.length > this.maxLineBytes) {
-        throw new LegacyLineRejected('frame_too_large', `a legacy heartbeat line is longer than ${this.maxLineBytes} bytes`)
+        throw new StreamRejected('frame_too_large', `a legacy heartbeat line is longer than ${this.maxLineBytes} bytes`)
       }
       if (newline === -1) {
         // Keep a copy: the transport may reuse the chunk's memory.

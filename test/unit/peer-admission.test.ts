@@ -4,8 +4,11 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { MultiaddrConnection, PeerId } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { AbuseGuard } from '../../aggregator/abuse-guard.ts'
+import { BeatBudget } from '../../aggregator/ingest/beat-budget.ts'
+import type { IngestLimits } from '../../aggregator/ingest/limits.ts'
+import { PeerAdmission, type PeerListsConfig } from '../../aggregator/ingest/peer-admission.ts'
 import { createLogger } from '../../shared/log.ts'
+import { ManualClock } from '../support/manual-clock.ts'
 
 function capturingLogger (): { lines: Array<Record<string, unknown>>, logger: ReturnType<typeof createLogger> } {
   const lines: Array<Record<string, unknown>> = []
@@ -24,78 +27,83 @@ function fakeConnection (address: string): MultiaddrConnection & { close (): voi
   return conn as unknown as MultiaddrConnection & { close (): void }
 }
 
+/** Peer admission and the beat budget it shares the penalty box with, on a clock that starts at 0. */
+function ingestGuards (options: { limits?: Partial<IngestLimits>, peerLists?: PeerListsConfig, logger: ReturnType<typeof createLogger> }): { admission: PeerAdmission, budget: BeatBudget, clock: ManualClock } {
+  const clock = new ManualClock({ wallStart: 0 })
+  const admission = new PeerAdmission({ ...options, clock })
+  return { admission, budget: new BeatBudget({ limits: options.limits, admission, clock }), clock }
+}
+
 async function peer (): Promise<PeerId> {
   return peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
 }
 
-describe('AbuseGuard', () => {
+describe('peer admission and beat budget', () => {
   it('bounds raw connections per IP and gives the slot back when one closes', async () => {
     const { logger } = capturingLogger()
-    const guard = new AbuseGuard({ limits: { maxConnectionsPerIp: 2 }, logger, now: () => 0 })
-    const gater = guard.connectionGater(() => 0)
+    const { admission } = ingestGuards({ limits: { maxConnectionsPerIp: 2 }, logger })
+    const gater = admission.connectionGater(() => 0)
     const deny = gater.denyInboundConnection as (c: MultiaddrConnection) => boolean
     const [a, b, c] = [fakeConnection('/ip4/198.51.100.7/tcp/1'), fakeConnection('/ip4/198.51.100.7/tcp/2'), fakeConnection('/ip4/198.51.100.7/tcp/3')]
     assert.deepEqual([deny(a), deny(b), deny(c)], [false, false, true])
     assert.equal(deny(fakeConnection('/ip6/2001:db8::1/tcp/1')), false, 'other addresses are counted apart')
     a.close()
     a.close()
-    assert.equal(guard.perIp.count('198.51.100.7'), 1, 'a close releases once')
+    assert.equal(admission.perIp.count('198.51.100.7'), 1, 'a close releases once')
     assert.equal(deny(fakeConnection('/ip4/198.51.100.7/tcp/4')), false)
-    assert.equal(guard.stats.count('too_many_connections_per_ip'), 1)
+    assert.equal(admission.refusals.count('too_many_connections_per_ip'), 1)
   })
 
   it('refuses by list, penalty and connections per peer after the handshake', async () => {
     const { logger } = capturingLogger()
     const [allowed, other, busy] = [await peer(), await peer(), await peer()]
-    const guard = new AbuseGuard({
+    const { admission } = ingestGuards({
       peerLists: { allowPeers: { kind: 'inline', ids: new Set([allowed.toString(), busy.toString()]) } },
       limits: { maxConnectionsPerPeer: 2 },
       logger,
-      now: () => 0,
     })
-    await guard.loadPeerLists()
-    const gater = guard.connectionGater((p) => p.equals(busy) ? 2 : 0)
+    await admission.loadPeerLists()
+    const gater = admission.connectionGater((p) => p.equals(busy) ? 2 : 0)
     const deny = gater.denyInboundEncryptedConnection as (p: PeerId, c: MultiaddrConnection) => boolean
     const conn = fakeConnection('/ip4/198.51.100.8/tcp/1')
     assert.equal(deny(allowed, conn), false)
     assert.equal(deny(other, conn), true)
     assert.equal(deny(busy, conn), true)
-    guard.penalties.add(allowed.toString(), 0)
+    admission.penalties.add(allowed.toString(), 0)
     assert.equal(deny(allowed, conn), true)
-    assert.deepEqual(guard.stats.toJSON(), { denied: 0, not_allowed: 1, penalized: 1, too_many_connections_per_ip: 0, too_many_connections_per_peer: 1 })
+    assert.deepEqual(admission.refusals.toJSON(), { denied: 0, not_allowed: 1, penalized: 1, too_many_connections_per_ip: 0, too_many_connections_per_peer: 1 })
   })
 
   it('drops beats past the budget, then resets and penalizes a flooder, logging at a bounded rate', () => {
     const { lines, logger } = capturingLogger()
-    let now = 0
-    const guard = new AbuseGuard({ limits: { beatRatePerSecond: 1, beatBurst: 2, floodDrops: 5, floodPenaltyMs: 60_000 }, logger, now: () => now })
+    const { admission, budget, clock } = ingestGuards({ limits: { beatRatePerSecond: 1, beatBurst: 2, floodDrops: 5, floodPenaltyMs: 60_000 }, logger })
     const fleet = { known: true, size: 1 }
-    const actions = Array.from({ length: 7 }, () => guard.admitBeat('p', fleet))
+    const actions = Array.from({ length: 7 }, () => budget.spend('p', fleet))
     assert.deepEqual(actions.map((a) => a.action === 'accept' ? 'accept' : `${a.action}:${a.reason}`),
       ['accept', 'accept', 'drop:rate_limited', 'drop:rate_limited', 'drop:rate_limited', 'drop:rate_limited', 'reset:flooding'])
-    assert.equal(guard.checkPeer('p'), 'penalized')
-    now = 60_000
-    assert.equal(guard.checkPeer('p'), undefined, 'the penalty ends')
+    assert.equal(admission.check('p'), 'penalized')
+    clock.advance(60_000)
+    assert.equal(admission.check('p'), undefined, 'the penalty ends')
     assert.equal(lines.filter((l) => l.peer === 'p').length, 1)
   })
 
   it('refuses beats of a new peer once the fleet is full, never those of a known node', () => {
     const { logger } = capturingLogger()
-    const guard = new AbuseGuard({ limits: { maxNodes: 3 }, logger, now: () => 0 })
-    assert.deepEqual(guard.admitBeat('new', { known: false, size: 3 }), { action: 'reset', reason: 'fleet_full' })
-    assert.deepEqual(guard.admitBeat('old', { known: true, size: 3 }), { action: 'accept' })
-    assert.deepEqual(guard.admitBeat('new', { known: false, size: 2 }), { action: 'accept' })
+    const { budget } = ingestGuards({ limits: { maxNodes: 3 }, logger })
+    assert.deepEqual(budget.spend('new', { known: false, size: 3 }), { action: 'reset', reason: 'fleet_full' })
+    assert.deepEqual(budget.spend('old', { known: true, size: 3 }), { action: 'accept' })
+    assert.deepEqual(budget.spend('new', { known: false, size: 2 }), { action: 'accept' })
   })
 
   it('keeps the running lists when a reload fails', async () => {
     const { lines, logger } = capturingLogger()
     const id = (await peer()).toString()
-    const guard = new AbuseGuard({ peerLists: { allowPeers: { kind: 'inline', ids: new Set([id]) }, denyPeers: { kind: 'file', path: '/nonexistent/deny.txt' } }, logger, now: () => 0 })
-    await assert.rejects(guard.loadPeerLists())
-    guard.policy.setLists({ allow: new Set([id]) })
-    assert.equal(await guard.reloadPeerLists(), false)
-    assert.equal(guard.checkPeer(id), undefined)
-    assert.equal(guard.checkPeer('someone-else'), 'not_allowed')
+    const { admission } = ingestGuards({ peerLists: { allowPeers: { kind: 'inline', ids: new Set([id]) }, denyPeers: { kind: 'file', path: '/nonexistent/deny.txt' } }, logger })
+    await assert.rejects(admission.loadPeerLists())
+    admission.policy.setLists({ allow: new Set([id]) })
+    assert.equal(await admission.reloadPeerLists(), false)
+    assert.equal(admission.check(id), undefined)
+    assert.equal(admission.check('someone-else'), 'not_allowed')
     assert.ok(lines.some((l) => l.msg === 'peer lists not reloaded; the running lists stay'))
   })
 })

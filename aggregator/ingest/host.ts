@@ -6,17 +6,18 @@ import { createLibp2p } from 'libp2p'
 import {
   DEFAULT_INBOUND_CONNECTIONS_PER_HOST_PER_SECOND, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PENDING_CONNECTIONS,
   MAX_MUXED_STREAMS_PER_CONNECTION,
-} from './constants.ts'
+} from '../constants.ts'
 
 /**
- * Admission under a reconnect storm. Agents back off with full jitter, so
+ * Connection limits: libp2p's own bounds on the host, and what lets it
+ * through a reconnect storm. Agents back off with full jitter, so
  * after a restart they arrive spread over a reconnect period; these limits
  * only stop what exceeds that (a misbehaving host, a fleet far larger than
  * expected). A refused connection costs the agent one backoff step, never
  * more: the per-host rate is a one-second window, and pending slots free up
  * as handshakes finish.
  */
-export interface AdmissionLimits {
+export interface ConnectionLimits {
   /** Open connections in all (libp2p refuses new ones beyond it). */
   maxConnections?: number
   /** New inbound connections per second from one IP address; more are refused for the rest of that second. */
@@ -25,10 +26,10 @@ export interface AdmissionLimits {
   maxPendingConnections?: number
 }
 
-export interface AggregatorHostOptions extends AdmissionLimits {
+export interface AggregatorHostOptions extends ConnectionLimits {
   privateKey: PrivateKey
   listen: string[]
-  /** Peer admission, per-IP and per-peer bounds (see abuse-guard.ts). */
+  /** Peer admission, per-IP and per-peer bounds (see peer-admission.ts). */
   connectionGater?: ConnectionGater
 }
 

@@ -14,9 +14,9 @@ after(async () => {
   for (const step of cleanup.reverse()) await step().catch(() => {})
 })
 
-describe('aggregator admission under a crowd (real libp2p on loopback)', () => {
+describe('connection limits under a crowd (real libp2p on loopback)', () => {
   it('refuses connections beyond the per-host rate, and every refused agent gets in on a later attempt', async () => {
-    const aggregator = await startTestAggregator({ admission: { inboundConnectionsPerHostPerSecond: RATE_PER_SECOND } })
+    const aggregator = await startTestAggregator({ connectionLimits: { inboundConnectionsPerHostPerSecond: RATE_PER_SECOND } })
     cleanup.push(async () => { await aggregator.stop() })
     const { logger, lines } = captureLogger()
     const target = weighted(aggregator.multiaddrs()[0] as string)
@@ -26,7 +26,7 @@ describe('aggregator admission under a crowd (real libp2p on loopback)', () => {
       cleanup.push(async () => { await a.stop() })
       return a
     }))
-    await waitFor(() => agents.every((a) => aggregator.fleet.get(a.peerId)?.connected === true), { timeoutMs: 30_000, intervalMs: 100, what: 'every agent admitted' })
+    await waitFor(() => agents.every((a) => aggregator.inspect().fleet.get(a.peerId)?.connected === true), { timeoutMs: 30_000, intervalMs: 100, what: 'every agent admitted' })
     const tookMs = Date.now() - startedAt
     const refused = lines.filter((l) => l.msg.includes('failed to connect') && l.msg.includes('admission limits'))
     const failures = agents.reduce((n, a) => n + (a.status()[0]?.connectFailures ?? 0), 0)
