@@ -8,9 +8,11 @@
 // Node's built-in modules); Node turns that file and the program's assets (its
 // package.json, the fleet page) into a blob, and postject injects the blob into
 // a copy of the Node 24 binary the `node` development dependency installed.
-// What cannot be bundled stays out: cbor-x's optional native decoder
-// (cbor-extract; cbor-x falls back to its JavaScript one) and esbuild (the
-// page is prebuilt and carried as assets). node:sqlite is built into Node.
+// What cannot be bundled stays out: optional native addons, whose users fall
+// back to JavaScript when require() fails (cbor-x's decoder cbor-extract; ws's
+// bufferutil and utf-8-validate, optional peers that only the development tree
+// installs), and esbuild (the page is prebuilt and carried as assets).
+// node:sqlite is built into Node.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
@@ -28,8 +30,8 @@ export const DEFAULT_BINARIES_DIR = join(REPO_ROOT, 'binaries')
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'
 const SEA_RESOURCE = 'NODE_SEA_BLOB'
 
-/** Modules that stay out of the bundle: an optional native addon (with a JavaScript fallback) and a build tool never called at run time. */
-const NOT_BUNDLED = ['cbor-extract', 'esbuild']
+/** Modules that stay out of the bundle: optional native addons (each with a JavaScript fallback) and a build tool never called at run time. */
+const NOT_BUNDLED = ['cbor-extract', 'bufferutil', 'utf-8-validate', 'esbuild']
 
 interface Program {
   name: 'heartbeat-agent' | 'heartbeat-aggregator'

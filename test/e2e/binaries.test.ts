@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { builtBinaries } from '../support/builds.ts'
+import { FakeLotus, LOTUS_TOKEN } from '../support/fake-lotus.ts'
 import { runInstalledFleet, HEALTHY_WITHIN_MS } from '../support/installed-fleet.ts'
 import { ROOT, tempDir } from '../support/processes.ts'
 
@@ -49,6 +50,22 @@ describe('the single executables', () => {
     assert.match(fleet.page.html, /<script[^>]+src="\/assets\/app\.js"/)
     assert.equal(fleet.page.scriptBytes, statSync(join(ROOT, 'aggregator', 'web', 'dist', 'app.js')).size, 'the page bundle built with them')
     assert.equal(fleet.page.scriptType, 'text/javascript; charset=utf-8')
+  })
+
+  it('the agent reads Lotus over websocket (ws, zod and the lotus source inside the executable)', async () => {
+    const lotus = new FakeLotus()
+    await lotus.start()
+    try {
+      const fleet = await runInstalledFleet({ aggregator: join(dir, 'heartbeat-aggregator'), agent: join(dir, 'heartbeat-agent'), env: noNode }, 'single-executable-lotus', {
+        args: ['--source', 'lotus'],
+        env: { FULLNODE_API_INFO: `${LOTUS_TOKEN}:/ip4/127.0.0.1/tcp/${lotus.server.port}/ws` },
+        expect: (node) => node.height === lotus.height,
+      })
+      assert.equal(fleet.node.network, lotus.genesis)
+      assert.ok(lotus.upgrades > 0, 'it spoke websocket')
+    } finally {
+      await lotus.close()
+    }
   })
 
   it('bad input is still exit 2 with one line', () => {

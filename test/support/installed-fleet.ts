@@ -19,19 +19,28 @@ export interface InstalledPrograms {
 export interface FleetRun {
   /** From the agent's start to the aggregator listing it healthy. */
   healthyAfterMs: number
-  node: { peerId: string, nickname: string, status: string }
+  node: FleetNode
   aggregatorVersion: string
   page: { html: string, scriptBytes: number, scriptType: string | null }
 }
 
-interface FleetNode { peerId: string, nickname: string, status: string }
+export interface FleetNode { peerId: string, nickname: string, status: string, height: number, network: string }
+
+export interface AgentOptions {
+  /** More flags for the agent (its source, ...). */
+  args?: string[]
+  /** More environment for the agent. */
+  env?: NodeJS.ProcessEnv
+  /** What the healthy node must also show (e.g. the height its source reports). */
+  expect?: (node: FleetNode) => boolean
+}
 
 /**
  * Starts the aggregator, then the agent, waits for the agent to show as
  * healthy, reads the page, and stops both gracefully (the agent shows as
  * stopped, both exit 0).
  */
-export async function runInstalledFleet (programs: InstalledPrograms, nickname: string): Promise<FleetRun> {
+export async function runInstalledFleet (programs: InstalledPrograms, nickname: string, options: AgentOptions = {}): Promise<FleetRun> {
   const data = tempDir('hb-installed-')
   const aggregator = new Spawned(programs.aggregator, ['--listen', '/ip4/127.0.0.1/tcp/0', '--http', '127.0.0.1:0', '--data-dir', join(data, 'aggregator')], programs.env, { direct: true })
   let agent: Spawned | undefined
@@ -40,10 +49,12 @@ export async function runInstalledFleet (programs: InstalledPrograms, nickname: 
     const url = started.http as string
     const target = (started.multiaddrs as string[])[0] as string
     const agentStarted = Date.now()
-    agent = new Spawned(programs.agent, ['--target', target, '--nickname', nickname, '--beat-period', '1s', '--key-file', join(data, 'agent.key')], programs.env, { direct: true })
+    const args = ['--target', target, '--nickname', nickname, '--beat-period', '1s', '--key-file', join(data, 'agent.key'), ...(options.args ?? [])]
+    agent = new Spawned(programs.agent, args, { ...programs.env, ...options.env }, { direct: true })
+    const expect = options.expect ?? (() => true)
     const node = await waitFor(async () => {
       const fleet = await fetchJson<{ nodes: FleetNode[] }>(`${url}/api/v1/fleet`)
-      return fleet.nodes.find((n) => n.nickname === nickname && n.status === 'healthy')
+      return fleet.nodes.find((n) => n.nickname === nickname && n.status === 'healthy' && expect(n))
     }, { timeoutMs: HEALTHY_WITHIN_MS, what: `${nickname} to show as healthy (agent stderr: ${agent.stderr.slice(-1000)})` })
     const healthyAfterMs = Date.now() - agentStarted
     const fleet = await fetchJson<{ aggregator: { version: string } }>(`${url}/api/v1/fleet`)
