@@ -4,7 +4,7 @@
 // files run in parallel), in test-artifacts/builds/, and reused by every test
 // file and every later run until an input changes.
 import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { DIST_INPUTS, hashInputs } from '../../scripts/build-inputs.ts'
 import { ROOT } from './processes.ts'
@@ -14,6 +14,9 @@ export const BUILDS_DIR = join(ROOT, 'test-artifacts', 'builds')
 const LOCK_POLL_MS = 200
 /** Builds take well under this on a busy 2-core machine: a lock older than it belongs to nobody (its owner's pid may be reused). */
 const LOCK_STALE_MS = 10 * 60_000
+
+/** A superseded build younger than this is kept (see `once`). */
+const KEEP_RECENT_BUILDS_MS = 30 * 60_000
 
 /** Working-tree paths a packed copy never needs (outputs, local state, the repository itself). */
 const NOT_COPIED = new Set(['.git', 'node_modules', 'dist', 'binaries', 'test-artifacts', '.data', 'heartbeat-data', 'bench/results'])
@@ -47,9 +50,11 @@ async function once (name: string, key: string, build: (dir: string) => void): P
   }
   try {
     if (existsSync(done)) return dir
-    // Older builds of the same kind are out of date: only the current one is kept.
+    // Older builds of the same kind are out of date. One made in the last little while may still be in use
+    // by a test file that started before a source changed: those stay until a later build.
     for (const entry of readdirSync(BUILDS_DIR)) {
-      if (entry.startsWith(`${name}-`)) rmSync(join(BUILDS_DIR, entry), { recursive: true, force: true })
+      const old = join(BUILDS_DIR, entry)
+      if (entry.startsWith(`${name}-`) && Date.now() - statSync(old).mtimeMs > KEEP_RECENT_BUILDS_MS) rmSync(old, { recursive: true, force: true })
     }
     mkdirSync(dir, { recursive: true })
     build(dir)
