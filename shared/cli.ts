@@ -41,6 +41,8 @@ export function configureProgram (program: Command): Command {
  * Only unexpected internal errors print a stack, and only at debug level.
  */
 export async function runMain (name: string, main: () => Promise<void>): Promise<void> {
+  // `heartbeat-agent --help | head`: a reader that goes away ends the output, as for any command-line tool, not with a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(EXIT_OK); else throw err })
   try {
     await main()
   } catch (err) {

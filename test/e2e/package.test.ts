@@ -69,6 +69,10 @@ describe('the npm package', () => {
         const version = run(join(prefix, 'bin', bin), ['--version'], { env: { PATH: pathWith(node) } })
         assert.equal(version.stdout.trim(), PKG.version)
       }
+      // Read by a pager or `head` that stops early: the output just ends.
+      const piped = run('/bin/sh', ['-c', `'${join(prefix, 'bin', bin)}' --help | head -n 1`], { env: { PATH: pathWith(node24) } })
+      assert.equal(piped.stdout, `Usage: ${bin} [options]\n`)
+      assert.equal(piped.stderr, '', 'no EPIPE stack trace')
     }
     // What runs is the build, without its development tools: the page is served from the shipped bundle.
     const installed = realpathSync(join(prefix, 'lib', 'node_modules', PKG.name))
