@@ -25,7 +25,7 @@ import {
   DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_ETH_URL, DEFAULT_LOTUS_URL, DEFAULT_MAINTENANCE_FOR_MS, DEFAULT_TARGET_WEIGHT,
   DEFAULT_UNREACHABLE_AFTER_MS, LINK_PING_TIMEOUT_MS, MAINTENANCE_SIGNAL, MAX_TARGET_WEIGHT, MIN_TARGET_WEIGHT, SHUTDOWN_DEADLINE_MS,
 } from './constants.ts'
-import { AgentHealthServer } from './health-server.ts'
+import type { AgentHealthServer } from './health-server.ts'
 import { onMaintenanceSignal } from './maintenance.ts'
 import { SOURCE_KINDS } from './source.ts'
 import { FULLNODE_API_INFO } from './sources/api-info.ts'
@@ -303,7 +303,7 @@ export async function main (argv: string[]): Promise<void> {
   const configPath = explicit.config
   const config = resolveConfig(program, configPath !== undefined ? loadAgentConfig(configPath) : undefined, process.env)
   const settings = agentSettings(config, process.env)
-  const source = createSource(config.source)
+  const source = await createSource(config.source)
   const healthListen = explicit.healthListen === undefined ? undefined : parseHealthListen(explicit.healthListen)
   const maintenanceForMs = parsePositiveDuration(explicit.maintenanceFor ?? formatDuration(DEFAULT_MAINTENANCE_FOR_MS), '--maintenance-for')
   const maintenanceReason = explicit.maintenanceReason ?? ''
@@ -327,6 +327,8 @@ export async function main (argv: string[]): Promise<void> {
     const services = settings.services.map((s) => ({ name: s.name, targets: s.targets.map(formatWeightedTarget), beatPeriodMs: s.beatPeriodMs, reconnectPeriodMs: s.reconnectPeriodMs }))
     const { source: sourceSettings, checks, targets: _targets, ...rest } = config
     const { token: _token, origin: _origin, ...publicSource } = sourceSettings
+    // Loaded only when asked for: fastify and prom-client are most of what an agent would otherwise hold in memory.
+    const { AgentHealthServer } = await import('./health-server.ts')
     health = new AgentHealthServer({ agent, ...healthListen, config: { ...rest, source: publicSource, checks: checks.map((c) => c.name), services } })
     try {
       await health.start()

@@ -1,11 +1,13 @@
-// npm postinstall: applies patches/*.patch to node_modules with patch-package
-// (see patches/README.md for what each patch does and why). Plain JavaScript so
-// it runs on whatever Node npm starts it with.
+// Run by `npm install` / `npm ci` in a checkout (the "prepare" script, which npm
+// does not run when the package itself is installed from a tarball or the
+// registry): applies patches/*.patch to node_modules with patch-package (see
+// patches/README.md for what each patch does and why). Plain JavaScript so it
+// runs on whatever Node npm starts it with; already applied patches are kept.
 //
-// patch-package is a devDependency. A production install (npm ci --omit=dev)
-// does not have it: the install is not failed for that, but it says so, because
-// the programs then run on the unpatched muxer (correct, only costlier per beat).
-// A patch that no longer applies (an upgraded dependency) fails the install.
+// patch-package is a devDependency. Without it (an install that omits them) the
+// install is not failed, but it says so, because the programs then run on the
+// unpatched dependencies (correct, only costlier). A patch that no longer
+// applies (an upgraded dependency) fails the install.
 import { spawnSync } from 'node:child_process'
 import { createRequire } from 'node:module'
 

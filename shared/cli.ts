@@ -64,6 +64,8 @@ export const FAILED_MAIN_EXIT_DEADLINE_MS = 250
  * (exitStatusOf). A stack is printed only with HEARTBEAT_DEBUG=1.
  */
 export async function runMain (name: string, main: () => Promise<void>): Promise<void> {
+  // `heartbeat-agent --help | head`: a reader that goes away ends the output, as for any command-line tool, not with a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(EXIT_OK); else throw err })
   try {
     await main()
   } catch (err) {
