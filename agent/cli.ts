@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { Command } from 'commander'
 import { formatDuration, parsePositiveDuration } from '../shared/duration.ts'
 import { ErrorCodes, errorMessage, UsageError } from '../shared/errors.ts'
+import { bindError } from '../shared/bind-error.ts'
 import { booleanFlag } from '../shared/flag-parsers.ts'
 import { parseHostPort } from '../shared/host-port.ts'
 import { loadOrCreateKey } from '../shared/identity.ts'
@@ -24,8 +25,7 @@ import {
   DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_ETH_URL, DEFAULT_LOTUS_URL, DEFAULT_MAINTENANCE_FOR_MS, DEFAULT_TARGET_WEIGHT,
   DEFAULT_UNREACHABLE_AFTER_MS, LINK_PING_TIMEOUT_MS, MAINTENANCE_SIGNAL, MAX_TARGET_WEIGHT, MIN_TARGET_WEIGHT, SHUTDOWN_DEADLINE_MS,
 } from './constants.ts'
-import { AgentHealthServer } from './health-server.ts'
-import { describeListenError } from './listen-errors.ts'
+import type { AgentHealthServer } from './health-server.ts'
 import { onMaintenanceSignal } from './maintenance.ts'
 import { SOURCE_KINDS } from './source.ts'
 import { FULLNODE_API_INFO } from './sources/api-info.ts'
@@ -303,7 +303,7 @@ export async function main (argv: string[]): Promise<void> {
   const configPath = explicit.config
   const config = resolveConfig(program, configPath !== undefined ? loadAgentConfig(configPath) : undefined, process.env)
   const settings = agentSettings(config, process.env)
-  const source = createSource(config.source)
+  const source = await createSource(config.source)
   const healthListen = explicit.healthListen === undefined ? undefined : parseHealthListen(explicit.healthListen)
   const maintenanceForMs = parsePositiveDuration(explicit.maintenanceFor ?? formatDuration(DEFAULT_MAINTENANCE_FOR_MS), '--maintenance-for')
   const maintenanceReason = explicit.maintenanceReason ?? ''
@@ -327,13 +327,15 @@ export async function main (argv: string[]): Promise<void> {
     const services = settings.services.map((s) => ({ name: s.name, targets: s.targets.map(formatWeightedTarget), beatPeriodMs: s.beatPeriodMs, reconnectPeriodMs: s.reconnectPeriodMs }))
     const { source: sourceSettings, checks, targets: _targets, ...rest } = config
     const { token: _token, origin: _origin, ...publicSource } = sourceSettings
+    // Loaded only when asked for: fastify and prom-client are most of what an agent would otherwise hold in memory.
+    const { AgentHealthServer } = await import('./health-server.ts')
     health = new AgentHealthServer({ agent, ...healthListen, config: { ...rest, source: publicSource, checks: checks.map((c) => c.name), services } })
     try {
       await health.start()
     } catch (err) {
       // Exit 2 with one line at once; stopping the agent that never started is bounded, not awaited forever.
       await Promise.race([agent.stop().catch(() => {}), new Promise((resolve) => { setTimeout(resolve, SHUTDOWN_DEADLINE_MS / 2).unref() })])
-      throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `cannot listen on --health-listen ${explicit.healthListen}: ${describeListenError(err, `${healthListen.host}:${healthListen.port}`)}`)
+      throw bindError({ flag: '--health-listen', address: String(explicit.healthListen), port: healthListen.port }, err, 'heartbeat-agent')
     }
     logger.info({ url: health.url }, 'health endpoints listening')
   }

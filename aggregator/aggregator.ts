@@ -6,9 +6,15 @@ import { createLogger, type Logger } from '../shared/log.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
 import type { Alerting } from './alerts/alerting.ts'
 import { type AlertingConfig, defaultAlertingConfig } from './alerts/config.ts'
-import { registerAlertMetrics } from './alerts/metrics.ts'
+import { DeadmanSwitch } from './alerts/deadman.ts'
+import { DEFAULT_DEADMAN_INTERVAL_MS } from './alerts/constants.ts'
+import { registerAlertMetrics, registerDeadmanMetrics, registerReceiverMetrics } from './alerts/metrics.ts'
+import { redactUrl } from './alerts/receivers/url.ts'
+import { isHealthy } from '../shared/health.ts'
 import { alertingPart } from './alerts/part.ts'
 import { PEER_KEY_FILE } from './constants.ts'
+import { dataDirLockPart } from './data-dir-lock.ts'
+import { listenCheckPart } from './listen-check.ts'
 import { DEFAULT_DETAILS_MODE, type DetailsMode } from './fleet/exposure.ts'
 import { FleetState } from './fleet/fleet-state.ts'
 import { DEFAULT_STATUS_RULES, type StatusRules } from './fleet/status.ts'
@@ -20,7 +26,7 @@ import { AdminAuth } from './http/admin-auth.ts'
 import { DEFAULT_FEED_LIMITS, FeedStats, type FeedLimits } from './http/feed-guard.ts'
 import { type AggregatorRoute, HttpRegistry } from './http/registry.ts'
 import { detailsDecider } from './http/security.ts'
-import { httpPart } from './http/server.ts'
+import { httpPart, type HttpTimeouts } from './http/server.ts'
 import { ViewerAuth } from './http/viewer-auth.ts'
 import { viewsPart } from './http/views.ts'
 import { type ConnectionLimits, createIngest, type IngestLimits, type IngestStats, type PeerListsConfig } from './ingest/index.ts'
@@ -33,7 +39,8 @@ import { storePart } from './store/part.ts'
 export interface AggregatorOptions {
   /** libp2p listen multiaddrs. */
   listen: string[]
-  http: { host: string, port: number }
+  /** The HTTP listen address; `timeouts` shortens the slow-client deadlines (tests; docs/security.md). */
+  http: { host: string, port: number, timeouts?: Partial<HttpTimeouts> }
   /** Holds the peer key and the store (fleet.sqlite). */
   dataDir: string
   /** Store settings (flush interval, retention, sampling); defaults in store/constants.ts. */
@@ -58,6 +65,8 @@ export interface AggregatorOptions {
   statusPage?: boolean
   /** The URL people reach the page at, for links in alerts; the HTTP listen address when absent. */
   publicUrl?: string
+  /** A dead man's switch pinged while the aggregator is healthy, `<url>/fail` while not (alerts/deadman.ts). */
+  deadman?: { url: string, intervalMs?: number }
   logger?: Logger
   /** Every timer and every time read (shared/clock.ts); the system clock when absent. */
   clock?: Clock
@@ -103,7 +112,9 @@ export interface AggregatorInternals {
  * The aggregator: its parts, in start order (each stops in reverse). Adding a
  * part is one entry in the list in the constructor (docs/ARCHITECTURE.md).
  *
- *   store      the roster, history and uptime (first: known nodes are back before any agent dials in)
+ *   lock       the data dir's lock (first: nothing reads or writes the dir before it holds it; docs/deployment.md)
+ *   listen     every --http and --listen address bound once and released: a taken port fails before anything starts
+ *   store      the roster, history and uptime (known nodes are back before any agent dials in)
  *   ingest     the libp2p host and the heartbeat streams it takes
  *   alerting   rules on the status tick, receivers, maintenance
  *   ticker     re-derives every status (silence has no event)
@@ -182,19 +193,37 @@ export class Aggregator {
         reloadPeers: async () => ({ reloaded: await this.reloadPeerLists(), allowlist: ingest.admission.policy.allowlistSize ?? null, denylist: ingest.admission.policy.denylistSize }),
       },
     })
-    this.http = httpPart({ registry: this.registry, host: options.http.host, port: options.http.port, adminAuth: auth, corsOrigins: options.exposure?.corsOrigins })
+    this.http = httpPart({
+      registry: this.registry, host: options.http.host, port: options.http.port, timeouts: options.http.timeouts, adminAuth: auth, corsOrigins: options.exposure?.corsOrigins,
+    })
     this.operations = new AggregatorOperations({
       fleet,
       stats: ingest.stats,
       libp2p: () => ingest.host,
       http: () => ({ listening: this.http.listening, url: this.http.url }),
-      config: () => ({ ...this.options, shutdownDrainMs: this.options.shutdownDrainMs ?? DEFAULT_SHUTDOWN_DRAIN_MS }),
+      config: () => this.effectiveConfig(),
       startedAt: this.startedAt,
       clock,
       processMetrics: options.processMetrics,
     })
     registerAlertMetrics(this.operations.metrics.registry, this.alerting.alerting.engine)
+    registerReceiverMetrics(this.operations.metrics.registry, () => this.alerting.alerting.receiverStatus())
+    const deadman = options.deadman === undefined ? undefined : new DeadmanSwitch({
+      url: options.deadman.url,
+      intervalMs: options.deadman.intervalMs ?? DEFAULT_DEADMAN_INTERVAL_MS,
+      health: () => {
+        const own = this.operations.health.health('health')
+        const notHealthy = Object.entries(own.components).filter(([, c]) => !isHealthy(c.status))
+          .map(([name, c]) => `${name} ${c.status}${typeof (c.details as { error?: unknown } | undefined)?.error === 'string' ? `: ${(c.details as { error: string }).error}` : ''}`)
+        return { healthy: isHealthy(own.status), summary: notHealthy.length === 0 ? `${fleet.size} nodes, ${this.alerting.alerting.fleetAlerts().firing.length} alerts firing` : notHealthy.join('; ') }
+      },
+      clock,
+      logger: log,
+    })
+    if (deadman !== undefined) registerDeadmanMetrics(this.operations.metrics.registry, () => deadman.stats())
     const parts: Part[] = [
+      dataDirLockPart({ dataDir: options.dataDir, clock, logger: log }),
+      listenCheckPart({ http: options.http, listen: options.listen }),
       this.store,
       ingest,
       this.alerting,
@@ -202,8 +231,30 @@ export class Aggregator {
       views,
       this.http,
       this.operations,
+      // Last: its first ping says the aggregator is up and ready.
+      ...(deadman !== undefined ? [deadman] : []),
     ]
     this.runner = new PartRunner(parts, { http: this.registry, logger: log })
+  }
+
+  /**
+   * The configuration /actuator/info shows. Alerting is shown as its rules'
+   * names and its receivers' kinds and targets: receiver settings hold
+   * credentials (tokens, routing keys, webhook URLs that are their own
+   * credential) that no key-name redaction can be trusted to catch.
+   */
+  private effectiveConfig (): Record<string, unknown> {
+    const { alerting: _alerting, deadman, ...rest } = this.options
+    const { alerting } = this.alerting
+    return {
+      ...rest,
+      shutdownDrainMs: this.options.shutdownDrainMs ?? DEFAULT_SHUTDOWN_DRAIN_MS,
+      alerting: {
+        rules: alerting.engine.ruleSet.map((r) => r.name),
+        receivers: alerting.receivers.map((r) => ({ name: r.name ?? r.kind, kind: r.kind, target: r.target })),
+      },
+      ...(deadman !== undefined ? { deadman: { target: redactUrl(deadman.url), intervalMs: deadman.intervalMs ?? DEFAULT_DEADMAN_INTERVAL_MS } } : {}),
+    }
   }
 
   /** Every route this aggregator serves, as the parts registered them (--help lists them). */

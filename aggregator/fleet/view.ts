@@ -40,6 +40,14 @@ export interface NodeView {
   headTime: string | null
   /** Where the agent reads head and height (`demo`, `lotus`, `eth`, `command`, `embedded`); null when not said. */
   source: string | null
+  /** Another agent uses this node's peer id at once (docs/fleet-semantics.md); null when not. Addresses only with details. */
+  identityConflict: IdentityConflictView | null
+}
+
+export interface IdentityConflictView {
+  agents: number
+  addresses?: string[]
+  since: string
 }
 
 /** One network in the summary (go-filecoin's counts, per network). */
@@ -115,6 +123,9 @@ export function nodeView (record: NodeRecord, verdict: StatusVerdict, context: N
     agent: { version: hb.agent.version, startedAt: iso(hb.agent.startedAt) },
     headTime: hb.headTime === undefined ? null : iso(hb.headTime),
     source: hb.source ?? null,
+    identityConflict: record.identityConflict === undefined
+      ? null
+      : { agents: record.identityConflict.agents, addresses: [...record.identityConflict.addresses], since: iso(record.identityConflict.since) },
   }
 }
 

@@ -37,6 +37,7 @@ function node (peerId: string, fields: Partial<PageNode> = {}): PageNode {
     agent: { version: '0.1.0', startedAt: iso(T0 - 60_000) },
     headTime: null,
     source: null,
+    identityConflict: null,
     ...fields,
   }
 }

@@ -16,6 +16,7 @@ export function alertsVerdict (alerts: PageAlerts): { text: string, sub: string,
     alerts.pending > 0 ? `${formatCount(alerts.pending)} pending` : '',
     alerts.nodesInMaintenance > 0 ? `${formatCount(alerts.nodesInMaintenance)} node${alerts.nodesInMaintenance === 1 ? '' : 's'} in maintenance` : '',
     alerts.fleetMaintenance !== null ? 'fleet in maintenance' : '',
+    (alerts.failingReceivers ?? []).length > 0 ? `not delivering: ${(alerts.failingReceivers ?? []).map((r) => r.name).join(', ')}` : '',
   ].filter((s) => s !== '').join(' · ')
   if (firing === 0) return { text: '✓ None firing', sub: notes, tone: 'ok' }
   return { text: `${ALERT_GLYPH} ${formatCount(firing)} firing`, sub: notes, tone: critical ? 'bad' : 'warn' }
@@ -138,16 +139,19 @@ export class AlertsView {
 
     setText(this.title, `${formatCount(firing.length)} alert${firing.length === 1 ? '' : 's'} firing`)
     const silenced = firing.filter((a) => a.silenced).length
+    const inhibited = firing.filter((a) => typeof a.inhibitedBy === 'string').length
     setText(this.sub, [
       alerts.pending > 0 ? `${formatCount(alerts.pending)} pending` : '',
       silenced > 0 ? `${formatCount(silenced)} held back by maintenance` : '',
+      inhibited > 0 ? `${formatCount(inhibited)} inhibited (same cause as another alert)` : '',
+      ...(alerts.failingReceivers ?? []).map((r) => `${r.name} not delivering${r.error !== '' ? `: ${r.error}` : ''}`),
     ].filter((s) => s !== '').join(' · '))
     const limit = this.expanded ? ALERTS_SHOWN_MAX : ALERTS_SHOWN
     this.toggle.hidden = folded || firing.length <= ALERTS_SHOWN
     setText(this.toggle, this.expanded ? 'Show fewer' : `Show all ${formatCount(firing.length)}`)
     this.toggle.setAttribute('aria-expanded', String(this.expanded))
     const shown = firing.slice(0, limit)
-    const key = JSON.stringify(shown.map((a) => [a.id, a.state, a.silenced, a.summary, a.firedAt]))
+    const key = JSON.stringify(shown.map((a) => [a.id, a.state, a.silenced, a.inhibitedBy, a.summary, a.firedAt]))
     if (key !== this.listKey) {
       this.listKey = key
       this.lines = shown.map((alert) => ({ alert, age: el('span', { className: 'alert-age' }) }))
@@ -179,6 +183,7 @@ function alertItem (line: AlertLine): HTMLLIElement {
     el('span', { className: 'alert-summary', text: summaryAfterSubject(alert), title: alert.description === '' ? alert.summary : `${alert.summary}\n${alert.description}` }),
     line.age,
     alert.silenced ? maintenanceTag('held back', 'A maintenance window holds back its notifications') : null,
+    typeof alert.inhibitedBy === 'string' ? el('span', { className: 'maint-tag', text: 'inhibited', title: `Same cause as ${alert.inhibitedBy}: shown here, not sent` }) : null,
   ])
 }
 
