@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Clock, Timer } from '../../shared/clock.ts'
-import { FLEET_DEMAND_MS, FLEET_DOCUMENT_REBUILD_MS, FLEET_PUBLISH_TICK_MS, FLEET_RENDITIONS_KEPT, NODE_VIEW_MAX_AGE_MS } from '../constants.ts'
+import { FLEET_DEMAND_MS, FLEET_DOCUMENT_HOLD_FACTOR, FLEET_DOCUMENT_REBUILD_MS, FLEET_PUBLISH_TICK_MS, FLEET_RENDITIONS_KEPT, NODE_VIEW_MAX_AGE_MS } from '../constants.ts'
 import { exposeNode } from '../fleet/exposure.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
 import { fleetSummary, type FleetSummary, type NodeView } from '../fleet/view.ts'
@@ -25,8 +25,11 @@ export interface FleetDocumentsOptions {
   info: () => AggregatorInfo
   /** The parts' top-level fields of the fleet document (HttpRegistry.fleetFields). */
   fields: (nodes: readonly NodeView[], now: number) => Record<string, unknown>
+  /** The longest a document holds back the beat stream (FLEET_DOCUMENT_REBUILD_MS). */
   rebuildMs?: number
   maxAgeMs?: number
+  /** Measures what a build cost (ms); the monotonic clock by default. */
+  stopwatch?: () => number
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8'
@@ -82,10 +85,12 @@ interface Slot {
  * When it is rebuilt: not while nothing changed (until it is `maxAgeMs` old:
  * time alone moves phi); at the next request after a change; but a document
  * that replaced an older one holds back further changes of the beat stream
- * for `rebuildMs`, so a fleet that never stops changing is serialised at
- * most once per interval however many read it. What is not the beat stream
- * (an operator's action, an alert, a window, a removed node) is never held
- * back: a client that changed something reads its change.
+ * for FLEET_DOCUMENT_HOLD_FACTOR times what it cost to build, at most
+ * `rebuildMs`: a fleet that never stops changing is serialised at most once
+ * per interval however many read it (about a second at 10,000 nodes, at once
+ * for a small fleet). What is not the beat stream (an operator's action, an
+ * alert, a window, a removed node) is never held back: a client that changed
+ * something reads its change.
  *
  * While a document is read (within FLEET_DEMAND_MS), a publisher keeps it
  * current ahead of the requests: every tick it rebuilds the changed node
@@ -97,6 +102,7 @@ export class FleetDocuments {
   private readonly options: FleetDocumentsOptions
   private readonly rebuildMs: number
   private readonly maxAgeMs: number
+  private readonly stopwatch: () => number
   private readonly slots = new Map<string, Slot>()
   /** Filtered and paged answers, least recently used first. */
   private readonly renditions = new Map<string, { version: number, body: CachedBody }>()
@@ -109,6 +115,7 @@ export class FleetDocuments {
     this.options = options
     this.rebuildMs = options.rebuildMs ?? FLEET_DOCUMENT_REBUILD_MS
     this.maxAgeMs = options.maxAgeMs ?? NODE_VIEW_MAX_AGE_MS
+    this.stopwatch = options.stopwatch ?? options.clock.monotonic
   }
 
   /** The whole fleet document, for a request that takes `encoding` (kept ready for the next ones). */
@@ -194,8 +201,9 @@ export class FleetDocuments {
     if (age < 0) return false
     if (kept.notices === cache.notices) return age < this.maxAgeMs
     if (kept.urgentNotices !== cache.urgentNotices) return false
-    // A held document is replaced by the publisher's next tick after its hold: no request need wait for that.
-    const grace = kept.heldUntil > kept.builtAt && this.publisher !== undefined ? FLEET_PUBLISH_TICK_MS : 0
+    // A held document is replaced by the publisher's next tick after its hold: no request need wait for that
+    // (a cheap one, held briefly, is as cheap to build for the request).
+    const grace = this.publisher !== undefined ? Math.min(FLEET_PUBLISH_TICK_MS, kept.heldUntil - kept.builtAt) : 0
     return now < kept.heldUntil + grace
   }
 
@@ -230,11 +238,12 @@ export class FleetDocuments {
     const kept = slot.current
     const { cache } = this.options
     const { notices, urgentNotices } = cache
-    const consensus = cache.refresh(this.preparer([slot]))
-    // One that replaced another holds back the beat stream for an interval; the first holds nothing back.
-    const freshness = { builtAt: now, notices, urgentNotices, heldUntil: kept === undefined ? now : now + this.rebuildMs }
+    const started = this.stopwatch()
+    const consensus = cache.refresh(this.preparer([slot]), true)
     const built = slot.kind === 'fleet' ? this.buildFleet(slot.details, consensus, kept) : this.buildHealth(slot.details, kept)
-    const next: Built = { ...built, ...freshness }
+    // One that replaced another holds back the beat stream in proportion to what it cost; the first holds nothing back.
+    const hold = kept === undefined ? 0 : Math.min(this.rebuildMs, FLEET_DOCUMENT_HOLD_FACTOR * Math.max(0, this.stopwatch() - started))
+    const next: Built = { ...built, builtAt: now, notices, urgentNotices, heldUntil: now + hold }
     slot.current = next
     // Compressed ahead for the encodings asked for lately (off the event loop), so their requests find them made.
     if (next.body !== kept?.body) for (const [encoding, at] of slot.encodings) if (now - at < FLEET_DEMAND_MS) void next.body.encode(encoding)

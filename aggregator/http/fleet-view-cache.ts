@@ -147,16 +147,17 @@ export class FleetViewCache {
    * old view) at most `budget` views are rebuilt, the others at the next
    * refresh: when a block moves every node's lag at once, the work is spread
    * over a few refreshes instead of one long stop. Returns the network picture
-   * lags were judged by: the one the last status tick computed (statuses are
+   * lags were judged by: with `exact`, the fleet's as of now (a document
+   * built for a request: its summary and its views agree with what was
+   * folded); otherwise the one the last status tick computed (statuses are
    * judged by it too), or a new one when no tick came for two (a fleet that
    * keeps changing would otherwise be walked once more per refresh).
    */
-  refresh (prepare?: (entry: NodeEntry) => void): FleetConsensus {
+  refresh (prepare?: (entry: NodeEntry) => void, exact = false): FleetConsensus {
     const now = this.clock.wall()
     const at = this.clock.monotonic()
-    const consensus = this.consensus !== undefined && at - this.consensusAt < NODE_VIEW_CONSENSUS_REUSE_MS && at >= this.consensusAt
-      ? this.consensus
-      : this.takeConsensus(this.fleet.consensus(now))
+    const reusable = !exact && this.consensus !== undefined && at - this.consensusAt < NODE_VIEW_CONSENSUS_REUSE_MS && at >= this.consensusAt
+    const consensus = reusable ? this.consensus as FleetConsensus : this.takeConsensus(this.fleet.consensus(now))
     if (this.everything) {
       this.everything = false
       for (const peerId of this.entries.keys()) this.stale.add(peerId)

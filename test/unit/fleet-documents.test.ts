@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { FLEET_DOCUMENT_REBUILD_MS, FLEET_PUBLISH_TICK_MS, NODE_VIEW_MAX_AGE_MS } from '../../aggregator/constants.ts'
+import { FLEET_DOCUMENT_HOLD_FACTOR, FLEET_DOCUMENT_REBUILD_MS, FLEET_PUBLISH_TICK_MS, NODE_VIEW_MAX_AGE_MS } from '../../aggregator/constants.ts'
 import { exposeNode } from '../../aggregator/fleet/exposure.ts'
 import { FleetState } from '../../aggregator/fleet/fleet-state.ts'
 import { fleetViews } from '../../aggregator/fleet/view.ts'
@@ -14,11 +14,16 @@ import { ManualClock } from '../support/manual-clock.ts'
 
 const INFO = { peerId: 'agg', multiaddrs: ['/ip4/127.0.0.1/tcp/4100'], version: '0.1.0', startedAt: '2027-01-15T08:00:00.000Z' }
 
+/** What each build is made to cost (a stopwatch that moves this much per reading pair): 10,000 nodes' worth. */
+const BUILD_MS = 60
+
 function setup (fields: () => Record<string, unknown> = () => ({ alerts: { firing: [], pending: 0 } })) {
   const clock = new ManualClock()
   const fleet = new FleetState()
   const cache = new FleetViewCache({ fleet, decorate: (view) => view, clock })
-  const documents = new FleetDocuments({ cache, fleet, clock, info: () => INFO, fields })
+  let watch = 0
+  const stopwatch = (): number => { watch += BUILD_MS / 2; return watch }
+  const documents = new FleetDocuments({ cache, fleet, clock, info: () => INFO, fields, stopwatch })
   const beat = (peerId: string, hb: Partial<Heartbeat> = {}): void => {
     fleet.apply({ type: 'beat', peerId, heartbeat: heartbeat({ nickname: peerId, seq: 1, ...hb }), protocol: 'v2' }, clock.wall())
   }
@@ -56,6 +61,7 @@ describe('fleet documents', () => {
   })
 
   it('shows the first change after a quiet spell at once, then holds the beat stream back for an interval', () => {
+    assert.ok(BUILD_MS * FLEET_DOCUMENT_HOLD_FACTOR >= FLEET_DOCUMENT_REBUILD_MS, 'a build costly enough to be held the longest')
     const { clock, beat, documents, doc } = setup()
     beat('a', { height: 1 })
     const first = documents.fleet(false)
@@ -90,6 +96,29 @@ describe('fleet documents', () => {
     beat('a', { height: 8, seq: 3 })
     cache.invalidate([])
     assert.equal(doc().nodes[0].height, 8, 'a part said something changed: rebuilt, with the beat folded meanwhile')
+  })
+
+  it('holds back in proportion to what a build costs: a cheap document follows at once', () => {
+    const clock = new ManualClock()
+    const fleet = new FleetState()
+    const cache = new FleetViewCache({ fleet, decorate: (view) => view, clock })
+    let watch = 0
+    const documents = new FleetDocuments({ cache, fleet, clock, info: () => INFO, fields: () => ({}), stopwatch: () => (watch += 1) })
+    const beat = (height: number): void => { fleet.apply({ type: 'beat', peerId: 'a', heartbeat: heartbeat({ height, seq: height }), protocol: 'v2' }, clock.wall()) }
+    const height = (): number => JSON.parse(documents.fleet(false).bytes.toString()).nodes[0].height
+    beat(1)
+    height()
+    clock.advance(10)
+    beat(2)
+    assert.equal(height(), 2)
+    const hold = FLEET_DOCUMENT_HOLD_FACTOR * 1
+    clock.advance(hold - 1)
+    beat(3)
+    assert.equal(height(), 2, 'held for 20 times the 1 ms it cost')
+    // As long again at most: the publisher's tick may come first (it is as cheap for the request).
+    clock.advance(hold + 1)
+    assert.equal(height(), 3)
+    documents.close()
   })
 
   it('holds a snapshot the live feed asks for at least as new as the views it already sent', () => {
