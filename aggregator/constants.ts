@@ -114,6 +114,8 @@ export const NODE_VIEW_CONSENSUS_REUSE_MS = 2 * STATUS_TICK_MS
 export const NODE_VIEW_REBUILD_BUDGET = 2_500
 /** Filtered or paged answers of one fleet document version kept for repeat requests (least recently used dropped). */
 export const FLEET_RENDITIONS_KEPT = 32
+/** ...and at most this many bytes of them (a filter that keeps most of 10,000 nodes is most of a 9 MiB document). */
+export const FLEET_RENDITIONS_MAX_BYTES = 32 * 1024 * 1024
 /** `?limit=` of GET /api/v1/fleet: at most this many nodes per page. */
 export const FLEET_PAGE_MAX_LIMIT = 10_000
 /** Answers smaller than this are sent uncompressed (the encoding would save less than it costs). */

@@ -49,6 +49,8 @@ export class CachedBody {
         ? gzipAsync(this.bytes, { level: GZIP_LEVEL })
         : brotliAsync(this.bytes, { params: { [zlib.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [zlib.BROTLI_PARAM_SIZE_HINT]: this.bytes.length } })
       this.encoded.set(encoding, pending)
+      // A failure is not kept: the next request tries again.
+      pending.catch(() => { this.encoded.delete(encoding) })
     }
     return pending
   }

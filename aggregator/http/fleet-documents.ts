@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Clock, Timer } from '../../shared/clock.ts'
-import { FLEET_DEMAND_MS, FLEET_DOCUMENT_HOLD_FACTOR, FLEET_DOCUMENT_REBUILD_MS, FLEET_PUBLISH_TICK_MS, FLEET_RENDITIONS_KEPT, NODE_VIEW_MAX_AGE_MS } from '../constants.ts'
+import { FLEET_DEMAND_MS, FLEET_DOCUMENT_HOLD_FACTOR, FLEET_DOCUMENT_REBUILD_MS, FLEET_PUBLISH_TICK_MS, FLEET_RENDITIONS_KEPT, FLEET_RENDITIONS_MAX_BYTES, NODE_VIEW_MAX_AGE_MS } from '../constants.ts'
 import { exposeNode } from '../fleet/exposure.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
 import { fleetSummary, type FleetSummary, type NodeView } from '../fleet/view.ts'
@@ -106,6 +106,7 @@ export class FleetDocuments {
   private readonly slots = new Map<string, Slot>()
   /** Filtered and paged answers, least recently used first. */
   private readonly renditions = new Map<string, { version: number, body: CachedBody }>()
+  private renditionBytes = 0
   private versions = 0
   private publisher: Timer | undefined
   /** The parts' fields, as last computed, and what they had heard (see fieldsJson). */
@@ -143,7 +144,9 @@ export class FleetDocuments {
     const kept = this.renditions.get(key)
     if (kept !== undefined) {
       this.renditions.delete(key)
+      this.renditionBytes -= kept.body.bytes.length
       if (kept.version === parts.version) {
+        this.renditionBytes += kept.body.bytes.length
         this.renditions.set(key, kept)
         return kept.body
       }
@@ -154,7 +157,13 @@ export class FleetDocuments {
     const tag = `${parts.tag}.${createHash('sha1').update(query.key).digest('base64url').slice(0, 12)}`
     const body = new CachedBody(bytes, tag, JSON_TYPE)
     this.renditions.set(key, { version: parts.version, body })
-    while (this.renditions.size > FLEET_RENDITIONS_KEPT) this.renditions.delete(this.renditions.keys().next().value as string)
+    this.renditionBytes += bytes.length
+    // Bounded in count and in bytes (a filter that keeps most of 10,000 nodes is most of the document).
+    while (this.renditions.size > FLEET_RENDITIONS_KEPT || this.renditionBytes > FLEET_RENDITIONS_MAX_BYTES) {
+      const [oldest, dropped] = this.renditions.entries().next().value as [string, { body: CachedBody }]
+      this.renditions.delete(oldest)
+      this.renditionBytes -= dropped.body.bytes.length
+    }
     return body
   }
 
@@ -246,7 +255,10 @@ export class FleetDocuments {
     const next: Built = { ...built, builtAt: now, notices, urgentNotices, heldUntil: now + hold }
     slot.current = next
     // Compressed ahead for the encodings asked for lately (off the event loop), so their requests find them made.
-    if (next.body !== kept?.body) for (const [encoding, at] of slot.encodings) if (now - at < FLEET_DEMAND_MS) void next.body.encode(encoding)
+    if (next.body !== kept?.body) {
+      // A failed compression is the request's to report (it awaits the same promise), not a crash here.
+      for (const [encoding, at] of slot.encodings) if (now - at < FLEET_DEMAND_MS) next.body.encode(encoding).catch(() => undefined)
+    }
     return next
   }
 
