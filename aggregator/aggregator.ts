@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
-import { type Clock, systemClock } from '../shared/clock.ts'
+import { type Clock, instantOf, systemClock } from '../shared/clock.ts'
 import { loadOrCreateKey } from '../shared/identity.ts'
 import { createLogger, type Logger } from '../shared/log.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
@@ -210,7 +210,7 @@ export class Aggregator {
 
   /** Folds one event at the aggregator's clock (embedding programs, tests). */
   apply (event: FleetEvent): void {
-    this.fleet.apply(event, this.clock.wall())
+    this.fleet.apply(event, instantOf(this.clock))
   }
 
   /** What tests and benchmarks look at inside (see AggregatorInternals). */

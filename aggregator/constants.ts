@@ -32,6 +32,12 @@ export const LEGACY_IDLE_STREAM_MS = IDLE_STREAM_FLOOR_MS
 
 /** Statuses are re-evaluated this often (silence has no event of its own). */
 export const STATUS_TICK_MS = 250
+/**
+ * The wall clock moving this much more or less than the monotonic clock
+ * between two ticks is a step (NTP, an operator), logged once as a WARN with
+ * its size. Slewing never comes near it; tick jitter under load stays far below.
+ */
+export const WALL_STEP_WARN_MS = 2_000
 /** Until a node has announced a period (or been observed), assume go-filecoin's default beat. */
 export const ASSUMED_PERIOD_MS = 3_000
 /** A disconnected node turns down when it has not reconnected within this many of its periods. */

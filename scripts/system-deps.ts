@@ -19,7 +19,8 @@ export const SYSTEM_PACKAGES: Record<string, string> = {
   '/usr/bin/systemd-analyze': 'systemd',
   // The fleet page's end-to-end tests (test/e2e/page-*.test.ts) drive it with playwright-core.
   '/usr/bin/chromium': 'chromium',
-  // test/e2e/agent-clock-step.test.ts steps an agent's wall clock with libfaketime (LD_PRELOAD); the
+  // test/e2e/agent-clock-step.test.ts and aggregator-clock-step.test.ts step a program's wall clock with
+  // libfaketime (LD_PRELOAD, test/support/faketime.ts); the
   // faketime package brings the library (libfaketime) with it.
   '/usr/bin/faketime': 'faketime',
 }

@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '../../shared/clock.ts'
+import { type Clock, type Instant, systemClock } from '../../shared/clock.ts'
 import { formatDuration } from '../../shared/duration.ts'
 import { errorMessage } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/log.ts'
@@ -17,11 +17,11 @@ import { alertView, type AlertView, maintenanceView, type MaintenanceView } from
 
 export type { AlertView, MaintenanceView } from './views.ts'
 
-/** What a node's last heartbeat said about maintenance, and when it was sent (agent clock) and received (ours). */
+/** What a node's last heartbeat said about maintenance, and when it was sent (agent clock) and received (our monotonic clock). */
 export interface AnnouncedMaintenance {
   announced: { until?: number, reason?: string } | undefined
   sentAt: number
-  receivedAt: number
+  receivedAtMono: number
 }
 
 export interface AlertingOptions {
@@ -78,7 +78,7 @@ export class Alerting {
   private readonly clock: Clock
   private readonly every: number
   private lastEvaluatedAt: number | undefined
-  /** How long the last evaluation took (wall clock, ms) and the interval that follows from it. */
+  /** How long the last evaluation took (monotonic ms) and the interval that follows from it. */
   private lastTookMs = 0
   private intervalMs: number
   private readonly changes = new AlertingChangeTracker()
@@ -101,17 +101,17 @@ export class Alerting {
     ]
   }
 
-  /** For FleetState's tick: evaluates when the interval has passed. */
-  onTick (now: number): void {
-    if (this.lastEvaluatedAt !== undefined && now - this.lastEvaluatedAt < this.intervalMs) return
+  /** For FleetState's tick: evaluates when the interval has passed (monotonic). */
+  onTick (now: Instant): void {
+    if (this.lastEvaluatedAt !== undefined && now.mono - this.lastEvaluatedAt < this.intervalMs) return
     const started = this.clock.monotonic()
     this.evaluate(now)
     this.lastTookMs = this.clock.monotonic() - started
     this.intervalMs = Math.max(this.every, Math.ceil(this.lastTookMs / EVALUATE_MAX_SHARE))
   }
 
-  evaluate (now: number): void {
-    this.lastEvaluatedAt = now
+  evaluate (now: Instant): void {
+    this.lastEvaluatedAt = now.mono
     try {
       // The windows are collected on the walk the rules need anyway: what changed is known without another pass.
       const windows = new Map<string, MaintenanceWindow>()
@@ -129,7 +129,7 @@ export class Alerting {
       const notifications = this.engine.evaluate(input, now)
       for (const n of notifications) for (const r of this.receivers) r.notify(n)
       const firing = this.engine.announcedFiring()
-      for (const r of this.receivers) r.tick?.(now, firing)
+      for (const r of this.receivers) r.tick?.(now.wall, firing)
       this.nodeWindows = windows
       const change = this.changes.observe(this.engine.active(), fleetWindow, windows)
       if (change.alerts || change.peerIds.length > 0) this.emit(change)
@@ -140,7 +140,7 @@ export class Alerting {
   }
 
   /** The window in force for a node: an operator's first, else the one its agent announces. */
-  maintenanceOf (peerId: string, now: number): MaintenanceWindow | undefined {
+  maintenanceOf (peerId: string, now: Instant): MaintenanceWindow | undefined {
     const admin = this.maintenance.node(peerId, now)
     if (admin !== undefined) return admin
     const beat = this.options.announcedMaintenance(peerId)
@@ -159,17 +159,17 @@ export class Alerting {
   }
 
   /** The live feed's `alerts` event: firing alerts, the pending count, the windows in force. O(alerts + windows), not O(fleet). */
-  feedDocument (now: number): AlertsFeedDocument {
+  feedDocument (now: Instant): AlertsFeedDocument {
     const fleet = this.maintenance.fleet(now)
     const nodes = [...this.nodeWindows]
-      .filter(([, w]) => w.until === undefined || w.until > now)
+      .filter(([, w]) => w.untilMono === undefined || w.untilMono > now.mono)
       .sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
       .map(([peerId, w]) => ({ peerId, ...maintenanceView(w) }))
     return { alerts: this.fleetAlerts(), maintenance: { fleet: fleet === undefined ? null : maintenanceView(fleet), nodes } }
   }
 
   /** Every window in force, operators' and agents'. */
-  maintenanceDocument (now: number, peerIds: Iterable<string> = this.peerIds()): MaintenanceDocument {
+  maintenanceDocument (now: Instant, peerIds: Iterable<string> = this.peerIds()): MaintenanceDocument {
     const fleet = this.maintenance.fleet(now)
     const nodes = new Map<string, MaintenanceView & { peerId: string }>()
     for (const entry of this.maintenance.list(now)) {
@@ -184,9 +184,9 @@ export class Alerting {
   }
 
   /** GET /api/v1/alerts. */
-  document (now: number): Record<string, unknown> {
+  document (now: Instant): Record<string, unknown> {
     return {
-      generatedAt: new Date(now).toISOString(),
+      generatedAt: new Date(now.wall).toISOString(),
       alerts: this.engine.active().map(alertView),
       resolved: this.engine.recentlyResolved().map(alertView),
       maintenance: this.maintenanceDocument(now, this.peerIds()),
@@ -197,7 +197,7 @@ export class Alerting {
   }
 
   /** One node's window, as node views carry it (`maintenance`). */
-  nodeMaintenanceView (peerId: string, now: number): MaintenanceView | null {
+  nodeMaintenanceView (peerId: string, now: Instant): MaintenanceView | null {
     const w = this.maintenanceOf(peerId, now)
     return w === undefined ? null : maintenanceView(w)
   }
@@ -212,7 +212,7 @@ export class Alerting {
   }
 
   /** An operator started or ended a window: the page hears of it now, not at the next evaluation. */
-  private maintenanceChanged (scope: MaintenanceScope, now: number): void {
+  private maintenanceChanged (scope: MaintenanceScope, now: Instant): void {
     if ('fleet' in scope) {
       this.changes.observeFleet(this.maintenance.fleet(now))
       this.emit({ alerts: true, peerIds: [] })

@@ -1,3 +1,4 @@
+import type { Instant } from '../../shared/clock.ts'
 import { RESOLVED_MEMORY } from './constants.ts'
 import { type AlertRule, matchRule, type RuleMatch } from './rules.ts'
 import type { AlertInput, AlertNotification, AlertRecord, AlertSubject } from './types.ts'
@@ -8,11 +9,15 @@ interface Tracked {
   record: AlertRecord
   /** A firing notification reached the receivers (so a resolved one must follow). */
   announced: boolean
-  lastAnnouncedAt: number | undefined
+  /** Monotonic: when the condition started to hold, and when it was last announced (`for` and repeat are intervals). */
+  activeSinceMono: number
+  lastAnnouncedAtMono: number | undefined
 }
 
 /**
- * The alert lifecycle, pure (time comes in with each call): a rule's
+ * The alert lifecycle, pure (time comes in with each call, on both clocks:
+ * `for` and the repeat interval are measured on the monotonic one, the wall
+ * one only stamps the records, never before their previous stamp): a rule's
  * condition that starts to hold makes a pending alert; held for the rule's
  * `for`, it fires; when it stops holding, a firing alert resolves and a
  * pending one is dropped without a word. One alert per rule and subject
@@ -41,11 +46,11 @@ export class AlertEngine {
   }
 
   /** Evaluates every rule against `input` at `now`; returns what the receivers must hear. */
-  evaluate (input: AlertInput, now: number): AlertNotification[] {
+  evaluate (input: AlertInput, now: Instant): AlertNotification[] {
     const out: AlertNotification[] = []
     const seen = new Set<string>()
     for (const rule of this.rules) {
-      for (const match of matchRule(rule, input, now)) {
+      for (const match of matchRule(rule, input, now.wall)) {
         if (seen.has(match.id)) continue
         seen.add(match.id)
         this.advance(rule, match, now, out)
@@ -55,9 +60,10 @@ export class AlertEngine {
       if (seen.has(id)) continue
       this.tracked.delete(id)
       if (t.record.state !== 'firing') continue
-      const record: AlertRecord = { ...t.record, state: 'resolved', resolvedAt: now }
+      const resolvedAt = Math.max(now.wall, t.record.firedAt ?? t.record.activeSince)
+      const record: AlertRecord = { ...t.record, state: 'resolved', resolvedAt }
       this.remember(record)
-      if (t.announced) out.push({ status: 'resolved', alert: record, repeat: false, at: now })
+      if (t.announced) out.push({ status: 'resolved', alert: record, repeat: false, at: resolvedAt })
     }
     return out
   }
@@ -78,13 +84,14 @@ export class AlertEngine {
     return [...this.resolved].reverse()
   }
 
-  private advance (rule: AlertRule, match: RuleMatch, now: number, out: AlertNotification[]): void {
+  private advance (rule: AlertRule, match: RuleMatch, now: Instant, out: AlertNotification[]): void {
     let t = this.tracked.get(match.id)
     if (t === undefined) {
       t = {
         rule,
         announced: false,
-        lastAnnouncedAt: undefined,
+        activeSinceMono: now.mono,
+        lastAnnouncedAtMono: undefined,
         record: {
           id: match.id,
           name: rule.name,
@@ -95,7 +102,7 @@ export class AlertEngine {
           description: match.description,
           subject: match.subject,
           state: 'pending',
-          activeSince: now,
+          activeSince: now.wall,
           firedAt: undefined,
           resolvedAt: undefined,
           silenced: match.silenced,
@@ -104,20 +111,38 @@ export class AlertEngine {
       this.tracked.set(match.id, t)
     }
     const record: AlertRecord = { ...t.record, summary: match.summary, description: match.description, silenced: match.silenced }
-    if (record.state === 'pending' && now - record.activeSince >= rule.for) {
+    if (record.state === 'pending' && now.mono - t.activeSinceMono >= rule.for) {
       record.state = 'firing'
-      record.firedAt = now
+      record.firedAt = Math.max(now.wall, record.activeSince)
     }
     t.record = record
     if (record.state !== 'firing' || record.silenced) return
+    const at = Math.max(now.wall, record.firedAt ?? record.activeSince)
     if (!t.announced) {
       t.announced = true
-      t.lastAnnouncedAt = now
-      out.push({ status: 'firing', alert: record, repeat: false, at: now })
-    } else if (t.lastAnnouncedAt !== undefined && now - t.lastAnnouncedAt >= rule.repeatInterval) {
-      t.lastAnnouncedAt = now
-      out.push({ status: 'firing', alert: record, repeat: true, at: now })
+      t.lastAnnouncedAtMono = now.mono
+      out.push({ status: 'firing', alert: record, repeat: false, at })
+    } else if (t.lastAnnouncedAtMono !== undefined && now.mono - t.lastAnnouncedAtMono >= rule.repeatInterval) {
+      t.lastAnnouncedAtMono = now.mono
+      out.push({ status: 'firing', alert: record, repeat: true, at })
     }
+  }
+
+  /**
+   * The next monotonic moment at which an evaluation could change something
+   * with no change in its input: a pending alert's `for` running out, or a
+   * firing alert's repeat interval. Undefined when nothing is waiting.
+   */
+  nextDue (): number | undefined {
+    let next: number | undefined
+    const consider = (at: number): void => { if (next === undefined || at < next) next = at }
+    for (const t of this.tracked.values()) {
+      if (t.record.state === 'pending') consider(t.activeSinceMono + t.rule.for)
+      else if (t.record.state === 'firing' && !t.record.silenced && t.lastAnnouncedAtMono !== undefined && Number.isFinite(t.rule.repeatInterval)) {
+        consider(t.lastAnnouncedAtMono + t.rule.repeatInterval)
+      }
+    }
+    return next
   }
 
   private remember (record: AlertRecord): void {

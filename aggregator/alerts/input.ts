@@ -45,6 +45,7 @@ function nodeInput (raw: unknown, sources: InputSources): NodeAlertInput | undef
     network: typeof raw.network === 'string' ? raw.network : '',
     lag: count(raw.lag),
     lastHeadChange: instant(raw.lastHeadChange),
+    headUnchangedForMs: count(raw.headUnchangedForMs),
     components: components(raw.health),
     maintenance: sources.nodeMaintenance(peerId),
   }

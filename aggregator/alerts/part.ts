@@ -1,4 +1,4 @@
-import type { Clock } from '../../shared/clock.ts'
+import { type Clock, instantOf } from '../../shared/clock.ts'
 import type { Logger } from '../../shared/log.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
 import { fleetViews, type NodeView } from '../fleet/view.ts'
@@ -28,10 +28,10 @@ export function alertingPart (options: AlertingPartOptions): Part & { readonly a
   const { fleet, clock } = options
   const alerting = new Alerting({
     config: options.config,
-    snapshot: () => fleetViews(fleet, clock.wall()),
+    snapshot: () => fleetViews(fleet, instantOf(clock)),
     announcedMaintenance: (peerId) => {
       const record = fleet.get(peerId)
-      return record === undefined ? undefined : { announced: record.beat.maintenance, sentAt: record.beat.sentAt, receivedAt: record.lastSeen }
+      return record === undefined ? undefined : { announced: record.beat.maintenance, sentAt: record.beat.sentAt, receivedAtMono: record.lastSeenMono }
     },
     source: options.source,
     logger: options.logger,
@@ -42,7 +42,7 @@ export function alertingPart (options: AlertingPartOptions): Part & { readonly a
     name: 'alerting',
     alerting,
     /** The live feed's `alerts` events. */
-    feedSource: { subscribe: (listener) => alerting.subscribe(listener), document: () => alerting.feedDocument(clock.wall()) },
+    feedSource: { subscribe: (listener) => alerting.subscribe(listener), document: () => alerting.feedDocument(instantOf(clock)) },
     routes (http) {
       registerAlertRoutes(http, { alerting, clock, logger: options.logger })
       http.decorateNodes((view, _scope, now) => {

@@ -72,11 +72,12 @@ export function displayName (node: { nickname: string, peerId: string }): string
 }
 
 /**
- * Where the rule's condition holds at `now` (pure). Nodes that announced a
+ * Where the rule's condition holds at `now` (wall ms; pure; nothing here
+ * measures an interval on it: the inputs carry their durations). Nodes that announced a
  * graceful stop never match; rules about what a node reports (lag, head,
  * components) only look at nodes whose reports are current.
  */
-export function matchRule (rule: AlertRule, input: AlertInput, now: number): RuleMatch[] {
+export function matchRule (rule: AlertRule, input: AlertInput, _now: number): RuleMatch[] {
   const fleetSilenced = input.fleetMaintenance !== undefined
   const forNode = (node: NodeAlertInput, suffix: string, summary: string, component?: string): RuleMatch => ({
     id: `${rule.name}/node/${node.peerId}${suffix}`,
@@ -97,8 +98,9 @@ export function matchRule (rule: AlertRule, input: AlertInput, now: number): Rul
       return live.filter((n) => n.lag !== undefined && n.lag > rule.maxLag)
         .map((n) => forNode(n, '', `${displayName(n)} is ${String(n.lag)} blocks behind the heaviest head of its network (more than ${rule.maxLag})`))
     case 'head_stuck':
-      return live.filter((n) => n.lastHeadChange !== undefined && now - n.lastHeadChange > rule.after)
-        .map((n) => forNode(n, '', `${displayName(n)}: head unchanged for ${formatDuration(roundToSecond(now - (n.lastHeadChange as number)))} (more than ${formatDuration(rule.after)})`))
+      // Measured on the aggregator's monotonic clock (headUnchangedForMs), never as wall now - lastHeadChange: a wall step is no stuck head.
+      return live.filter((n) => n.headUnchangedForMs !== undefined && n.headUnchangedForMs > rule.after)
+        .map((n) => forNode(n, '', `${displayName(n)}: head unchanged for ${formatDuration(roundToSecond(n.headUnchangedForMs as number))} (more than ${formatDuration(rule.after)})`))
     case 'component': {
       const statuses = new Set<HealthStatus>(rule.statuses)
       const wanted = rule.components === undefined ? undefined : new Set(rule.components)

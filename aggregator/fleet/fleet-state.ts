@@ -5,13 +5,14 @@ import { NicknameCounts } from './names.ts'
 import {
   countsTowardsConsensus, DEFAULT_STATUS_RULES, deriveStatus, livenessOf, type Liveness, type NetworkContext, type StatusRules,
 } from './status.ts'
-import type { FleetEvent, NodeRecord, NodeStatus, StatusVerdict } from './types.ts'
+import type { FleetEvent, Instant, NodeRecord, NodeStatus, StatusVerdict } from './types.ts'
 
 export interface StatusChange {
   peerId: string
   from: NodeStatus | undefined
   to: NodeStatus
   reason: string
+  /** Wall stamp, never before the node's previous change (a wall clock stepped back keeps the log in order). */
   at: number
 }
 
@@ -23,7 +24,7 @@ export interface FleetListener {
   /** A node left the view after a long silence (see forgetAfterMs). */
   onNodeForgotten?(peerId: string): void
   /** A status tick finished (every status re-derived at `now`). */
-  onTick?(now: number): void
+  onTick?(now: Instant): void
 }
 
 export interface FleetOptions {
@@ -38,7 +39,7 @@ export interface FleetConsensus {
   networks: Map<string, NetworkConsensus>
   /** What the status rules need of each network (its maximum height). */
   contexts: Map<string, NetworkContext>
-  at: number
+  at: Instant
 }
 
 /**
@@ -55,6 +56,8 @@ export class FleetState {
   readonly network: string | undefined
   private readonly records = new Map<string, NodeRecord>()
   private readonly verdicts = new Map<string, StatusVerdict>()
+  /** Wall stamp of each node's last status change: the next is never stamped before it. */
+  private readonly changedAt = new Map<string, number>()
   private readonly listeners = new Set<FleetListener>()
   private readonly nicknames = new NicknameCounts()
   private cached: FleetConsensus | undefined
@@ -75,7 +78,7 @@ export class FleetState {
     return () => { this.listeners.delete(listener) }
   }
 
-  apply (event: FleetEvent, now: number): void {
+  apply (event: FleetEvent, now: Instant): void {
     const before = this.records.get(event.peerId)
     const after = foldNode(before, event, now, this.rules.phi)
     if (after === before || after === undefined) return
@@ -92,7 +95,7 @@ export class FleetState {
    * Seeds nodes known from before a restart (records made by restoredRecord).
    * A node already heard from in this run keeps its live record.
    */
-  restore (records: Iterable<NodeRecord>, now: number): number {
+  restore (records: Iterable<NodeRecord>, now: Instant): number {
     let restored = 0
     for (const record of records) {
       if (this.records.has(record.peerId)) continue
@@ -107,7 +110,7 @@ export class FleetState {
   }
 
   /** Forgets long-silent nodes, recomputes consensus, re-derives every status at `now`. */
-  tick (now: number): void {
+  tick (now: Instant): void {
     const liveness = this.pass(now)
     let i = 0
     for (const record of this.records.values()) {
@@ -120,7 +123,7 @@ export class FleetState {
   }
 
   /** Consensus per network: from the last tick, or recomputed when records changed since. */
-  consensus (now: number): FleetConsensus {
+  consensus (now: Instant): FleetConsensus {
     if (this.cached === undefined || this.dirty) this.pass(now)
     return this.cached as FleetConsensus
   }
@@ -156,16 +159,16 @@ export class FleetState {
    * each remaining node's liveness (returned in iteration order) and tallies
    * consensus per network into the cache.
    */
-  private pass (now: number): Liveness[] {
+  private pass (now: Instant): Liveness[] {
     const tally = new ConsensusTally()
     const liveness = this.livenessScratch
     liveness.length = 0
     for (const record of this.records.values()) {
-      if (now - record.lastSeen > this.forgetAfterMs) {
+      if (now.mono - record.lastSeenMono > this.forgetAfterMs) {
         this.forget(record)
         continue
       }
-      const l = livenessOf(record, now, this.rules)
+      const l = livenessOf(record, now.mono, this.rules)
       liveness.push(l)
       tally.add(record.beat.network, record.beat.head, record.beat.height, countsTowardsConsensus(l))
     }
@@ -181,19 +184,22 @@ export class FleetState {
     // Deleting the entry being visited is safe for a Map iterator.
     this.records.delete(record.peerId)
     this.verdicts.delete(record.peerId)
+    this.changedAt.delete(record.peerId)
     this.nicknames.remove(record.beat.nickname)
     this.forgottenCount++
     for (const l of this.listeners) l.onNodeForgotten?.(record.peerId)
   }
 
   /** Updates the stored verdict; true when status or reason changed. */
-  private settle (record: NodeRecord, now: number, network: NetworkContext | undefined, liveness?: Liveness): boolean {
+  private settle (record: NodeRecord, now: Instant, network: NetworkContext | undefined, liveness?: Liveness): boolean {
     const previous = this.verdicts.get(record.peerId)
-    const next = deriveStatus(record, now, this.rules, network, liveness)
+    const next = deriveStatus(record, now.mono, this.rules, network, liveness)
     if (previous !== undefined && previous.status === next.status && previous.reason === next.reason) return false
     this.verdicts.set(record.peerId, next)
     if (previous?.status !== next.status) {
-      const change: StatusChange = { peerId: record.peerId, from: previous?.status, to: next.status, reason: next.reason, at: now }
+      const at = Math.max(now.wall, this.changedAt.get(record.peerId) ?? Number.NEGATIVE_INFINITY)
+      this.changedAt.set(record.peerId, at)
+      const change: StatusChange = { peerId: record.peerId, from: previous?.status, to: next.status, reason: next.reason, at }
       for (const l of this.listeners) l.onStatusChanged?.(change)
     }
     return true

@@ -27,9 +27,20 @@ export function periodOf (record: NodeRecord): number {
   return effectivePeriod(record.beat.period, record.arrivals)
 }
 
-/** phi of the node's current silence, or undefined while the detector has too few samples. */
+/** True between a (re)connect and the first beat on that connection: the silence before it spans the reconnect. */
+export function awaitsFirstBeat (record: NodeRecord): boolean {
+  return record.connected && record.connectedAtMono !== undefined && record.connectedAtMono > record.lastSeenMono
+}
+
+/**
+ * phi of the node's current silence (monotonic `now`), or undefined while the
+ * detector has too few samples or has nothing to judge: on a new connection
+ * that has not carried a beat yet, the gap since the last beat spans the
+ * reconnect and says nothing about the rhythm.
+ */
 export function phiAt (record: NodeRecord, now: number, phi: PhiConfig = DEFAULT_PHI_CONFIG): number | undefined {
-  return phiOf(record.arrivals, now - record.lastSeen, record.beat.period, phi)
+  if (awaitsFirstBeat(record)) return undefined
+  return phiOf(record.arrivals, now - record.lastSeenMono, record.beat.period, phi)
 }
 
 /**
@@ -47,24 +58,39 @@ const ALIVE: Liveness = Object.freeze({ state: 'alive' })
 /** Shared verdict of a node with nothing to report. */
 const HEALTHY: StatusVerdict = Object.freeze({ status: 'healthy', reason: '' })
 
+/** `now` is monotonic: whether a node is there is judged on intervals only. */
 export function livenessOf (record: NodeRecord, now: number, rules: StatusRules = DEFAULT_STATUS_RULES): Liveness {
   const period = periodOf(record)
   if (record.beat.state === 'stopping') {
-    return { state: 'stopped', reason: `announced a graceful stop ${ago(now - record.lastSeen)}` }
+    return { state: 'stopped', reason: `announced a graceful stop ${ago(now - record.lastSeenMono)}` }
   }
   // Known from before a restart: not healthy until it proves so again (no ghost healthy nodes).
   if (record.restored === true) {
-    return { state: 'stale', reason: `not heard from since the aggregator restarted; last heartbeat ${ago(now - record.lastSeen)}` }
+    return { state: 'stale', reason: `not heard from since the aggregator restarted; last heartbeat ${ago(now - record.lastSeenMono)}` }
   }
-  if (!record.connected && record.disconnectedAt !== undefined) {
-    const gone = now - record.disconnectedAt
+  if (!record.connected && record.disconnectedAtMono !== undefined) {
+    const gone = now - record.disconnectedAtMono
     const grace = rules.downGracePeriods * period
     if (gone >= grace) {
-      return { state: 'down', reason: `disconnected ${ago(gone)} and not back; last heartbeat ${ago(now - record.lastSeen)}` }
+      return { state: 'down', reason: `disconnected ${ago(gone)} and not back; last heartbeat ${ago(now - record.lastSeenMono)}` }
     }
     return { state: 'disconnected', reason: `disconnected ${ago(gone)}; down unless it reconnects within ${formatDuration(roundMs(grace))}` }
   }
-  const silence = now - record.lastSeen
+  // Back on a new connection, no beat on it yet: a reconnect is not a silence.
+  // Judged from the connection by the warm-up rule, never by phi (whose last
+  // sample is from before the gap).
+  if (awaitsFirstBeat(record)) {
+    const waiting = now - (record.connectedAtMono as number)
+    const limit = rules.phi.fallbackStalePeriods * period
+    if (waiting > limit) {
+      return {
+        state: 'stale',
+        reason: `reconnected ${ago(waiting)} but no heartbeat on the new connection (more than ${rules.phi.fallbackStalePeriods} periods of ${formatDuration(roundMs(period))})`,
+      }
+    }
+    return ALIVE
+  }
+  const silence = now - record.lastSeenMono
   const phi = phiAt(record, now, rules.phi)
   if (phi === undefined) {
     const limit = rules.phi.fallbackStalePeriods * period
@@ -105,7 +131,7 @@ export function lagOf (record: NodeRecord, network: NetworkContext | undefined):
 }
 
 /**
- * A node's status at `now`, from its record and its network's context
+ * A node's status at `now` (monotonic), from its record and its network's context
  * (pure). Precedence: an announced stop, then connection loss, then
  * silence, then the node's own health, then its progress.
  */
@@ -127,7 +153,7 @@ export function deriveStatus (record: NodeRecord, now: number, rules: StatusRule
   if (lag > rules.lagThreshold) {
     troubles.push(`lags ${lag} behind the network's height ${network?.maxHeight ?? 0} (more than ${rules.lagThreshold})`)
   }
-  const unchanged = now - record.lastHeadChange
+  const unchanged = now - record.lastHeadChangeMono
   if (unchanged > rules.stuckAfterMs) {
     troubles.push(`head unchanged for ${formatDuration(roundUp(unchanged))} (stuck after ${formatDuration(rules.stuckAfterMs)})`)
   }

@@ -7,26 +7,38 @@ export type NodeStatus = typeof NODE_STATUSES[number]
 
 export type WireProtocol = 'v2' | 'legacy'
 
-/** What the aggregator holds about one node: the last heartbeat plus what it observed itself. */
+export type { Instant } from '../../shared/clock.ts'
+
+/**
+ * What the aggregator holds about one node: the last heartbeat plus what it
+ * observed itself. Fields ending in `Mono` are monotonic (for judging only);
+ * the others are wall-clock stamps (ms since the epoch, for display and the
+ * store), and a node's stamps never go back: a wall clock stepped back keeps
+ * the previous stamp until it catches up (stamp = max(wall, previous)).
+ */
 export interface NodeRecord {
   readonly peerId: string
   readonly protocol: WireProtocol
-  /** Aggregator clock (ms): first beat, last beat. */
+  /** Wall stamps: first beat, last beat. */
   readonly firstSeen: number
   readonly lastSeen: number
+  /** Monotonic time of the last beat. */
+  readonly lastSeenMono: number
   readonly beat: Heartbeat
   readonly beats: number
   /** Beats known lost: gaps in `seq` within one agent run. */
   readonly seqGaps: number
   readonly connected: boolean
-  readonly connectedAt: number | undefined
-  readonly disconnectedAt: number | undefined
+  /** Monotonic times of the current connection's start and of the last disconnect. */
+  readonly connectedAtMono: number | undefined
+  readonly disconnectedAtMono: number | undefined
   readonly remoteAddr: string | undefined
-  /** When the head last changed (aggregator clock). */
+  /** When the head last changed: wall stamp (shown) and monotonic (judged). */
   readonly lastHeadChange: number
+  readonly lastHeadChangeMono: number
   /** Arrival minus the agent's `sentAt`: clock skew plus transit; null when the wire carries no send time (legacy). */
   readonly skewMs: number | null
-  /** Heartbeat inter-arrival times (aggregator clock) for the phi-accrual failure detector. */
+  /** Heartbeat inter-arrival times (monotonic) for the phi-accrual failure detector. */
   readonly arrivals: ArrivalWindow
   /** Brought back from the store at start and not heard from since (cleared by the next beat). */
   readonly restored?: boolean

@@ -3,7 +3,7 @@ import type { AppHealth } from '../../shared/health.ts'
 import { sortedNetworks, type NetworkConsensus } from './consensus.ts'
 import type { FleetConsensus, FleetState } from './fleet-state.ts'
 import { lagOf, phiAt } from './status.ts'
-import { NODE_STATUSES, type NodeRecord, type NodeStatus, type StatusVerdict } from './types.ts'
+import { type Instant, NODE_STATUSES, type NodeRecord, type NodeStatus, type StatusVerdict } from './types.ts'
 
 /** One node as the JSON API and the live feed show it. Times are ISO 8601 (aggregator clock). */
 export interface NodeView {
@@ -25,6 +25,8 @@ export interface NodeView {
   lastSeen: string
   firstSeen: string
   lastHeadChange: string
+  /** How long the head has been unchanged when this view was made (the aggregator's monotonic clock; what HeadStuck reads). */
+  headUnchangedForMs: number
   health: AppHealth
   period: number
   seq: number
@@ -65,6 +67,8 @@ export interface NodeViewContext {
   lag: number
   phi: number | undefined
   duplicateNickname: boolean
+  /** Monotonic time of the view. */
+  nowMono: number
 }
 
 /**
@@ -104,6 +108,7 @@ export function nodeView (record: NodeRecord, verdict: StatusVerdict, context: N
     lastSeen: iso(record.lastSeen),
     firstSeen: iso(record.firstSeen),
     lastHeadChange: iso(record.lastHeadChange),
+    headUnchangedForMs: Math.max(0, Math.round(context.nowMono - record.lastHeadChangeMono)),
     health: hb.health,
     period: hb.period,
     seq: hb.seq,
@@ -123,16 +128,17 @@ function roundPhi (phi: number): number {
   return Number.isFinite(phi) ? Math.round(phi * 100) / 100 : Number.MAX_VALUE
 }
 
-function contextFor (fleet: FleetState, record: NodeRecord, consensus: FleetConsensus, now: number): NodeViewContext {
+function contextFor (fleet: FleetState, record: NodeRecord, consensus: FleetConsensus, now: Instant): NodeViewContext {
   return {
     lag: lagOf(record, consensus.contexts.get(record.beat.network)),
-    phi: phiAt(record, now, fleet.rules.phi),
+    phi: phiAt(record, now.mono, fleet.rules.phi),
     duplicateNickname: fleet.sharesNickname(record.beat.nickname),
+    nowMono: now.mono,
   }
 }
 
 /** One node's view at `now`, or undefined when the fleet does not know it. */
-export function nodeViewOf (fleet: FleetState, peerId: string, now: number): NodeView | undefined {
+export function nodeViewOf (fleet: FleetState, peerId: string, now: Instant): NodeView | undefined {
   const record = fleet.get(peerId)
   const verdict = fleet.verdict(peerId)
   if (record === undefined || verdict === undefined) return undefined
@@ -143,7 +149,7 @@ export function emptyByStatus (): Record<NodeStatus, number> {
   return Object.fromEntries(NODE_STATUSES.map((s) => [s, 0])) as Record<NodeStatus, number>
 }
 
-export function fleetViews (fleet: FleetState, now: number): { nodes: NodeView[], summary: FleetSummary } {
+export function fleetViews (fleet: FleetState, now: Instant): { nodes: NodeView[], summary: FleetSummary } {
   const consensus = fleet.consensus(now)
   const nodes: NodeView[] = []
   const byStatus = emptyByStatus()

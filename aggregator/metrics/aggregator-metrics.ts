@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { Instant } from '../../shared/clock.ts'
 import type { BuildInfo, RuntimeInfo } from '../../shared/build-info.ts'
 import { HEALTH_STATUSES } from '../../shared/health.ts'
 import type { HealthRegistry } from '../../shared/health-registry.ts'
@@ -21,7 +22,7 @@ export interface AggregatorMetricsOptions {
   runtime: RuntimeInfo
   /** Node.js process metrics (CPU, memory, event loop, GC); on by default. */
   processMetrics?: boolean
-  now: () => number
+  now: () => Instant
 }
 
 /**

@@ -9,7 +9,7 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Clock, Timer } from '../../shared/clock.ts'
+import { type Clock, instantOf, type Timer } from '../../shared/clock.ts'
 import type { ComponentHealth } from '../../shared/health.ts'
 import type { Logger } from '../../shared/log.ts'
 import { errorMessage } from '../../shared/errors.ts'
@@ -84,6 +84,7 @@ export class FleetStore {
   private pruneTimer: Timer | undefined
   private failing = false
   private closed = false
+  /** `at`: monotonic (the cache's age is an interval). */
   private fleetUptimes: { at: number, byNode: Map<string, Uptime> } | undefined
   private lastPrune: (PruneResult & { at: number }) | undefined
 
@@ -142,17 +143,18 @@ export class FleetStore {
   attach (fleet: FleetState): { restored: number, skipped: number } {
     const recorder = new FleetRecorder({ fleet, pending: this.writer, sampleIntervalMs: this.settings.sampleIntervalMs })
     const records: NodeRecord[] = []
+    const now = instantOf(this.clock)
     let skipped = 0
     for (const row of this.db.roster()) {
       const decoded = decodeRosterRow(row)
       if (decoded === undefined) { skipped++; continue }
       if (decoded.status !== undefined) recorder.seed(row.peerId, decoded.status, row.statusSince)
-      records.push(restoredRecord(decoded.saved))
+      records.push(restoredRecord(decoded.saved, now))
     }
     if (skipped > 0) this.log?.warn({ skipped, file: this.file }, 'some stored nodes could not be read and were left out')
     this.recorder = recorder
     this.unsubscribe = fleet.subscribe(recorder)
-    const restored = fleet.restore(records, this.clock.wall())
+    const restored = fleet.restore(records, now)
     this.writer.start()
     this.prune()
     this.pruneTimer = this.clock.every(PRUNE_INTERVAL_MS, () => { this.prune() }, { unref: true })
@@ -214,9 +216,9 @@ export class FleetStore {
 
   /** Every node's uptime for the fleet list, recomputed in one pass at most every FLEET_UPTIME_CACHE_MS. */
   cachedUptime (peerId: string): Uptime | undefined {
-    const now = this.clock.wall()
-    if (this.fleetUptimes === undefined || now - this.fleetUptimes.at >= FLEET_UPTIME_CACHE_MS) {
-      this.fleetUptimes = { at: now, byNode: this.computeFleetUptimes(now) }
+    const at = this.clock.monotonic()
+    if (this.fleetUptimes === undefined || at - this.fleetUptimes.at >= FLEET_UPTIME_CACHE_MS) {
+      this.fleetUptimes = { at, byNode: this.computeFleetUptimes(this.clock.wall()) }
     }
     return this.fleetUptimes.byNode.get(peerId)
   }

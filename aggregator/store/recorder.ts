@@ -37,10 +37,11 @@ export class FleetRecorder implements FleetListener {
     this.pending.markNode(peerId)
     const record = this.fleet.get(peerId)
     if (record === undefined || record.restored === true) return
-    // lastSeen only moves on a beat, so a status-only change never samples twice.
+    // lastSeen only moves on a beat, so a status-only change never samples twice. The interval is
+    // monotonic; the sample's stamp is the record's (never before the previous one).
     const last = this.lastSampleAt.get(peerId)
-    if (last !== undefined && record.lastSeen - last < this.sampleIntervalMs) return
-    this.lastSampleAt.set(peerId, record.lastSeen)
+    if (last !== undefined && record.lastSeenMono - last < this.sampleIntervalMs) return
+    this.lastSampleAt.set(peerId, record.lastSeenMono)
     this.pending.addSample({ peerId, at: record.lastSeen, height: record.beat.height, head: record.beat.head })
   }
 

@@ -29,7 +29,7 @@ export interface WriteBehindOptions {
   intervalMs: number
   /** Writes a batch in one transaction; throws when nothing was written. */
   write: (batch: PendingBatch, now: number) => void
-  /** Its timer, and the stamps of what it writes (wall clock). */
+  /** Its timer and intervals (monotonic), and the stamps of what it writes (wall clock). */
   clock: Clock
   /** With nothing pending, still call `write` (with an empty batch) when the last write is this old. */
   idleWriteMs?: number
@@ -65,7 +65,7 @@ export class WriteBehind {
 
   constructor (options: WriteBehindOptions) {
     this.options = options
-    this.lastWriteAt = options.clock.wall()
+    this.lastWriteAt = options.clock.monotonic()
   }
 
   markNode (peerId: string): void {
@@ -98,9 +98,10 @@ export class WriteBehind {
 
   /** Writes everything pending now; false when there was nothing to do or the write failed. */
   flush (): boolean {
-    const now = this.options.clock.wall()
+    const started = this.options.clock.monotonic()
     const empty = this.dirty.size === 0 && this.samples.length === 0 && this.transitions.length === 0
-    if (empty && (this.options.idleWriteMs === undefined || now - this.lastWriteAt < this.options.idleWriteMs)) return false
+    if (empty && (this.options.idleWriteMs === undefined || started - this.lastWriteAt < this.options.idleWriteMs)) return false
+    const now = this.options.clock.wall()
     const batch: PendingBatch = { nodes: [...this.dirty], samples: this.samples, transitions: this.transitions }
     this.dirty = new Set()
     this.samples = []
@@ -114,11 +115,11 @@ export class WriteBehind {
       this.options.onError?.(err)
       return false
     }
-    const done = this.options.clock.wall()
-    this.lastWriteAt = now
+    const done = this.options.clock.monotonic()
+    this.lastWriteAt = started
     this.stats.flushes++
-    this.stats.lastFlushAt = done
-    this.stats.lastFlushMs = done - now
+    this.stats.lastFlushAt = this.options.clock.wall()
+    this.stats.lastFlushMs = done - started
     this.stats.lastError = undefined
     return true
   }

@@ -5,6 +5,7 @@ import { DEFAULT_STATUS_RULES, deriveStatus, lagOf, type StatusRules } from '../
 import type { FleetEvent, NodeRecord } from '../../aggregator/fleet/types.ts'
 import type { Heartbeat } from '../../shared/heartbeat.ts'
 import { healthWith, heartbeat } from '../support/heartbeats.ts'
+import { at as instant } from '../support/instant.ts'
 
 const PEER = '12D3KooWStatusPeer'
 const PERIOD = 1000
@@ -12,7 +13,7 @@ const PERIOD = 1000
 /** Folds events in order, each at its own time (pure: no FleetState). */
 function fold (events: Array<[number, FleetEvent]>): NodeRecord {
   let record: NodeRecord | undefined
-  for (const [at, event] of events) record = foldNode(record, event, at)
+  for (const [at, event] of events) record = foldNode(record, event, instant(at))
   assert.ok(record !== undefined)
   return record
 }
@@ -36,7 +37,7 @@ describe('deriveStatus', () => {
 
   it('shows a disconnect at once, and turns down only after the grace', () => {
     const r0 = regular(10_000)
-    const r = foldNode(r0, { type: 'disconnected', peerId: PEER }, 10_200) as NodeRecord
+    const r = foldNode(r0, { type: 'disconnected', peerId: PEER }, instant(10_200)) as NodeRecord
     assert.equal(r.connected, false)
     const during = deriveStatus(r, 10_300)
     assert.equal(during.status, 'degraded')
@@ -50,15 +51,15 @@ describe('deriveStatus', () => {
 
   it('does not flap on a quick reconnect', () => {
     let r = regular(10_000)
-    r = foldNode(r, { type: 'disconnected', peerId: PEER }, 10_100) as NodeRecord
-    r = foldNode(r, { type: 'connected', peerId: PEER }, 10_400) as NodeRecord
+    r = foldNode(r, { type: 'disconnected', peerId: PEER }, instant(10_100)) as NodeRecord
+    r = foldNode(r, { type: 'connected', peerId: PEER }, instant(10_400)) as NodeRecord
     assert.equal(deriveStatus(r, 10_500).status, 'healthy')
     assert.equal(deriveStatus(r, 11_000 + PERIOD).status, 'healthy')
   })
 
   it('never alerts for a node that announced its stop, silent or gone', () => {
     let r = fold([[0, beat({ seq: 0 })], [PERIOD, beat({ seq: 1, state: 'stopping' })]])
-    r = foldNode(r, { type: 'disconnected', peerId: PEER }, PERIOD + 10) as NodeRecord
+    r = foldNode(r, { type: 'disconnected', peerId: PEER }, instant(PERIOD + 10)) as NodeRecord
     for (const at of [PERIOD + 20, 10 * PERIOD, 24 * 3_600_000]) {
       const v = deriveStatus(r, at)
       assert.equal(v.status, 'stopped', `at ${at}`)
@@ -105,7 +106,7 @@ describe('deriveStatus', () => {
     assert.equal(v.status, 'degraded')
     assert.equal(v.reason, 'head unchanged for 1m11s (stuck after 1m0s)')
     // A new head resets it.
-    const moved = foldNode(r, beat({ seq: 71, head: '{next}', height: 8 }), 71_000) as NodeRecord
+    const moved = foldNode(r, beat({ seq: 71, head: '{next}', height: 8 }), instant(71_000)) as NodeRecord
     assert.equal(moved.lastHeadChange, 71_000)
     assert.equal(deriveStatus(moved, 71_100, rules).status, 'healthy')
   })
@@ -135,7 +136,7 @@ describe('deriveStatus', () => {
     const future = fold([[50_000, beat({ sentAt: 3_000_000_000_000 })]])
     assert.ok((future.skewMs ?? 0) < 0)
     assert.equal(deriveStatus(future, 50_100).status, 'healthy')
-    const legacy = foldNode(undefined, { type: 'beat', peerId: PEER, heartbeat: heartbeat({ period: 0 }), protocol: 'legacy' }, 50_000)
+    const legacy = foldNode(undefined, { type: 'beat', peerId: PEER, heartbeat: heartbeat({ period: 0 }), protocol: 'legacy' }, instant(50_000))
     assert.equal(legacy?.skewMs, null)
   })
 })

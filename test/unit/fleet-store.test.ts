@@ -7,6 +7,7 @@ import { FleetStore } from '../../aggregator/store/index.ts'
 import { sampleHeartbeat } from '../support/fixtures.ts'
 import { ManualClock } from '../support/manual-clock.ts'
 import { tempDir } from '../support/processes.ts'
+import { at } from '../support/instant.ts'
 
 const MIN = 60_000
 const DAY = 24 * 60 * MIN
@@ -36,8 +37,8 @@ test('ingest only touches memory; one flush per interval writes the latest state
   t.after(() => { store.close() })
   // Two nodes beating every 100 ms for 900 ms: 18 beats.
   for (let i = 0; i < 9; i++) {
-    fleet.apply(beat('a', i, { height: 100 + i }), time.wall())
-    fleet.apply(beat('b', i, { height: 200 + i }), time.wall())
+    fleet.apply(beat('a', i, { height: 100 + i }), at(time.wall()))
+    fleet.apply(beat('b', i, { height: 200 + i }), at(time.wall()))
     time.advance(100)
   }
   assert.equal(count(file, 'nodes'), 0, 'nothing on disk before the interval ends')
@@ -53,7 +54,7 @@ test('ingest only touches memory; one flush per interval writes the latest state
 
   // A minute of beats later: one more sample per node.
   for (let i = 9; i < 9 + 60; i++) {
-    fleet.apply(beat('a', i, { height: 100 + i }), time.wall())
+    fleet.apply(beat('a', i, { height: 100 + i }), at(time.wall()))
     time.advance(1000)
   }
   assert.equal(count(file, 'height_samples', "peer_id = 'a'"), 2)
@@ -64,13 +65,13 @@ test('after a restart every known node is back, stale with a reason, and its his
   const time = new ManualClock()
   const first = await openStore(file, time)
   for (let i = 0; i < 30; i++) {
-    first.fleet.apply(beat('a', i, { height: i }), time.wall())
-    first.fleet.apply(beat('b', i, { height: i }), time.wall())
+    first.fleet.apply(beat('a', i, { height: i }), at(time.wall()))
+    first.fleet.apply(beat('b', i, { height: i }), at(time.wall()))
     time.advance(1000)
   }
-  first.fleet.apply({ type: 'disconnected', peerId: 'b' }, time.wall())
+  first.fleet.apply({ type: 'disconnected', peerId: 'b' }, at(time.wall()))
   time.advance(2000)
-  first.fleet.tick(time.wall())
+  first.fleet.tick(at(time.wall()))
   assert.equal(first.fleet.verdict('b')?.status, 'down')
   time.advance(1000)
   first.store.close()
@@ -83,7 +84,7 @@ test('after a restart every known node is back, stale with a reason, and its his
     assert.match(second.fleet.verdict(peer)?.reason ?? '', /^not heard from since the aggregator restarted; last heartbeat 5m\d+s ago$/)
   }
   assert.equal(second.fleet.get('a')?.beat.height, 29)
-  second.fleet.apply(beat('a', 30, { height: 30 }), time.wall())
+  second.fleet.apply(beat('a', 30, { height: 30 }), at(time.wall()))
   assert.equal(second.fleet.verdict('a')?.status, 'healthy')
   time.advance(MIN)
   second.store.flush()
@@ -115,15 +116,15 @@ test('retention: old samples and changes are pruned, but each node keeps the cha
   const recording = await openStore(file, time, { retentionMs: 30 * DAY, sampleIntervalMs: 1000, flushIntervalMs: MIN })
   const { fleet } = recording
   // Day 0: a turns healthy, unhealthy, healthy again; then it goes quiet and comes back once a day for 4 days.
-  fleet.apply(beat('a', 0), time.wall())
+  fleet.apply(beat('a', 0), at(time.wall()))
   time.advance(1000)
-  fleet.apply(beat('a', 1, { health: { status: 'not_ready', components: {} } }), time.wall())
+  fleet.apply(beat('a', 1, { health: { status: 'not_ready', components: {} } }), at(time.wall()))
   time.advance(1000)
-  fleet.apply(beat('a', 2), time.wall())
+  fleet.apply(beat('a', 2), at(time.wall()))
   for (let day = 1; day <= 4; day++) {
     time.advance(DAY)
-    fleet.tick(time.wall())
-    fleet.apply(beat('a', 2 + day), time.wall())
+    fleet.tick(at(time.wall()))
+    fleet.apply(beat('a', 2 + day), at(time.wall()))
   }
   recording.store.close()
   assert.equal(count(file, 'status_changes'), 3 + 8, 'each daily silence turned it stale and the beat healthy again')
@@ -152,7 +153,7 @@ test('pruning runs by itself on a timer', async (t) => {
   const time = new ManualClock()
   const { store, fleet } = await openStore(file, time, { retentionMs: 5 * MIN, sampleIntervalMs: 1000 })
   t.after(() => { store.close() })
-  fleet.apply(beat('a', 0), time.wall())
+  fleet.apply(beat('a', 0), at(time.wall()))
   time.advance(1000)
   assert.equal(count(file, 'height_samples'), 1)
   time.advance(20 * MIN)
@@ -163,7 +164,7 @@ test('health: ready with details while writes land', async () => {
   const file = join(tempDir('hb-store-'), 'fleet.sqlite')
   const time = new ManualClock()
   const { store, fleet } = await openStore(file, time)
-  fleet.apply(beat('a', 0), time.wall())
+  fleet.apply(beat('a', 0), at(time.wall()))
   time.advance(1000)
   const health = store.health()
   assert.equal(health.status, 'ready')
@@ -181,7 +182,7 @@ test('health: affected while another writer holds the file, ready again once it 
   t.after(() => { store.close() })
   const other = new DatabaseSync(file)
   other.exec('BEGIN IMMEDIATE')
-  fleet.apply(beat('a', 0), time.wall())
+  fleet.apply(beat('a', 0), at(time.wall()))
   time.advance(1000)
   const blocked = store.health()
   assert.equal(blocked.status, 'affected')
@@ -204,7 +205,7 @@ test('a long history answer is bounded: heights are thinned into even buckets, t
   // Three hours of one beat a second (10 800 samples), unhealthy every other minute (180 changes).
   for (let s = 0; s < 3 * 3600; s++) {
     const sick = Math.floor(s / 60) % 2 === 1
-    fleet.apply(beat('a', s, { height: s, health: { status: sick ? 'not_ready' : 'ready', components: {} } }), time.wall())
+    fleet.apply(beat('a', s, { height: s, health: { status: sick ? 'not_ready' : 'ready', components: {} } }), at(time.wall()))
     time.advance(1000)
   }
   store.flush()
@@ -229,7 +230,7 @@ test('a node that flaps more than an answer holds: the latest changes, flagged t
   t.after(() => { store.close() })
   const start = time.wall()
   for (let s = 0; s < 1010; s++) {
-    fleet.apply(beat('a', s, { health: { status: s % 2 === 1 ? 'not_ready' : 'ready', components: {} } }), time.wall())
+    fleet.apply(beat('a', s, { health: { status: s % 2 === 1 ? 'not_ready' : 'ready', components: {} } }), at(time.wall()))
     time.advance(1000)
   }
   store.flush()

@@ -27,6 +27,7 @@ function node (peerId: string, fields: Partial<PageNode> = {}): PageNode {
     lastSeen: iso(T0),
     firstSeen: iso(T0 - 60_000),
     lastHeadChange: iso(T0 - 5_000),
+    headUnchangedForMs: 5_000,
     health: { status: 'ready', components: { chain: { status: 'ready' } } },
     period: 3000,
     seq: 1,

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { type Clock, systemClock } from '../../../shared/clock.ts'
 import {
   ALERTMANAGER_ENDS_AFTER_RESENDS, ALERTMANAGER_PATH, ALERTMANAGER_RESEND_MS, DELIVERY_TIMEOUT_MS, RECEIVER_QUEUE_CAPACITY,
 } from '../constants.ts'
@@ -60,12 +61,15 @@ export class AlertmanagerReceiver implements AlertReceiver {
   private readonly queue: DeliveryQueue<AlertmanagerAlert[]>
   private readonly source: AlertSource
   private readonly resendMs: number
+  /** Monotonic: the resend pace is an interval (a wall step must not let Alertmanager expire a firing alert). */
   private lastResendAt: number | undefined
+  private readonly clock: Clock
 
   constructor (options: AlertmanagerReceiverOptions) {
     this.target = redactUrl(options.url)
     this.source = options.source
     this.resendMs = options.resendMs ?? ALERTMANAGER_RESEND_MS
+    this.clock = options.clock ?? systemClock
     const endpoint = alertmanagerEndpoint(options.url)
     const timeoutMs = options.timeoutMs ?? DELIVERY_TIMEOUT_MS
     this.queue = new DeliveryQueue<AlertmanagerAlert[]>({
@@ -85,12 +89,13 @@ export class AlertmanagerReceiver implements AlertReceiver {
   }
 
   tick (now: number, firing: readonly AlertRecord[]): void {
+    const mono = this.clock.monotonic()
     if (this.lastResendAt === undefined) {
-      this.lastResendAt = now
+      this.lastResendAt = mono
       return
     }
-    if (now - this.lastResendAt < this.resendMs) return
-    this.lastResendAt = now
+    if (mono - this.lastResendAt < this.resendMs) return
+    this.lastResendAt = mono
     if (firing.length === 0) return
     const publicUrl = this.source.publicUrl()
     this.queue.push(firing.map((a) => toAlertmanagerAlert(a, now, this.resendMs, publicUrl)))
