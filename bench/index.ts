@@ -1,5 +1,6 @@
 import { agentCost } from './agent-cost.ts'
 import { detection } from './detection.ts'
+import { fleetIdle } from './fleet-idle.ts'
 import { fleetSize } from './fleet-size.ts'
 import type { Benchmark } from './harness.ts'
 import { ingest } from './ingest.ts'
@@ -7,4 +8,4 @@ import { reads } from './reads.ts'
 import { storm } from './storm.ts'
 
 /** Every benchmark, in the order of issue 11. */
-export const BENCHMARKS: Benchmark[] = [ingest, fleetSize, detection, reads, agentCost, storm]
+export const BENCHMARKS: Benchmark[] = [ingest, fleetSize, detection, reads, agentCost, storm, fleetIdle]

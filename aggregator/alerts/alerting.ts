@@ -7,11 +7,11 @@ import { EVALUATE_EVERY_MS, EVALUATE_MAX_SHARE, RECEIVER_DRAIN_MS } from './cons
 import { type AlertingChange, AlertingChangeTracker } from './change-tracker.ts'
 import { AlertEngine } from './engine.ts'
 import { alertInputFromSnapshot, type FleetSnapshot } from './input.ts'
-import { agentMaintenance, MaintenanceBook, type MaintenanceScope } from './maintenance.ts'
+import { agentMaintenance, MaintenanceBook, type MaintenanceScope, nextWindowEnd } from './maintenance.ts'
 import { createReceivers } from './receivers/index.ts'
 import { LogReceiver } from './receivers/log.ts'
 import type { AlertReceiver, AlertSource, ReceiverStats } from './receivers/receiver.ts'
-import type { AlertRule } from './rules.ts'
+import { type AlertRule, nextRuleChange } from './rules.ts'
 import type { MaintenanceWindow } from './types.ts'
 import { alertView, type AlertView, maintenanceView, type MaintenanceView } from './views.ts'
 
@@ -31,6 +31,13 @@ export interface AlertingOptions {
   announcedMaintenance: (peerId: string) => AnnouncedMaintenance | undefined
   source: AlertSource
   logger: Logger
+  /**
+   * The fleet's revision (FleetState.revision): bumped when anything the
+   * rules read may have changed. With it, an evaluation is skipped while it
+   * has not moved and nothing is due (a `for` running out, a repeat, a head
+   * turning stuck, a window ending); without it, every interval evaluates.
+   */
+  revision?: () => number
   /** Receivers' retry timers, and how long an evaluation takes; the system clock when absent. */
   clock?: Clock
   evaluateEveryMs?: number
@@ -78,6 +85,12 @@ export class Alerting {
   private readonly clock: Clock
   private readonly every: number
   private lastEvaluatedAt: number | undefined
+  /** The fleet revision the last evaluation read, and the next moment it must run even if that has not moved (monotonic). */
+  private evaluatedRevision: number | undefined
+  private nextDueAt: number | undefined
+  /** An operator changed a window since the last evaluation. */
+  private windowsChanged = false
+  private lastReceiverTickAt: number | undefined
   /** How long the last evaluation took (monotonic ms) and the interval that follows from it. */
   private lastTookMs = 0
   private intervalMs: number
@@ -101,9 +114,26 @@ export class Alerting {
     ]
   }
 
-  /** For FleetState's tick: evaluates when the interval has passed (monotonic). */
+  /**
+   * For FleetState's tick: evaluates when the interval has passed (monotonic)
+   * and something may have changed (the fleet's revision moved, a window
+   * changed, or a time-driven change is due); otherwise only lets the
+   * receivers keep their pace. A quiet fleet costs nothing per node.
+   */
   onTick (now: Instant): void {
     if (this.lastEvaluatedAt !== undefined && now.mono - this.lastEvaluatedAt < this.intervalMs) return
+    const revision = this.options.revision?.()
+    const quiet = this.lastEvaluatedAt !== undefined && revision !== undefined && revision === this.evaluatedRevision &&
+      !this.windowsChanged && (this.nextDueAt === undefined || now.mono < this.nextDueAt)
+    if (quiet) {
+      if (this.lastReceiverTickAt === undefined || now.mono - this.lastReceiverTickAt >= this.every) {
+        this.lastReceiverTickAt = now.mono
+        const firing = this.engine.announcedFiring()
+        for (const r of this.receivers) r.tick?.(now.wall, firing)
+      }
+      return
+    }
+    this.evaluatedRevision = revision
     const started = this.clock.monotonic()
     this.evaluate(now)
     this.lastTookMs = this.clock.monotonic() - started
@@ -112,6 +142,8 @@ export class Alerting {
 
   evaluate (now: Instant): void {
     this.lastEvaluatedAt = now.mono
+    this.lastReceiverTickAt = now.mono
+    this.windowsChanged = false
     try {
       // The windows are collected on the walk the rules need anyway: what changed is known without another pass.
       const windows = new Map<string, MaintenanceWindow>()
@@ -131,6 +163,8 @@ export class Alerting {
       const firing = this.engine.announcedFiring()
       for (const r of this.receivers) r.tick?.(now.wall, firing)
       this.nodeWindows = windows
+      this.nextDueAt = earliest(this.engine.nextDue(), nextRuleChange(this.engine.ruleSet, input, now.mono),
+        nextWindowEnd(windows.values()), fleetWindow?.untilMono)
       const change = this.changes.observe(this.engine.active(), fleetWindow, windows)
       if (change.alerts || change.peerIds.length > 0) this.emit(change)
     } catch (err) {
@@ -213,6 +247,7 @@ export class Alerting {
 
   /** An operator started or ended a window: the page hears of it now, not at the next evaluation. */
   private maintenanceChanged (scope: MaintenanceScope, now: Instant): void {
+    this.windowsChanged = true
     if ('fleet' in scope) {
       this.changes.observeFleet(this.maintenance.fleet(now))
       this.emit({ alerts: true, peerIds: [] })
@@ -242,4 +277,11 @@ export class Alerting {
   private peerIds (nodes: readonly unknown[] = this.options.snapshot().nodes): string[] {
     return nodes.map((n) => (n as { peerId?: unknown }).peerId).filter((p): p is string => typeof p === 'string')
   }
+}
+
+/** The smallest of the defined values. */
+function earliest (...values: Array<number | undefined>): number | undefined {
+  let min: number | undefined
+  for (const v of values) if (v !== undefined && (min === undefined || v < min)) min = v
+  return min
 }

@@ -29,6 +29,7 @@ export function alertingPart (options: AlertingPartOptions): Part & { readonly a
   const alerting = new Alerting({
     config: options.config,
     snapshot: () => fleetViews(fleet, instantOf(clock)),
+    revision: () => fleet.revision,
     announcedMaintenance: (peerId) => {
       const record = fleet.get(peerId)
       return record === undefined ? undefined : { announced: record.beat.maintenance, sentAt: record.beat.sentAt, receivedAtMono: record.lastSeenMono }

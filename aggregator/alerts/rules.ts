@@ -140,6 +140,25 @@ export function matchRule (rule: AlertRule, input: AlertInput, _now: number): Ru
   }
 }
 
+/**
+ * The next monotonic moment at which a rule's condition could start to hold
+ * with the input unchanged (a head turning stuck as it ages), so an
+ * evaluation can be skipped until then when nothing else changes. Undefined
+ * when only a change of the input can make a rule match.
+ */
+export function nextRuleChange (rules: readonly AlertRule[], input: AlertInput, nowMono: number): number | undefined {
+  let next: number | undefined
+  for (const rule of rules) {
+    if (rule.kind !== 'head_stuck') continue
+    for (const n of input.nodes) {
+      if (n.status === 'stopped' || !LIVE_STATUSES.has(n.status) || n.headUnchangedForMs === undefined || n.headUnchangedForMs > rule.after) continue
+      const at = nowMono + (rule.after - n.headUnchangedForMs) + 1
+      if (next === undefined || at < next) next = at
+    }
+  }
+  return next
+}
+
 /** The rule's own description, or one that says what it checks. */
 export function describe (rule: AlertRule): string {
   if (rule.description !== undefined && rule.description !== '') return rule.description

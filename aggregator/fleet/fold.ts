@@ -27,7 +27,9 @@ export function foldNode (record: NodeRecord | undefined, event: FleetEvent, now
           beats: 1,
           seqGaps: 0,
           connected: true,
+          connectedAt: now.wall,
           connectedAtMono: now.mono,
+          disconnectedAt: undefined,
           disconnectedAtMono: undefined,
           remoteAddr: event.remoteAddr,
           lastHeadChange: now.wall,
@@ -50,7 +52,9 @@ export function foldNode (record: NodeRecord | undefined, event: FleetEvent, now
         seqGaps: record.seqGaps + gap,
         // A beat proves a live connection, whatever the connection events said.
         connected: true,
+        connectedAt: record.connected ? record.connectedAt : stamp,
         connectedAtMono: record.connected ? record.connectedAtMono : now.mono,
+        disconnectedAt: undefined,
         disconnectedAtMono: undefined,
         remoteAddr: event.remoteAddr ?? record.remoteAddr,
         lastHeadChange: headChanged ? stamp : record.lastHeadChange,
@@ -62,10 +66,18 @@ export function foldNode (record: NodeRecord | undefined, event: FleetEvent, now
     }
     case 'connected':
       if (record === undefined || record.connected) return record
-      return { ...record, connected: true, connectedAtMono: now.mono, disconnectedAtMono: undefined, remoteAddr: event.remoteAddr ?? record.remoteAddr }
+      return {
+        ...record,
+        connected: true,
+        connectedAt: Math.max(now.wall, record.disconnectedAt ?? record.lastSeen),
+        connectedAtMono: now.mono,
+        disconnectedAt: undefined,
+        disconnectedAtMono: undefined,
+        remoteAddr: event.remoteAddr ?? record.remoteAddr,
+      }
     case 'disconnected':
       if (record === undefined || !record.connected) return record
-      return { ...record, connected: false, disconnectedAtMono: now.mono }
+      return { ...record, connected: false, disconnectedAt: Math.max(now.wall, record.connectedAt ?? record.lastSeen, record.lastSeen), disconnectedAtMono: now.mono }
   }
 }
 

@@ -1,7 +1,7 @@
 import { formatDuration } from '../../shared/duration.ts'
 import { isHealthy } from '../../shared/health.ts'
 import { DEFAULT_LAG_THRESHOLD, DEFAULT_STUCK_AFTER_MS, DOWN_GRACE_PERIODS } from '../constants.ts'
-import { DEFAULT_PHI_CONFIG, effectivePeriod, phiOf, windowMean, windowStdDeviation, type PhiConfig } from './phi.ts'
+import { DEFAULT_PHI_CONFIG, effectivePeriod, phiOf, silenceAtPhi, windowMean, windowStdDeviation, type PhiConfig } from './phi.ts'
 import type { NodeRecord, StatusVerdict } from './types.ts'
 
 export interface StatusRules {
@@ -48,77 +48,100 @@ export function phiAt (record: NodeRecord, now: number, phi: PhiConfig = DEFAULT
  * `disconnected` is the grace after a lost connection: the node is not yet
  * down, so a quick reconnect does not flap.
  * A node restored from the store counts as stale until its first beat.
+ * Each state also says when it could turn into another without an event
+ * (`nextAt`, monotonic; undefined: only an event changes it).
  */
 export type Liveness =
-  | { state: 'alive' }
-  | { state: 'stopped' | 'down' | 'disconnected' | 'stale', reason: string }
+  | { state: 'alive', nextAt: number | undefined }
+  | { state: 'stopped' | 'down' | 'disconnected' | 'stale', reason: string, nextAt: number | undefined, until?: number }
 
-/** Shared: the common answer allocates nothing. */
-const ALIVE: Liveness = Object.freeze({ state: 'alive' })
 /** Shared verdict of a node with nothing to report. */
 const HEALTHY: StatusVerdict = Object.freeze({ status: 'healthy', reason: '' })
 
-/** `now` is monotonic: whether a node is there is judged on intervals only. */
+/**
+ * `now` is monotonic: whether a node is there is judged on intervals only.
+ * Reasons state absolute times (wall stamps of the record), never ages, so
+ * they do not change as time passes.
+ */
 export function livenessOf (record: NodeRecord, now: number, rules: StatusRules = DEFAULT_STATUS_RULES): Liveness {
   const period = periodOf(record)
   if (record.beat.state === 'stopping') {
-    return { state: 'stopped', reason: `announced a graceful stop ${ago(now - record.lastSeenMono)}` }
+    return { state: 'stopped', reason: `announced a graceful stop at ${clockTime(record.lastSeen)}`, nextAt: undefined }
   }
   // Known from before a restart: not healthy until it proves so again (no ghost healthy nodes).
   if (record.restored === true) {
-    return { state: 'stale', reason: `not heard from since the aggregator restarted; last heartbeat ${ago(now - record.lastSeenMono)}` }
+    return { state: 'stale', reason: `not heard from since the aggregator restarted; last heartbeat ${dateTime(record.lastSeen)}`, nextAt: undefined }
   }
   if (!record.connected && record.disconnectedAtMono !== undefined) {
-    const gone = now - record.disconnectedAtMono
     const grace = rules.downGracePeriods * period
-    if (gone >= grace) {
-      return { state: 'down', reason: `disconnected ${ago(gone)} and not back; last heartbeat ${ago(now - record.lastSeenMono)}` }
+    const gone = record.disconnectedAt ?? record.lastSeen
+    if (now - record.disconnectedAtMono >= grace) {
+      return { state: 'down', reason: `disconnected at ${clockTime(gone)} and not back within ${formatDuration(roundMs(grace))}; last heartbeat ${clockTime(record.lastSeen)}`, nextAt: undefined }
     }
-    return { state: 'disconnected', reason: `disconnected ${ago(gone)}; down unless it reconnects within ${formatDuration(roundMs(grace))}` }
+    return {
+      state: 'disconnected',
+      reason: `disconnected at ${clockTime(gone)}; down unless it reconnects within ${formatDuration(roundMs(grace))}`,
+      nextAt: record.disconnectedAtMono + grace,
+      until: gone + grace,
+    }
   }
+  const limit = rules.phi.fallbackStalePeriods * period
   // Back on a new connection, no beat on it yet: a reconnect is not a silence.
   // Judged from the connection by the warm-up rule, never by phi (whose last
   // sample is from before the gap).
   if (awaitsFirstBeat(record)) {
-    const waiting = now - (record.connectedAtMono as number)
-    const limit = rules.phi.fallbackStalePeriods * period
-    if (waiting > limit) {
+    const connectedAtMono = record.connectedAtMono as number
+    if (now - connectedAtMono > limit) {
       return {
         state: 'stale',
-        reason: `reconnected ${ago(waiting)} but no heartbeat on the new connection (more than ${rules.phi.fallbackStalePeriods} periods of ${formatDuration(roundMs(period))})`,
+        reason: `reconnected at ${clockTime(record.connectedAt ?? record.lastSeen)} but no heartbeat on the new connection (more than ${rules.phi.fallbackStalePeriods} periods of ${formatDuration(roundMs(period))})`,
+        nextAt: undefined,
       }
     }
-    return ALIVE
+    return { state: 'alive', nextAt: connectedAtMono + limit }
   }
   const silence = now - record.lastSeenMono
   const phi = phiAt(record, now, rules.phi)
   if (phi === undefined) {
-    const limit = rules.phi.fallbackStalePeriods * period
     if (silence > limit) {
       return {
         state: 'stale',
-        reason: `no heartbeat for ${formatDuration(roundUp(silence))} while still connected (more than ${rules.phi.fallbackStalePeriods} periods of ${formatDuration(roundMs(period))}; too few beats yet for phi)`,
+        reason: `no heartbeat since ${clockTime(record.lastSeen)} while still connected (more than ${rules.phi.fallbackStalePeriods} periods of ${formatDuration(roundMs(period))}; too few beats yet for phi)`,
+        nextAt: undefined,
       }
     }
-    return ALIVE
+    return { state: 'alive', nextAt: record.lastSeenMono + limit }
   }
   if (phi > rules.phi.threshold) {
     const mean = windowMean(record.arrivals)
     const deviation = windowStdDeviation(record.arrivals)
     return {
       state: 'stale',
-      reason: `no heartbeat for ${formatDuration(roundUp(silence))} while still connected (phi ${formatPhi(phi)} > ${rules.phi.threshold}; usual interval ${formatDuration(roundMs(mean))} ± ${formatDuration(roundMs(deviation))})`,
+      reason: `no heartbeat since ${clockTime(record.lastSeen)} while still connected (phi > ${rules.phi.threshold}; usual interval ${formatDuration(roundMs(mean))} ± ${formatDuration(roundMs(deviation))})`,
+      nextAt: undefined,
     }
   }
-  return ALIVE
+  // The silence at which phi crosses the threshold, solved once: the node's suspicion deadline.
+  const suspectAfter = silenceAtPhi(record.arrivals, record.beat.period, rules.phi)
+  return { state: 'alive', nextAt: suspectAfter === undefined ? undefined : record.lastSeenMono + suspectAfter }
 }
 
-/** Nodes whose reports count towards their network's consensus and maximum height. */
-export function countsTowardsConsensus (liveness: Liveness): boolean {
+/** Nodes whose reports count towards their network's consensus and maximum height: there, and with a head read. */
+export function countsTowardsConsensus (liveness: Liveness, record?: NodeRecord): boolean {
+  if (record !== undefined && hasNoHead(record)) return false
   return liveness.state === 'alive' || liveness.state === 'disconnected'
 }
 
-/** What a node's network says at the moment (from the consensus pass). */
+/**
+ * A node whose agent has never read a head from its node (height 0 and an
+ * empty head: what the agent sends before its chain source's first good
+ * reading, agent/beat.ts): it reports nothing to count.
+ */
+export function hasNoHead (record: NodeRecord): boolean {
+  return record.beat.height === 0 && record.beat.head === ''
+}
+
+/** What a node's network says at the moment (from the consensus tally). */
 export interface NetworkContext {
   /** Greatest height reported in the node's network; undefined when nobody reports. */
   maxHeight: number | undefined
@@ -131,19 +154,23 @@ export function lagOf (record: NodeRecord, network: NetworkContext | undefined):
 }
 
 /**
- * A node's status at `now` (monotonic), from its record and its network's context
- * (pure). Precedence: an announced stop, then connection loss, then
+ * A node's status at `now` (monotonic), from its record and its network's
+ * context (pure). Precedence: an announced stop, then connection loss, then
  * silence, then the node's own health, then its progress.
  */
 export function deriveStatus (record: NodeRecord, now: number, rules: StatusRules = DEFAULT_STATUS_RULES, network?: NetworkContext, liveness: Liveness = livenessOf(record, now, rules)): StatusVerdict {
   switch (liveness.state) {
     case 'stopped': return { status: 'stopped', reason: liveness.reason }
     case 'down': return { status: 'down', reason: liveness.reason }
-    case 'disconnected': return { status: 'degraded', reason: liveness.reason }
+    case 'disconnected': return { status: 'degraded', reason: liveness.reason, until: liveness.until }
     case 'stale': return { status: 'stale', reason: liveness.reason }
     case 'alive': break
   }
   const health = record.beat.health
+  if (hasNoHead(record)) {
+    const error = chainSourceError(health.components)
+    return { status: 'unhealthy', reason: `has not read a head from its node yet${error === undefined ? '' : `: ${error}`}` }
+  }
   if (!isHealthy(health.status)) {
     return { status: 'unhealthy', reason: `reports ${health.status}${componentsNot(health.components, (s) => isHealthy(s))}` }
   }
@@ -153,12 +180,33 @@ export function deriveStatus (record: NodeRecord, now: number, rules: StatusRule
   if (lag > rules.lagThreshold) {
     troubles.push(`lags ${lag} behind the network's height ${network?.maxHeight ?? 0} (more than ${rules.lagThreshold})`)
   }
-  const unchanged = now - record.lastHeadChangeMono
-  if (unchanged > rules.stuckAfterMs) {
-    troubles.push(`head unchanged for ${formatDuration(roundUp(unchanged))} (stuck after ${formatDuration(rules.stuckAfterMs)})`)
+  if (now - record.lastHeadChangeMono > rules.stuckAfterMs) {
+    troubles.push(`head unchanged since ${clockTime(record.lastHeadChange)} (stuck after ${formatDuration(rules.stuckAfterMs)})`)
   }
   if (troubles.length > 0) return { status: 'degraded', reason: troubles.join('; ') }
   return HEALTHY
+}
+
+/**
+ * The next monotonic moment at which the node's verdict could change without
+ * an event (a beat, a connection event, its network's height moving): its
+ * suspicion deadline, the end of a grace, its head turning stuck. Undefined
+ * when only an event can change it.
+ */
+export function nextStatusChange (record: NodeRecord, now: number, rules: StatusRules, liveness: Liveness): number | undefined {
+  let next = liveness.nextAt
+  if (liveness.state === 'alive' && !hasNoHead(record)) {
+    const stuckAt = record.lastHeadChangeMono + rules.stuckAfterMs
+    if (stuckAt >= now && (next === undefined || stuckAt < next)) next = stuckAt
+  }
+  return next
+}
+
+/** The chain source's error, as the agent reports it (its `details.error`), for a node that never read a head. */
+function chainSourceError (components: NodeRecord['beat']['health']['components']): string | undefined {
+  const source = components.chain_source
+  const error = (source?.details as { error?: unknown } | undefined)?.error
+  return typeof error === 'string' && error !== '' ? error : undefined
 }
 
 function componentsNot (components: NodeRecord['beat']['health']['components'], fine: (status: NodeRecord['beat']['health']['status']) => boolean): string {
@@ -173,17 +221,17 @@ export function formatPhi (phi: number): string {
   return Number.isFinite(phi) ? phi.toFixed(1) : 'infinite'
 }
 
+/** A wall stamp as a time of day, UTC: 12:00:03Z (reasons about the last minutes). */
+export function clockTime (ms: number): string {
+  return `${new Date(ms).toISOString().slice(11, 19)}Z`
+}
+
+/** A wall stamp with its date, UTC: 2026-01-31 12:00:03Z (reasons about what may be days old). */
+export function dateTime (ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')}Z`
+}
+
 function roundMs (ms: number): number {
   if (ms < 1000) return Math.round(ms / 10) * 10
   return ms < 10_000 ? Math.round(ms / 100) * 100 : Math.round(ms / 1000) * 1000
-}
-
-/** Rounds up, so a duration shown as over a limit never reads as equal to it. */
-function roundUp (ms: number): number {
-  const unit = ms < 1000 ? 10 : ms < 10_000 ? 100 : 1000
-  return Math.ceil(ms / unit) * unit
-}
-
-function ago (ms: number): string {
-  return `${formatDuration(roundMs(Math.max(0, ms)))} ago`
 }

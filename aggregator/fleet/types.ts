@@ -29,8 +29,10 @@ export interface NodeRecord {
   /** Beats known lost: gaps in `seq` within one agent run. */
   readonly seqGaps: number
   readonly connected: boolean
-  /** Monotonic times of the current connection's start and of the last disconnect. */
+  /** The current connection's start and the last disconnect: wall stamps (said in reasons) and monotonic (judged). */
+  readonly connectedAt: number | undefined
   readonly connectedAtMono: number | undefined
+  readonly disconnectedAt: number | undefined
   readonly disconnectedAtMono: number | undefined
   readonly remoteAddr: string | undefined
   /** When the head last changed: wall stamp (shown) and monotonic (judged). */
@@ -51,6 +53,12 @@ export type FleetEvent =
 
 export interface StatusVerdict {
   status: NodeStatus
-  /** Why, in words; empty only for healthy. */
+  /**
+   * Why, in words; empty only for healthy. It states absolute times ("no
+   * heartbeat since 12:00:03Z"), never ages, so it changes only when
+   * something happens, not as time passes: views render durations.
+   */
   reason: string
+  /** Wall stamp: when the status turns worse unless something happens (a disconnected node's grace ends). */
+  until?: number
 }

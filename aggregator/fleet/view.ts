@@ -20,7 +20,12 @@ export interface NodeView {
   minerAddress: string
   network: string
   status: NodeStatus
+  /** Why, in words, with absolute times (it changes when something happens, not as time passes). */
   reason: string
+  /** Since when the node has had this status (aggregator wall clock): views render "for 3m" from it. */
+  statusSince: string
+  /** When the status turns worse unless something happens (a disconnected node's grace ends); null otherwise. */
+  statusUntil: string | null
   connected: boolean
   lastSeen: string
   firstSeen: string
@@ -64,6 +69,8 @@ export interface FleetSummary {
 
 /** What a node's view needs beyond its record and verdict. */
 export interface NodeViewContext {
+  /** Wall stamp since when the node has had its status. */
+  since: number
   lag: number
   phi: number | undefined
   duplicateNickname: boolean
@@ -87,6 +94,9 @@ function iso (ms: number): string {
   }
   return text
 }
+/** The last instant a Date can hold: a grace of an absurd announced period ends "never". */
+const MAX_DATE_MS = 8.64e15
+
 /** One collator for all sorts: String#localeCompare builds one per call, which dominates a large fleet's view. */
 const byName = new Intl.Collator()
 
@@ -104,6 +114,8 @@ export function nodeView (record: NodeRecord, verdict: StatusVerdict, context: N
     network: hb.network,
     status: verdict.status,
     reason: verdict.reason,
+    statusSince: iso(context.since),
+    statusUntil: verdict.until === undefined || !(Math.abs(verdict.until) <= MAX_DATE_MS) ? null : iso(verdict.until),
     connected: record.connected,
     lastSeen: iso(record.lastSeen),
     firstSeen: iso(record.firstSeen),
@@ -130,6 +142,7 @@ function roundPhi (phi: number): number {
 
 function contextFor (fleet: FleetState, record: NodeRecord, consensus: FleetConsensus, now: Instant): NodeViewContext {
   return {
+    since: fleet.statusSince(record.peerId) ?? record.lastSeen,
     lag: lagOf(record, consensus.contexts.get(record.beat.network)),
     phi: phiAt(record, now.mono, fleet.rules.phi),
     duplicateNickname: fleet.sharesNickname(record.beat.nickname),

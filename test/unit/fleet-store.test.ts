@@ -38,7 +38,7 @@ test('ingest only touches memory; one flush per interval writes the latest state
   // Two nodes beating every 100 ms for 900 ms: 18 beats.
   for (let i = 0; i < 9; i++) {
     fleet.apply(beat('a', i, { height: 100 + i }), at(time.wall()))
-    fleet.apply(beat('b', i, { height: 200 + i }), at(time.wall()))
+    fleet.apply(beat('b', i, { height: 100 + i }), at(time.wall()))
     time.advance(100)
   }
   assert.equal(count(file, 'nodes'), 0, 'nothing on disk before the interval ends')
@@ -81,7 +81,7 @@ test('after a restart every known node is back, stale with a reason, and its his
   assert.deepEqual([...second.fleet.nodes()].map((r) => r.peerId).sort(), ['a', 'b'])
   for (const peer of ['a', 'b']) {
     assert.equal(second.fleet.verdict(peer)?.status, 'stale')
-    assert.match(second.fleet.verdict(peer)?.reason ?? '', /^not heard from since the aggregator restarted; last heartbeat 5m\d+s ago$/)
+    assert.match(second.fleet.verdict(peer)?.reason ?? '', /^not heard from since the aggregator restarted; last heartbeat \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/)
   }
   assert.equal(second.fleet.get('a')?.beat.height, 29)
   second.fleet.apply(beat('a', 30, { height: 30 }), at(time.wall()))

@@ -35,6 +35,9 @@ const FIELDS: Record<string, FieldRow> = {
   nickname: { label: 'Nickname', value: (n) => n.nickname === '' ? '(none)' : n.nickname },
   status: { label: 'Status', value: (n) => nodeStatusLook(n.status).label },
   reason: { label: 'Reason', value: (n) => n.reason === '' ? '—' : n.reason },
+  // The reason states absolute times; how long is rendered here, from the status's own start.
+  statusSince: { label: 'In this status', value: (n, now) => { const ms = parseTime(n.statusSince); return Number.isFinite(ms) ? `for ${formatSpan(now - ms)} (since ${formatDateTime(ms)})` : '—' }, optional: true },
+  statusUntil: { label: 'Down unless back by', value: (n, now) => { const ms = parseTime(n.statusUntil); return Number.isFinite(ms) ? `${formatDateTime(ms)} (${ms > now ? `in ${formatSpan(ms - now)}` : 'passed'})` : '—' }, optional: true },
   network: { label: 'Network', value: (n) => n.network === '' ? '(unknown)' : n.network, mono: true },
   height: { label: 'Height', value: (n) => formatCount(n.height) },
   lag: { label: 'Lag', value: (_n, _now, lag) => Number.isFinite(lag) ? `${formatCount(lag)} blocks` : '—' },
@@ -56,7 +59,7 @@ const FIELDS: Record<string, FieldRow> = {
   maintenance: { label: 'Maintenance', value: (n, now) => { const w = nodeMaintenance(n); return w === undefined ? 'no' : maintenanceLine(w, now) }, optional: true },
 }
 /** Shown elsewhere in the panel. */
-const SKIP_FIELDS = new Set(['health', 'displayName'])
+const SKIP_FIELDS = new Set(['health', 'displayName', 'headUnchangedForMs'])
 
 export interface DetailCallbacks {
   close (): void
