@@ -60,7 +60,13 @@ function networksInput (summary: unknown): NetworkAlertInput[] | undefined {
     const inConsensus = count(raw.inConsensus)
     // inDispute may be a count or the list of disputing nodes.
     const inDispute = Array.isArray(raw.inDispute) ? raw.inDispute.length : count(raw.inDispute)
-    out.push({ network: raw.network, inDispute, inConsensus, nodes })
+    const clock: Partial<NetworkAlertInput> = {}
+    // Fields a later aggregator adds: present only when the summary says them.
+    if (typeof raw.behindClock === 'boolean') clock.behindClock = raw.behindClock
+    if (count(raw.headAgeMs) !== undefined) clock.headAgeMs = count(raw.headAgeMs)
+    if (count(raw.epochsBehindClock) !== undefined) clock.epochsBehindClock = count(raw.epochsBehindClock)
+    if (count(raw.reporting) !== undefined) clock.reporting = count(raw.reporting)
+    out.push({ network: raw.network, inDispute, inConsensus, nodes, ...clock })
   }
   return out
 }

@@ -34,6 +34,8 @@ export type RuleCondition =
   | { kind: 'fleet_min_healthy', min: number, statuses: NodeStatus[] }
   /** More than maxInDispute nodes of a network disagree with its heaviest head. */
   | { kind: 'network_dispute', maxInDispute: number }
+  /** Every reporting node of a network has a head older than its threshold: the network is behind the clock. */
+  | { kind: 'network_behind_clock' }
 
 export type AlertRule = RuleCommon & RuleCondition
 export type RuleKind = RuleCondition['kind']
@@ -64,6 +66,7 @@ export function builtInRules (forMs: number = DEFAULT_ALERT_FOR_MS): AlertRule[]
     { ...common, name: 'ComponentNotReady', severity: 'warning', kind: 'component', statuses: ['not_ready'], components: undefined },
     { ...common, name: 'FleetBelowMinimum', severity: 'critical', kind: 'fleet_min_healthy', min: DEFAULT_MIN_HEALTHY_NODES, statuses: ['healthy', 'degraded'] },
     { ...common, name: 'NetworkInDispute', severity: 'warning', kind: 'network_dispute', maxInDispute: DEFAULT_MAX_IN_DISPUTE },
+    { ...common, name: 'FleetBehindClock', severity: 'critical', kind: 'network_behind_clock' },
   ]
 }
 
@@ -137,6 +140,15 @@ export function matchRule (rule: AlertRule, input: AlertInput, _now: number): Ru
           description: describe(rule),
           silenced: fleetSilenced,
         }))
+    case 'network_behind_clock':
+      return (input.networks ?? []).filter((n) => n.behindClock === true)
+        .map((n) => ({
+          id: `${rule.name}/network/${n.network}`,
+          subject: { kind: 'network', network: n.network },
+          summary: `every reporting node${n.reporting !== undefined ? ` (${n.reporting})` : ''} of network ${n.network !== '' ? n.network : '(unnamed)'} is behind the clock: its freshest head is ${n.headAgeMs !== undefined ? formatDuration(roundToMinuteAbove(n.headAgeMs)) : 'too'} old${n.epochsBehindClock !== undefined && n.epochsBehindClock > 0 ? `, ${n.epochsBehindClock} epochs behind` : ''}`,
+          description: describe(rule),
+          silenced: fleetSilenced,
+        }))
   }
 }
 
@@ -170,9 +182,15 @@ export function describe (rule: AlertRule): string {
     case 'component': return `A component${rule.components !== undefined ? ` (${rule.components.join(', ')})` : ''} has been ${rule.statuses.join(' or ')}${held}.`
     case 'fleet_min_healthy': return `Fewer than ${rule.min} nodes have been ${rule.statuses.join(' or ')}${held}.`
     case 'network_dispute': return `More than ${rule.maxInDispute} nodes of a network have disagreed with its heaviest head${held}.`
+    case 'network_behind_clock': return `Every reporting node of a network has had a head older than its head-age threshold${held}: the network is not following the chain, however well its nodes agree.`
   }
 }
 
 function roundToSecond (ms: number): number {
   return Math.round(ms / 1000) * 1000
+}
+
+/** To the second under ten minutes, to the minute above. */
+function roundToMinuteAbove (ms: number): number {
+  return ms < 600_000 ? roundToSecond(ms) : Math.round(ms / 60_000) * 60_000
 }

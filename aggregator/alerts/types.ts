@@ -43,6 +43,14 @@ export interface NetworkAlertInput {
   inDispute: number | undefined
   inConsensus: number | undefined
   nodes: number | undefined
+  /** Nodes whose head counts (the voters). */
+  reporting?: number | undefined
+  /** Every reporting node's head is older than its threshold (summary.networks[].behindClock). */
+  behindClock?: boolean | undefined
+  /** The freshest head age among its reporting nodes (ms). */
+  headAgeMs?: number | undefined
+  /** Epochs behind the height the clock says (Filecoin networks with a known genesis). */
+  epochsBehindClock?: number | undefined
 }
 
 export interface AlertInput {

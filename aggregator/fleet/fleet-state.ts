@@ -196,6 +196,11 @@ export class FleetState {
     return this.entries.get(peerId)?.verdict
   }
 
+  /** Whether the node's head counts towards its network's consensus (alive or in its grace, with a head read). */
+  isReporting (peerId: string): boolean {
+    return this.entries.get(peerId)?.vote.reporting === true
+  }
+
   /** Wall stamp since when the node has had its current status. */
   statusSince (peerId: string): number | undefined {
     return this.entries.get(peerId)?.since

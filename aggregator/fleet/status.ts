@@ -1,6 +1,7 @@
 import { formatDuration } from '../../shared/duration.ts'
 import { isHealthy } from '../../shared/health.ts'
-import { DEFAULT_LAG_THRESHOLD, DEFAULT_STUCK_AFTER_MS, DOWN_GRACE_PERIODS } from '../constants.ts'
+import { DEFAULT_LAG_THRESHOLD, DEFAULT_STUCK_AFTER_MS, DOWN_GRACE_PERIODS, LARGE_SKEW_MS } from '../constants.ts'
+import { clockHeightOf, headAgeAt, headAgeAtBeat, headAgeThresholdOf, headTimeOf, headTurnsOldAt } from './head-age.ts'
 import { DEFAULT_PHI_CONFIG, effectivePeriod, phiOf, silenceAtPhi, windowMean, windowStdDeviation, type PhiConfig } from './phi.ts'
 import type { NodeRecord, StatusVerdict } from './types.ts'
 
@@ -13,6 +14,12 @@ export interface StatusRules {
   lagThreshold: number
   /** Head unchanged for longer than this -> degraded (stuck). */
   stuckAfterMs: number
+  /**
+   * Head older than this (by its block's time) -> degraded, for every
+   * network (--head-age-threshold); undefined: HEAD_AGE_BLOCKS block times
+   * of the node's network (head-age.ts).
+   */
+  headAgeThresholdMs?: number
 }
 
 export const DEFAULT_STATUS_RULES: Readonly<StatusRules> = Object.freeze({
@@ -183,6 +190,9 @@ export function deriveStatus (record: NodeRecord, now: number, rules: StatusRule
   if (now - record.lastHeadChangeMono > rules.stuckAfterMs) {
     troubles.push(`head unchanged since ${clockTime(record.lastHeadChange)} (stuck after ${formatDuration(rules.stuckAfterMs)})`)
   }
+  const oldAfter = headAgeThresholdOf(record.beat.network, rules.headAgeThresholdMs)
+  const age = headAgeAt(record, now)
+  if (age !== undefined && age > oldAfter) troubles.push(oldHeadReason(record, oldAfter))
   if (troubles.length > 0) return { status: 'degraded', reason: troubles.join('; ') }
   return HEALTHY
 }
@@ -198,8 +208,34 @@ export function nextStatusChange (record: NodeRecord, now: number, rules: Status
   if (liveness.state === 'alive' && !hasNoHead(record)) {
     const stuckAt = record.lastHeadChangeMono + rules.stuckAfterMs
     if (stuckAt >= now && (next === undefined || stuckAt < next)) next = stuckAt
+    const oldAt = headTurnsOldAt(record, headAgeThresholdOf(record.beat.network, rules.headAgeThresholdMs))
+    if (oldAt !== undefined && oldAt >= now && (next === undefined || oldAt < next)) next = oldAt
   }
   return next
+}
+
+/**
+ * Why a head is too old, in words that do not age: the block's time, the
+ * head's age when the node last reported it and, on a chain whose heights
+ * are a clock, how many epochs behind the clock it was; and, when the
+ * agent's clock and ours differ a lot, that the age is by the agent's clock.
+ */
+function oldHeadReason (record: NodeRecord, thresholdMs: number): string {
+  const headTime = headTimeOf(record) as number
+  const atBeat = headAgeAtBeat(record) as number
+  const when = atBeat > 12 * 3_600_000 ? dateTime(headTime) : clockTime(headTime)
+  const behind = clockHeightOf(record, record.lastSeenMono)?.epochsBehind ?? 0
+  let text = `head older than ${formatDuration(thresholdMs)}: its block is from ${when} (${formatDuration(roundAge(atBeat))} old at the last heartbeat${behind > 0 ? `, ${behind} epochs behind the clock` : ''})`
+  const skew = record.skewMs
+  if (skew !== null && Math.abs(skew) > LARGE_SKEW_MS) {
+    text += `; the agent's clock is ${formatDuration(roundAge(Math.abs(skew)))} ${skew > 0 ? 'behind' : 'ahead of'} the aggregator's (the age is by the agent's clock)`
+  }
+  return text
+}
+
+/** An age for people: to the second under an hour, to the minute above. */
+function roundAge (ms: number): number {
+  return ms < 3_600_000 ? Math.round(ms / 1000) * 1000 : Math.round(ms / 60_000) * 60_000
 }
 
 /** The chain source's error, as the agent reports it (its `details.error`), for a node that never read a head. */

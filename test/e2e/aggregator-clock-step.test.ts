@@ -75,7 +75,7 @@ async function steppedRun (beatPeriodMs: number, observeMs: number): Promise<voi
     assert.ok(Math.abs(Math.abs(warning?.stepMs as number) - TEN_MINUTES_S * 1000) < 2_000, `${what}: the size is said (${String(warning?.stepMs)} ms)`)
     await allHealthyFor(observeMs, `after ${what}`)
   }
-  assert.equal(stepWarnings(), 3, 'each step said once')
+  assert.equal(stepWarnings(), 3, `each step said once: ${aggregator.process.lines.filter((l) => l.level === 'warn').map((l) => `${String(l.stepMs)} ms: ${l.msg}`).join('; ')}`)
 
   // The record of the run: no node ever left healthy, nothing was refused or dropped, nobody was told anything.
   await new Promise((resolve) => setTimeout(resolve, 1_500)) // one store flush
@@ -87,13 +87,19 @@ async function steppedRun (beatPeriodMs: number, observeMs: number): Promise<voi
   assert.deepEqual(nonZero(counters.refused), {}, 'no connection refused')
   assert.deepEqual(counters.penalized, [], 'nobody penalized')
   assert.deepEqual(sink.received.map((r) => JSON.stringify(r.body).slice(0, 200)), [], 'no notification')
-  const alerts = await fetchJson<{ alerts: Array<{ name: string, state: string }> }>(`${aggregator.url}/api/v1/alerts`)
-  assert.deepEqual(alerts.alerts.filter((a) => a.state === 'firing').map((a) => a.name), [], 'nothing firing')
+  // Not even pending: block boundaries of the demo chain are nodes catching up, not a dispute.
+  const alerts = await fetchJson<{ alerts: Array<{ name: string, state: string, summary: string }> }>(`${aggregator.url}/api/v1/alerts`)
+  assert.deepEqual(alerts.alerts.map((a) => `${a.state} ${a.name}: ${a.summary}`), [], 'nothing pending or firing')
 }
 
 describe('aggregator executable under libfaketime: wall clock steps of +10 min and -10 min', () => {
-  it('with 10 agents at 1 s and at 200 ms beats: no node leaves healthy, no notification, no refusal', { timeout: 240_000 }, async () => {
-    // Both at once: each run mostly waits.
-    await Promise.all([steppedRun(1_000, 25_000), steppedRun(200, 10_000)])
+  // One at a time: at 200 ms beats a sender starved of CPU for 400 ms is rightly suspected, and two rigs at once
+  // on a small shared machine make that likelier. The windows outlast what a wall step used to break: at 1 s
+  // beats a budget starved by a step back ran dry after ~21 s, at 200 ms after ~4 s; a step forward was stale at once.
+  it('with 10 agents at 1 s beats: no node leaves healthy, no notification, no refusal', { timeout: 180_000 }, async () => {
+    await steppedRun(1_000, 25_000)
+  })
+  it('with 10 agents at 200 ms beats: no node leaves healthy, no notification, no refusal', { timeout: 180_000 }, async () => {
+    await steppedRun(200, 10_000)
   })
 })

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { tempDir } from './processes.ts'
 
@@ -37,6 +37,9 @@ export class SteppedWallClock {
 
   /** From now on the program's wall clock reads real time + `offsetSeconds`. */
   set (offsetSeconds: number): void {
-    writeFileSync(this.file, `${offsetSeconds >= 0 ? '+' : ''}${offsetSeconds}\n`)
+    // Written aside and renamed: the program re-reads the file on every clock call and must never see it half written.
+    const next = `${this.file}.next`
+    writeFileSync(next, `${offsetSeconds >= 0 ? '+' : ''}${offsetSeconds}\n`)
+    renameSync(next, this.file)
   }
 }

@@ -24,8 +24,8 @@ describe('fleet view', () => {
     fleet.tick(instant(t + 100))
     const { nodes, summary } = fleetViews(fleet, instant(t + 100))
     assert.deepEqual(summary.networks, [
-      { network: 'main', heaviestHead: '{h20}', height: 20, inConsensus: 2, inDispute: 1, catchingUp: 0, reporting: 3, nodes: 3 },
-      { network: 'test', heaviestHead: '{t3}', height: 3, inConsensus: 1, inDispute: 0, catchingUp: 0, reporting: 1, nodes: 1 },
+      { network: 'main', heaviestHead: '{h20}', height: 20, inConsensus: 2, inDispute: 1, catchingUp: 0, reporting: 3, nodes: 3, expectedHeight: null, epochsBehindClock: null, headAgeMs: null, behindClock: false },
+      { network: 'test', heaviestHead: '{t3}', height: 3, inConsensus: 1, inDispute: 0, catchingUp: 0, reporting: 1, nodes: 1, expectedHeight: null, epochsBehindClock: null, headAgeMs: null, behindClock: false },
     ])
     assert.equal(summary.maxHeight, 20)
     const byName = Object.fromEntries(nodes.map((n) => [n.nickname, n]))
@@ -53,7 +53,7 @@ describe('fleet view', () => {
     fleet.tick(instant(200 + 2 * PERIOD))
     const { nodes, summary } = fleetViews(fleet, instant(200 + 2 * PERIOD))
     assert.equal(nodes.find((n) => n.peerId === 'p-tall')?.status, 'down')
-    assert.deepEqual(summary.networks[0], { network: 'testnet', heaviestHead: '{h10}', height: 10, inConsensus: 1, inDispute: 0, catchingUp: 0, reporting: 1, nodes: 2 })
+    assert.deepEqual(summary.networks[0], { network: 'testnet', heaviestHead: '{h10}', height: 10, inConsensus: 1, inDispute: 0, catchingUp: 0, reporting: 1, nodes: 2, expectedHeight: null, epochsBehindClock: null, headAgeMs: null, behindClock: false })
     assert.equal(nodes.find((n) => n.peerId === 'p-low')?.status, 'healthy')
   })
 

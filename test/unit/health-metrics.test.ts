@@ -187,8 +187,8 @@ describe('per-network consensus from the fleet summary', () => {
         null,
       ],
     }), [
-      { network: 'bafy_main', height: 7, inConsensus: 3, inDispute: 1, nodes: 4 },
-      { network: 'calib', height: 0, inConsensus: 1, inDispute: 0, nodes: 1 },
+      { network: 'bafy_main', height: 7, inConsensus: 3, inDispute: 1, catchingUp: 0, nodes: 4, behindClock: undefined, headAgeSeconds: undefined, expectedHeight: undefined },
+      { network: 'calib', height: 0, inConsensus: 1, inDispute: 0, catchingUp: 0, nodes: 1, behindClock: undefined, headAgeSeconds: undefined, expectedHeight: undefined },
     ])
   })
 })

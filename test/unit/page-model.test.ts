@@ -40,6 +40,9 @@ function node (peerId: string, fields: Partial<PageNode> = {}): PageNode {
     agent: { version: '0.1.0', startedAt: iso(T0 - 60_000) },
     headTime: null,
     source: null,
+    headAgeMs: null,
+    expectedHeight: null,
+    epochsBehindClock: null,
     ...fields,
   }
 }
