@@ -33,6 +33,11 @@ export const LEGACY_IDLE_STREAM_MS = IDLE_STREAM_FLOOR_MS
 /** Statuses are re-evaluated this often (silence has no event of its own). */
 export const STATUS_TICK_MS = 250
 /**
+ * A status tick this late means the event loop was held: heartbeats may wait unread, so the tick lets the
+ * loop read its sockets before judging silence (fleet/ticker.ts). Well above timer jitter on a busy machine.
+ */
+export const STATUS_TICK_LATE_MS = 50
+/**
  * The wall clock moving this much more or less than the monotonic clock
  * between two ticks is a step (NTP, an operator), logged once as a WARN with
  * its size. Slewing never comes near it; tick jitter under load stays far below.

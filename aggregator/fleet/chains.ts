@@ -60,12 +60,19 @@ const EIP155_CHAINS: ReadonlyMap<number, ChainFacts> = new Map([
 
 const EIP155 = /^eip155:(\d{1,12})(?:\/|$)/
 
+/** Answers per network id, asked on every beat: a fleet has few networks (bounded anyway: peers choose the ids). */
+const memo = new Map<string, ChainFacts | null>()
+const MEMO_LIMIT = 1_000
+
 /** The facts of a network id, or undefined for a network this aggregator does not know. */
 export function chainOf (network: string): ChainFacts | undefined {
-  const filecoin = FILECOIN_NETWORKS.get(network)
-  if (filecoin !== undefined) return filecoin
+  const known = memo.get(network)
+  if (known !== undefined) return known ?? undefined
   const eip155 = EIP155.exec(network)
-  return eip155 === null ? undefined : EIP155_CHAINS.get(Number(eip155[1]))
+  const facts = FILECOIN_NETWORKS.get(network) ?? (eip155 === null ? undefined : EIP155_CHAINS.get(Number(eip155[1])))
+  if (memo.size >= MEMO_LIMIT) memo.clear()
+  memo.set(network, facts ?? null)
+  return facts
 }
 
 /** The height a chain with a genesis clock should be at, at `atMs` (ms since the epoch): floor((at - genesis) / block time). */
