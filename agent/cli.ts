@@ -3,6 +3,8 @@ import { join } from 'node:path'
 import { Command } from 'commander'
 import { formatDuration, parsePositiveDuration } from '../shared/duration.ts'
 import { ErrorCodes, errorMessage, UsageError } from '../shared/errors.ts'
+import { bindError } from '../shared/bind-error.ts'
+import { booleanFlag } from '../shared/flag-parsers.ts'
 import { parseHostPort } from '../shared/host-port.ts'
 import { loadOrCreateKey } from '../shared/identity.ts'
 import { createLogger, type Logger } from '../shared/log.ts'
@@ -23,8 +25,7 @@ import {
   DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_ETH_URL, DEFAULT_LOTUS_URL, DEFAULT_MAINTENANCE_FOR_MS, DEFAULT_TARGET_WEIGHT,
   DEFAULT_UNREACHABLE_AFTER_MS, LINK_PING_TIMEOUT_MS, MAINTENANCE_SIGNAL, MAX_TARGET_WEIGHT, MIN_TARGET_WEIGHT, SHUTDOWN_DEADLINE_MS,
 } from './constants.ts'
-import { AgentHealthServer } from './health-server.ts'
-import { describeListenError } from './listen-errors.ts'
+import type { AgentHealthServer } from './health-server.ts'
 import { onMaintenanceSignal } from './maintenance.ts'
 import { SOURCE_KINDS } from './source.ts'
 import { FULLNODE_API_INFO } from './sources/api-info.ts'
@@ -41,19 +42,13 @@ function collectLines (value: string, previous: string[] | undefined): string[] 
   return [...(previous ?? []), ...values]
 }
 
-function parseBoolean (value: string): boolean {
-  const v = value.trim().toLowerCase()
-  if (['true', '1', 'yes', 'on'].includes(v)) return true
-  if (['false', '0', 'no', 'off', ''].includes(v)) return false
-  throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid --fan-out "${value}": expected true or false`)
-}
 
 export function buildProgram (): Command {
   const program = configureProgram(new Command('heartbeat-agent'))
     .description('Streams heartbeats (head, height, nickname, miner address, component health) of the node beside it to heartbeat aggregators over libp2p.')
     .version(PRODUCT_VERSION)
     .addOption(envOption(ENV, '--target <[weight=]multiaddr>', `aggregator to send to, ending in /p2p/<peer id>, with an optional weight ${MIN_TARGET_WEIGHT}-${MAX_TARGET_WEIGHT} before "=" (default ${DEFAULT_TARGET_WEIGHT}); repeatable (env: comma-separated)`).argParser(collect))
-    .addOption(envOption(ENV, '--fan-out [bool]', 'send to every target at once instead of the best reachable one').preset('true').argParser(parseBoolean))
+    .addOption(envOption(ENV, '--fan-out [bool]', 'send to every target at once instead of the best reachable one').preset('true').argParser((v: string) => booleanFlag(v, '--fan-out')))
     .addOption(envOption(ENV, '--nickname <name>', 'name shown for this node').default(hostname()))
     .addOption(envOption(ENV, '--miner-address <address>', "this node's miner address (may be empty)").default(''))
     .addOption(envOption(ENV, '--beat-period <duration>', 'time between heartbeats (Go syntax: 3s, 1m30s, 250ms)').default('3s'))
@@ -71,7 +66,7 @@ export function buildProgram (): Command {
     .addOption(envOption(ENV, '--config <path>', 'config file (JSON, or YAML for .yaml/.yml): the same settings and many checks; flags and env win over it; re-read on SIGHUP'))
     .addOption(envOption(ENV, '--key-file <path>', 'libp2p private key (created with mode 0600 if missing)').default(DEFAULT_KEY_FILE))
     .addOption(envOption(ENV, '--health-listen <host:port>', 'serve probes (/livez, /readyz, /health, /actuator/...) and /metrics here (off unless given)'))
-    .addOption(envOption(ENV, '--maintenance', `start in maintenance: alerting aggregators hold back alerts about this node (${MAINTENANCE_SIGNAL} toggles it while running)`))
+    .addOption(envOption(ENV, '--maintenance [bool]', `start in maintenance: alerting aggregators hold back alerts about this node (${MAINTENANCE_SIGNAL} toggles it while running)`).preset('true').argParser((v: string) => booleanFlag(v, '--maintenance')))
     .addOption(envOption(ENV, '--maintenance-for <duration>', 'how long maintenance lasts once on').default(formatDuration(DEFAULT_MAINTENANCE_FOR_MS)))
     .addOption(envOption(ENV, '--maintenance-reason <text>', 'why, shown with the node on the aggregator').default(''))
   addLogOptions(program, ENV)
@@ -308,7 +303,7 @@ export async function main (argv: string[]): Promise<void> {
   const configPath = explicit.config
   const config = resolveConfig(program, configPath !== undefined ? loadAgentConfig(configPath) : undefined, process.env)
   const settings = agentSettings(config, process.env)
-  const source = createSource(config.source)
+  const source = await createSource(config.source)
   const healthListen = explicit.healthListen === undefined ? undefined : parseHealthListen(explicit.healthListen)
   const maintenanceForMs = parsePositiveDuration(explicit.maintenanceFor ?? formatDuration(DEFAULT_MAINTENANCE_FOR_MS), '--maintenance-for')
   const maintenanceReason = explicit.maintenanceReason ?? ''
@@ -332,13 +327,15 @@ export async function main (argv: string[]): Promise<void> {
     const services = settings.services.map((s) => ({ name: s.name, targets: s.targets.map(formatWeightedTarget), beatPeriodMs: s.beatPeriodMs, reconnectPeriodMs: s.reconnectPeriodMs }))
     const { source: sourceSettings, checks, targets: _targets, ...rest } = config
     const { token: _token, origin: _origin, ...publicSource } = sourceSettings
+    // Loaded only when asked for: fastify and prom-client are most of what an agent would otherwise hold in memory.
+    const { AgentHealthServer } = await import('./health-server.ts')
     health = new AgentHealthServer({ agent, ...healthListen, config: { ...rest, source: publicSource, checks: checks.map((c) => c.name), services } })
     try {
       await health.start()
     } catch (err) {
       // Exit 2 with one line at once; stopping the agent that never started is bounded, not awaited forever.
       await Promise.race([agent.stop().catch(() => {}), new Promise((resolve) => { setTimeout(resolve, SHUTDOWN_DEADLINE_MS / 2).unref() })])
-      throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `cannot listen on --health-listen ${explicit.healthListen}: ${describeListenError(err, `${healthListen.host}:${healthListen.port}`)}`)
+      throw bindError({ flag: '--health-listen', address: String(explicit.healthListen), port: healthListen.port }, err, 'heartbeat-agent')
     }
     logger.info({ url: health.url }, 'health endpoints listening')
   }

@@ -88,3 +88,6 @@ export const LIVENESS_POLL_STALL_FLOOR_MS = 30_000
 export const DEFAULT_MAINTENANCE_FOR_MS = 60 * 60_000
 /** The signal that toggles maintenance on a running agent. */
 export const MAINTENANCE_SIGNAL = 'SIGUSR1'
+
+/** A refused agent (its identity used by another agent) logs the refusal at ERROR at most this often; the first at once. */
+export const REFUSAL_LOG_PERIOD_MS = 60_000

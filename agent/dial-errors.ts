@@ -1,3 +1,4 @@
+import { ErrorCodes } from '../shared/errors.ts'
 import { HEARTBEAT_PROTOCOL } from '../shared/protocol.ts'
 
 /**
@@ -48,6 +49,10 @@ export function describeStreamEnd (event: { error?: Error, local?: boolean } | u
   if (error === undefined) {
     if (event?.local === true) return { message: `heartbeat stream to ${target} closed here; reconnecting`, lastError: `the stream to ${target} was closed locally`, byRemote: false }
     return { message: 'heartbeat stream closed by the aggregator; reconnecting', lastError: `${target} closed the heartbeat stream`, byRemote: true }
+  }
+  // Closed here on the aggregator's refusal frame (refusal.ts, which logged it at ERROR): the reason is the error.
+  if ((error as { code?: string }).code === ErrorCodes.IDENTITY_IN_USE) {
+    return { message: 'heartbeat stream refused by the aggregator: this identity is used by another agent; retrying', lastError: error.message, byRemote: true }
   }
   if (error.name === 'StreamResetError') {
     return { message: 'heartbeat stream reset by the aggregator; reconnecting', lastError: `${target} reset the heartbeat stream`, byRemote: true }

@@ -15,6 +15,7 @@ import {
 import { describeDialError, describeSendTimeout, describeStreamEnd, type StreamEnd } from './dial-errors.ts'
 import { EscalatingFailureLog } from './failure-log.ts'
 import { ReachabilityTracker } from './reachability.ts'
+import { REFUSAL_READ_LIMITS, RefusalLog } from './refusal.ts'
 import { keyOf, TargetSelector } from './target-selector.ts'
 import type { WeightedTarget } from './targets.ts'
 
@@ -122,6 +123,7 @@ export class HeartbeatService {
   private readonly log: Logger
   private readonly clock: Clock
   private readonly failureLog: EscalatingFailureLog
+  private readonly refusals: RefusalLog
   private readonly selector: TargetSelector
   private readonly reachability: ReachabilityTracker
   private readonly stopController = new AbortController()
@@ -143,6 +145,7 @@ export class HeartbeatService {
     this.clock = options.clock ?? systemClock
     this.log = options.logger.child({ service: options.name })
     this.failureLog = new EscalatingFailureLog(options.errorLogPeriodMs)
+    this.refusals = new RefusalLog(this.log, () => this.clock.monotonic())
     this.selector = new TargetSelector(options.targets, {
       policy: backoffPolicy(options.reconnectPeriodMs),
       stableAfterMs: options.reconnectPeriodMs,
@@ -273,7 +276,7 @@ export class HeartbeatService {
     const link: Link = {
       target,
       stream,
-      lp: lpStream(stream),
+      lp: lpStream(stream, REFUSAL_READ_LIMITS),
       closed: closed.signal,
       ended: undefined,
       dispose: () => { stream.removeEventListener('close', onClose) },
@@ -285,6 +288,8 @@ export class HeartbeatService {
     }
     stream.addEventListener('close', onClose, { once: true })
     if (stream.status !== 'open') closed.abort()
+    // The aggregator may say why it closes the stream (docs/protocol.md, "Refusal").
+    this.refusals.watch({ ...link, aggregator: target.target.peerId.toString() })
     return link
   }
 

@@ -19,6 +19,8 @@ export const SYSTEM_PACKAGES: Record<string, string> = {
   '/usr/bin/systemd-analyze': 'systemd',
   // The fleet page's end-to-end tests (test/e2e/page-*.test.ts) drive it with playwright-core.
   '/usr/bin/chromium': 'chromium',
+  // test/support/fakes/smtp.ts: the SMTP sink's self-signed certificate (STARTTLS) is made with openssl.
+  '/usr/bin/openssl': 'openssl',
   // test/e2e/agent-clock-step.test.ts and aggregator-clock-step.test.ts step a program's wall clock with
   // libfaketime (LD_PRELOAD, test/support/faketime.ts); the
   // faketime package brings the library (libfaketime) with it.

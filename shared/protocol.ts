@@ -1,6 +1,6 @@
 /** Protocol ids and wire limits shared by the agent and the aggregator. */
 
-/** The heartbeat protocol: one long-lived stream, length-prefixed CBOR frames, agent writes, aggregator reads. */
+/** The heartbeat protocol: one long-lived stream, length-prefixed CBOR frames, agent writes, aggregator reads (and may write one refusal: shared/refusal.ts). */
 export const HEARTBEAT_PROTOCOL = '/fil/heartbeat/2.0.0'
 
 /** go-filecoin's protocol id, exactly as it sent it (no leading slash): newline-delimited JSON. */

@@ -4,6 +4,7 @@ import type { FleetState } from '../fleet/fleet-state.ts'
 import { fleetViews, type NodeView } from '../fleet/view.ts'
 import { registerAlertRoutes } from '../http/alert-routes.ts'
 import type { AlertsFeedSource } from '../http/events.ts'
+import type { PublicMaintenance } from '../http/status-page.ts'
 import type { Part } from '../parts.ts'
 import { Alerting } from './alerting.ts'
 import type { AlertingConfig } from './config.ts'
@@ -24,7 +25,7 @@ export interface AlertingPartOptions {
  * /api/v1/maintenance, and adds each node's maintenance window (and the
  * fleet's alerts and windows) to the node views.
  */
-export function alertingPart (options: AlertingPartOptions): Part & { readonly alerting: Alerting, readonly feedSource: AlertsFeedSource } {
+export function alertingPart (options: AlertingPartOptions): Part & { readonly alerting: Alerting, readonly feedSource: AlertsFeedSource, readonly statusSource: PublicMaintenance } {
   const { fleet, clock } = options
   const alerting = new Alerting({
     config: options.config,
@@ -44,6 +45,15 @@ export function alertingPart (options: AlertingPartOptions): Part & { readonly a
     alerting,
     /** The live feed's `alerts` events. */
     feedSource: { subscribe: (listener) => alerting.subscribe(listener), document: () => alerting.feedDocument(instantOf(clock)) },
+    /** The public status page's maintenance: whether, and until when; never why. Windows end on the monotonic clock: the page's wall time is not needed. */
+    statusSource: {
+      inMaintenance: (peerId) => alerting.maintenanceOf(peerId, instantOf(clock)) !== undefined,
+      fleet: () => {
+        const window = alerting.maintenance.fleet(instantOf(clock))
+        return window === undefined ? undefined : { until: window.until }
+      },
+      subscribe: (listener) => alerting.subscribe(() => { listener() }),
+    },
     routes (http) {
       registerAlertRoutes(http, { alerting, clock, logger: options.logger })
       http.decorateNodes((view, _scope, now) => {

@@ -63,6 +63,7 @@ const ruleSchema = z.discriminatedUnion('kind', [
   }),
   z.strictObject({ ...common, kind: z.literal('network_dispute'), maxInDispute: z.number().int().min(0).optional() }),
   z.strictObject({ ...common, kind: z.literal('network_behind_clock') }),
+  z.strictObject({ ...common, kind: z.literal('identity_conflict') }),
 ])
 
 const fileSchema = z.strictObject({
@@ -126,6 +127,7 @@ function toRule (r: FileRule, forMs: number, repeatInterval: number): AlertRule 
     case 'fleet_min_healthy': condition = { kind: r.kind, min: r.min, statuses: r.statuses ?? ['healthy', 'degraded'] }; break
     case 'network_dispute': condition = { kind: r.kind, maxInDispute: r.maxInDispute ?? 0 }; break
     case 'network_behind_clock': condition = { kind: r.kind }; break
+    case 'identity_conflict': condition = { kind: r.kind }; break
   }
   return { ...common, ...condition }
 }

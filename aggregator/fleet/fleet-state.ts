@@ -23,8 +23,8 @@ export interface FleetListener {
   onNodeChanged?(peerId: string): void
   /** A node's status changed (also on its first heartbeat). */
   onStatusChanged?(change: StatusChange): void
-  /** A node left the view after a long silence (see forgetAfterMs). */
-  onNodeForgotten?(peerId: string): void
+  /** A node left the view: after a long silence (see forgetAfterMs), or `removed` by an operator. */
+  onNodeForgotten?(peerId: string, why: 'silent' | 'removed'): void
   /** A status tick finished (what was due at `now` was re-derived). */
   onTick?(now: Instant): void
 }
@@ -164,6 +164,21 @@ export class FleetState {
     for (const l of this.listeners) l.onTick?.(now)
   }
 
+  /**
+   * Forgets a node at an operator's word (DELETE /api/v1/nodes/:peerId): it
+   * leaves the view at once, not counted as forgotten for silence. A beat
+   * from it later makes a new node. False when it was not in the view. The
+   * nodes whose lag its leaving moves are re-derived at `now`, or at the next
+   * tick when no time is given.
+   */
+  remove (peerId: string, now?: Instant): boolean {
+    const record = this.records.get(peerId)
+    if (record === undefined) return false
+    this.drop(record, 'removed')
+    if (now !== undefined) this.settleLagChanges(now)
+    return true
+  }
+
   /** Consensus per network at `now` (from the running tally; O(networks)). */
   consensus (now: Instant): FleetConsensus {
     const cached = this.consensusCache
@@ -231,6 +246,11 @@ export class FleetState {
   }
 
   private forget (record: NodeRecord): void {
+    this.forgottenCount++
+    this.drop(record, 'silent')
+  }
+
+  private drop (record: NodeRecord, why: 'silent' | 'removed'): void {
     const entry = this.entries.get(record.peerId)
     if (entry !== undefined) this.moveVote(record.peerId, entry.vote, undefined, undefined)
     this.records.delete(record.peerId)
@@ -238,9 +258,8 @@ export class FleetState {
     this.deadlines.cancel(record.peerId)
     this.lagChanged.delete(record.peerId)
     this.nicknames.remove(record.beat.nickname)
-    this.forgottenCount++
     this.revisionCount++
-    for (const l of this.listeners) l.onNodeForgotten?.(record.peerId)
+    for (const l of this.listeners) l.onNodeForgotten?.(record.peerId, why)
   }
 
   /**
@@ -336,7 +355,8 @@ function judgedFactsDiffer (a: NodeRecord, b: NodeRecord): boolean {
   const x = a.beat
   const y = b.beat
   if (x.head !== y.head || x.height !== y.height || x.network !== y.network || x.nickname !== y.nickname || x.state !== y.state ||
-    x.minerAddress !== y.minerAddress || x.period !== y.period || a.connected !== b.connected || (a.restored === true) !== (b.restored === true)) return true
+    x.minerAddress !== y.minerAddress || x.period !== y.period || a.connected !== b.connected || (a.restored === true) !== (b.restored === true) ||
+    a.identityConflict !== b.identityConflict) return true
   if (x.health.status !== y.health.status) return true
   const xc = x.health.components
   const yc = y.health.components

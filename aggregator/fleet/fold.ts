@@ -78,6 +78,9 @@ export function foldNode (record: NodeRecord | undefined, event: FleetEvent, now
     case 'disconnected':
       if (record === undefined || !record.connected) return record
       return { ...record, connected: false, disconnectedAt: Math.max(now.wall, record.connectedAt ?? record.lastSeen, record.lastSeen), disconnectedAtMono: now.mono }
+    case 'identity':
+      if (record === undefined || record.identityConflict === event.conflict) return record
+      return { ...record, identityConflict: event.conflict }
   }
 }
 

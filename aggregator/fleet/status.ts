@@ -2,6 +2,7 @@ import { formatDuration } from '../../shared/duration.ts'
 import { isHealthy } from '../../shared/health.ts'
 import { DEFAULT_LAG_THRESHOLD, DEFAULT_STUCK_AFTER_MS, DOWN_GRACE_PERIODS, LARGE_SKEW_MS } from '../constants.ts'
 import { clockHeightOf, headAgeAt, headAgeAtBeat, headAgeThresholdOf, headTimeOf, headTurnsOldAt } from './head-age.ts'
+import { identityVerdict } from './identity.ts'
 import { DEFAULT_PHI_CONFIG, effectivePeriod, phiOf, silenceAtPhi, windowMean, windowStdDeviation, type PhiConfig } from './phi.ts'
 import type { NodeRecord, StatusVerdict } from './types.ts'
 
@@ -163,7 +164,8 @@ export function lagOf (record: NodeRecord, network: NetworkContext | undefined):
 /**
  * A node's status at `now` (monotonic), from its record and its network's
  * context (pure). Precedence: an announced stop, then connection loss, then
- * silence, then the node's own health, then its progress.
+ * silence, then an identity used by two agents, then a head never read, then
+ * the node's own health, then its progress.
  */
 export function deriveStatus (record: NodeRecord, now: number, rules: StatusRules = DEFAULT_STATUS_RULES, network?: NetworkContext, liveness: Liveness = livenessOf(record, now, rules)): StatusVerdict {
   switch (liveness.state) {
@@ -173,6 +175,9 @@ export function deriveStatus (record: NodeRecord, now: number, rules: StatusRule
     case 'stale': return { status: 'stale', reason: liveness.reason }
     case 'alive': break
   }
+  // Two agents on one identity: what the beats say cannot be trusted to be one machine's.
+  const conflict = identityVerdict(record)
+  if (conflict !== undefined) return conflict
   const health = record.beat.health
   if (hasNoHead(record)) {
     const error = chainSourceError(health.components)

@@ -58,6 +58,14 @@ export interface NodeView {
   expectedHeight: number | null
   /** expectedHeight minus its height (0 when on time); null when expectedHeight is. */
   epochsBehindClock: number | null
+  /** Another agent uses this node's peer id at once (docs/fleet-semantics.md); null when not. Addresses only with details. */
+  identityConflict: IdentityConflictView | null
+}
+
+export interface IdentityConflictView {
+  agents: number
+  addresses?: string[]
+  since: string
 }
 
 /** One network in the summary: go-filecoin's counts, and how its heads compare with the clock. */
@@ -160,6 +168,9 @@ export function nodeView (record: NodeRecord, verdict: StatusVerdict, context: N
     headAgeMs: context.headAgeMs === undefined ? null : Math.round(context.headAgeMs),
     expectedHeight: context.clock?.expectedHeight ?? null,
     epochsBehindClock: context.clock?.epochsBehind ?? null,
+    identityConflict: record.identityConflict === undefined
+      ? null
+      : { agents: record.identityConflict.agents, addresses: [...record.identityConflict.addresses], since: iso(record.identityConflict.since) },
   }
 }
 

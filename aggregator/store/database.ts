@@ -65,6 +65,9 @@ function prepareStatements (db: DatabaseSync) {
     markAlive: db.prepare('UPDATE runs SET last_alive_at = ? WHERE id = ?'),
     roster: db.prepare('SELECT peer_id AS peerId, nickname, first_seen AS firstSeen, last_seen AS lastSeen, last_beat AS lastBeat, extras, status, reason, status_since AS statusSince FROM nodes'),
     hasNode: db.prepare('SELECT 1 AS found FROM nodes WHERE peer_id = ?'),
+    forgetNode: db.prepare('DELETE FROM nodes WHERE peer_id = ?'),
+    forgetSamples: db.prepare('DELETE FROM height_samples WHERE peer_id = ?'),
+    forgetTransitions: db.prepare('DELETE FROM status_changes WHERE peer_id = ?'),
     pruneSamples: db.prepare('DELETE FROM height_samples WHERE at < ?'),
     // The last change before the cutoff is kept per node: it says what the status was at the cutoff.
     pruneTransitions: db.prepare(`
@@ -135,6 +138,15 @@ export class StoreDatabase {
 
   hasNode (peerId: string): boolean {
     return this.sql.hasNode.get(peerId) !== undefined
+  }
+
+  /** Deletes one node's roster row and history in one transaction; true when it had a roster row. */
+  forgetNode (peerId: string): boolean {
+    return inTransaction(this.db, () => {
+      this.sql.forgetSamples.run(peerId)
+      this.sql.forgetTransitions.run(peerId)
+      return Number(this.sql.forgetNode.run(peerId).changes) > 0
+    })
   }
 
   prune (cutoff: number): PruneResult {

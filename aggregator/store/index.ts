@@ -180,6 +180,18 @@ export class FleetStore {
     }
   }
 
+  /**
+   * Forgets a node entirely (an operator removed it): its roster row, height
+   * samples and status changes, and whatever waits to be written about it.
+   * Returns whether the store knew it.
+   */
+  forget (peerId: string): boolean {
+    this.writer.forget(peerId)
+    this.recorder?.forget(peerId)
+    this.fleetUptimes?.byNode.delete(peerId)
+    return this.db.forgetNode(peerId)
+  }
+
   /** Whether the store has ever seen this node (written at least once). */
   knows (peerId: string): boolean {
     return this.db.hasNode(peerId)

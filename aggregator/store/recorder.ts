@@ -33,6 +33,13 @@ export class FleetRecorder implements FleetListener {
     this.statuses.set(peerId, { status, since })
   }
 
+  /** Forgets what this run knew of a removed node: if it beats again it starts afresh ("-> healthy"). */
+  forget (peerId: string): void {
+    this.lastSampleAt.delete(peerId)
+    this.statuses.delete(peerId)
+    this.written.delete(peerId)
+  }
+
   onNodeChanged (peerId: string): void {
     this.pending.markNode(peerId)
     const record = this.fleet.get(peerId)

@@ -128,7 +128,7 @@ describe('agent executable: fail fast on a --health-listen that cannot be bound'
     assert.equal(code, 2, agent.stderr)
     const lines = agent.stderr.trim().split('\n')
     assert.equal(lines.length, 1, `one line: ${agent.stderr}`)
-    assert.equal(lines[0], `heartbeat-agent: cannot listen on --health-listen 127.0.0.1:${port}: 127.0.0.1:${port} is already in use (another agent, or another program, listens there: pick a free port)`)
+    assert.equal(lines[0], `heartbeat-agent: --health-listen 127.0.0.1:${port} is already in use (another heartbeat-agent? see \`ss -ltnp 'sport = :${port}'\`)`)
     // From exec to exit, Node's own start included (about 0.5 s here).
     assert.ok(tookMs < 2_000, `exited after ${Math.round(tookMs)} ms`)
   })

@@ -46,7 +46,8 @@ export class FakeLotus {
   get url (): string { return `${this.server.url}/rpc/v1` }
   get wsUrl (): string { return `${this.server.url.replace(/^http/, 'ws')}/rpc/v1` }
 
-  async start (): Promise<void> {
+  /** Listens on an ephemeral port, or on `port` (a Lotus that comes back where it was). */
+  async start (port = 0): Promise<void> {
     this.blocks = [await cid('block-b'), await cid('block-a')]
     this.genesis = await cid('genesis')
     this.server = await startHttpServer((http, res, body) => {
@@ -61,7 +62,7 @@ export class FakeLotus {
       if (this.override(req, res, http)) return
       const answer = this.answer(req)
       sendJson(res, 200, answer)
-    })
+    }, port)
     const wss = new WebSocketServer({ noServer: true })
     this.wss = wss
     this.server.httpServer?.on('upgrade', (http: IncomingMessage, socket, head) => {

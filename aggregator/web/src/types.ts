@@ -6,14 +6,30 @@ import type { NetworkConsensus } from '../../fleet/consensus.ts'
 import type { FleetSummary, NetworkView, NodeView } from '../../fleet/view.ts'
 import type { NodeStatus } from '../../fleet/types.ts'
 import type { AggregatorInfo } from '../../http/server.ts'
+import type { Uptime } from '../../store/uptime.ts'
 
-export type { NodeStatus, AggregatorInfo, AlertView, FleetAlerts, MaintenanceDocument, MaintenanceView }
+export type { Uptime, NodeStatus, AggregatorInfo, AlertView, FleetAlerts, MaintenanceDocument, MaintenanceView }
 
 /**
  * A node as the feed sends it. Every string in it was chosen by the node: show it as text only.
  * `maintenance`: the window in force (an operator's or the one its agent announces); absent from an aggregator without alerting.
  */
-export type PageNode = NodeView & { maintenance?: MaintenanceView | null }
+export type PageNode = NodeView & {
+  maintenance?: MaintenanceView | null
+  /** Uptime over the hour, day and week (0..1, null when not watched): in the snapshot and GET /api/v1/nodes/:peerId. */
+  uptime?: Uptime
+}
+
+/** GET /api/v1/session. */
+export interface SessionState {
+  signedIn: boolean
+  role: 'admin' | 'viewer' | null
+  expiresAt: string | null
+  /** Whether any token can sign in here. */
+  signIn: boolean
+  /** --details: whether signing in shows more. */
+  details: 'never' | 'when-authorized' | 'always'
+}
 
 /** Per network consensus, as the summary carries it (how it compares with the clock: from aggregators that say). */
 export type NetworkSummary = NetworkConsensus & Partial<Omit<NetworkView, keyof NetworkConsensus>>
