@@ -25,7 +25,7 @@ function node (peerId: string, nickname: string, status: string, components: Rec
   const failing = Object.entries(components).filter(([, c]) => c.status !== 'ready').map(([n, c]) => `${n} ${c.status}`)
   return {
     peerId, nickname, status, network: 'calibnet', head: 'bafyHEAD', lastHeadChange: 0,
-    reason: status === 'unhealthy' ? `reports not_ready: ${failing.join(', ')}` : status === 'down' ? 'disconnected 5s ago and not back' : '',
+    reason: status === 'unhealthy' ? `reports not_ready: ${failing.join(', ')}` : status === 'down' ? 'disconnected at 12:00:03Z and not back within 3s; last heartbeat 12:00:02Z' : '',
     health: { status: failing.length > 0 ? 'not_ready' : 'ready', components },
     ...extra,
   }

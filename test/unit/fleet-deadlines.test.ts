@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { Alerting } from '../../aggregator/alerts/alerting.ts'
-import { builtInRules } from '../../aggregator/alerts/rules.ts'
+import { type AlertRule, builtInRules } from '../../aggregator/alerts/rules.ts'
 import { computeConsensus, ConsensusTally, type ConsensusVoter } from '../../aggregator/fleet/consensus.ts'
 import { DeadlineQueue } from '../../aggregator/fleet/deadlines.ts'
 import { FleetState } from '../../aggregator/fleet/fleet-state.ts'
@@ -161,39 +161,45 @@ describe('deadline-driven statuses', () => {
   })
 })
 
+/** Alerting over `fleet` as the aggregator wires it (the fleet's revision), counting how often it reads the fleet. */
+function countingAlerting (fleet: FleetState, rules: AlertRule[], now: () => number): { alerting: Alerting, reads: () => number } {
+  let reads = 0
+  const alerting = new Alerting({
+    config: { rules, receivers: [] },
+    snapshot: () => { reads++; return fleetViews(fleet, at(now())) },
+    revision: () => fleet.revision,
+    announcedMaintenance: () => undefined,
+    source: { peerId: () => 'p', publicUrl: () => 'http://x' },
+    logger: createLogger({ name: 'test', level: 'silent' }),
+  })
+  return { alerting, reads: () => reads }
+}
+
 describe('alert evaluation on a quiet fleet', () => {
   it('reads the fleet only when its revision moved or something is due', () => {
     const fleet = new FleetState()
-    let reads = 0
-    const alerting = new Alerting({
-      config: { rules: builtInRules(10_000), receivers: [] },
-      snapshot: () => { reads++; return fleetViews(fleet, at(now)) },
-      revision: () => fleet.revision,
-      announcedMaintenance: () => undefined,
-      source: { peerId: () => 'p', publicUrl: () => 'http://x' },
-      logger: createLogger({ name: 'test', level: 'silent' }),
-    })
     let now = 0
+    const { alerting, reads: readCount } = countingAlerting(fleet, builtInRules(10_000), () => now)
     const run = (ms: number): void => { for (let t = 0; t < ms; t += 250) { now += 250; fleet.tick(at(now)); alerting.onTick(at(now)) } }
     for (let i = 0; i < 3; i++) fleet.apply({ type: 'beat', peerId: `n${i}`, protocol: 'v2', heartbeat: sampleHeartbeat({ seq: 1, period: 60_000 }) }, at(now))
     run(2_000)
-    assert.equal(reads, 1, 'the first look')
+    assert.equal(readCount(), 1, 'the first look')
     // Beats that change nothing judged: no evaluation.
     for (let b = 2; b < 5; b++) {
       for (let i = 0; i < 3; i++) fleet.apply({ type: 'beat', peerId: `n${i}`, protocol: 'v2', heartbeat: sampleHeartbeat({ seq: b, period: 60_000 }) }, at(now))
       run(1_000)
     }
-    assert.equal(reads, 1, 'beats alone do not re-read the fleet')
+    assert.equal(readCount(), 1, 'beats alone do not re-read the fleet')
     // A node disconnects: evaluated at once; down after its grace (one 60 s period), pending, firing 10 s later; then quiet.
     fleet.apply({ type: 'disconnected', peerId: 'n0' }, at(now))
     run(1_000)
-    assert.equal(reads, 2)
+    assert.equal(readCount(), 2)
     run(80_000)
-    assert.ok(reads <= 5, `a handful of evaluations, not one per second (${reads})`)
+    assert.ok(readCount() <= 5, `a handful of evaluations, not one per second (${readCount()})`)
     assert.equal(alerting.engine.active().find((a) => a.name === 'NodeDown')?.state, 'firing')
-    const settled = reads
+    const settled = readCount()
     run(30_000)
-    assert.equal(reads, settled, 'a firing alert with nothing changing costs no evaluation')
+    assert.equal(readCount(), settled, 'a firing alert with nothing changing costs no evaluation')
   })
 })
 
@@ -201,16 +207,8 @@ describe('alert rules that age with time', () => {
   it('HeadStuck fires on a quiet fleet when the head turns stuck, with no change to wake the evaluation', () => {
     // The fleet itself never calls the head stuck (stuck-after far off): only the rule's own `after` can.
     const fleet = new FleetState({ ...new FleetState().rules, stuckAfterMs: 24 * 3_600_000 })
-    let reads = 0
     let now = 0
-    const alerting = new Alerting({
-      config: { rules: builtInRules(0).filter((r) => r.name === 'HeadStuck'), receivers: [] },
-      snapshot: () => { reads++; return fleetViews(fleet, at(now)) },
-      revision: () => fleet.revision,
-      announcedMaintenance: () => undefined,
-      source: { peerId: () => 'p', publicUrl: () => 'http://x' },
-      logger: createLogger({ name: 'test', level: 'silent' }),
-    })
+    const { alerting, reads: readCount } = countingAlerting(fleet, builtInRules(0).filter((r) => r.name === 'HeadStuck'), () => now)
     let seq = 0
     const run = (ms: number): void => {
       for (let t = 0; t < ms; t += 250) {
@@ -222,9 +220,9 @@ describe('alert rules that age with time', () => {
     }
     run(4 * 60_000)
     assert.deepEqual(alerting.engine.active(), [])
-    const before = reads
+    const before = readCount()
     run(75_000)
     assert.equal(alerting.engine.active()[0]?.name, 'HeadStuck')
-    assert.ok(reads - before <= 2, `woken by the rule's own deadline, not by polling (${reads - before} reads)`)
+    assert.ok(readCount() - before <= 2, `woken by the rule's own deadline, not by polling (${readCount() - before} reads)`)
   })
 })
