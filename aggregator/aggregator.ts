@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { type Clock, systemClock } from '../shared/clock.ts'
 import { loadOrCreateKey } from '../shared/identity.ts'
 import { createLogger, type Logger } from '../shared/log.ts'
@@ -26,16 +28,24 @@ import type { BeatBudget } from './ingest/beat-budget.ts'
 import type { PeerAdmission } from './ingest/peer-admission.ts'
 import { type Part, PartRunner } from './parts.ts'
 import type { FleetStore, StoreSettings } from './store/index.ts'
+import { registerStoreMetrics } from './store/metrics.ts'
+import { storeTarget, type StoreTarget } from './store/open.ts'
 import { storePart } from './store/part.ts'
 
 export interface AggregatorOptions {
   /** libp2p listen multiaddrs. */
   listen: string[]
   http: { host: string, port: number }
-  /** Holds the peer key and the store (fleet.sqlite). */
+  /** Holds the peer key and, without storeUrl, the store (fleet.sqlite). */
   dataDir: string
+  /** --store: a postgres:// URL selects the shared store (many aggregators, one fleet); the data dir's SQLite file when absent. Never shown. */
+  storeUrl?: string
   /** Store settings (flush interval, retention, sampling); defaults in store/constants.ts. */
   store?: Partial<StoreSettings>
+  /** This run's id in a shared store (tests); a fresh UUID when absent. */
+  runId?: string
+  /** Nodes not heard from since a restart start no new alert for this long (tests; default in store/constants.ts). */
+  restartGraceMs?: number
   /** Overrides the key in the data dir (tests). */
   privateKey?: PrivateKey
   maxFrameBytes?: number
@@ -95,9 +105,9 @@ export interface AggregatorInternals {
  * The aggregator: its parts, in start order (each stops in reverse). Adding a
  * part is one entry in the list in the constructor (docs/ARCHITECTURE.md).
  *
- *   store      the roster, history and uptime (first: known nodes are back before any agent dials in)
+ *   store      the roster, history and uptime; with a shared store, the other aggregators' nodes (first: known nodes are back before any agent dials in)
  *   ingest     the libp2p host and the heartbeat streams it takes
- *   alerting   rules on the status tick, receivers, maintenance
+ *   alerting   rules on the status tick (while it leads), receivers, maintenance; state kept in the store
  *   ticker     re-derives every status (silence has no event)
  *   views      the fleet document, one node, the live feed, admin, the page
  *   http       the server that serves every part's routes
@@ -111,6 +121,7 @@ export class Aggregator {
   private readonly startedAt: number
   private readonly ingest: ReturnType<typeof createIngest>
   private readonly store: ReturnType<typeof storePart>
+  private readonly storeTarget: StoreTarget
   private readonly alerting: ReturnType<typeof alertingPart>
   private readonly http: ReturnType<typeof httpPart>
   private readonly operations: AggregatorOperations
@@ -129,10 +140,29 @@ export class Aggregator {
     const details = detailsDecider(options.exposure?.details ?? DEFAULT_DETAILS_MODE, auth)
     const feedStats = new FeedStats()
 
-    this.store = storePart({ dataDir: options.dataDir, settings: options.store, fleet, clock, logger: log })
+    // The key is read once: the store needs the peer id (the holder of this aggregator's nodes) before ingest starts.
+    let key: Promise<PrivateKey> | undefined
+    const privateKey = async (): Promise<PrivateKey> => await (key ??= options.privateKey !== undefined ? Promise.resolve(options.privateKey) : loadOrCreateKey(join(options.dataDir, PEER_KEY_FILE)).then((k) => k.key))
+    const runId = options.runId ?? randomUUID()
+    this.storeTarget = storeTarget(options.storeUrl, options.dataDir)
+    this.store = storePart({
+      target: this.storeTarget,
+      settings: options.store,
+      fleet,
+      writer: async () => ({ peerId: peerIdFromPrivateKey(await privateKey()).toString(), runId }),
+      member: () => ({
+        multiaddrs: this.ingest.host === undefined ? [] : this.multiaddrs(),
+        version: PRODUCT_VERSION,
+        httpUrl: options.publicUrl ?? (this.http.listening ? this.http.url : ''),
+        startedAt: this.startedAt,
+      }),
+      leader: () => this.alerting.leadership?.holder(),
+      clock,
+      logger: log,
+    })
     const ingest = this.ingest = createIngest({
       listen: options.listen,
-      privateKey: async () => options.privateKey ?? (await loadOrCreateKey(join(options.dataDir, PEER_KEY_FILE))).key,
+      privateKey,
       fleet,
       clock,
       logger: log,
@@ -147,8 +177,10 @@ export class Aggregator {
       config: options.alerting ?? defaultAlertingConfig(),
       fleet,
       source: { peerId: () => ingest.host?.peerId.toString() ?? '', publicUrl: () => options.publicUrl ?? this.http.url },
+      store: () => this.store.store,
       clock,
       logger: log,
+      restartGraceMs: options.restartGraceMs,
     })
     const views = viewsPart({
       fleet,
@@ -171,13 +203,16 @@ export class Aggregator {
       stats: ingest.stats,
       libp2p: () => ingest.host,
       http: () => ({ listening: this.http.listening, url: this.http.url }),
-      config: () => ({ ...this.options, shutdownDrainMs: this.options.shutdownDrainMs ?? DEFAULT_SHUTDOWN_DRAIN_MS }),
+      // The store URL may hold a password: only where it points is shown.
+      config: () => ({ ...this.options, storeUrl: undefined, store: { ...this.options.store, backend: this.storeTarget.kind, location: this.storeTarget.kind === 'postgres' ? this.storeTarget.location : this.storeTarget.file }, shutdownDrainMs: this.options.shutdownDrainMs ?? DEFAULT_SHUTDOWN_DRAIN_MS }),
+      store: () => this.store.store?.health(),
       startedAt: this.startedAt,
       clock,
       processMetrics: options.processMetrics,
       showDetails: details,
     })
-    registerAlertMetrics(this.operations.metrics.registry, this.alerting.alerting.engine)
+    registerAlertMetrics(this.operations.metrics.registry, this.alerting.alerting.engine, () => this.alerting.leadership?.leading ?? false)
+    registerStoreMetrics(this.operations.metrics.registry, () => this.store.store)
     const parts: Part[] = [
       this.store,
       ingest,

@@ -4,7 +4,8 @@ import type { AlertInput, AlertNotification, AlertRecord, AlertSubject } from '.
 
 /** One alert the engine is tracking (pending or firing). */
 interface Tracked {
-  rule: AlertRule
+  /** Undefined for an alert loaded from the store whose rule is gone: it resolves at the next evaluation. */
+  rule: AlertRule | undefined
   record: AlertRecord
   /** A firing notification reached the receivers (so a resolved one must follow). */
   announced: boolean
@@ -40,14 +41,19 @@ export class AlertEngine {
     return this.rules
   }
 
-  /** Evaluates every rule against `input` at `now`; returns what the receivers must hear. */
-  evaluate (input: AlertInput, now: number): AlertNotification[] {
+  /**
+   * Evaluates every rule against `input` at `now`; returns what the receivers
+   * must hear. `admit` may hold back alerts not tracked yet (a node still
+   * expected back after a restart); tracked ones always go on.
+   */
+  evaluate (input: AlertInput, now: number, options: { admit?: (match: RuleMatch) => boolean } = {}): AlertNotification[] {
     const out: AlertNotification[] = []
     const seen = new Set<string>()
     for (const rule of this.rules) {
       for (const match of matchRule(rule, input, now)) {
         if (seen.has(match.id)) continue
         seen.add(match.id)
+        if (options.admit !== undefined && !this.tracked.has(match.id) && !options.admit(match)) continue
         this.advance(rule, match, now, out)
       }
     }
@@ -76,6 +82,31 @@ export class AlertEngine {
   /** Recently resolved alerts, newest first. */
   recentlyResolved (): AlertRecord[] {
     return [...this.resolved].reverse()
+  }
+
+  /** What the engine knows, for the store (alerts/state-store.ts): a restart or another leader carries on from it. */
+  exportState (): AlertEngineState {
+    return {
+      tracked: [...this.tracked.values()].map((t) => ({ record: t.record, announced: t.announced, lastAnnouncedAt: t.lastAnnouncedAt })),
+      resolved: [...this.resolved],
+    }
+  }
+
+  /**
+   * Carries on from a stored state: what was announced is not announced
+   * again, and what resolves from here is. `merge` keeps what this engine
+   * already tracks and adds only what it does not (a store that opened late).
+   */
+  importState (state: AlertEngineState, options: { merge?: boolean } = {}): void {
+    if (options.merge !== true) this.tracked.clear()
+    for (const t of state.tracked) {
+      if (this.tracked.has(t.record.id)) continue
+      this.tracked.set(t.record.id, { rule: this.rules.find((r) => r.name === t.record.name), record: t.record, announced: t.announced, lastAnnouncedAt: t.lastAnnouncedAt })
+    }
+    const resolved = options.merge === true ? [...this.resolved, ...state.resolved] : [...state.resolved]
+    const unique = new Map(resolved.map((r) => [`${r.id}@${r.resolvedAt ?? 0}`, r]))
+    this.resolved.length = 0
+    this.resolved.push(...[...unique.values()].sort((a, b) => (a.resolvedAt ?? 0) - (b.resolvedAt ?? 0)).slice(-this.resolvedMemory))
   }
 
   private advance (rule: AlertRule, match: RuleMatch, now: number, out: AlertNotification[]): void {
@@ -124,6 +155,13 @@ export class AlertEngine {
     this.resolved.push(record)
     if (this.resolved.length > this.resolvedMemory) this.resolved.shift()
   }
+}
+
+/** The engine's state as it is saved and loaded. */
+export interface AlertEngineState {
+  tracked: Array<{ record: AlertRecord, announced: boolean, lastAnnouncedAt: number | undefined }>
+  /** Oldest first. */
+  resolved: AlertRecord[]
 }
 
 /** alertname and severity, the rule's free labels, then the subject's (which the rule cannot override). */

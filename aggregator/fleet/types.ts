@@ -30,6 +30,22 @@ export interface NodeRecord {
   readonly arrivals: ArrivalWindow
   /** Brought back from the store at start and not heard from since (cleared by the next beat). */
   readonly restored?: boolean
+  /**
+   * Held by another aggregator of a shared store: a read-only copy of what
+   * that aggregator wrote, judged by it (its verdict), never re-derived here.
+   * A beat of the node's own here makes the record local again.
+   */
+  readonly remote?: RemoteHolding
+}
+
+/** What a remote record carries of its holder (docs/store.md, "Many aggregators, one fleet"). */
+export interface RemoteHolding {
+  /** The aggregator (peer id) holding the node's connection. */
+  readonly holder: string
+  /** The holder's verdict, or stale when the holder stopped reporting. */
+  readonly verdict: StatusVerdict
+  /** Not heard from since its holder restarted, lately: alerts give its agent time to reconnect. */
+  readonly restored?: boolean
 }
 
 export type FleetEvent =

@@ -1,7 +1,7 @@
 import type { FleetListener, FleetState, StatusChange } from '../fleet/fleet-state.ts'
 import { savedNode } from '../fleet/restore.ts'
 import type { NodeRecord, NodeStatus } from '../fleet/types.ts'
-import type { RosterRow } from './database.ts'
+import type { RosterRow } from './backend.ts'
 import { encodeRosterRow } from './roster-codec.ts'
 import type { WriteBehind } from './write-behind.ts'
 
@@ -10,7 +10,8 @@ import type { WriteBehind } from './write-behind.ts'
  * heartbeat it only marks the node and, at most once per sample interval,
  * queues a height sample; the roster row itself is built at flush time from
  * the node's latest record, so a node beating ten times between flushes
- * costs one row.
+ * costs one row. Remote records (nodes another aggregator holds) are that
+ * aggregator's to write: they are never queued here.
  */
 export class FleetRecorder implements FleetListener {
   private readonly fleet: FleetState
@@ -22,10 +23,14 @@ export class FleetRecorder implements FleetListener {
   /** What was last written per node: an unchanged record and status need no new row. */
   private readonly written = new Map<string, { record: NodeRecord, status: NodeStatus }>()
 
-  constructor (options: { fleet: FleetState, pending: WriteBehind, sampleIntervalMs: number }) {
+  /** This aggregator's peer id: the holder of every row it writes. */
+  private readonly holder: string
+
+  constructor (options: { fleet: FleetState, pending: WriteBehind, sampleIntervalMs: number, holder: string }) {
     this.fleet = options.fleet
     this.pending = options.pending
     this.sampleIntervalMs = options.sampleIntervalMs
+    this.holder = options.holder
   }
 
   /** What the roster said before this run, so the first change after a restart reads "healthy -> stale", not "-> stale". */
@@ -34,8 +39,9 @@ export class FleetRecorder implements FleetListener {
   }
 
   onNodeChanged (peerId: string): void {
-    this.pending.markNode(peerId)
     const record = this.fleet.get(peerId)
+    if (record?.remote !== undefined) return
+    this.pending.markNode(peerId)
     if (record === undefined || record.restored === true) return
     // lastSeen only moves on a beat, so a status-only change never samples twice.
     const last = this.lastSampleAt.get(peerId)
@@ -49,6 +55,8 @@ export class FleetRecorder implements FleetListener {
     // A node restored into the status it already had (stale again after a second restart): nothing changed.
     if (from === change.to) return
     this.statuses.set(change.peerId, { status: change.to, since: change.at })
+    // Its holder logs a remote node's changes.
+    if (this.fleet.get(change.peerId)?.remote !== undefined) return
     this.pending.addTransition({ peerId: change.peerId, at: change.at, from, to: change.to, reason: change.reason })
   }
 
@@ -56,21 +64,29 @@ export class FleetRecorder implements FleetListener {
    * Roster rows for the nodes marked since the last flush, skipping those
    * whose record and status are what was last written (a reason that only
    * re-words the same status, like a growing silence, is not worth a write).
-   * Call `commit` once the rows are on disk.
+   * Call `commit` once the rows are stored, with the nodes whose rows the
+   * store refused (another aggregator holds them): those are offered again
+   * with their next change.
    */
-  rowsFor (peerIds: readonly string[]): { rows: RosterRow[], commit: () => void } {
+  rowsFor (peerIds: readonly string[]): { rows: RosterRow[], commit: (refused: readonly string[]) => void } {
     const rows: RosterRow[] = []
     const done: Array<[string, { record: NodeRecord, status: NodeStatus }]> = []
     for (const peerId of peerIds) {
       const record = this.fleet.get(peerId)
       const verdict = this.fleet.verdict(peerId)
-      if (record === undefined || verdict === undefined) continue
+      if (record === undefined || verdict === undefined || record.remote !== undefined) continue
       const previous = this.written.get(peerId)
       if (previous !== undefined && previous.record === record && previous.status === verdict.status) continue
       const since = this.statuses.get(peerId)?.since ?? record.lastSeen
-      rows.push(encodeRosterRow(savedNode(record), verdict.status, verdict.reason, since))
+      rows.push(encodeRosterRow(savedNode(record), { status: verdict.status, reason: verdict.reason, since, holder: this.holder, connected: record.connected, restored: record.restored === true }))
       done.push([peerId, { record, status: verdict.status }])
     }
-    return { rows, commit: () => { for (const [peerId, w] of done) this.written.set(peerId, w) } }
+    return {
+      rows,
+      commit: (refused) => {
+        const skip = new Set(refused)
+        for (const [peerId, w] of done) if (!skip.has(peerId)) this.written.set(peerId, w)
+      },
+    }
   }
 }
