@@ -5,6 +5,14 @@ export const STORE_FILE = 'fleet.sqlite'
 
 /** Write-behind: changes are collected in memory and written in one transaction this often. */
 export const DEFAULT_FLUSH_INTERVAL_MS = 1_000
+/**
+ * A node's connection that opens or closes is written early (after this,
+ * with others that come at once), so that with a shared store an agent
+ * moving between aggregators is handed over within its old holder's down
+ * grace; early writes are at least EARLY_FLUSH_SPACING_MS apart.
+ */
+export const EARLY_FLUSH_DELAY_MS = 50
+export const EARLY_FLUSH_SPACING_MS = 250
 /** With nothing to write, the run's "still alive" mark is still refreshed this often (bounds the unwatched gap a crash leaves). */
 export const ALIVE_MARK_MS = 15_000
 /** Pending rows kept while the disk refuses writes; past this the oldest height samples (then changes) are dropped. */

@@ -6,6 +6,13 @@ import { encodeRosterRow } from './roster-codec.ts'
 import type { WriteBehind } from './write-behind.ts'
 
 /**
+ * A row refused because another aggregator holds the node is offered again
+ * early this many times (the holder is likely writing its disconnect right
+ * now), then once per flush interval (an agent beating two aggregators).
+ */
+const EARLY_RETRIES_OF_REFUSED_ROWS = 4
+
+/**
  * Listens to the fleet and turns what happens into pending store rows. Per
  * heartbeat it only marks the node and, at most once per sample interval,
  * queues a height sample; the roster row itself is built at flush time from
@@ -20,6 +27,10 @@ export class FleetRecorder implements FleetListener {
   private readonly lastSampleAt = new Map<string, number>()
   /** Status and since when, per node, as this run knows it (seeded from the roster at start). */
   private readonly statuses = new Map<string, { status: NodeStatus, since: number }>()
+  /** Rows the store refused in a row, per node (another aggregator holds it). */
+  private readonly refusals = new Map<string, number>()
+  /** Whether each local node was connected at its last change. */
+  private readonly connected = new Map<string, boolean>()
   /** What was last written per node: an unchanged record and status need no new row. */
   private readonly written = new Map<string, { record: NodeRecord, status: NodeStatus }>()
 
@@ -42,12 +53,26 @@ export class FleetRecorder implements FleetListener {
     const record = this.fleet.get(peerId)
     if (record?.remote !== undefined) return
     this.pending.markNode(peerId)
+    // A connection that opened or closed is news for the other aggregators of a shared store: written early.
+    const connected = record?.connected ?? false
+    if (this.connected.get(peerId) !== connected) {
+      this.connected.set(peerId, connected)
+      this.pending.soon()
+    }
     if (record === undefined || record.restored === true) return
     // lastSeen only moves on a beat, so a status-only change never samples twice.
     const last = this.lastSampleAt.get(peerId)
     if (last !== undefined && record.lastSeen - last < this.sampleIntervalMs) return
     this.lastSampleAt.set(peerId, record.lastSeen)
     this.pending.addSample({ peerId, at: record.lastSeen, height: record.beat.height, head: record.beat.head })
+  }
+
+  /** A node left the view: this run forgets what it kept of it (the roster keeps the node). */
+  onNodeForgotten (peerId: string): void {
+    this.lastSampleAt.delete(peerId)
+    this.connected.delete(peerId)
+    this.written.delete(peerId)
+    this.refusals.delete(peerId)
   }
 
   onStatusChanged (change: StatusChange): void {
@@ -85,7 +110,18 @@ export class FleetRecorder implements FleetListener {
       rows,
       commit: (refused) => {
         const skip = new Set(refused)
-        for (const [peerId, w] of done) if (!skip.has(peerId)) this.written.set(peerId, w)
+        for (const [peerId, w] of done) {
+          if (skip.has(peerId)) continue
+          this.written.set(peerId, w)
+          this.refusals.delete(peerId)
+        }
+        // Offered again (the holder may have written its disconnect by then): early the first few times, then once per interval.
+        for (const peerId of refused) {
+          this.pending.markNode(peerId)
+          const times = (this.refusals.get(peerId) ?? 0) + 1
+          this.refusals.set(peerId, times)
+          if (times <= EARLY_RETRIES_OF_REFUSED_ROWS) this.pending.soon()
+        }
       },
     }
   }

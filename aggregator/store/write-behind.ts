@@ -1,7 +1,7 @@
 import { backoffDelay, type BackoffPolicy, type RandomSource } from '../../shared/backoff.ts'
 import type { Clock, Timer } from '../../shared/clock.ts'
 import { errorMessage } from '../../shared/errors.ts'
-import { MAX_PENDING_ROWS, STORE_RETRY_CAP_MS, STORE_RETRY_JITTER } from './constants.ts'
+import { EARLY_FLUSH_DELAY_MS, EARLY_FLUSH_SPACING_MS, MAX_PENDING_ROWS, STORE_RETRY_CAP_MS, STORE_RETRY_JITTER } from './constants.ts'
 
 /** A height sample: where a node's chain was at a moment (aggregator clock). */
 export interface HeightSample {
@@ -72,6 +72,7 @@ export class WriteBehind {
   private readonly options: WriteBehindOptions
   private readonly retry: BackoffPolicy
   private timer: Timer | undefined
+  private early: Timer | undefined
   private inFlight: Promise<boolean> | undefined
   /** Monotonic: the last write that landed, the start of the one running, the first failure of a failing streak. */
   private lastWriteMono: number
@@ -79,6 +80,8 @@ export class WriteBehind {
   private failingSinceMono: number | undefined
   /** Monotonic: no timed attempt before this (backoff after a failure). */
   private nextAttemptMono = 0
+  /** Monotonic start of the last write attempt. */
+  private lastStartMono = Number.NEGATIVE_INFINITY
   readonly stats: WriteBehindStats = { flushes: 0, failures: 0, consecutiveFailures: 0, dropped: 0, lastFlushAt: undefined, lastFlushMs: undefined, lastError: undefined }
 
   constructor (options: WriteBehindOptions) {
@@ -99,6 +102,22 @@ export class WriteBehind {
     this.transitions.push(transition)
   }
 
+  /**
+   * Asks for a write before the interval ends (a node's connection moved:
+   * other aggregators of a shared store should know at once). Coalesced: at
+   * most one early write is waiting, and none starts within
+   * EARLY_FLUSH_SPACING_MS of the last one.
+   */
+  soon (): void {
+    if (this.early !== undefined || this.timer === undefined) return
+    const { clock } = this.options
+    const delay = Math.max(EARLY_FLUSH_DELAY_MS, this.lastStartMono + EARLY_FLUSH_SPACING_MS - clock.monotonic())
+    this.early = clock.timeout(delay, () => {
+      this.early = undefined
+      this.tick()
+    }, { unref: true })
+  }
+
   get pending (): { nodes: number, samples: number, transitions: number } {
     return { nodes: this.dirty.size, samples: this.samples.length, transitions: this.transitions.length }
   }
@@ -117,6 +136,8 @@ export class WriteBehind {
   async stop (): Promise<void> {
     this.timer?.cancel()
     this.timer = undefined
+    this.early?.cancel()
+    this.early = undefined
     await this.flush()
   }
 
@@ -149,6 +170,7 @@ export class WriteBehind {
     const startMono = clock.monotonic()
     const empty = this.dirty.size === 0 && this.samples.length === 0 && this.transitions.length === 0
     if (empty && (this.options.idleWriteMs === undefined || startMono - this.lastWriteMono < this.options.idleWriteMs)) return false
+    this.lastStartMono = startMono
     const batch: PendingBatch = { nodes: [...this.dirty], samples: this.samples, transitions: this.transitions }
     this.dirty = new Set()
     this.samples = []
