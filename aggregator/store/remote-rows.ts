@@ -62,7 +62,9 @@ export function judgeRemoteRow (row: RemoteRow, context: JudgeContext): { verdic
   if (!LIVE.has(row.status)) return { verdict: own, restored: row.restored && young && state === 'reporting' }
   if (member === undefined) return { verdict: { status: 'stale', reason: `their aggregator ${row.holder} is not known to the store` }, restored: false }
   if (state === 'stopped') {
-    return { verdict: { status: 'stale', reason: `their aggregator ${row.holder} stopped reporting ${ago(dbNow - (member.stoppedAt ?? member.renewedAt))}` }, restored: false }
+    // A clean stop is most often a restart or a rolling update: its agents get the time to come back before anything alerts.
+    const stoppedFor = dbNow - (member.stoppedAt ?? member.renewedAt)
+    return { verdict: { status: 'stale', reason: `their aggregator ${row.holder} stopped reporting ${ago(stoppedFor)}` }, restored: stoppedFor < context.reconnectGraceMs }
   }
   if (state === 'silent') {
     return { verdict: { status: 'stale', reason: `their aggregator ${row.holder} stopped reporting ${ago(dbNow - member.renewedAt)}` }, restored: false }
