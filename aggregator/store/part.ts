@@ -51,11 +51,13 @@ export function storePart (options: StorePartOptions): Part & { readonly store: 
         const held: NodeView & { aggregator: string | null } = { ...view, aggregator: store?.holderOf(view.peerId) ?? null }
         return held
       })
-      http.fleetField('aggregators', () => {
+      const aggregators = (): AggregatorView[] => {
         if (store === undefined) return []
         const m = options.member()
-        return store.aggregators({ peerId: store.writerId.peerId, multiaddrs: m.multiaddrs, version: m.version, url: m.httpUrl, startedAt: new Date(m.startedAt).toISOString() }) satisfies AggregatorView[]
-      })
+        return store.aggregators({ peerId: store.writerId.peerId, multiaddrs: m.multiaddrs, version: m.version, url: m.httpUrl, startedAt: new Date(m.startedAt).toISOString() })
+      }
+      http.fleetField('aggregators', aggregators)
+      http.route({ method: 'GET', path: '/api/v1/aggregators', summary: 'the aggregators sharing the store, and how they are', handler: async () => ({ aggregators: aggregators() }) })
     },
     async start () {
       const writer = await options.writer()

@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { openBrowser } from '../support/browser.ts'
 import { freePort } from '../support/ports.ts'
 import { startPostgres, type PostgresServer } from '../support/postgres.ts'
 import { AGENT_BIN, AGGREGATOR_BIN, fetchJson, Spawned, startAggregatorProcess, tempDir, type RunningAggregator } from '../support/processes.ts'
@@ -71,6 +72,19 @@ describe('two aggregators on one PostgreSQL', () => {
     for (const doc of fleets) {
       for (const n of doc.nodes) assert.equal(n.aggregator, aggs[Number(n.nickname[3])]!.peerId, `${n.nickname}'s holder`)
       assert.deepEqual(doc.aggregators.map((x: any) => x.state), ['reporting', 'reporting'])
+    }
+
+    // The page shows the aggregators sharing the store.
+    const browser = await openBrowser()
+    try {
+      await browser.page.goto(aggs[0]!.url)
+      const members = browser.page.locator('.agg-members')
+      await members.waitFor({ state: 'visible', timeout: 15_000 })
+      assert.match(await members.textContent() ?? '', /^2 aggregators/)
+      assert.equal(await browser.page.locator('.agg-member[data-state="reporting"]').count(), 2)
+      assert.deepEqual(browser.problems, [])
+    } finally {
+      await browser.close()
     }
 
     const firing = (peerId: string): number => sink.received.filter((r) => r.body.status === 'firing' && r.body.alert?.node?.peerId === peerId).length

@@ -6,8 +6,9 @@ import type { NetworkConsensus } from '../../fleet/consensus.ts'
 import type { FleetSummary, NodeView } from '../../fleet/view.ts'
 import type { NodeStatus } from '../../fleet/types.ts'
 import type { AggregatorInfo } from '../../http/server.ts'
+import type { AggregatorView } from '../../store/cluster.ts'
 
-export type { NodeStatus, AggregatorInfo, AlertView, FleetAlerts, MaintenanceDocument, MaintenanceView }
+export type { NodeStatus, AggregatorInfo, AggregatorView, AlertView, FleetAlerts, MaintenanceDocument, MaintenanceView }
 
 /**
  * A node as the feed sends it. Every string in it was chosen by the node: show it as text only.
@@ -31,6 +32,8 @@ export interface FleetDocument {
   alerts?: FleetAlerts
   /** Maintenance windows in force. */
   maintenance?: MaintenanceDocument
+  /** The aggregators sharing the store (one for SQLite); absent from older aggregators. */
+  aggregators?: AggregatorView[]
 }
 
 /** The feed's `alerts` event: the snapshot's two alerting fields, sent again when they change. */
