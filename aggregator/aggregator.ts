@@ -42,6 +42,12 @@ export interface AggregatorOptions {
   storeUrl?: string
   /** Store settings (flush interval, retention, sampling); defaults in store/constants.ts. */
   store?: Partial<StoreSettings>
+  /**
+   * --instance: this aggregator's name in a shared store, when several
+   * replicas share one peer key (and one address, behind one Service); its
+   * peer id when absent.
+   */
+  instance?: string
   /** This run's id in a shared store (tests); a fresh UUID when absent. */
   runId?: string
   /** Nodes not heard from since a restart start no new alert for this long (tests; default in store/constants.ts). */
@@ -144,13 +150,18 @@ export class Aggregator {
     let key: Promise<PrivateKey> | undefined
     const privateKey = async (): Promise<PrivateKey> => await (key ??= options.privateKey !== undefined ? Promise.resolve(options.privateKey) : loadOrCreateKey(join(options.dataDir, PEER_KEY_FILE)).then((k) => k.key))
     const runId = options.runId ?? randomUUID()
+    let ownPeerId = ''
     this.storeTarget = storeTarget(options.storeUrl, options.dataDir)
     this.store = storePart({
       target: this.storeTarget,
       settings: options.store,
       fleet,
-      writer: async () => ({ peerId: peerIdFromPrivateKey(await privateKey()).toString(), runId }),
+      writer: async () => {
+        ownPeerId = peerIdFromPrivateKey(await privateKey()).toString()
+        return { id: options.instance ?? ownPeerId, runId }
+      },
       member: () => ({
+        peerId: ownPeerId,
         multiaddrs: this.ingest.host === undefined ? [] : this.multiaddrs(),
         version: PRODUCT_VERSION,
         httpUrl: options.publicUrl ?? (this.http.listening ? this.http.url : ''),

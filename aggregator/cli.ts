@@ -35,6 +35,7 @@ interface AggregatorFlags extends LogFlags, Omit<AlertingFlags, 'receivers'>, Se
   http: string
   dataDir: string
   store?: string
+  instance?: string
   maxFrameBytes: string
   shutdownDrain: string
   maxConnections: string
@@ -58,6 +59,7 @@ export function buildProgram (): Command {
     .addOption(envOption(ENV, '--http <host:port>', 'HTTP address of the page and the API').default(DEFAULT_HTTP))
     .addOption(envOption(ENV, '--data-dir <dir>', `holds the peer key (so the peer id survives restarts) and, without --store, the store ${STORE_FILE} (the fleet, its history)`).default(DEFAULT_DATA_DIR))
     .addOption(envOption(ENV, '--store <url>', 'postgres://user:password@host:5432/db: a PostgreSQL (or YugabyteDB) store that many aggregators share as one fleet, with alerting that fails over (docs/store.md); default: SQLite in --data-dir'))
+    .addOption(envOption(ENV, '--instance <name>', 'this aggregator\'s name in a shared --store when replicas share one peer key behind one address (e.g. the pod name); default: its peer id'))
     .addOption(envOption(ENV, '--history-retention <duration>', 'how long height samples and status changes are kept').default(formatDuration(DEFAULT_HISTORY_RETENTION_MS)))
     .addOption(envOption(ENV, '--store-flush-interval <duration>', 'changes are written to the store once per interval (a crash loses at most this much)').default(formatDuration(DEFAULT_FLUSH_INTERVAL_MS)))
     .addOption(envOption(ENV, '--height-sample-interval <duration>', 'at most one stored height sample per node per interval').default(formatDuration(DEFAULT_HEIGHT_SAMPLE_INTERVAL_MS)))
@@ -130,6 +132,13 @@ function parseNetwork (text: string | undefined): string | undefined {
   return network
 }
 
+function parseInstance (text: string | undefined): string | undefined {
+  if (text === undefined) return undefined
+  const name = text.trim()
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid --instance "${text.slice(0, 64)}": letters, digits, . _ - (at most 128, starting with a letter or digit)`)
+  return name
+}
+
 /** The routes an aggregator serves, for --help: wired with the defaults, never started. */
 function describeRoutes (): Aggregator['routes'] {
   return new Aggregator({ listen: [DEFAULT_LISTEN], http: { host: '127.0.0.1', port: 0 }, dataDir: DEFAULT_DATA_DIR, processMetrics: false, logger: createLogger({ name: 'heartbeat-aggregator', level: 'silent' }) }).routes
@@ -168,7 +177,7 @@ export async function main (argv: string[]): Promise<void> {
   if (adminToken?.readableByOthers === true) logger.warn({ file: flags.adminTokenFile }, 'the admin token file is readable by every user: chmod 600 it')
   const security = await securityOptionsFromFlags(flags)
   const aggregator = new Aggregator({
-    listen, http, dataDir: flags.dataDir, storeUrl: flags.store, maxFrameBytes, shutdownDrainMs, connectionLimits, statusRules, forgetAfterMs, network, store, logger,
+    listen, http, dataDir: flags.dataDir, storeUrl: flags.store, instance: parseInstance(flags.instance), maxFrameBytes, shutdownDrainMs, connectionLimits, statusRules, forgetAfterMs, network, store, logger,
     alerting, adminToken: adminToken?.token, publicUrl, ...security,
   })
   // SIGHUP re-reads --allow-peers and --deny-peers (a bad list is logged; the running lists stay).

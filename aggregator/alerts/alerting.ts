@@ -49,7 +49,8 @@ export interface AlertingOptions {
 
 /** The alerting leader as GET /api/v1/alerts shows it. */
 export interface LeaderView {
-  peerId: string | null
+  /** Its name in the store (its peer id unless --instance named it). */
+  aggregator: string | null
   /** This aggregator leads. */
   self: boolean
   since: string | null
@@ -327,7 +328,7 @@ export class Alerting {
       resolved: this.engine.recentlyResolved().map(alertView),
       maintenance: this.maintenanceDocument(now, this.peerIds()),
       evaluation: { intervalMs: this.intervalMs, lastTookMs: Math.round(this.lastTookMs * 10) / 10 },
-      leader: this.options.leader?.() ?? { peerId: this.options.source.peerId(), self: true, since: null },
+      leader: this.options.leader?.() ?? { aggregator: this.options.source.peerId(), self: true, since: null },
       rules: this.engine.ruleSet.map(ruleView),
       receivers: this.receivers.map((r): { kind: string, target: string } & ReceiverStats => ({ kind: r.kind, target: r.target, ...r.stats() })),
     }

@@ -8,7 +8,7 @@ import { ALERT_LEASE_NAME, LEADER_LEASE_MS, LEADER_RENEW_MS, LEADER_SAFETY_MS } 
 export interface AlertLeadership {
   /** Whether this aggregator leads now. */
   readonly leading: boolean
-  /** The leader's peer id, as last known. */
+  /** The leader's name (its peer id, or --instance), as last known. */
   holder: () => string | undefined
   /** Since when this aggregator leads (wall clock), if it does. */
   since: () => number | undefined
@@ -21,11 +21,11 @@ export interface AlertLeadership {
 }
 
 /** One aggregator on its own store: it always leads. */
-export function soleLeadership (peerId: () => string, clock: Clock): AlertLeadership {
+export function soleLeadership (id: () => string, clock: Clock): AlertLeadership {
   let since: number | undefined
   return {
     get leading () { return true },
-    holder: peerId,
+    holder: id,
     since: () => since,
     fence: () => undefined,
     subscribe: () => () => {},
@@ -78,7 +78,7 @@ export class LeaseLeadership implements AlertLeadership {
   }
 
   holder (): string | undefined {
-    return this.leading ? this.writer.peerId : this.lastHolder
+    return this.leading ? this.writer.id : this.lastHolder
   }
 
   since (): number | undefined {
@@ -150,7 +150,7 @@ export class LeaseLeadership implements AlertLeadership {
   private change (held: boolean): void {
     this.held = held
     this.leaderSince = held ? this.clock.wall() : undefined
-    if (held) this.log?.info({ peerId: this.writer.peerId }, 'this aggregator now evaluates the alert rules and sends the notifications')
+    if (held) this.log?.info({ aggregator: this.writer.id }, 'this aggregator now evaluates the alert rules and sends the notifications')
     else this.log?.info({ leader: this.lastHolder ?? null }, 'this aggregator no longer leads alerting')
     for (const l of this.listeners) l(held)
   }

@@ -75,7 +75,7 @@ export function alertingPart (options: AlertingPartOptions): Part & { readonly a
     leader: () => {
       const holder = leadership?.holder()
       const since = leadership?.since()
-      return { peerId: holder ?? null, self: leadership?.leading ?? false, since: since === undefined ? null : new Date(since).toISOString() }
+      return { aggregator: holder ?? null, self: leadership?.leading ?? false, since: since === undefined ? null : new Date(since).toISOString() }
     },
   })
   let unsubscribe: (() => void) | undefined
@@ -135,7 +135,7 @@ export function alertingPart (options: AlertingPartOptions): Part & { readonly a
       const cluster = store?.open?.cluster
       leadership = cluster !== undefined && store !== undefined
         ? new LeaseLeadership({ backend: cluster, writer: store.writerId, clock, logger })
-        : soleLeadership(() => store?.writerId.peerId ?? '', clock)
+        : soleLeadership(() => store?.writerId.id ?? '', clock)
       await syncWindows().catch((err: unknown) => { logger.error({ err: errorMessage(err) }, 'could not read the maintenance windows from the store') })
       unlead = leadership.subscribe((leading) => {
         ready = false

@@ -9,9 +9,13 @@ import type { HeightSample, StatusTransition } from './write-behind.ts'
 
 export type StoreKind = 'sqlite' | 'postgres'
 
-/** Who writes: the aggregator's peer id, and this run's id (a fresh one per start). */
+/**
+ * Who writes: the aggregator's name in the store, and this run's id (a fresh
+ * one per start). The name is the aggregator's peer id unless --instance
+ * gives one (replicas that share one peer key behind one address).
+ */
 export interface Writer {
-  peerId: string
+  id: string
   runId: string
 }
 
@@ -28,7 +32,7 @@ export interface RosterRow {
   status: string
   reason: string
   statusSince: number
-  /** The aggregator (peer id) that holds the node's connection, or held it last. */
+  /** The aggregator (its name, Writer.id) that holds the node's connection, or held it last. */
   holder: string
   /** Whether the holder had an open connection to the node when it wrote the row. */
   connected: boolean
@@ -129,6 +133,8 @@ export interface StoredWindow {
 
 /** An aggregator's lease row (membership). */
 export interface MemberInfo extends Writer {
+  /** Its libp2p peer id (the same for replicas sharing a key). */
+  peerId: string
   multiaddrs: string[]
   version: string
   httpUrl: string

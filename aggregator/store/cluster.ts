@@ -10,6 +10,8 @@ import { decodeRosterRow } from './roster-codec.ts'
 
 /** One aggregator as the fleet document lists it (`aggregators`). */
 export interface AggregatorView {
+  /** Its name in the store: its peer id, unless --instance named it (replicas sharing one key). */
+  id: string
   peerId: string
   /** This aggregator. */
   self: boolean
@@ -39,12 +41,12 @@ export interface ClusterOptions {
   fleet: FleetState
   writer: Writer
   /** What this aggregator's lease row says of it (filled in once ingest and HTTP listen). */
-  member: () => Omit<MemberInfo, 'peerId' | 'runId'>
+  member: () => Omit<MemberInfo, 'id' | 'runId'>
   clock: Clock
   logger?: Logger
   /** The whole roster, for the periodic resync. */
   roster: () => Promise<StoredRosterRow[]>
-  /** The alerting lease's holder (peer id), when known. */
+  /** The alerting lease's holder (its name), when known. */
   leader?: () => string | undefined
 }
 
@@ -132,21 +134,22 @@ export class Cluster {
 
   /** The aggregator holding a node's connection: another one for a remote record, else this one. */
   holderOf (peerId: string): string {
-    return this.fleet.get(peerId)?.remote?.holder ?? this.options.writer.peerId
+    return this.fleet.get(peerId)?.remote?.holder ?? this.options.writer.id
   }
 
   /** Every aggregator known to the store (those gone for a day and holding nothing are left out), this one first. */
   views (): AggregatorView[] {
-    const held = countHolders(this.fleet, this.options.writer.peerId)
+    const held = countHolders(this.fleet, this.options.writer.id)
     const leader = this.options.leader?.()
     const now = this.estimatedDbNow()
     const out: AggregatorView[] = []
     for (const m of this.members.values()) {
-      const self = m.peerId === this.options.writer.peerId
+      const self = m.id === this.options.writer.id
       const state = self ? 'reporting' : memberState(m, now, this.readingSince)
-      const nodes = held.get(m.peerId) ?? 0
+      const nodes = held.get(m.id) ?? 0
       if (!self && state !== 'reporting' && nodes === 0 && now - (m.stoppedAt ?? m.renewedAt) > MEMBER_FORGET_MS) continue
       out.push({
+        id: m.id,
         peerId: m.peerId,
         self,
         state,
@@ -156,16 +159,16 @@ export class Cluster {
         startedAt: iso(m.startedAt),
         lastRenewal: iso(m.renewedAt),
         nodes,
-        alerting: leader === m.peerId,
+        alerting: leader === m.id,
       })
     }
-    return out.sort((a, b) => Number(b.self) - Number(a.self) || (a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0))
+    return out.sort((a, b) => Number(b.self) - Number(a.self) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   }
 
   summary (): ClusterSummary {
     const counts: Record<MemberState, number> = { reporting: 0, silent: 0, stopped: 0 }
     for (const v of this.views()) counts[v.state]++
-    const own = this.members.get(this.options.writer.peerId)
+    const own = this.members.get(this.options.writer.id)
     return { aggregators: counts, lastRenewalAt: own === undefined ? null : iso(own.renewedAt), readFailures: this.readFailures, lastReadError: this.lastReadError ?? null }
   }
 
@@ -188,7 +191,7 @@ export class Cluster {
     this.dbNow = snapshot.now
     this.dbNowMono = this.options.clock.monotonic()
     this.readingSince ??= snapshot.now
-    this.members = new Map(snapshot.members.map((m) => [m.peerId, m]))
+    this.members = new Map(snapshot.members.map((m) => [m.id, m]))
     this.succeeded()
     this.judgeAll()
   }
@@ -230,7 +233,7 @@ export class Cluster {
 
   /** Folds one row into the fleet as a remote record; false when it is this aggregator's, unchanged, damaged, or the fleet kept its own. */
   private applyRow (row: StoredRosterRow): boolean {
-    if (row.holder === this.options.writer.peerId || row.holder === '') return false
+    if (row.holder === this.options.writer.id || row.holder === '') return false
     const known = this.rows.get(row.peerId)
     if (known !== undefined && known.writer === row.writer && known.writeSeq === row.writeSeq) return false
     const decoded = decodeRosterRow(row)

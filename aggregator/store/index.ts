@@ -66,7 +66,7 @@ export interface FleetStoreOptions extends Partial<StoreSettings> {
   /** This aggregator and this run. */
   writer: Writer
   /** What this aggregator's lease row says of it (a shared store). */
-  member?: () => Omit<MemberInfo, 'peerId' | 'runId'>
+  member?: () => Omit<MemberInfo, 'id' | 'runId'>
   /** The alerting lease's holder, for the aggregators list. */
   leader?: () => string | undefined
   /** Timers (flush, prune, retries: monotonic) and the stamps of what is stored (wall clock). */
@@ -201,7 +201,7 @@ export class FleetStore {
    */
   async attach (fleet: FleetState): Promise<AttachResult> {
     this.fleet = fleet
-    const recorder = this.recorder = new FleetRecorder({ fleet, pending: this.writer, sampleIntervalMs: this.settings.sampleIntervalMs, holder: this.writerId.peerId })
+    const recorder = this.recorder = new FleetRecorder({ fleet, pending: this.writer, sampleIntervalMs: this.settings.sampleIntervalMs, holder: this.writerId.id, shared: () => this.backend?.cluster !== undefined })
     this.unsubscribe = fleet.subscribe(recorder)
     let backend: StoreBackend
     try {
@@ -236,7 +236,7 @@ export class FleetStore {
         backend: backend.cluster,
         fleet,
         writer: this.writerId,
-        member: this.options.member ?? (() => ({ multiaddrs: [], version: '', httpUrl: '', startedAt: this.runStartedAt })),
+        member: this.options.member ?? (() => ({ peerId: this.writerId.id, multiaddrs: [], version: '', httpUrl: '', startedAt: this.runStartedAt })),
         roster: async () => await backend.roster(),
         leader: this.options.leader,
         clock: this.clock,
@@ -249,7 +249,7 @@ export class FleetStore {
     let skipped = 0
     for (const row of await backend.roster()) {
       // Rows another aggregator holds are followed by the cluster; a SQLite file is this aggregator's alone.
-      if (this.cluster !== undefined && row.holder !== this.writerId.peerId && row.holder !== '') {
+      if (this.cluster !== undefined && row.holder !== this.writerId.id && row.holder !== '') {
         others.push(row)
         continue
       }
@@ -416,14 +416,14 @@ export class FleetStore {
   }
 
   /** The aggregators sharing the store (this one alone for SQLite). */
-  aggregators (self: Omit<AggregatorView, 'self' | 'state' | 'lastRenewal' | 'nodes' | 'alerting'>): AggregatorView[] {
+  aggregators (self: Omit<AggregatorView, 'id' | 'self' | 'state' | 'lastRenewal' | 'nodes' | 'alerting'>): AggregatorView[] {
     if (this.cluster !== undefined) return this.cluster.views()
-    return [{ ...self, self: true, state: 'reporting', lastRenewal: null, nodes: this.fleet?.size ?? 0, alerting: true }]
+    return [{ id: this.writerId.id, ...self, self: true, state: 'reporting', lastRenewal: null, nodes: this.fleet?.size ?? 0, alerting: true }]
   }
 
   /** The aggregator holding a node's connection (this one unless another of a shared store does). */
   holderOf (peerId: string): string {
-    return this.cluster?.holderOf(peerId) ?? this.writerId.peerId
+    return this.cluster?.holderOf(peerId) ?? this.writerId.id
   }
 
   /** Pending rows, failures and the last flush, for /metrics. */

@@ -42,7 +42,7 @@ export function registerStoreMetrics (registry: Registry, store: () => FleetStor
       const s = store()
       if (s === undefined) return
       const counts = { reporting: 0, silent: 0, stopped: 0 }
-      for (const a of s.aggregators({ peerId: s.writerId.peerId, multiaddrs: [], version: '', url: '', startedAt: '' })) counts[a.state]++
+      for (const a of s.aggregators({ peerId: '', multiaddrs: [], version: '', url: '', startedAt: '' })) counts[a.state]++
       for (const [state, n] of Object.entries(counts)) aggregators.set({ state }, n)
     },
   })

@@ -15,10 +15,10 @@ export interface StorePartOptions {
   target: StoreTarget
   settings?: Partial<StoreSettings>
   fleet: FleetState
-  /** This aggregator (its peer id, from the key in the data dir) and this run. */
+  /** This aggregator (its name: its peer id from the key in the data dir, or --instance) and this run. */
   writer: () => Promise<Writer>
   /** What the aggregators list and the lease row say of this aggregator (known once ingest and HTTP listen). */
-  member: () => Omit<MemberInfo, 'peerId' | 'runId'>
+  member: () => Omit<MemberInfo, 'id' | 'runId'>
   /** The alerting lease's holder. */
   leader: () => string | undefined
   clock: Clock
@@ -54,7 +54,7 @@ export function storePart (options: StorePartOptions): Part & { readonly store: 
       const aggregators = (): AggregatorView[] => {
         if (store === undefined) return []
         const m = options.member()
-        return store.aggregators({ peerId: store.writerId.peerId, multiaddrs: m.multiaddrs, version: m.version, url: m.httpUrl, startedAt: new Date(m.startedAt).toISOString() })
+        return store.aggregators({ peerId: m.peerId, multiaddrs: m.multiaddrs, version: m.version, url: m.httpUrl, startedAt: new Date(m.startedAt).toISOString() })
       }
       http.fleetField('aggregators', aggregators)
       http.route({ method: 'GET', path: '/api/v1/aggregators', summary: 'the aggregators sharing the store, and how they are', handler: async () => ({ aggregators: aggregators() }) })

@@ -45,7 +45,7 @@ const UPSERT_NODES = `
   WHERE n.holder = excluded.holder
      OR (excluded.connected AND (NOT n.connected OR NOT EXISTS (
           SELECT 1 FROM aggregators a
-          WHERE a.peer_id = n.holder AND a.run_id = n.writer AND a.stopped_at IS NULL AND a.renewed_at >= ${DB_NOW_MS} - $14)))
+          WHERE a.id = n.holder AND a.run_id = n.writer AND a.stopped_at IS NULL AND a.renewed_at >= ${DB_NOW_MS} - $14)))
   RETURNING n.peer_id`
 
 // Samples and changes of a node are its holder's to log.
@@ -168,7 +168,7 @@ export class PostgresBackend implements StoreBackend, ClusterBackend {
   }
 
   async writeBatch (batch: StoreBatch): Promise<WriteResult> {
-    const holder = batch.writer.peerId
+    const holder = batch.writer.id
     return await this.tx(async (c) => {
       let runId = batch.run.id
       if (runId === undefined) {
@@ -287,7 +287,7 @@ export class PostgresBackend implements StoreBackend, ClusterBackend {
       if (fence !== undefined) {
         // The lease row stays locked until commit: nobody can take the lease half way through this save.
         const held = await c.query(`SELECT 1 FROM leases WHERE name = $1 AND holder = $2 AND run_id = $3 AND expires_at > ${DB_NOW_MS} FOR UPDATE`,
-          [fence.lease, fence.holder.peerId, fence.holder.runId])
+          [fence.lease, fence.holder.id, fence.holder.runId])
         if (held.rowCount !== 1) throw new HeartbeatError(ErrorCodes.LEASE_LOST, `the ${fence.lease} lease is no longer held by this aggregator`)
       }
       if (change.upserts.length > 0) {
@@ -328,16 +328,17 @@ export class PostgresBackend implements StoreBackend, ClusterBackend {
 
   async renewMember (member: MemberInfo): Promise<MembersSnapshot> {
     await this.pool.query(`
-      INSERT INTO aggregators AS a (peer_id, run_id, multiaddrs, version, http_url, started_at, renewed_at, stopped_at)
-      VALUES ($1, $2, $3, $4, $5, $6, ${DB_NOW_MS}, NULL)
-      ON CONFLICT (peer_id) DO UPDATE SET run_id = excluded.run_id, multiaddrs = excluded.multiaddrs, version = excluded.version,
+      INSERT INTO aggregators AS a (id, run_id, peer_id, multiaddrs, version, http_url, started_at, renewed_at, stopped_at)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, ${DB_NOW_MS}, NULL)
+      ON CONFLICT (id) DO UPDATE SET run_id = excluded.run_id, peer_id = excluded.peer_id, multiaddrs = excluded.multiaddrs, version = excluded.version,
         http_url = excluded.http_url, started_at = excluded.started_at, renewed_at = excluded.renewed_at, stopped_at = NULL`,
-    [member.peerId, member.runId, JSON.stringify(member.multiaddrs), member.version, member.httpUrl, member.startedAt])
-    const result = await this.pool.query<{ peer_id: string, run_id: string, multiaddrs: string, version: string, http_url: string, started_at: number, renewed_at: number, stopped_at: number | null, now: number }>(
-      `SELECT peer_id, run_id, multiaddrs, version, http_url, started_at, renewed_at, stopped_at, ${DB_NOW_MS} AS now FROM aggregators`)
+    [member.id, member.runId, member.peerId, JSON.stringify(member.multiaddrs), member.version, member.httpUrl, member.startedAt])
+    const result = await this.pool.query<{ id: string, run_id: string, peer_id: string, multiaddrs: string, version: string, http_url: string, started_at: number, renewed_at: number, stopped_at: number | null, now: number }>(
+      `SELECT id, run_id, peer_id, multiaddrs, version, http_url, started_at, renewed_at, stopped_at, ${DB_NOW_MS} AS now FROM aggregators`)
     const members: MemberRow[] = result.rows.map((r) => ({
-      peerId: r.peer_id,
+      id: r.id,
       runId: r.run_id,
+      peerId: r.peer_id,
       multiaddrs: parseAddrs(r.multiaddrs),
       version: r.version,
       httpUrl: r.http_url,
@@ -350,12 +351,12 @@ export class PostgresBackend implements StoreBackend, ClusterBackend {
   }
 
   async stopMember (member: Writer): Promise<void> {
-    await this.pool.query(`UPDATE aggregators SET stopped_at = ${DB_NOW_MS} WHERE peer_id = $1 AND run_id = $2`, [member.peerId, member.runId])
+    await this.pool.query(`UPDATE aggregators SET stopped_at = ${DB_NOW_MS} WHERE id = $1 AND run_id = $2`, [member.id, member.runId])
   }
 
   async acquireLease (name: string, holder: Writer, ttlMs: number): Promise<LeaseState> {
     const taken = (await this.pool.query<{ holder: string, run_id: string, term: number, acquired_at: number, expires_at: number, now: number }>(
-      ACQUIRE_LEASE, [name, holder.peerId, holder.runId, Math.round(ttlMs)])).rows[0]
+      ACQUIRE_LEASE, [name, holder.id, holder.runId, Math.round(ttlMs)])).rows[0]
     if (taken !== undefined) return { held: true, holder: taken.holder, runId: taken.run_id, term: taken.term, acquiredAt: taken.acquired_at, expiresAt: taken.expires_at, now: taken.now }
     const other = (await this.pool.query<{ holder: string, run_id: string, term: number, acquired_at: number, expires_at: number, now: number }>(
       `SELECT holder, run_id, term, acquired_at, expires_at, ${DB_NOW_MS} AS now FROM leases WHERE name = $1`, [name])).rows[0]
@@ -364,7 +365,7 @@ export class PostgresBackend implements StoreBackend, ClusterBackend {
   }
 
   async releaseLease (name: string, holder: Writer): Promise<void> {
-    await this.pool.query('UPDATE leases SET expires_at = 0 WHERE name = $1 AND holder = $2 AND run_id = $3', [name, holder.peerId, holder.runId])
+    await this.pool.query('UPDATE leases SET expires_at = 0 WHERE name = $1 AND holder = $2 AND run_id = $3', [name, holder.id, holder.runId])
   }
 
   async close (): Promise<void> {

@@ -66,10 +66,11 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
         started_at    bigint NOT NULL,
         last_alive_at bigint NOT NULL
       )`,
-      // One lease row per aggregator; renewed_at and stopped_at are on the database's clock.
+      // One lease row per aggregator (by its name: its peer id, or --instance); renewed_at and stopped_at are on the database's clock.
       `CREATE TABLE IF NOT EXISTS aggregators (
-        peer_id    text PRIMARY KEY,
+        id         text PRIMARY KEY,
         run_id     text NOT NULL,
+        peer_id    text NOT NULL,
         multiaddrs text NOT NULL,
         version    text NOT NULL,
         http_url   text NOT NULL,

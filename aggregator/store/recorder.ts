@@ -37,11 +37,15 @@ export class FleetRecorder implements FleetListener {
   /** This aggregator's peer id: the holder of every row it writes. */
   private readonly holder: string
 
-  constructor (options: { fleet: FleetState, pending: WriteBehind, sampleIntervalMs: number, holder: string }) {
+  /** Whether other aggregators read what is written (a shared store): then connection changes are written early. */
+  private readonly shared: () => boolean
+
+  constructor (options: { fleet: FleetState, pending: WriteBehind, sampleIntervalMs: number, holder: string, shared?: () => boolean }) {
     this.fleet = options.fleet
     this.pending = options.pending
     this.sampleIntervalMs = options.sampleIntervalMs
     this.holder = options.holder
+    this.shared = options.shared ?? (() => false)
   }
 
   /** What the roster said before this run, so the first change after a restart reads "healthy -> stale", not "-> stale". */
@@ -57,7 +61,7 @@ export class FleetRecorder implements FleetListener {
     const connected = record?.connected ?? false
     if (this.connected.get(peerId) !== connected) {
       this.connected.set(peerId, connected)
-      this.pending.soon()
+      if (this.shared()) this.pending.soon()
     }
     if (record === undefined || record.restored === true) return
     // lastSeen only moves on a beat, so a status-only change never samples twice.

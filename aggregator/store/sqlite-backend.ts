@@ -140,7 +140,7 @@ export class SqliteBackend implements StoreBackend {
   async writeBatch (batch: StoreBatch): Promise<WriteResult> {
     return inTransaction(this.db, () => {
       let runId = batch.run.id
-      if (runId === undefined) runId = Number(this.sql.startRun.run(batch.writer.peerId, batch.run.startedAt, batch.run.aliveAt).lastInsertRowid)
+      if (runId === undefined) runId = Number(this.sql.startRun.run(batch.writer.id, batch.run.startedAt, batch.run.aliveAt).lastInsertRowid)
       else this.sql.markAlive.run(batch.run.aliveAt, runId)
       const upsert = this.sql.upsertNode
       for (const row of batch.nodes) upsert.run({ ...row, connected: row.connected ? 1 : 0 })

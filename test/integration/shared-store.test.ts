@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import { join } from 'node:path'
 import type { Agent } from '../../agent/agent.ts'
 import type { Aggregator } from '../../aggregator/aggregator.ts'
@@ -89,7 +90,7 @@ describe('a shared store: many aggregators, one fleet', () => {
     const leaders = await waitFor(async () => {
       const docs = await Promise.all(aggregators.map(async (a) => await fetchJson(`${a.url}/api/v1/alerts`)))
       const selves = docs.filter((d) => d.leader.self === true)
-      return selves.length === 1 && docs.every((d) => d.leader.peerId === selves[0].leader.peerId) ? selves : undefined
+      return selves.length === 1 && docs.every((d) => d.leader.aggregator === selves[0].leader.aggregator) ? selves : undefined
     }, { what: 'one alerting leader that every aggregator names' })
     assert.equal(leaders.length, 1)
     const lead = await fetchJson(`${aggregators[0]!.url}/api/v1/fleet`)
@@ -162,5 +163,25 @@ describe('a shared store: many aggregators, one fleet', () => {
     assert.equal(stale.aggregator, leaving.peerId)
     const list = (await fetchJson(`${staying.url}/api/v1/fleet`)).aggregators
     assert.deepEqual(list.map((x: any) => [x.self, x.state]), [[true, 'reporting'], [false, 'stopped']])
+  })
+
+  test('replicas that share one peer key (one address for the agents) are told apart by --instance', async () => {
+    const url = await server.createDatabase()
+    const key = await generateKeyPair('Ed25519')
+    const podA = await aggregator(url, { privateKey: key, instance: 'pod-a' })
+    const podB = await aggregator(url, { privateKey: key, instance: 'pod-b' })
+    assert.equal(podA.peerId, podB.peerId, 'one identity')
+    const onA = await agent('on-a', [weighted(podA.multiaddrs()[0] as string)])
+    const onB = await agent('on-b', [weighted(podB.multiaddrs()[0] as string)])
+    for (const a of [podA, podB]) {
+      const doc = await waitFor(async () => {
+        const d = await fetchJson(`${a.url}/api/v1/fleet`)
+        return d.nodes.length === 2 && d.nodes.every((n: any) => n.status === 'healthy') && d.aggregators.length === 2 ? d : undefined
+      }, { timeoutMs: 15_000, what: `both nodes at ${a.url}` })
+      const holder = new Map(doc.nodes.map((n: any) => [n.peerId, n.aggregator]))
+      assert.equal(holder.get(onA.peerId), 'pod-a')
+      assert.equal(holder.get(onB.peerId), 'pod-b')
+      assert.deepEqual(doc.aggregators.map((x: any) => [x.id, x.peerId]).sort(), [['pod-a', podA.peerId], ['pod-b', podA.peerId]])
+    }
   })
 })

@@ -112,18 +112,18 @@ function fakeLeases (dbClock: ManualClock): ClusterBackend & { cut: Set<string> 
   const fake = {
     /** Aggregators that cannot reach the store. */
     cut: new Set<string>(),
-    async acquireLease (_name: string, holder: { peerId: string, runId: string }, ttlMs: number): Promise<LeaseState> {
-      if (fake.cut.has(holder.peerId)) throw new Error('connect ECONNREFUSED')
+    async acquireLease (_name: string, holder: { id: string, runId: string }, ttlMs: number): Promise<LeaseState> {
+      if (fake.cut.has(holder.id)) throw new Error('connect ECONNREFUSED')
       const now = dbClock.wall()
-      const mine = lease !== undefined && lease.holder === holder.peerId && lease.runId === holder.runId
+      const mine = lease !== undefined && lease.holder === holder.id && lease.runId === holder.runId
       if (lease === undefined || mine || lease.expiresAt < now) {
-        lease = { holder: holder.peerId, runId: holder.runId, term: mine ? lease!.term : (lease?.term ?? 0) + 1, acquiredAt: mine ? lease!.acquiredAt : now, expiresAt: now + ttlMs }
+        lease = { holder: holder.id, runId: holder.runId, term: mine ? lease!.term : (lease?.term ?? 0) + 1, acquiredAt: mine ? lease!.acquiredAt : now, expiresAt: now + ttlMs }
         return { ...lease, held: true, now }
       }
       return { ...lease, held: false, now }
     },
-    async releaseLease (_name: string, holder: { peerId: string, runId: string }): Promise<void> {
-      if (lease?.holder === holder.peerId && lease.runId === holder.runId) lease = { ...lease, expiresAt: 0 }
+    async releaseLease (_name: string, holder: { id: string, runId: string }): Promise<void> {
+      if (lease?.holder === holder.id && lease.runId === holder.runId) lease = { ...lease, expiresAt: 0 }
     },
     rosterSince: async () => [],
     renewMember: async () => ({ now: 0, members: [] }),
@@ -135,8 +135,8 @@ function fakeLeases (dbClock: ManualClock): ClusterBackend & { cut: Set<string> 
 test('the alerting lease: one leader at a time, another takes over within two lease periods, a leader cut off stops before its lease can run out', async () => {
   const time = new ManualClock()
   const leases = fakeLeases(time)
-  const a = new LeaseLeadership({ backend: leases, writer: { peerId: 'a', runId: 'r1' }, clock: time, logger: quiet, ttlMs: 6_000, renewMs: 2_000 })
-  const b = new LeaseLeadership({ backend: leases, writer: { peerId: 'b', runId: 'r1' }, clock: time, logger: quiet, ttlMs: 6_000, renewMs: 2_000 })
+  const a = new LeaseLeadership({ backend: leases, writer: { id: 'a', runId: 'r1' }, clock: time, logger: quiet, ttlMs: 6_000, renewMs: 2_000 })
+  const b = new LeaseLeadership({ backend: leases, writer: { id: 'b', runId: 'r1' }, clock: time, logger: quiet, ttlMs: 6_000, renewMs: 2_000 })
   const events: string[] = []
   a.subscribe((l) => { events.push(`a ${l}`) })
   b.subscribe((l) => { events.push(`b ${l}`) })
@@ -167,8 +167,8 @@ test('the alerting lease: one leader at a time, another takes over within two le
 test('a leader that lets go (a clean stop) is followed at once', async () => {
   const time = new ManualClock()
   const leases = fakeLeases(time)
-  const a = new LeaseLeadership({ backend: leases, writer: { peerId: 'a', runId: 'r1' }, clock: time, logger: quiet })
-  const b = new LeaseLeadership({ backend: leases, writer: { peerId: 'b', runId: 'r1' }, clock: time, logger: quiet })
+  const a = new LeaseLeadership({ backend: leases, writer: { id: 'a', runId: 'r1' }, clock: time, logger: quiet })
+  const b = new LeaseLeadership({ backend: leases, writer: { id: 'b', runId: 'r1' }, clock: time, logger: quiet })
   await a.start()
   await b.start()
   await a.stop()
