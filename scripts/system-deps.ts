@@ -19,6 +19,11 @@ export const SYSTEM_PACKAGES: Record<string, string> = {
   '/usr/bin/systemd-analyze': 'systemd',
   // The fleet page's end-to-end tests (test/e2e/page-*.test.ts) drive it with playwright-core.
   '/usr/bin/chromium': 'chromium',
+  // The shared store's tests (test/support/postgres.ts: initdb + pg_ctl in a temporary directory, one server
+  // per test file): the store suite on PostgreSQL, test/integration/shared-store*.test.ts, test/e2e/shared-store.test.ts.
+  '/usr/lib/postgresql/15/bin/postgres': 'postgresql',
+  // test/e2e/store-faults.test.ts holds a write lock on the SQLite store with Debian's sqlite3 CLI.
+  '/usr/bin/sqlite3': 'sqlite3',
 }
 
 export function ensureSystemPackages (packages: Record<string, string> = SYSTEM_PACKAGES): void {
