@@ -217,6 +217,7 @@ export class Aggregator {
       // The store URL may hold a password: only where it points is shown.
       config: () => ({ ...this.options, storeUrl: undefined, store: { ...this.options.store, backend: this.storeTarget.kind, location: this.storeTarget.kind === 'postgres' ? this.storeTarget.location : this.storeTarget.file }, shutdownDrainMs: this.options.shutdownDrainMs ?? DEFAULT_SHUTDOWN_DRAIN_MS }),
       store: () => this.store.store?.health(),
+      holderOf: (peerId) => this.store.store?.holderOf(peerId) ?? '',
       startedAt: this.startedAt,
       clock,
       processMetrics: options.processMetrics,

@@ -38,6 +38,8 @@ export interface OperationsOptions {
   showDetails?: (request: FastifyRequest) => boolean
   /** The store's health (undefined before it starts). */
   store?: () => ComponentHealth | undefined
+  /** The aggregator holding a node's connection, for the per-node metrics. */
+  holderOf?: (peerId: string) => string
 }
 
 /**
@@ -91,6 +93,7 @@ export class AggregatorOperations implements Part {
       runtime: runtimeInfo(),
       processMetrics: options.processMetrics,
       now,
+      holderOf: options.holderOf,
     })
   }
 
