@@ -5,7 +5,7 @@ import { SwarmWorker } from '../test/support/swarm-worker.ts'
 export const AGENTS_PER_WORKER = 1000
 
 /** Starts N simulated agents over enough worker processes; resolves when every one has sent a beat. */
-export async function startSwarm (target: string, count: number, options: { beatPeriodMs: number, reconnectPeriodMs: number }): Promise<SwarmWorker[]> {
+export async function startSwarm (target: string, count: number, options: { beatPeriodMs: number, reconnectPeriodMs: number, originMs?: number }): Promise<SwarmWorker[]> {
   const workers: SwarmWorker[] = []
   for (let start = 0; start < count; start += AGENTS_PER_WORKER) {
     workers.push(new SwarmWorker(workers.length, Math.min(AGENTS_PER_WORKER, count - start), target, { ...options, reportMs: 1000 }))

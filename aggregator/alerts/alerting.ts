@@ -263,11 +263,9 @@ export class Alerting {
     this.outbox = []
   }
 
-  /** Takes the leader's saved state (a follower), telling the page what changed. */
+  /** Takes the leader's saved state (a follower); the next evaluation tells the page what changed. */
   follow (state: AlertEngineState): void {
     this.engine.importState(state)
-    const change = this.changes.observe(this.engine.active(), this.maintenance.fleet(this.lastEvaluatedAt ?? 0), this.nodeWindows)
-    if (change.alerts || change.peerIds.length > 0) this.emit(change)
   }
 
   /** A window as the store has it (set by an operator of another aggregator, or before a restart). */

@@ -39,8 +39,8 @@ process.on('uncaughtException', (err) => {
   process.exit(1)
 })
 
-// One origin for every demo chain: the swarm agrees on heads, like nodes of one network.
-const originMs = Date.now()
+// One origin for every demo chain: the swarm agrees on heads, like nodes of one network (SWARM_ORIGIN_MS: one for several workers).
+const originMs = numberEnv('SWARM_ORIGIN_MS', Date.now())
 const logger = createLogger({ name: 'agent-swarm', level: (process.env.SWARM_LOG_LEVEL as 'silent' | undefined) ?? 'silent' })
 const agents: Agent[] = []
 for (let i = 0; i < count; i++) {

@@ -7,7 +7,13 @@ export const SWARM = join(ROOT, 'test', 'support', 'agent-swarm.ts')
 
 export interface SwarmStatus { type: 'status', worker: number, agents: number, connected: number, running: number, connectFailures: number, beatsSent: number, rssBytes: number }
 
-export interface SwarmOptions { beatPeriodMs: number, reconnectPeriodMs: number, reportMs?: number }
+export interface SwarmOptions {
+  beatPeriodMs: number
+  reconnectPeriodMs: number
+  reportMs?: number
+  /** The demo chains' origin (ms since the epoch): workers given the same one report the same heads. */
+  originMs?: number
+}
 
 /** One agent-swarm worker process: its agents' peer ids once ready, and its last status report. */
 export class SwarmWorker {
@@ -27,6 +33,7 @@ export class SwarmWorker {
         SWARM_BEAT_MS: String(options.beatPeriodMs),
         SWARM_RECONNECT_MS: String(options.reconnectPeriodMs),
         ...(options.reportMs !== undefined ? { SWARM_REPORT_MS: String(options.reportMs) } : {}),
+        ...(options.originMs !== undefined ? { SWARM_ORIGIN_MS: String(options.originMs) } : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
