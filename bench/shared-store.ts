@@ -20,13 +20,11 @@ interface Seen { holder: number, sentAt: number, at: Map<number, number> }
 
 /**
  * Follows one aggregator's live feed (the page's view) and records when each
- * beat (peer, seq) of the probed nodes first shows in it.
+ * beat (peer, seq) of the probed nodes first shows in it. A feed the
+ * aggregator drops (this process fell behind reading it) is opened again;
+ * the snapshot a new connection starts with is not a change, so it is skipped.
  */
-async function follow (index: number, url: string, probes: ReadonlySet<string>, seen: Map<string, Seen>, holderOf: Map<string, number>, signal: AbortSignal): Promise<void> {
-  const res = await fetch(`${url}/api/v1/events?batch=1`, { signal, headers: { accept: 'text/event-stream' } })
-  const reader = res.body!.getReader()
-  const decoder = new TextDecoder()
-  let buffer = ''
+async function follow (index: number, url: string, probes: ReadonlySet<string>, seen: Map<string, Seen>, holderOf: Map<string, number>, signal: AbortSignal, dropped: { count: number }): Promise<void> {
   const take = (view: any): void => {
     if (!probes.has(view.peerId)) return
     const key = `${view.peerId}#${view.agent?.startedAt}#${view.seq}`
@@ -39,25 +37,32 @@ async function follow (index: number, url: string, probes: ReadonlySet<string>, 
     }
     if (!entry.at.has(index)) entry.at.set(index, at)
   }
-  try {
-    for (;;) {
-      const { value, done } = await reader.read()
-      if (done) return
-      buffer += decoder.decode(value, { stream: true })
-      let end: number
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const message = buffer.slice(0, end)
-        buffer = buffer.slice(end + 2)
-        const event = /^event: (.+)$/m.exec(message)?.[1]
-        const data = message.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n')
-        if (data === '') continue
-        if (event === 'nodes') for (const view of JSON.parse(data) as unknown[]) take(view)
-        else if (event === 'node') take(JSON.parse(data))
-        else if (event === 'snapshot') for (const view of (JSON.parse(data) as { nodes: unknown[] }).nodes) take(view)
+  while (!signal.aborted) {
+    try {
+      const res = await fetch(`${url}/api/v1/events?batch=1`, { signal, headers: { accept: 'text/event-stream' } })
+      const reader = res.body!.getReader()
+      const decoder = new TextDecoder()
+      let buffer = ''
+      for (;;) {
+        const { value, done } = await reader.read()
+        if (done) break
+        buffer += decoder.decode(value, { stream: true })
+        let end: number
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const message = buffer.slice(0, end)
+          buffer = buffer.slice(end + 2)
+          const event = /^event: (.+)$/m.exec(message)?.[1]
+          if (event !== 'nodes' && event !== 'node') continue
+          const data = message.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n')
+          if (event === 'nodes') for (const view of JSON.parse(data) as unknown[]) take(view)
+          else take(JSON.parse(data))
+        }
       }
+    } catch (err) {
+      if (signal.aborted) return
+      if ((err as { name?: string }).name !== 'TypeError') throw err
     }
-  } catch (err) {
-    if (!signal.aborted) throw err
+    dropped.count++
   }
 }
 
@@ -121,7 +126,9 @@ export const sharedStore: Benchmark = {
       // The window: follow every aggregator's feed, count the database's writes and every process's CPU.
       const seen = new Map<string, Seen>()
       const abort = new AbortController()
-      const following = aggregators.map(async (a, i) => { await follow(i, a.url, probes, seen, holderOf, abort.signal) })
+      const dropped = { count: 0 }
+      const following = aggregators.map(async (a, i) => { await follow(i, a.url, probes, seen, holderOf, abort.signal, dropped) })
+      for (const f of following) f.catch((err: unknown) => { ctx.log(`shared-store: a feed failed: ${(err as Error).message}`) })
       await new Promise((resolve) => setTimeout(resolve, 1_000))
       const database = new URL(url).pathname.slice(1)
       const db0 = await dbCounters(server, database)
@@ -168,6 +175,7 @@ export const sharedStore: Benchmark = {
         'agg RSS MiB (each)': aggregators.map((a) => Math.round(rssMiB(a.process.proc.pid!))).join(' / '),
         'postgres CPU %': Math.round(pgCpu),
       })
+      if (dropped.count > 0) notes.push(`the aggregators dropped this benchmark's feed ${dropped.count} times (it fell behind reading): it reconnected`)
       notes.push(`${toEvery.length} beats followed to every view (${probes.size} nodes, ${PROBES_PER_AGGREGATOR} per aggregator), ${missed} not seen by every view within the window`)
       notes.push(`every aggregator listed all ${agents}: ${finals.map((f) => `${f.summary.total} (${f.summary.byStatus.healthy} healthy)`).join(', ')}`)
       data.perTable = Object.fromEntries(Object.keys(db1.tables).map((k) => [k, Math.round(rate(k))]))

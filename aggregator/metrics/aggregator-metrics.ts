@@ -57,7 +57,7 @@ export class AggregatorMetrics {
       },
     })
     const connected: Gauge = new Gauge({
-      name: `${P}fleet_nodes_connected`, help: 'Nodes with an open libp2p connection to this aggregator.', registers,
+      name: `${P}fleet_nodes_connected`, help: 'Nodes with an open libp2p connection to their aggregator (with a shared store, the whole fleet\'s).', registers,
       collect: () => { connected.set(fleet().connected) },
     })
     const inConsensus: Gauge = new Gauge({
@@ -93,7 +93,7 @@ export class AggregatorMetrics {
       collect: () => { lastHeartbeat.reset(); for (const n of fleet().nodes) lastHeartbeat.set({ peer_id: n.peerId, nickname: n.nickname }, n.lastHeartbeatSeconds) },
     })
     const nodeConnected: Gauge = new Gauge({
-      name: `${P}node_connected`, help: '1 while the node has an open libp2p connection to this aggregator.', labelNames: nodeLabels, registers,
+      name: `${P}node_connected`, help: '1 while the node has an open libp2p connection to its aggregator (node_info\'s aggregator label).', labelNames: nodeLabels, registers,
       collect: () => { nodeConnected.reset(); for (const n of fleet().nodes) nodeConnected.set({ peer_id: n.peerId, nickname: n.nickname }, n.connected ? 1 : 0) },
     })
     const nodeStatus: Gauge = new Gauge({

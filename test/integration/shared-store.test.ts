@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import type { Agent } from '../../agent/agent.ts'
 import type { Aggregator } from '../../aggregator/aggregator.ts'
 import type { NodeStatus } from '../../aggregator/fleet/types.ts'
-import { startTestAgent, weighted } from '../support/agents.ts'
+import { captureLogger, startTestAgent, weighted } from '../support/agents.ts'
 import { startTestAggregator } from '../support/in-process.ts'
 import { startPostgres, type PostgresServer } from '../support/postgres.ts'
 import { fetchJson, tempDir } from '../support/processes.ts'
@@ -183,5 +183,19 @@ describe('a shared store: many aggregators, one fleet', () => {
       assert.equal(holder.get(onB.peerId), 'pod-b')
       assert.deepEqual(doc.aggregators.map((x: any) => [x.id, x.peerId]).sort(), [['pod-a', podA.peerId], ['pod-b', podA.peerId]])
     }
+  })
+
+  test('the store URL\'s password shows nowhere: not in the logs, /actuator/info, /health or /api/v1/fleet', async () => {
+    // Trust authentication: the server ignores the password, which lets it stand in for a real one.
+    const url = (await server.createDatabase()).replace('postgres@', 'postgres:s3cret-pw@') + '?application_name=x&password=s3cret-pw'
+    const { logger, lines } = captureLogger('test-aggregator')
+    const a = await aggregator(url, { logger })
+    const documents = await Promise.all(['/actuator/info', '/health', '/api/v1/fleet', '/api/v1/aggregators'].map(async (path) => await (await fetch(`${a.url}${path}`)).text()))
+    const info = JSON.parse(documents[0] as string)
+    assert.equal(info.config.store.backend, 'postgres')
+    assert.match(info.config.store.location, /^postgres:\/\/127\.0\.0\.1:\d+\/t_\d+_\d+$/)
+    assert.equal(info.config.storeUrl, undefined)
+    for (const text of [...documents, JSON.stringify(lines)]) assert.doesNotMatch(text, /s3cret-pw/)
+    assert.ok(lines.some((l) => l.msg.startsWith('shared store opened')), 'the store was opened and said so')
   })
 })
