@@ -24,7 +24,7 @@ import { receiverFlags } from './alerts/receivers/index.ts'
 import { readAdminTokenFile } from './http/admin-auth.ts'
 import { routeHelp } from './http/registry.ts'
 import { addSecurityOptions, securityOptionsFromFlags, type SecurityFlags } from './security-cli.ts'
-import { DEFAULT_FLUSH_INTERVAL_MS, DEFAULT_HEIGHT_SAMPLE_INTERVAL_MS, DEFAULT_HISTORY_RETENTION_MS, STORE_FILE } from './store/constants.ts'
+import { DEFAULT_FLUSH_INTERVAL_MS, DEFAULT_HEIGHT_SAMPLE_INTERVAL_MS, DEFAULT_SHARED_FLUSH_INTERVAL_MS, DEFAULT_HISTORY_RETENTION_MS, STORE_FILE } from './store/constants.ts'
 
 const ENV = 'HEARTBEAT_AGGREGATOR'
 
@@ -47,7 +47,7 @@ interface AggregatorFlags extends LogFlags, Omit<AlertingFlags, 'receivers'>, Se
   forgetAfter: string
   phiThreshold: string
   historyRetention: string
-  storeFlushInterval: string
+  storeFlushInterval?: string
   heightSampleInterval: string
 }
 
@@ -61,7 +61,7 @@ export function buildProgram (): Command {
     .addOption(envOption(ENV, '--store <url>', 'postgres://user:password@host:5432/db: a PostgreSQL (or YugabyteDB) store that many aggregators share as one fleet, with alerting that fails over (docs/store.md); default: SQLite in --data-dir'))
     .addOption(envOption(ENV, '--instance <name>', 'this aggregator\'s name in a shared --store when replicas share one peer key behind one address (e.g. the pod name); default: its peer id'))
     .addOption(envOption(ENV, '--history-retention <duration>', 'how long height samples and status changes are kept').default(formatDuration(DEFAULT_HISTORY_RETENTION_MS)))
-    .addOption(envOption(ENV, '--store-flush-interval <duration>', 'changes are written to the store once per interval (a crash loses at most this much)').default(formatDuration(DEFAULT_FLUSH_INTERVAL_MS)))
+    .addOption(envOption(ENV, '--store-flush-interval <duration>', `changes are written to the store once per interval (a crash loses at most this much); default ${formatDuration(DEFAULT_FLUSH_INTERVAL_MS)}, ${formatDuration(DEFAULT_SHARED_FLUSH_INTERVAL_MS)} with a shared --store`))
     .addOption(envOption(ENV, '--height-sample-interval <duration>', 'at most one stored height sample per node per interval').default(formatDuration(DEFAULT_HEIGHT_SAMPLE_INTERVAL_MS)))
     .addOption(envOption(ENV, '--max-frame-bytes <n>', 'largest heartbeat frame accepted; larger resets the stream').default(String(DEFAULT_MAX_FRAME_BYTES)))
     .addOption(envOption(ENV, '--shutdown-drain <duration>', 'on SIGTERM, readiness turns DOWN this long before the listeners close (0 = at once)').default(formatDuration(DEFAULT_SHUTDOWN_DRAIN_MS)))
@@ -162,7 +162,7 @@ export async function main (argv: string[]): Promise<void> {
   const network = parseNetwork(flags.network)
   const store = {
     retentionMs: parsePositiveDuration(flags.historyRetention, '--history-retention'),
-    flushIntervalMs: parsePositiveDuration(flags.storeFlushInterval, '--store-flush-interval'),
+    flushIntervalMs: flags.storeFlushInterval === undefined ? undefined : parsePositiveDuration(flags.storeFlushInterval, '--store-flush-interval'),
     sampleIntervalMs: parsePositiveDuration(flags.heightSampleInterval, '--height-sample-interval'),
   }
   const opts = program.opts<Record<string, unknown>>()

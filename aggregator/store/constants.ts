@@ -6,6 +6,12 @@ export const STORE_FILE = 'fleet.sqlite'
 /** Write-behind: changes are collected in memory and written in one transaction this often. */
 export const DEFAULT_FLUSH_INTERVAL_MS = 1_000
 /**
+ * With a shared store other aggregators wait for these writes to show a change
+ * (flush + poll + the feed's 250 ms must stay within 2 s under load): twice as
+ * often. The rows are the same (one per changed node); only the transactions double.
+ */
+export const DEFAULT_SHARED_FLUSH_INTERVAL_MS = 500
+/**
  * A node's connection that opens or closes is written early (after this,
  * with others that come at once), so that with a shared store an agent
  * moving between aggregators is handed over within its old holder's down
@@ -99,10 +105,11 @@ export const MEMBER_SILENT_MS = 8_000
 /** Aggregators that stopped this long ago (and hold no node) leave the list. */
 export const MEMBER_FORGET_MS = 24 * 3_600_000
 /**
- * Other aggregators' changes are read this often. With the 1 s flush a change
- * reaches every aggregator's views within 1.5 s plus a query (docs/store.md).
+ * Other aggregators' changes are read this often: with the 500 ms shared flush
+ * a change reaches every aggregator's views within 0.75 s plus the queries and
+ * the feed's batching (docs/store.md, docs/BENCHMARKS.md).
  */
-export const REMOTE_POLL_MS = 500
+export const REMOTE_POLL_MS = 250
 /** At most this many changed rows are read per poll (the rest next poll): a flood of changes cannot stall the event loop. */
 export const REMOTE_POLL_MAX_ROWS = 10_000
 /** Every row is read again this often, a safety net under the change-following (it costs one roster read). */

@@ -21,7 +21,7 @@ import { NODE_STATUSES, type NodeRecord, type NodeStatus } from '../fleet/types.
 import type { FleetTransition, LogCursor, MemberInfo, PruneResult, StoreBackend, StoreKind, StoredRun, StoredTransition, Writer } from './backend.ts'
 import { Cluster, type AggregatorView } from './cluster.ts'
 import {
-  ALIVE_MARK_MS, DEFAULT_FLUSH_INTERVAL_MS, DEFAULT_HEIGHT_SAMPLE_INTERVAL_MS, DEFAULT_HISTORY_RETENTION_MS,
+  ALIVE_MARK_MS, DEFAULT_FLUSH_INTERVAL_MS, DEFAULT_SHARED_FLUSH_INTERVAL_MS, DEFAULT_HEIGHT_SAMPLE_INTERVAL_MS, DEFAULT_HISTORY_RETENTION_MS,
   FLEET_UPTIME_CACHE_MS, MAX_HISTORY_HEIGHT_POINTS, MAX_HISTORY_STATUS_CHANGES, PRUNE_INTERVAL_MS, STORE_FILE,
   STORE_NOT_READY_AFTER_MS, STORE_RETRY_CAP_MS, STORE_RETRY_JITTER, STORE_WAITING_INTERVALS,
 } from './constants.ts'
@@ -140,7 +140,7 @@ export class FleetStore {
     this.location = options.location
     this.writerId = options.writer
     this.settings = {
-      flushIntervalMs: options.flushIntervalMs ?? DEFAULT_STORE_SETTINGS.flushIntervalMs,
+      flushIntervalMs: options.flushIntervalMs ?? (options.kind === 'postgres' ? DEFAULT_SHARED_FLUSH_INTERVAL_MS : DEFAULT_STORE_SETTINGS.flushIntervalMs),
       retentionMs: options.retentionMs ?? DEFAULT_STORE_SETTINGS.retentionMs,
       sampleIntervalMs: options.sampleIntervalMs ?? DEFAULT_STORE_SETTINGS.sampleIntervalMs,
       notReadyAfterMs: options.notReadyAfterMs ?? DEFAULT_STORE_SETTINGS.notReadyAfterMs,

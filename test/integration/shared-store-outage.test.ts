@@ -1,22 +1,16 @@
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Agent } from '../../agent/agent.ts'
 import type { Aggregator } from '../../aggregator/aggregator.ts'
 import { startTestAgent, weighted } from '../support/agents.ts'
 import { startTestAggregator } from '../support/in-process.ts'
-import { databaseOf, startPostgres, type PostgresServer } from '../support/postgres.ts'
+import { databaseOf, usePostgres } from '../support/postgres.ts'
 import { fetchJson } from '../support/processes.ts'
 import { waitFor } from '../support/wait.ts'
 
 const OUTAGE_MS = 20_000
 
-let server: PostgresServer
-const cleanup: Array<() => Promise<void>> = []
-before(async () => { server = await startPostgres() })
-after(async () => {
-  for (const step of cleanup.reverse()) await step().catch(() => {})
-  await server.close()
-})
+const pg = usePostgres()
 
 /**
  * The database goes away for 20 s (pg_ctl stop -m immediate: a crash) and
@@ -26,18 +20,19 @@ after(async () => {
  * twice, and the component recovers by itself.
  */
 test('a database away for 20 s: the store reports it, ingest goes on, nothing is lost once it is back', async () => {
+  const server = pg.server
   const url = await server.createDatabase()
   const aggregators: Aggregator[] = []
   for (let i = 0; i < 2; i++) {
     const a = await startTestAggregator({ storeUrl: url, store: { sampleIntervalMs: 1_000 } })
-    cleanup.push(async () => { await a.stop() })
+    pg.defer(async () => { await a.stop() })
     aggregators.push(a)
   }
   const [a, b] = aggregators as [Aggregator, Aggregator]
   const agents: Agent[] = []
   for (const nickname of ['steady', 'leaving']) {
     const agent = await startTestAgent({ nickname, targets: [weighted(a.multiaddrs()[0] as string)], beatPeriodMs: 500 })
-    cleanup.push(async () => { await agent.stop() })
+    pg.defer(async () => { await agent.stop() })
     agents.push(agent)
   }
   const [steady, leaving] = agents as [Agent, Agent]

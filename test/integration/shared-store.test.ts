@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -8,7 +8,7 @@ import type { Aggregator } from '../../aggregator/aggregator.ts'
 import type { NodeStatus } from '../../aggregator/fleet/types.ts'
 import { captureLogger, startTestAgent, weighted } from '../support/agents.ts'
 import { startTestAggregator } from '../support/in-process.ts'
-import { startPostgres, type PostgresServer } from '../support/postgres.ts'
+import { usePostgres } from '../support/postgres.ts'
 import { fetchJson, tempDir } from '../support/processes.ts'
 import { waitFor } from '../support/wait.ts'
 
@@ -23,23 +23,17 @@ const FLUSH_MS = 100
  * nodes' health with it, never leaving them silently healthy.
  */
 describe('a shared store: many aggregators, one fleet', () => {
-  let server: PostgresServer
-  const cleanup: Array<() => Promise<void>> = []
-  before(async () => { server = await startPostgres() })
-  after(async () => {
-    for (const step of cleanup.reverse()) await step().catch(() => {})
-    await server.close()
-  })
+  const pg = usePostgres()
 
   async function aggregator (storeUrl: string, options: Parameters<typeof startTestAggregator>[0] = {}): Promise<Aggregator> {
     const a = await startTestAggregator({ storeUrl, store: { flushIntervalMs: FLUSH_MS }, ...options })
-    cleanup.push(async () => { await a.stop() })
+    pg.defer(async () => { await a.stop() })
     return a
   }
 
   async function agent (nickname: string, targets: Parameters<typeof startTestAgent>[0]['targets'], beatPeriodMs = BEAT_MS): Promise<Agent> {
     const a = await startTestAgent({ nickname, targets, beatPeriodMs, reconnectPeriodMs: 1_000 })
-    cleanup.push(async () => { await a.stop() })
+    pg.defer(async () => { await a.stop() })
     return a
   }
 
@@ -55,7 +49,7 @@ describe('a shared store: many aggregators, one fleet', () => {
   }
 
   test('three aggregators, two agents each: every aggregator lists all six with their holder, counts them in consensus and metrics, and lists the aggregators', async () => {
-    const url = await server.createDatabase()
+    const url = await pg.server.createDatabase()
     const aggregators = [await aggregator(url), await aggregator(url), await aggregator(url)]
     const agents = new Map<string, { agent: Agent, holder: Aggregator }>()
     for (const [i, a] of aggregators.entries()) {
@@ -107,7 +101,7 @@ describe('a shared store: many aggregators, one fleet', () => {
   })
 
   test('an agent that fails over from one aggregator to another stays one node: no down, no stale, no duplicate, and the holder follows', async () => {
-    const url = await server.createDatabase()
+    const url = await pg.server.createDatabase()
     const denyFile = join(tempDir('hb-deny-'), 'deny.txt')
     // A placeholder: the list must name some peer.
     writeFileSync(denyFile, '12D3KooWLq2NkLP9uEAYQTVmEMYvQZPRBa9v2cf7WsHd4iPSyXrc\n')
@@ -142,14 +136,14 @@ describe('a shared store: many aggregators, one fleet', () => {
       const bad = list.filter((c) => c.peerId === moving.peerId && (c.to === 'down' || c.to === 'stale'))
       assert.deepEqual(bad, [], `no false alarm at the ${a === first ? 'first' : a === second ? 'second' : 'third'} aggregator`)
     }
-    const rows = await server.query(new URL(url).pathname.slice(1), 'SELECT holder, status FROM nodes WHERE peer_id = $1', [moving.peerId])
+    const rows = await pg.server.query(new URL(url).pathname.slice(1), 'SELECT holder, status FROM nodes WHERE peer_id = $1', [moving.peerId])
     assert.deepEqual(rows, [{ holder: second.peerId, status: 'healthy' }])
     const history = await fetchJson(`${third.url}/api/v1/nodes/${moving.peerId}/history`)
     assert.ok(history.statuses.every((s: any) => s.to !== 'down' && s.to !== 'stale'), JSON.stringify(history.statuses))
   })
 
   test('an aggregator that stops takes its nodes with it: the others show them stale, "their aggregator <id> stopped reporting"', async () => {
-    const url = await server.createDatabase()
+    const url = await pg.server.createDatabase()
     const leaving = await aggregator(url)
     const staying = await aggregator(url)
     const lonely = await agent('lonely', [weighted(leaving.multiaddrs()[0] as string)])
@@ -166,7 +160,7 @@ describe('a shared store: many aggregators, one fleet', () => {
   })
 
   test('replicas that share one peer key (one address for the agents) are told apart by --instance', async () => {
-    const url = await server.createDatabase()
+    const url = await pg.server.createDatabase()
     const key = await generateKeyPair('Ed25519')
     const podA = await aggregator(url, { privateKey: key, instance: 'pod-a' })
     const podB = await aggregator(url, { privateKey: key, instance: 'pod-b' })
@@ -187,7 +181,7 @@ describe('a shared store: many aggregators, one fleet', () => {
 
   test('the store URL\'s password shows nowhere: not in the logs, /actuator/info, /health or /api/v1/fleet', async () => {
     // Trust authentication: the server ignores the password, which lets it stand in for a real one.
-    const url = (await server.createDatabase()).replace('postgres@', 'postgres:s3cret-pw@') + '?application_name=x&password=s3cret-pw'
+    const url = (await pg.server.createDatabase()).replace('postgres@', 'postgres:s3cret-pw@') + '?application_name=x&password=s3cret-pw'
     const { logger, lines } = captureLogger('test-aggregator')
     const a = await aggregator(url, { logger })
     const documents = await Promise.all(['/actuator/info', '/health', '/api/v1/fleet', '/api/v1/aggregators'].map(async (path) => await (await fetch(`${a.url}${path}`)).text()))

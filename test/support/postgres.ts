@@ -2,6 +2,7 @@ import { execFile, spawnSync } from 'node:child_process'
 import { chownSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { after, before } from 'node:test'
 import pg from 'pg'
 import { freePort } from './ports.ts'
 import { tempDir } from './processes.ts'
@@ -113,4 +114,26 @@ export async function startPostgres (): Promise<PostgresServer> {
 /** The database name at the end of a postgres:// URL. */
 export function databaseOf (url: string): string {
   return new URL(url).pathname.slice(1)
+}
+
+/**
+ * One server for the test file (or suite) that calls it: started before its
+ * tests, stopped after them, once every step handed to `defer` has run
+ * (last first): the aggregators and agents the tests started.
+ */
+export function usePostgres (): { readonly server: PostgresServer, defer: (step: () => Promise<void>) => void } {
+  let server: PostgresServer | undefined
+  const steps: Array<() => Promise<void>> = []
+  before(async () => { server = await startPostgres() })
+  after(async () => {
+    for (const step of steps.reverse()) await step().catch(() => {})
+    await server?.close()
+  })
+  return {
+    get server () {
+      if (server === undefined) throw new Error('the PostgreSQL server starts before the tests')
+      return server
+    },
+    defer: (step) => { steps.push(step) },
+  }
 }
