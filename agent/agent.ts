@@ -1,17 +1,20 @@
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { sleep } from '../shared/abort.ts'
+import { systemClock, type Clock } from '../shared/clock.ts'
+import { formatDuration } from '../shared/duration.ts'
 import { ErrorCodes, UsageError } from '../shared/errors.ts'
 import type { ComponentHealth } from '../shared/health.ts'
 import { createLogger, type Logger } from '../shared/log.ts'
 import type { AnnouncedMaintenance } from '../shared/heartbeat.ts'
+import { HEARTBEAT_SOURCE_KINDS, type HeartbeatSourceKind } from '../shared/protocol.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
 import type { RandomSource } from './backoff.ts'
 import { buildHeartbeat } from './beat.ts'
 import { ChainMonitor, type ChainSnapshot } from './chain-monitor.ts'
 import {
-  DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_ERROR_LOG_PERIOD_MS, DEFAULT_SEND_TIMEOUT_MS, DEFAULT_SOURCE_TIMEOUT_MS,
+  DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_ERROR_LOG_PERIOD_MS, DEFAULT_SEND_TIMEOUT_MS, DEFAULT_SOURCE_TIMEOUT_MS, DEFAULT_UNREACHABLE_AFTER_MS,
+  WALL_STEP_WARN_MS,
 } from './constants.ts'
 import { createAgentHost } from './host.ts'
 import { HeartbeatService, type HeartbeatServiceStatus } from './service.ts'
@@ -19,6 +22,7 @@ import { CheckRunner } from './checks/runner.ts'
 import type { RunnableCheck } from './checks/types.ts'
 import type { ChainSource } from './source.ts'
 import { assertDistinctTargets, formatWeightedTarget, type WeightedTarget } from './targets.ts'
+import { WallStepDetector } from './wall-step.ts'
 
 /** One heartbeat service: where it sends (one target, or several ranked by weight) and how often. */
 export interface ServiceSpec {
@@ -35,6 +39,8 @@ export interface AgentSettings {
   nickname: string
   minerAddress?: string
   errorLogPeriodMs?: number
+  /** A target without an open heartbeat stream this long is logged at ERROR once (default DEFAULT_UNREACHABLE_AFTER_MS). */
+  unreachableAfterMs?: number
   /** Component checks (--check, the config file, an embedding program's indicators), run on their own schedules. */
   checks?: RunnableCheck[]
 }
@@ -46,12 +52,13 @@ export interface AgentOptions extends AgentSettings {
   dialTimeoutMs?: number
   sendTimeoutMs?: number
   sourceTimeoutMs?: number
-  /** Start in maintenance (alerts about this node held back until `until`, agent clock). */
+  /** Start in maintenance (alerts about this node held back until `until`, wall clock; kept as a duration from now on). */
   maintenance?: AnnouncedMaintenance
   /** Extra components read synchronously at every beat; must be cheap. */
   components?: () => Record<string, ComponentHealth>
   logger?: Logger
-  now?: () => number
+  /** Monotonic time for every interval, wall time for stamps (default: systemClock; tests pass a ManualClock). */
+  clock?: Clock
   /** Backoff jitter (tests pin it). */
   random?: RandomSource
 }
@@ -63,10 +70,19 @@ export interface ReconfigureResult {
   kept: string[]
 }
 
+/** Maintenance as the agent holds it: an end on the monotonic clock, so a wall step neither shortens nor stretches it. */
+interface MaintenanceWindow {
+  /** Monotonic end; undefined: until turned off. */
+  endsAt: number | undefined
+  reason: string | undefined
+}
+
 /**
  * An agent: one libp2p host, one chain monitor, and its heartbeat services
  * (the primary one over all --target, or one per target with --fan-out, and
  * the FIL_HEARTBEAT_ALERTS one), each failing and recovering on its own.
+ * Intervals run on the clock's monotonic time; the wall clock only stamps
+ * beats (`sentAt`, `agent.startedAt`) and what is shown.
  */
 export class Agent {
   readonly libp2p: Libp2p
@@ -76,25 +92,30 @@ export class Agent {
   private checks: CheckRunner
   private readonly options: AgentOptions
   private readonly log: Logger
-  private readonly now: () => number
+  private readonly clock: Clock
+  private readonly wallSteps: WallStepDetector
   private readonly pollController = new AbortController()
   private pollLoop: Promise<void> | undefined
   private started = false
   private settings: AgentSettings
-  /** When the chain poll loop last finished a poll (the liveness probe watches it). */
+  /** When the chain poll loop last finished a poll, monotonic (the liveness probe watches it) and wall (shown). */
   private lastPollAt: number | undefined
-  private maintenanceState: AnnouncedMaintenance | undefined
+  private lastPollWall: number | undefined
+  private readonly startedMono: number
+  private maintenanceState: MaintenanceWindow | undefined
 
   private constructor (libp2p: Libp2p, options: AgentOptions, log: Logger) {
     this.libp2p = libp2p
     this.options = options
     this.log = log
-    this.now = options.now ?? Date.now
-    this.startedAt = this.now()
+    this.clock = options.clock ?? systemClock
+    this.startedAt = this.clock.wall()
+    this.startedMono = this.clock.monotonic()
+    this.wallSteps = new WallStepDetector(this.clock, WALL_STEP_WARN_MS)
     this.settings = copySettings(options)
-    this.maintenanceState = options.maintenance
-    this.monitor = new ChainMonitor(options.source, { timeoutMs: options.sourceTimeoutMs ?? DEFAULT_SOURCE_TIMEOUT_MS, now: this.now, logger: log })
-    this.checks = new CheckRunner(options.checks ?? [], { logger: log, now: this.now })
+    this.setMaintenance(options.maintenance)
+    this.monitor = new ChainMonitor(options.source, { timeoutMs: options.sourceTimeoutMs ?? DEFAULT_SOURCE_TIMEOUT_MS, clock: this.clock, logger: log })
+    this.checks = new CheckRunner(options.checks ?? [], { logger: log, clock: this.clock })
     for (const spec of options.services) this.serviceMap.set(spec.name, this.makeService(spec))
   }
 
@@ -148,7 +169,7 @@ export class Agent {
     for (const spec of settings.services) {
       const existing = this.serviceMap.get(spec.name)
       if (existing !== undefined) {
-        existing.reconfigure({ ...spec, errorLogPeriodMs })
+        existing.reconfigure({ ...spec, errorLogPeriodMs, unreachableAfterMs: settings.unreachableAfterMs ?? DEFAULT_UNREACHABLE_AFTER_MS })
         result.kept.push(spec.name)
         continue
       }
@@ -165,14 +186,14 @@ export class Agent {
     // The first reading and the first result of every check before the first
     // beat, so a node that answers never appears empty (each is bounded by its timeout).
     await Promise.all([this.monitor.poll(this.pollController.signal), this.checks.start()])
-    this.lastPollAt = this.now()
+    this.polled()
     this.pollLoop = (async () => {
       while (!this.pollController.signal.aborted) {
         // Re-read each time: a reload may change the beat periods.
-        await sleep(this.pollPeriodMs(), this.pollController.signal)
+        await this.clock.sleep(this.pollPeriodMs(), this.pollController.signal)
         if (!this.pollController.signal.aborted) {
           await this.monitor.poll(this.pollController.signal)
-          this.lastPollAt = this.now()
+          this.polled()
         }
       }
     })()
@@ -186,10 +207,21 @@ export class Agent {
     }, 'heartbeat agent started')
   }
 
+  /** A poll finished: liveness moves on, and a step of the wall clock since the last one is said once. */
+  private polled (): void {
+    this.lastPollAt = this.clock.monotonic()
+    this.lastPollWall = this.clock.wall()
+    const step = this.wallSteps.observe()
+    if (step !== undefined) {
+      this.log.warn({ stepMs: Math.round(step) },
+        `the wall clock stepped ${step < 0 ? 'back' : 'forward'} by ${formatDuration(Math.round(Math.abs(step) / 1000) * 1000)}: beats and every interval run on the monotonic clock and go on unchanged; sentAt stamps follow the new wall time`)
+    }
+  }
+
   /** Swaps the component checks (a reload): the old ones stop, the new ones run from now on. */
   private async replaceChecks (checks: RunnableCheck[]): Promise<void> {
     const previous = this.checks
-    this.checks = new CheckRunner(checks, { logger: this.log, now: this.now })
+    this.checks = new CheckRunner(checks, { logger: this.log, clock: this.clock })
     await previous.stop()
     if (this.started) await this.checks.start()
   }
@@ -207,16 +239,43 @@ export class Agent {
     return this.services.map((s) => s.status())
   }
 
-  /** Puts the node in maintenance (or takes it out with undefined) from the next beat on. */
+  /**
+   * Puts the node in maintenance as announced (`until` on the wall clock), or
+   * takes it out with undefined, from the next beat on. The time left is kept
+   * on the monotonic clock from here.
+   */
   setMaintenance (maintenance: AnnouncedMaintenance | undefined): void {
-    this.maintenanceState = maintenance
+    if (maintenance === undefined) {
+      this.maintenanceState = undefined
+      return
+    }
+    const endsAt = maintenance.until === undefined ? undefined : this.clock.monotonic() + (maintenance.until - this.clock.wall())
+    this.maintenanceState = { endsAt, reason: maintenance.reason }
   }
 
-  /** The maintenance the beats announce now; one whose `until` passed is over. */
-  currentMaintenance (now: number): AnnouncedMaintenance | undefined {
+  /** Maintenance for `forMs` from now (SIGUSR1, --maintenance); returns what the beats announce. */
+  startMaintenance (forMs: number, reason: string): AnnouncedMaintenance {
+    this.maintenanceState = { endsAt: this.clock.monotonic() + forMs, reason: reason === '' ? undefined : reason }
+    return this.currentMaintenance() as AnnouncedMaintenance
+  }
+
+  /**
+   * The maintenance the beats announce now: `until` is the wall time its end
+   * falls at by the clock of this moment (a step of the wall clock moves it
+   * with the clock, so the time left stays true). Over once its end passed.
+   */
+  currentMaintenance (): AnnouncedMaintenance | undefined {
     const m = this.maintenanceState
-    if (m?.until !== undefined && m.until <= now) this.maintenanceState = undefined
-    return this.maintenanceState
+    if (m === undefined) return undefined
+    const now = this.clock.monotonic()
+    if (m.endsAt !== undefined && m.endsAt <= now) {
+      this.maintenanceState = undefined
+      return undefined
+    }
+    const out: AnnouncedMaintenance = {}
+    if (m.endsAt !== undefined) out.until = Math.round(this.clock.wall() + (m.endsAt - now))
+    if (m.reason !== undefined) out.reason = m.reason
+    return out
   }
 
   /** The latest chain reading and the `chain_source` component. */
@@ -224,10 +283,13 @@ export class Agent {
     return this.monitor.snapshot()
   }
 
-  /** What the liveness probe needs: the poll loop's last poll and its period. */
-  pollActivity (): { lastPollAt: number | undefined, periodMs: number, sourceTimeoutMs: number } {
+  /** What the liveness probe needs: the poll loop's last poll (monotonic, and wall for display) and its period. */
+  pollActivity (): { lastPollAt: number | undefined, lastPollWall: number | undefined, startedAt: number, now: number, periodMs: number, sourceTimeoutMs: number } {
     return {
       lastPollAt: this.lastPollAt,
+      lastPollWall: this.lastPollWall,
+      startedAt: this.startedMono,
+      now: this.clock.monotonic(),
       periodMs: this.pollPeriodMs(),
       sourceTimeoutMs: this.options.sourceTimeoutMs ?? DEFAULT_SOURCE_TIMEOUT_MS,
     }
@@ -246,30 +308,37 @@ export class Agent {
       beatPeriodMs: spec.beatPeriodMs,
       reconnectPeriodMs: spec.reconnectPeriodMs,
       errorLogPeriodMs: this.settings.errorLogPeriodMs ?? DEFAULT_ERROR_LOG_PERIOD_MS,
+      unreachableAfterMs: this.settings.unreachableAfterMs ?? DEFAULT_UNREACHABLE_AFTER_MS,
       dialTimeoutMs: options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
       sendTimeoutMs: options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS,
       logger: this.log,
-      now: this.now,
+      clock: this.clock,
       random: options.random,
       makeBeat: (seq, state, periodMs) => buildHeartbeat({
         snapshot: this.monitor.snapshot(),
         nickname: this.settings.nickname,
         minerAddress: this.settings.minerAddress ?? '',
         seq,
-        sentAt: this.now(),
+        sentAt: this.clock.wall(),
         periodMs,
         agentVersion: PRODUCT_VERSION,
         agentStartedAt: this.startedAt,
         state,
+        source: heartbeatSourceKind(options.source.kind),
         components: { ...this.checks.components(), ...options.components?.() },
-        maintenance: this.currentMaintenance(this.now()),
+        maintenance: this.currentMaintenance(),
       }),
     })
   }
 }
 
 function copySettings (s: AgentSettings): AgentSettings {
-  return { services: s.services, nickname: s.nickname, minerAddress: s.minerAddress, errorLogPeriodMs: s.errorLogPeriodMs, checks: s.checks }
+  return { services: s.services, nickname: s.nickname, minerAddress: s.minerAddress, errorLogPeriodMs: s.errorLogPeriodMs, unreachableAfterMs: s.unreachableAfterMs, checks: s.checks }
+}
+
+/** The heartbeat's `source`: the built-in kinds as they are; any other ChainSource is an embedding program's. */
+export function heartbeatSourceKind (kind: string): HeartbeatSourceKind {
+  return (HEARTBEAT_SOURCE_KINDS as readonly string[]).includes(kind) ? kind as HeartbeatSourceKind : 'embedded'
 }
 
 /**

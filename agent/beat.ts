@@ -1,6 +1,6 @@
 import type { ComponentHealth } from '../shared/health.ts'
 import type { AgentState, AnnouncedMaintenance, Heartbeat } from '../shared/heartbeat.ts'
-import { HEARTBEAT_VERSION } from '../shared/protocol.ts'
+import { HEARTBEAT_VERSION, MAX_UINT } from '../shared/protocol.ts'
 import { CHAIN_SOURCE_COMPONENT, type ChainSnapshot } from './chain-monitor.ts'
 import { fitHealth } from './component-limits.ts'
 
@@ -15,6 +15,8 @@ export interface BeatInputs {
   agentVersion: string
   agentStartedAt: number
   state: AgentState
+  /** Where head and height come from (the heartbeat's optional `source`). */
+  source?: string
   /** Components beyond the chain source (checks, the agent's own). */
   components?: Record<string, ComponentHealth>
   /** Set while the operator has put the node in maintenance (--maintenance, SIGUSR1). */
@@ -45,5 +47,9 @@ export function buildHeartbeat (inputs: BeatInputs): Heartbeat {
   }
   // Only when set: the field is absent from the beats of a node not in maintenance.
   if (inputs.maintenance !== undefined) heartbeat.maintenance = { ...inputs.maintenance }
+  // The head's own time, when the source knows it (kept with the last head while the source fails: it is that head's).
+  const headTime = reading?.headTime
+  if (headTime !== undefined && Number.isFinite(headTime) && headTime >= 0) heartbeat.headTime = Math.min(MAX_UINT, Math.floor(headTime))
+  if (inputs.source !== undefined) heartbeat.source = inputs.source
   return heartbeat
 }

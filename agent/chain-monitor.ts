@@ -1,7 +1,9 @@
 import { raceAbort } from '../shared/abort.ts'
+import { systemClock, type Clock } from '../shared/clock.ts'
 import type { ComponentHealth } from '../shared/health.ts'
 import { ErrorCodes, HeartbeatError, errorMessage } from '../shared/errors.ts'
 import type { Logger } from '../shared/log.ts'
+import { clockTimeout } from './clock-signal.ts'
 import type { ChainReading, ChainSource } from './source.ts'
 
 export const CHAIN_SOURCE_COMPONENT = 'chain_source'
@@ -20,7 +22,8 @@ export interface ChainSnapshot {
 export interface ChainMonitorOptions {
   /** A read that takes longer has failed (the node "answers late"). */
   timeoutMs: number
-  now?: () => number
+  /** The deadline and the head's age run on its monotonic time; its wall time only stamps what is shown. */
+  clock?: Clock
   /** Logs when the source starts failing and when it recovers (not every failed poll). */
   logger?: Logger
 }
@@ -33,10 +36,12 @@ export interface ChainMonitorOptions {
 export class ChainMonitor {
   private readonly source: ChainSource
   private readonly timeoutMs: number
-  private readonly now: () => number
+  private readonly clock: Clock
   private readonly log: Logger | undefined
   private reading: ChainReading | undefined
+  /** When the last good reading came: monotonic (its age) and wall (shown). */
   private readAt: number | undefined
+  private readAtWall: number | undefined
   private fresh = false
   private failingSince: number | undefined
   private component: ComponentHealth = { status: 'not_ready', details: { error: 'no reading from the node yet' } }
@@ -44,7 +49,7 @@ export class ChainMonitor {
   constructor (source: ChainSource, options: ChainMonitorOptions) {
     this.source = source
     this.timeoutMs = options.timeoutMs
-    this.now = options.now ?? Date.now
+    this.clock = options.clock ?? systemClock
     this.log = options.logger
   }
 
@@ -56,27 +61,30 @@ export class ChainMonitor {
 
   /** One poll of the source; never throws. */
   async poll (signal?: AbortSignal): Promise<void> {
-    const started = this.now()
-    const timeout = AbortSignal.timeout(this.timeoutMs)
-    const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout])
+    const started = this.clock.monotonic()
+    const late = (): Error => new HeartbeatError(ErrorCodes.TIMEOUT, `the node did not answer within ${this.timeoutMs} ms`)
+    const deadline = clockTimeout(this.clock, this.timeoutMs, late)
+    const combined = signal === undefined ? deadline.signal : AbortSignal.any([signal, deadline.signal])
     try {
-      const late = (): Error => new HeartbeatError(ErrorCodes.TIMEOUT, `the node did not answer within ${this.timeoutMs} ms`)
       // Sources should honour the signal; the race makes sure one that does not still cannot hang a poll.
       const reading = await raceAbort(this.source.read({ signal: combined }), combined, late)
       this.onReading(reading, started)
     } catch (err) {
       if (signal?.aborted === true) return // stopping: not the node's fault
       this.onFailure(err)
+    } finally {
+      deadline.clear()
     }
   }
 
   private onReading (reading: ChainReading, started: number): void {
     this.reading = reading
-    this.readAt = this.now()
+    this.readAt = this.clock.monotonic()
+    this.readAtWall = this.clock.wall()
     this.fresh = true
     this.component = {
       status: 'ready',
-      details: { source: this.source.kind, height: reading.height, latencyMs: this.readAt - started, ...reading.details },
+      details: { source: this.source.kind, height: reading.height, latencyMs: Math.round(this.readAt - started), ...reading.details },
     }
     if (this.failingSince !== undefined) {
       this.log?.info({ source: this.source.kind, failedForMs: this.readAt - this.failingSince, height: reading.height }, 'chain source answers again')
@@ -85,14 +93,14 @@ export class ChainMonitor {
   }
 
   private onFailure (err: unknown): void {
-    const now = this.now()
+    const now = this.clock.monotonic()
     this.fresh = false
     const details: Record<string, unknown> = { source: this.source.kind, error: errorMessage(err) }
     if (err instanceof HeartbeatError) details.code = err.code
-    if (this.readAt !== undefined && this.reading !== undefined) {
-      // The head we still report is this old: the fleet view shows it as such.
-      details.lastReadAt = new Date(this.readAt).toISOString()
-      details.headAgeMs = now - this.readAt
+    if (this.readAt !== undefined && this.readAtWall !== undefined && this.reading !== undefined) {
+      // The head we still report was read this long ago: the fleet view shows it as such.
+      details.lastReadAt = new Date(this.readAtWall).toISOString()
+      details.headAgeMs = Math.round(now - this.readAt)
       details.lastHeight = this.reading.height
     }
     this.component = { status: 'not_ready', details }

@@ -10,10 +10,11 @@ import { describeIssues, zDuration } from '../shared/validation.ts'
 import { assertUniqueNames, checkInputSchema, parseCheckFlag } from './checks/spec.ts'
 import type { CheckSpec } from './checks/types.ts'
 import {
-  DEFAULT_BEAT_PERIOD_MS, DEFAULT_DEMO_BLOCK_TIME_MS, DEFAULT_ERROR_LOG_PERIOD_MS, DEFAULT_RECONNECT_PERIOD_MS,
-  DEFAULT_SOURCE_TIMEOUT_MS,
+  DEFAULT_BEAT_PERIOD_MS, DEFAULT_DEMO_BLOCK_TIME_MS, DEFAULT_ERROR_LOG_PERIOD_MS, DEFAULT_ETH_URL, DEFAULT_LOTUS_URL,
+  DEFAULT_RECONNECT_PERIOD_MS, DEFAULT_SOURCE_TIMEOUT_MS, DEFAULT_UNREACHABLE_AFTER_MS,
 } from './constants.ts'
 import { SOURCE_KINDS, type SourceKind } from './source.ts'
+import { FULLNODE_API_INFO, parseApiInfo, type ApiInfo } from './sources/api-info.ts'
 import { assertDistinctTargets, parseWeight, parseWeightedTarget, type WeightedTarget } from './targets.ts'
 
 /** A target: "[WEIGHT=]MULTIADDR" as on the command line, or {multiaddr, weight}. */
@@ -51,6 +52,7 @@ export const agentConfigSchema = z.strictObject({
   beatPeriod: zDuration({ positive: true }).optional(),
   reconnectPeriod: zDuration({ positive: true }).optional(),
   errorLogPeriod: zDuration({ positive: true }).optional(),
+  unreachableAfter: zDuration({ positive: true }).optional(),
   keyFile: z.string().min(1).optional(),
   logLevel: z.enum(LOG_LEVELS).optional(),
   logFormat: z.enum(LOG_FORMATS).optional(),
@@ -135,6 +137,7 @@ export interface AgentFlagValues {
   beatPeriod?: string
   reconnectPeriod?: string
   errorLogPeriod?: string
+  unreachableAfter?: string
   keyFile?: string
   logLevel?: LogLevel
   logFormat?: LogFormat
@@ -148,9 +151,20 @@ export interface AgentFlagValues {
   check?: string[]
 }
 
+/** Where the source's settings came from, for the start-up line (which never shows the token). */
+export interface SourceOrigin {
+  /** given: --source, its env twin or the config file; FULLNODE_API_INFO: it is set and --source is not; default: demo. */
+  kind: 'given' | 'FULLNODE_API_INFO' | 'default'
+  /** Where the URL came from (undefined for sources without one). */
+  url: 'given' | 'FULLNODE_API_INFO' | 'default' | undefined
+  token: { from: 'flag' } | { from: 'config' } | { from: 'file', path: string } | { from: 'FULLNODE_API_INFO' } | { from: 'none' }
+  /** FULLNODE_API_INFO is set but not read, and why. */
+  apiInfoIgnored?: string
+}
+
 export interface SourceSettings {
   kind: SourceKind
-  /** Undefined: the kind's default URL. */
+  /** The node's JSON-RPC URL (lotus, eth: the kind's default when nothing else gives one); undefined for the others. */
   url: string | undefined
   /** A token given directly, or a file to read it from (never both). */
   token: string | undefined
@@ -158,6 +172,7 @@ export interface SourceSettings {
   command: string | undefined
   timeoutMs: number
   demoBlockTimeMs: number
+  origin: SourceOrigin
 }
 
 /** Everything the agent runs with, after flags, environment, file and defaults. */
@@ -169,6 +184,7 @@ export interface ResolvedAgentConfig {
   beatPeriodMs: number
   reconnectPeriodMs: number
   errorLogPeriodMs: number
+  unreachableAfterMs: number
   keyFile: string
   logLevel: LogLevel
   logFormat: LogFormat
@@ -183,6 +199,63 @@ export interface SettingsInputs {
   file?: AgentConfig
   /** The flags' defaults, as --help shows them. */
   defaults: AgentFlagValues & { nickname: string, keyFile: string }
+  /** Environment the node's own tools set (FULLNODE_API_INFO), read for the lotus source. */
+  env?: { fullnodeApiInfo?: string | undefined }
+}
+
+/**
+ * The chain source: flags > environment twins > config file > FULLNODE_API_INFO > defaults.
+ * FULLNODE_API_INFO (Lotus's and Forest's own variable) makes `lotus` the
+ * default kind and gives URL and token when no --source-url is given; a
+ * --source-token(-file) beats its token. A malformed value is refused only
+ * when it would be used.
+ */
+function resolveSource (explicit: AgentFlagValues, fileSource: NonNullable<AgentConfig['source']>, defaults: AgentFlagValues, apiInfoText: string | undefined): Pick<SourceSettings, 'kind' | 'url' | 'token' | 'tokenFile' | 'origin'> {
+  const apiInfoSet = apiInfoText !== undefined && apiInfoText.trim() !== ''
+  const givenKind = explicit.source ?? fileSource.kind
+  const kind: SourceKind = givenKind ?? (apiInfoSet ? 'lotus' : defaults.source ?? 'demo')
+  const givenUrl = explicit.sourceUrl ?? fileSource.url
+  let apiInfo: ApiInfo | undefined
+  let apiInfoIgnored: string | undefined
+  if (apiInfoSet) {
+    if (kind !== 'lotus') apiInfoIgnored = `--source ${kind} does not read it`
+    else if (givenUrl !== undefined) apiInfoIgnored = '--source-url is given'
+    else apiInfo = parseApiInfo(apiInfoText)
+  }
+  // The token is one setting given several ways: the highest level that gives one wins.
+  let token: string | undefined
+  let tokenFile: string | undefined
+  let tokenOrigin: SourceOrigin['token'] = { from: 'none' }
+  if (explicit.sourceToken !== undefined || explicit.sourceTokenFile !== undefined) {
+    if (explicit.sourceToken !== undefined && explicit.sourceTokenFile !== undefined) {
+      throw new UsageError(ErrorCodes.INVALID_ARGUMENT, 'give --source-token or --source-token-file, not both')
+    }
+    token = explicit.sourceToken
+    tokenFile = explicit.sourceTokenFile
+    tokenOrigin = tokenFile !== undefined ? { from: 'file', path: tokenFile } : { from: 'flag' }
+  } else if (fileSource.token !== undefined || fileSource.tokenFile !== undefined) {
+    token = fileSource.token
+    tokenFile = fileSource.tokenFile
+    tokenOrigin = tokenFile !== undefined ? { from: 'file', path: tokenFile } : { from: 'config' }
+  } else if (apiInfo?.token !== undefined) {
+    token = apiInfo.token
+    tokenOrigin = { from: 'FULLNODE_API_INFO' }
+  }
+  const kindDefaultUrl = kind === 'lotus' ? DEFAULT_LOTUS_URL : kind === 'eth' ? DEFAULT_ETH_URL : undefined
+  const url = givenUrl ?? apiInfo?.url ?? kindDefaultUrl
+  const urlOrigin: SourceOrigin['url'] = givenUrl !== undefined ? 'given' : apiInfo !== undefined ? 'FULLNODE_API_INFO' : kindDefaultUrl !== undefined ? 'default' : undefined
+  return {
+    kind,
+    url,
+    token,
+    tokenFile,
+    origin: {
+      kind: givenKind !== undefined ? 'given' : apiInfoSet ? FULLNODE_API_INFO : 'default',
+      url: urlOrigin,
+      token: tokenOrigin,
+      ...(apiInfoIgnored !== undefined ? { apiInfoIgnored } : {}),
+    },
+  }
 }
 
 /**
@@ -190,26 +263,14 @@ export interface SettingsInputs {
  * Values from flags are parsed here (errors name the flag); the file's were
  * validated when it was parsed (errors name the field); pure.
  */
-export function resolveAgentSettings ({ explicit, file, defaults }: SettingsInputs): ResolvedAgentConfig {
+export function resolveAgentSettings ({ explicit, file, defaults, env }: SettingsInputs): ResolvedAgentConfig {
   const duration = (flag: string | undefined, fromFile: number | undefined, fallback: string | undefined, defaultMs: number, name: string): number => {
     if (flag !== undefined) return parsePositiveDuration(flag, name)
     if (fromFile !== undefined) return fromFile
     return fallback !== undefined ? parsePositiveDuration(fallback, name) : defaultMs
   }
   const fileSource = file?.source ?? {}
-  // The token is one setting given two ways: the highest level that gives either wins.
-  let token: string | undefined
-  let tokenFile: string | undefined
-  if (explicit.sourceToken !== undefined || explicit.sourceTokenFile !== undefined) {
-    if (explicit.sourceToken !== undefined && explicit.sourceTokenFile !== undefined) {
-      throw new UsageError(ErrorCodes.INVALID_ARGUMENT, 'give --source-token or --source-token-file, not both')
-    }
-    token = explicit.sourceToken
-    tokenFile = explicit.sourceTokenFile
-  } else {
-    token = fileSource.token
-    tokenFile = fileSource.tokenFile
-  }
+  const source = resolveSource(explicit, fileSource, defaults, env?.fullnodeApiInfo)
   const sourceTimeoutMs = explicit.sourceTimeout !== undefined
     ? parsePositiveDuration(explicit.sourceTimeout, '--source-timeout')
     : fileSource.timeout ?? (defaults.sourceTimeout !== undefined ? parseDuration(defaults.sourceTimeout, '--source-timeout') : DEFAULT_SOURCE_TIMEOUT_MS)
@@ -223,14 +284,12 @@ export function resolveAgentSettings ({ explicit, file, defaults }: SettingsInpu
     beatPeriodMs: duration(explicit.beatPeriod, file?.beatPeriod, defaults.beatPeriod, DEFAULT_BEAT_PERIOD_MS, '--beat-period'),
     reconnectPeriodMs: duration(explicit.reconnectPeriod, file?.reconnectPeriod, defaults.reconnectPeriod, DEFAULT_RECONNECT_PERIOD_MS, '--reconnect-period'),
     errorLogPeriodMs: duration(explicit.errorLogPeriod, file?.errorLogPeriod, defaults.errorLogPeriod, DEFAULT_ERROR_LOG_PERIOD_MS, '--error-log-period'),
+    unreachableAfterMs: duration(explicit.unreachableAfter, file?.unreachableAfter, defaults.unreachableAfter, DEFAULT_UNREACHABLE_AFTER_MS, '--unreachable-after'),
     keyFile: explicit.keyFile ?? file?.keyFile ?? defaults.keyFile,
     logLevel: explicit.logLevel ?? file?.logLevel ?? defaults.logLevel ?? 'info',
     logFormat: explicit.logFormat ?? file?.logFormat ?? defaults.logFormat ?? 'json',
     source: {
-      kind: explicit.source ?? fileSource.kind ?? defaults.source ?? 'demo',
-      url: explicit.sourceUrl ?? fileSource.url,
-      token,
-      tokenFile,
+      ...source,
       command: explicit.sourceCommand ?? fileSource.command,
       timeoutMs: sourceTimeoutMs,
       demoBlockTimeMs: duration(explicit.demoBlockTime, fileSource.demoBlockTime, defaults.demoBlockTime, DEFAULT_DEMO_BLOCK_TIME_MS, '--demo-block-time'),

@@ -57,6 +57,27 @@ export const DEFAULT_TARGET_WEIGHT = 100
  */
 export const BACKOFF_INITIAL_MS = 250
 export const BACKOFF_BASE = 2
+/**
+ * libp2p's connection monitor pings each connection this often and aborts one
+ * whose ping is not answered within LINK_PING_TIMEOUT_MS: that is how an agent
+ * notices a silent network partition (heartbeats alone are written into the
+ * socket's buffers and never answered). Fixed rather than libp2p's adaptive
+ * timeout, so the log can say for how long the aggregator did not answer.
+ */
+export const LINK_PING_INTERVAL_MS = 10_000
+export const LINK_PING_TIMEOUT_MS = 10_000
+/**
+ * A target without an open heartbeat stream for this long is logged at ERROR
+ * (once; INFO when it recovers): the aggregator's default --alert-for, so the
+ * agent speaks up when the aggregator would have alerted about this node.
+ */
+export const DEFAULT_UNREACHABLE_AFTER_MS = 60_000
+/**
+ * The wall clock and the monotonic clock disagreeing by more than this between
+ * two polls is a step of the machine's clock (NTP, an operator): logged once.
+ * Intervals never use the wall clock, so nothing else changes.
+ */
+export const WALL_STEP_WARN_MS = 2_000
 /** Closing a connection we no longer need never waits longer than this. */
 export const HANG_UP_TIMEOUT_MS = 1_000
 /** Liveness: the chain poll loop is stuck when it has not finished a poll in this many (period + source timeout)... */
@@ -67,3 +88,6 @@ export const LIVENESS_POLL_STALL_FLOOR_MS = 30_000
 export const DEFAULT_MAINTENANCE_FOR_MS = 60 * 60_000
 /** The signal that toggles maintenance on a running agent. */
 export const MAINTENANCE_SIGNAL = 'SIGUSR1'
+
+/** A refused agent (its identity used by another agent) logs the refusal at ERROR at most this often; the first at once. */
+export const REFUSAL_LOG_PERIOD_MS = 60_000

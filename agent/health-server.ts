@@ -44,7 +44,7 @@ export class AgentHealthServer {
     const { agent } = options
     const build = options.build ?? buildInfo()
     this.lifecycle = new Lifecycle(this.now())
-    this.health = createAgentHealth(agent, this.lifecycle, this.now)
+    this.health = createAgentHealth(agent, this.lifecycle)
     this.metrics = new AgentMetrics({
       status: () => agent.status(),
       chain: () => agent.chain(),

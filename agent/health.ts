@@ -35,7 +35,10 @@ export function targetsHealth (statuses: readonly HeartbeatServiceStatus[]): Com
 }
 
 export interface PollActivity {
+  /** Monotonic time of the last finished poll; undefined before the first. */
   lastPollAt: number | undefined
+  /** The same moment on the wall clock, for display. */
+  lastPollWall?: number | undefined
   periodMs: number
   sourceTimeoutMs: number
 }
@@ -53,19 +56,23 @@ export function pollStallMs (activity: PollActivity): number {
  * or the node: a restart would not fix those.
  */
 export function pollLoopHealth (activity: PollActivity, startedAt: number, now: number): ComponentHealth {
+  // startedAt and now are monotonic, as lastPollAt: a step of the wall clock is not a stuck loop.
   const stallMs = pollStallMs(activity)
   const since = activity.lastPollAt ?? startedAt
-  const idleMs = Math.max(0, now - since)
-  const details = { lastPollAt: iso(activity.lastPollAt), idleMs, stallMs }
+  const idleMs = Math.round(Math.max(0, now - since))
+  const details = { lastPollAt: iso(activity.lastPollWall), idleMs, stallMs }
   if (idleMs > stallMs) return { status: 'panicked', details: { ...details, error: `the chain poll loop has not polled for ${Math.round(idleMs / 1000)}s` } }
   return { status: 'ready', details }
 }
 
 /** The agent's health registry: components for /health, checks for the probes. */
-export function createAgentHealth (agent: Agent, lifecycle: Lifecycle, now: () => number): HealthRegistry {
+export function createAgentHealth (agent: Agent, lifecycle: Lifecycle): HealthRegistry {
   const registry = new HealthRegistry()
   registry.register('ping', () => ({ status: 'ready' }), ['liveness'])
-  registry.register('chain_poll_loop', () => pollLoopHealth(agent.pollActivity(), agent.startedAt, now()), ['liveness'])
+  registry.register('chain_poll_loop', () => {
+    const activity = agent.pollActivity()
+    return pollLoopHealth(activity, activity.startedAt, activity.now)
+  }, ['liveness'])
   registry.register('lifecycle', () => lifecycle.health(), ['health', 'readiness'])
   registry.register('targets', () => targetsHealth(agent.status()), ['readiness'])
   registry.register('chain_source', () => agent.chain().component, ['health'])

@@ -53,6 +53,22 @@ export class AgentMetrics {
         perService((s) => { if (s.lastSentAt !== undefined) lastSend.set({ service: s.name }, s.lastSentAt / 1000) })
       },
     })
+    // The agent's own view of its aggregators, so a Prometheus beside the nodes can alert when one is gone
+    // (docs/operations.md). Only targets the agent has tried: a standby nobody needed has no state.
+    const targetUp: Gauge = new Gauge({
+      name: `${P}target_up`, help: '1 while the last word about the target is an open heartbeat stream, 0 since an attempt failed or its stream was lost.', labelNames: ['service', 'target'], registers,
+      collect: () => {
+        targetUp.reset()
+        perService((s) => { for (const t of s.targets) if (t.up !== null) targetUp.set({ service: s.name, target: t.target }, t.up ? 1 : 0) })
+      },
+    })
+    const unreachable: Gauge = new Gauge({
+      name: `${P}target_unreachable_seconds`, help: 'How long the target has been without an open heartbeat stream (0 while up).', labelNames: ['service', 'target'], registers,
+      collect: () => {
+        unreachable.reset()
+        perService((s) => { for (const t of s.targets) if (t.up !== null) unreachable.set({ service: s.name, target: t.target }, t.unreachableForMs / 1000) })
+      },
+    })
     const height: Gauge = new Gauge({
       name: `${P}chain_height`, help: 'Chain height of the last good reading from the node; absent before the first.', registers,
       collect: () => {

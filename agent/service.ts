@@ -4,12 +4,18 @@ import { encodeHeartbeat } from '../shared/codec.ts'
 import type { AgentState, Heartbeat } from '../shared/heartbeat.ts'
 import type { Logger } from '../shared/log.ts'
 import { HEARTBEAT_PROTOCOL } from '../shared/protocol.ts'
-import { sleep, withTimeout } from '../shared/abort.ts'
-import { errorMessage } from '../shared/errors.ts'
+import { withTimeout } from '../shared/abort.ts'
+import { systemClock, type Clock } from '../shared/clock.ts'
+import { formatDuration } from '../shared/duration.ts'
+import { ErrorCodes, errorMessage, HeartbeatError } from '../shared/errors.ts'
 import type { BackoffPolicy, RandomSource } from './backoff.ts'
-import { BACKOFF_BASE, BACKOFF_INITIAL_MS, FINAL_BEAT_TIMEOUT_MS, HANG_UP_TIMEOUT_MS } from './constants.ts'
-import { describeDialError } from './dial-errors.ts'
+import {
+  BACKOFF_BASE, BACKOFF_INITIAL_MS, DEFAULT_UNREACHABLE_AFTER_MS, FINAL_BEAT_TIMEOUT_MS, HANG_UP_TIMEOUT_MS, LINK_PING_TIMEOUT_MS,
+} from './constants.ts'
+import { describeDialError, describeSendTimeout, describeStreamEnd, type StreamEnd } from './dial-errors.ts'
 import { EscalatingFailureLog } from './failure-log.ts'
+import { ReachabilityTracker } from './reachability.ts'
+import { REFUSAL_READ_LIMITS, RefusalLog } from './refusal.ts'
 import { keyOf, TargetSelector } from './target-selector.ts'
 import type { WeightedTarget } from './targets.ts'
 
@@ -20,6 +26,8 @@ export interface ServiceSettings {
   beatPeriodMs: number
   reconnectPeriodMs: number
   errorLogPeriodMs: number
+  /** A target without an open stream this long is logged at ERROR once (default DEFAULT_UNREACHABLE_AFTER_MS). */
+  unreachableAfterMs?: number
 }
 
 export interface HeartbeatServiceOptions extends ServiceSettings {
@@ -31,9 +39,12 @@ export interface HeartbeatServiceOptions extends ServiceSettings {
   /** Builds the next heartbeat (seq is this service's own counter). */
   makeBeat: (seq: number, state: AgentState, periodMs: number) => Heartbeat
   logger: Logger
-  now?: () => number
+  /** Monotonic time for the schedule, backoff and outages; wall time only for stamps (default: systemClock). */
+  clock?: Clock
   /** Jitter source for the backoff (tests pin it). */
   random?: RandomSource
+  /** How long libp2p's connection ping waits before it drops a silent connection (for the log's words). */
+  pingTimeoutMs?: number
 }
 
 export interface TargetStatus {
@@ -41,6 +52,10 @@ export interface TargetStatus {
   weight: number
   /** Consecutive failed attempts (reset by a connection that lasted a reconnect period). */
   failures: number
+  /** True once a stream to it opened, false since an attempt failed or its stream was lost; null before it was tried. */
+  up: boolean | null
+  /** How long it has been unreachable, ms (0 while up or untried). */
+  unreachableForMs: number
 }
 
 export interface HeartbeatServiceStatus {
@@ -54,7 +69,9 @@ export interface HeartbeatServiceStatus {
   connectFailures: number
   /** Moves to a higher-weighted target while connected. */
   switches: number
+  /** Wall time of the last beat written (display). */
   lastSentAt: number | undefined
+  /** Wall time the current run of failures began (display). */
   failingSince: number | undefined
   /** The likely cause of the last failure, in words (cleared by a connection). */
   lastError: string | undefined
@@ -69,6 +86,8 @@ interface Link {
   lp: LengthPrefixedStream<Stream>
   /** Aborts when the stream closes, from either side. */
   closed: AbortSignal
+  /** libp2p's close event once it came: its `error` and `local` say how the stream ended. */
+  ended: { error?: Error, local?: boolean } | undefined
   dispose: () => void
 }
 
@@ -93,14 +112,20 @@ class Waker {
  * failed send drops the connection and rotates; beats are never queued.
  * While on a lesser target, the reconnect ticker probes the better ones and
  * switches only once a probe's stream is open.
+ *
+ * Every interval (the beat schedule, the reconnect ticker, backoff, outages)
+ * runs on the clock's monotonic time: a step of the wall clock, back or
+ * forward, changes no beat (docs/delivery.md).
  */
 export class HeartbeatService {
   private readonly options: HeartbeatServiceOptions
   private settings: ServiceSettings
   private readonly log: Logger
-  private readonly now: () => number
+  private readonly clock: Clock
   private readonly failureLog: EscalatingFailureLog
+  private readonly refusals: RefusalLog
   private readonly selector: TargetSelector
+  private readonly reachability: ReachabilityTracker
   private readonly stopController = new AbortController()
   private readonly changes = new Waker()
   private loopDone: Promise<void> | undefined
@@ -117,14 +142,27 @@ export class HeartbeatService {
   constructor (options: HeartbeatServiceOptions) {
     this.options = options
     this.settings = pickSettings(options)
-    this.now = options.now ?? Date.now
+    this.clock = options.clock ?? systemClock
     this.log = options.logger.child({ service: options.name })
     this.failureLog = new EscalatingFailureLog(options.errorLogPeriodMs)
+    this.refusals = new RefusalLog(this.log, () => this.clock.monotonic())
     this.selector = new TargetSelector(options.targets, {
       policy: backoffPolicy(options.reconnectPeriodMs),
       stableAfterMs: options.reconnectPeriodMs,
       random: options.random,
     })
+    this.reachability = new ReachabilityTracker(this.clock, this.settings.unreachableAfterMs ?? DEFAULT_UNREACHABLE_AFTER_MS, {
+      onUnreachable: (target, forMs, lastError) => {
+        this.log.error({ target, unreachableForMs: Math.round(forMs), err: lastError }, `aggregator ${target} unreachable for ${formatDuration(roundToSeconds(forMs))}: ${lastError ?? 'no stream opened yet'}`)
+      },
+      onRecovered: (target, downForMs) => {
+        this.log.info({ target, unreachableForMs: Math.round(downForMs) }, `aggregator ${target} reachable again after ${formatDuration(roundToSeconds(downForMs))}`)
+      },
+    })
+  }
+
+  private get now (): number {
+    return this.clock.monotonic()
   }
 
   get name (): string {
@@ -134,7 +172,10 @@ export class HeartbeatService {
   start (): void {
     if (this.loopDone !== undefined) return
     this.running = true
-    this.loopDone = this.connectLoop().finally(() => { this.running = false })
+    this.loopDone = this.connectLoop().finally(() => {
+      this.running = false
+      this.reachability.close()
+    })
   }
 
   /** Sends a last beat with state "stopping" when connected, then closes. */
@@ -149,19 +190,26 @@ export class HeartbeatService {
    * one on the next reconnect tick); a removed target is closed at once.
    */
   reconfigure (settings: ServiceSettings): void {
+    const wanted = new Set(settings.targets.map(keyOf))
+    for (const old of this.settings.targets) if (!wanted.has(keyOf(old))) this.reachability.forget(keyOf(old))
     const kept = this.selector.replaceTargets(settings.targets, backoffPolicy(settings.reconnectPeriodMs), settings.reconnectPeriodMs)
     this.settings = pickSettings(settings)
     this.failureLog.setErrorPeriod(settings.errorLogPeriodMs)
+    this.reachability.setThreshold(settings.unreachableAfterMs ?? DEFAULT_UNREACHABLE_AFTER_MS)
     if (!kept && this.link !== undefined) this.log.info({ target: this.link.target.target.text }, 'target removed by the new configuration: leaving it')
     this.changes.wake()
   }
 
   status (): HeartbeatServiceStatus {
-    const shown = this.link?.target ?? this.selector.next(this.now()).target
+    const shown = this.link?.target ?? this.selector.next(this.now).target
+    const reach = new Map(this.reachability.snapshot().map((r) => [r.target, r]))
     return {
       name: this.options.name,
       target: shown.target.text,
-      targets: this.selector.ranked().map((t) => ({ target: t.target.text, weight: t.weight, failures: this.selector.failures(keyOf(t)) })),
+      targets: this.selector.ranked().map((t) => {
+        const r = reach.get(t.target.text)
+        return { target: t.target.text, weight: t.weight, failures: this.selector.failures(keyOf(t)), up: r?.up ?? null, unreachableForMs: r?.unreachableForMs ?? 0 }
+      }),
       connected: this.link !== undefined && !this.link.closed.aborted,
       beatsSent: this.beatsSent,
       connectFailures: this.connectFailures,
@@ -179,11 +227,11 @@ export class HeartbeatService {
 
   private async connectLoop (): Promise<void> {
     while (!this.stopping) {
-      const now = this.now()
+      const now = this.now
       const choice = this.selector.next(now)
       if (choice.at > now) {
         // Backing off; a reload may change the targets meanwhile, so wake for it and choose again.
-        await sleep(choice.at - now, AbortSignal.any([this.stopController.signal, this.changes.signal]))
+        await this.clock.sleep(choice.at - now, AbortSignal.any([this.stopController.signal, this.changes.signal]))
         continue
       }
       let link: Link
@@ -197,7 +245,8 @@ export class HeartbeatService {
       this.failureLog.onSuccess()
       this.failingSince = undefined
       this.lastError = undefined
-      this.selector.onConnected(keyOf(choice.target), this.now())
+      this.selector.onConnected(keyOf(choice.target), this.now)
+      this.reachability.up(keyOf(choice.target), choice.target.target.text)
       this.log.info({ target: choice.target.target.text, weight: choice.target.weight, rank: choice.rank }, 'heartbeat stream open')
       await this.run(link)
     }
@@ -205,12 +254,13 @@ export class HeartbeatService {
 
   private onConnectFailure (target: WeightedTarget, err: unknown): void {
     this.connectFailures++
-    const now = this.now()
+    const now = this.now
     const retryInMs = this.selector.onAttemptFailed(keyOf(target), now)
     const decision = this.failureLog.onFailure(now)
-    this.failingSince ??= now
+    this.failingSince ??= this.clock.wall()
     const reason = describeDialError(err, target.target.text)
     this.lastError = reason
+    this.reachability.down(keyOf(target), target.target.text, reason)
     const next = this.selector.next(now)
     this.log[decision.level]({
       target: target.target.text, failingForMs: decision.failingForMs, retryInMs, next: next.target.target.text, err: errorMessage(err),
@@ -223,16 +273,24 @@ export class HeartbeatService {
     // dialProtocol resolves once the aggregator has agreed to the protocol, which is what confirms a target.
     const stream = await this.options.libp2p.dialProtocol(target.target.multiaddr, HEARTBEAT_PROTOCOL, { signal: dialSignal })
     const closed = new AbortController()
-    const onClose = (): void => { closed.abort() }
-    stream.addEventListener('close', onClose, { once: true })
-    if (stream.status !== 'open') closed.abort()
-    return {
+    const link: Link = {
       target,
       stream,
-      lp: lpStream(stream),
+      lp: lpStream(stream, REFUSAL_READ_LIMITS),
       closed: closed.signal,
+      ended: undefined,
       dispose: () => { stream.removeEventListener('close', onClose) },
     }
+    function onClose (event: Event): void {
+      const { error, local } = event as Event & { error?: Error, local?: boolean }
+      link.ended = { ...(error !== undefined ? { error } : {}), ...(local !== undefined ? { local } : {}) }
+      closed.abort()
+    }
+    stream.addEventListener('close', onClose, { once: true })
+    if (stream.status !== 'open') closed.abort()
+    // The aggregator may say why it closes the stream (docs/protocol.md, "Refusal").
+    this.refusals.watch({ ...link, aggregator: target.target.peerId.toString() })
+    return link
   }
 
   /** Beats until a send fails, the stream closes, the target is removed, or the service stops. */
@@ -247,7 +305,7 @@ export class HeartbeatService {
       upgradeFound.wake()
     })
     let period = this.settings.beatPeriodMs
-    let nextBeatAt = this.now()
+    let nextBeatAt = this.now
     try {
       while (true) {
         if (this.stopping || link.closed.aborted || !this.isCurrent(link)) break
@@ -255,7 +313,7 @@ export class HeartbeatService {
           link = await this.switchTo(link, pending)
           this.link = link
           pending = undefined
-          nextBeatAt = this.now()
+          nextBeatAt = this.now
           continue
         }
         if (this.settings.beatPeriodMs !== period) {
@@ -263,23 +321,28 @@ export class HeartbeatService {
           nextBeatAt += this.settings.beatPeriodMs - period
           period = this.settings.beatPeriodMs
         }
-        const now = this.now()
+        const now = this.now
         if (now >= nextBeatAt) {
           await this.send(link, 'running', this.options.sendTimeoutMs)
           // Fixed phase, like Go's time.Ticker: the next slot after now; a late beat never causes a burst.
-          nextBeatAt += period * (Math.floor((this.now() - nextBeatAt) / period) + 1)
+          nextBeatAt += period * (Math.floor((this.now - nextBeatAt) / period) + 1)
           continue
         }
-        await sleep(nextBeatAt - now, AbortSignal.any([link.closed, this.stopController.signal, this.changes.signal, upgradeFound.signal]))
+        await this.clock.sleep(nextBeatAt - now, AbortSignal.any([link.closed, this.stopController.signal, this.changes.signal, upgradeFound.signal]))
       }
       await this.leave(link)
     } catch (err) {
       link.dispose()
       link.stream.abort(err as Error)
       if (this.stopping) return
-      this.selector.onDisconnected(this.now())
-      this.lastError = `failed to send a heartbeat to ${link.target.target.text}: ${errorMessage(err)}`
-      this.log.warn({ target: link.target.target.text, err: errorMessage(err) }, 'disconnecting from aggregator, failed to send heartbeat')
+      const text = link.target.target.text
+      // What ended it: the stream (a close or reset that came first), the write's deadline, or the write itself.
+      const end: StreamEnd = link.ended !== undefined
+        ? describeStreamEnd(link.ended, text, this.pingTimeoutMs)
+        : err instanceof SendTimeoutError
+          ? describeSendTimeout(text, err.timeoutMs)
+          : { message: `failed to send a heartbeat to ${text}: ${errorMessage(err)}; reconnecting`, lastError: `failed to send a heartbeat to ${text}: ${errorMessage(err)}`, byRemote: false }
+      this.lost(link, end, errorMessage(err))
       // As go-filecoin does: a failed send closes the whole connection, so the next dial starts clean.
       await this.options.libp2p.hangUp(link.target.target.peerId, { signal: AbortSignal.timeout(HANG_UP_TIMEOUT_MS) }).catch(() => {})
     } finally {
@@ -308,14 +371,25 @@ export class HeartbeatService {
     if (link.closed.aborted) {
       link.dispose()
       if (this.stopping) return
-      this.selector.onDisconnected(this.now())
-      this.lastError = `${text} closed the heartbeat stream`
-      this.log.warn({ target: text }, 'heartbeat stream closed by the aggregator; reconnecting')
+      this.lost(link, describeStreamEnd(link.ended, text, this.pingTimeoutMs), link.ended?.error?.message)
       return
     }
     // Removed by a reload: not a failure.
-    this.selector.onLeft(keyOf(link.target), this.now())
+    this.selector.onLeft(keyOf(link.target), this.now)
     await this.closeQuietly(link)
+  }
+
+  /** A stream that was open is gone: say why (what we know of it), and count the target as unreachable from now. */
+  private lost (link: Link, end: StreamEnd, err: string | undefined): void {
+    const text = link.target.target.text
+    this.selector.onDisconnected(this.now)
+    this.lastError = end.lastError
+    this.reachability.down(keyOf(link.target), text, end.lastError)
+    this.log.warn({ target: text, byRemote: end.byRemote, ...(err !== undefined ? { err } : {}) }, end.message)
+  }
+
+  private get pingTimeoutMs (): number {
+    return this.options.pingTimeoutMs ?? LINK_PING_TIMEOUT_MS
   }
 
   private isCurrent (link: Link): boolean {
@@ -330,15 +404,15 @@ export class HeartbeatService {
    */
   private async upgradeLoop (signal: AbortSignal, found: (link: Link) => void): Promise<void> {
     let period = this.settings.reconnectPeriodMs
-    let nextTickAt = this.now() + period
+    let nextTickAt = this.now + period
     while (!signal.aborted) {
       if (this.settings.reconnectPeriodMs !== period) {
         nextTickAt += this.settings.reconnectPeriodMs - period
         period = this.settings.reconnectPeriodMs
       }
-      const now = this.now()
+      const now = this.now
       if (now < nextTickAt) {
-        await sleep(nextTickAt - now, AbortSignal.any([signal, this.changes.signal]))
+        await this.clock.sleep(nextTickAt - now, AbortSignal.any([signal, this.changes.signal]))
         continue
       }
       nextTickAt += period * (Math.floor((now - nextTickAt) / period) + 1)
@@ -350,12 +424,15 @@ export class HeartbeatService {
             await this.closeQuietly(link)
             return
           }
+          this.reachability.up(keyOf(candidate), candidate.target.text)
           found(link)
           break
         } catch (err) {
           if (signal.aborted) return
-          this.selector.onAttemptFailed(keyOf(candidate), this.now())
-          this.log.debug({ target: candidate.target.text, err: errorMessage(err) }, `better target still unreachable: ${describeDialError(err, candidate.target.text)}`)
+          this.selector.onAttemptFailed(keyOf(candidate), this.now)
+          const reason = describeDialError(err, candidate.target.text)
+          this.reachability.down(keyOf(candidate), candidate.target.text, reason)
+          this.log.debug({ target: candidate.target.text, err: errorMessage(err) }, `better target still unreachable: ${reason}`)
         }
       }
     }
@@ -363,7 +440,7 @@ export class HeartbeatService {
 
   /** Moves the beats to `next`, whose stream is already open, and only then closes `old`. */
   private async switchTo (old: Link, next: Link): Promise<Link> {
-    const now = this.now()
+    const now = this.now
     this.selector.onLeft(keyOf(old.target), now)
     this.selector.onConnected(keyOf(next.target), now)
     this.switches++
@@ -394,9 +471,16 @@ export class HeartbeatService {
 
   private async send (link: Link, state: AgentState, timeoutMs: number): Promise<void> {
     const beat = this.options.makeBeat(this.seq++, state, this.settings.beatPeriodMs)
-    await link.lp.write(encodeHeartbeat(beat), { signal: AbortSignal.timeout(timeoutMs) })
+    // A real-time deadline (I/O, like the dial's): the write waits on the network, not on the agent's schedule.
+    const deadline = AbortSignal.timeout(timeoutMs)
+    try {
+      await link.lp.write(encodeHeartbeat(beat), { signal: deadline })
+    } catch (err) {
+      if (deadline.aborted && !link.closed.aborted) throw new SendTimeoutError(link.target.target.text, timeoutMs, { cause: err })
+      throw err
+    }
     this.beatsSent++
-    this.lastSentAt = this.now()
+    this.lastSentAt = this.clock.wall()
     this.log.trace({ seq: beat.seq, height: beat.height, target: link.target.target.text }, 'heartbeat sent')
   }
 }
@@ -407,7 +491,27 @@ export function backoffPolicy (reconnectPeriodMs: number): BackoffPolicy {
 }
 
 function pickSettings (s: ServiceSettings): ServiceSettings {
-  return { targets: s.targets, beatPeriodMs: s.beatPeriodMs, reconnectPeriodMs: s.reconnectPeriodMs, errorLogPeriodMs: s.errorLogPeriodMs }
+  return {
+    targets: s.targets,
+    beatPeriodMs: s.beatPeriodMs,
+    reconnectPeriodMs: s.reconnectPeriodMs,
+    errorLogPeriodMs: s.errorLogPeriodMs,
+    ...(s.unreachableAfterMs !== undefined ? { unreachableAfterMs: s.unreachableAfterMs } : {}),
+  }
+}
+
+/** A heartbeat write that did not complete in time: the aggregator is not reading. */
+class SendTimeoutError extends HeartbeatError {
+  readonly timeoutMs: number
+  constructor (target: string, timeoutMs: number, options?: ErrorOptions) {
+    super(ErrorCodes.TIMEOUT, `a heartbeat to ${target} could not be written within ${timeoutMs} ms`, options)
+    this.name = 'SendTimeoutError'
+    this.timeoutMs = timeoutMs
+  }
+}
+
+function roundToSeconds (ms: number): number {
+  return Math.round(ms / 1000) * 1000
 }
 
 function formatSeconds (ms: number): string {

@@ -6,6 +6,8 @@ export interface ChainReading {
   height: number
   minerAddress?: string
   network?: string
+  /** The head's own timestamp, ms since the epoch (block timestamp), when the node says it. */
+  headTime?: number
   /** Extra facts for the `chain_source` component's details (peers, chain id...). */
   details?: Record<string, unknown>
   /** Extra components the source knows about (e.g. `sync` while the node catches up). */

@@ -6,10 +6,17 @@ import { type Clock, systemClock } from '../shared/clock.ts'
 import { loadOrCreateKey } from '../shared/identity.ts'
 import { createLogger, type Logger } from '../shared/log.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
+import type { Alerting } from './alerts/alerting.ts'
 import { type AlertingConfig, defaultAlertingConfig } from './alerts/config.ts'
-import { registerAlertMetrics } from './alerts/metrics.ts'
+import { DeadmanSwitch } from './alerts/deadman.ts'
+import { DEFAULT_DEADMAN_INTERVAL_MS } from './alerts/constants.ts'
+import { registerAlertMetrics, registerDeadmanMetrics, registerReceiverMetrics } from './alerts/metrics.ts'
+import { redactUrl } from './alerts/receivers/url.ts'
+import { isHealthy } from '../shared/health.ts'
 import { alertingPart } from './alerts/part.ts'
 import { PEER_KEY_FILE } from './constants.ts'
+import { dataDirLockPart } from './data-dir-lock.ts'
+import { listenCheckPart } from './listen-check.ts'
 import { DEFAULT_DETAILS_MODE, type DetailsMode } from './fleet/exposure.ts'
 import { FleetState } from './fleet/fleet-state.ts'
 import { DEFAULT_STATUS_RULES, type StatusRules } from './fleet/status.ts'
@@ -21,7 +28,8 @@ import { AdminAuth } from './http/admin-auth.ts'
 import { DEFAULT_FEED_LIMITS, FeedStats, type FeedLimits } from './http/feed-guard.ts'
 import { type AggregatorRoute, HttpRegistry } from './http/registry.ts'
 import { detailsDecider } from './http/security.ts'
-import { httpPart } from './http/server.ts'
+import { httpPart, type HttpTimeouts } from './http/server.ts'
+import { ViewerAuth } from './http/viewer-auth.ts'
 import { viewsPart } from './http/views.ts'
 import { type ConnectionLimits, createIngest, type IngestLimits, type IngestStats, type PeerListsConfig } from './ingest/index.ts'
 import type { BeatBudget } from './ingest/beat-budget.ts'
@@ -35,7 +43,8 @@ import { storePart } from './store/part.ts'
 export interface AggregatorOptions {
   /** libp2p listen multiaddrs. */
   listen: string[]
-  http: { host: string, port: number }
+  /** The HTTP listen address; `timeouts` shortens the slow-client deadlines (tests; docs/security.md). */
+  http: { host: string, port: number, timeouts?: Partial<HttpTimeouts> }
   /** Holds the peer key and, without storeUrl, the store (fleet.sqlite). */
   dataDir: string
   /** --store: a postgres:// URL selects the shared store (many aggregators, one fleet); the data dir's SQLite file when absent. Never shown. */
@@ -66,8 +75,14 @@ export interface AggregatorOptions {
   alerting?: AlertingConfig
   /** Bearer token of the admin API (maintenance); the admin API is off without it. */
   adminToken?: string
+  /** Read-only token (--viewer-token-file): signs the page in to see details; never the admin API. */
+  viewerToken?: string
+  /** Serve the public status page and badges (--status-page). */
+  statusPage?: boolean
   /** The URL people reach the page at, for links in alerts; the HTTP listen address when absent. */
   publicUrl?: string
+  /** A dead man's switch pinged while the aggregator is healthy, `<url>/fail` while not (alerts/deadman.ts). */
+  deadman?: { url: string, intervalMs?: number }
   logger?: Logger
   /** Every timer and every time read (shared/clock.ts); the system clock when absent. */
   clock?: Clock
@@ -105,17 +120,21 @@ export interface AggregatorInternals {
   beats: BeatBudget
   libp2p: Libp2p
   store: FleetStore | undefined
+  /** Rules, alerts and maintenance. */
+  alerting: Alerting
 }
 
 /**
  * The aggregator: its parts, in start order (each stops in reverse). Adding a
  * part is one entry in the list in the constructor (docs/ARCHITECTURE.md).
  *
- *   store      the roster, history and uptime; with a shared store, the other aggregators' nodes (first: known nodes are back before any agent dials in)
+ *   lock       the data dir's lock (first: nothing reads or writes the dir before it holds it; docs/deployment.md)
+ *   listen     every --http and --listen address bound once and released: a taken port fails before anything starts
+ *   store      the roster, history and uptime; with a shared store, the other aggregators' nodes (known nodes are back before any agent dials in)
  *   ingest     the libp2p host and the heartbeat streams it takes
  *   alerting   rules on the status tick (while it leads), receivers, maintenance; state kept in the store
  *   ticker     re-derives every status (silence has no event)
- *   views      the fleet document, one node, the live feed, admin, the page
+ *   views      the fleet document, one node, the live feed, admin, the page, sign-in, node removal, /status
  *   http       the server that serves every part's routes
  *   operations own health, lifecycle, metrics (last: ready once everything listens)
  */
@@ -141,9 +160,12 @@ export class Aggregator {
     const log = this.log = options.logger ?? createLogger({ name: 'heartbeat-aggregator' })
     const clock = this.clock
     const fleet = this.fleet = new FleetState(options.statusRules ?? DEFAULT_STATUS_RULES, { forgetAfterMs: options.forgetAfterMs, network: options.network })
-    // One admin token for every admin route (alerts, maintenance, security) and for --details when-authorized.
+    // One admin token for every admin route (alerts, maintenance, security).
     const auth = new AdminAuth(options.adminToken)
-    const details = detailsDecider(options.exposure?.details ?? DEFAULT_DETAILS_MODE, auth)
+    // Page sessions and the viewer token: with the admin token, who sees details (docs/security.md, "Signing in").
+    const viewers = new ViewerAuth({ admin: auth, viewerToken: options.viewerToken, publicUrl: options.publicUrl, clock })
+    const detailsMode = options.exposure?.details ?? DEFAULT_DETAILS_MODE
+    const details = detailsDecider(detailsMode, viewers)
     const feedStats = new FeedStats()
 
     // The key is read once: the store needs the peer id (the holder of this aggregator's nodes) before ingest starts.
@@ -200,6 +222,12 @@ export class Aggregator {
       details,
       info: () => ({ peerId: this.peerId, multiaddrs: this.multiaddrs(), version: PRODUCT_VERSION, startedAt: new Date(this.startedAt).toISOString() }),
       feed: { limits: { ...DEFAULT_FEED_LIMITS, ...options.exposure?.feed }, stats: feedStats, alerts: this.alerting.feedSource },
+      viewers,
+      session: { details: detailsMode },
+      forget: (peerId) => this.forgetNode(peerId),
+      statusPage: options.statusPage === true
+        ? { uptimeOf: (peerId) => this.store.store?.uptimeFor(peerId, 'fleet'), maintenance: this.alerting.statusSource }
+        : undefined,
       admin: {
         snapshot: () => {
           const { admission, ingest: counters, connections } = ingest.snapshot()
@@ -208,14 +236,15 @@ export class Aggregator {
         reloadPeers: async () => ({ reloaded: await this.reloadPeerLists(), allowlist: ingest.admission.policy.allowlistSize ?? null, denylist: ingest.admission.policy.denylistSize }),
       },
     })
-    this.http = httpPart({ registry: this.registry, host: options.http.host, port: options.http.port, adminAuth: auth, corsOrigins: options.exposure?.corsOrigins })
+    this.http = httpPart({
+      registry: this.registry, host: options.http.host, port: options.http.port, timeouts: options.http.timeouts, adminAuth: auth, corsOrigins: options.exposure?.corsOrigins,
+    })
     this.operations = new AggregatorOperations({
       fleet,
       stats: ingest.stats,
       libp2p: () => ingest.host,
       http: () => ({ listening: this.http.listening, url: this.http.url }),
-      // The store URL may hold a password: only where it points is shown.
-      config: () => ({ ...this.options, storeUrl: undefined, store: { ...this.options.store, backend: this.storeTarget.kind, location: this.storeTarget.kind === 'postgres' ? this.storeTarget.location : this.storeTarget.file }, shutdownDrainMs: this.options.shutdownDrainMs ?? DEFAULT_SHUTDOWN_DRAIN_MS }),
+      config: () => this.effectiveConfig(),
       store: () => this.store.store?.health(),
       holderOf: (peerId) => this.store.store?.holderOf(peerId) ?? '',
       startedAt: this.startedAt,
@@ -225,7 +254,23 @@ export class Aggregator {
     })
     registerAlertMetrics(this.operations.metrics.registry, this.alerting.alerting.engine, () => this.alerting.leadership?.leading ?? false)
     registerStoreMetrics(this.operations.metrics.registry, () => this.store.store)
+    registerReceiverMetrics(this.operations.metrics.registry, () => this.alerting.alerting.receiverStatus())
+    const deadman = options.deadman === undefined ? undefined : new DeadmanSwitch({
+      url: options.deadman.url,
+      intervalMs: options.deadman.intervalMs ?? DEFAULT_DEADMAN_INTERVAL_MS,
+      health: () => {
+        const own = this.operations.health.health('health')
+        const notHealthy = Object.entries(own.components).filter(([, c]) => !isHealthy(c.status))
+          .map(([name, c]) => `${name} ${c.status}${typeof (c.details as { error?: unknown } | undefined)?.error === 'string' ? `: ${(c.details as { error: string }).error}` : ''}`)
+        return { healthy: isHealthy(own.status), summary: notHealthy.length === 0 ? `${fleet.size} nodes, ${this.alerting.alerting.fleetAlerts().firing.length} alerts firing` : notHealthy.join('; ') }
+      },
+      clock,
+      logger: log,
+    })
+    if (deadman !== undefined) registerDeadmanMetrics(this.operations.metrics.registry, () => deadman.stats())
     const parts: Part[] = [
+      dataDirLockPart({ dataDir: options.dataDir, clock, logger: log }),
+      listenCheckPart({ http: options.http, listen: options.listen }),
       this.store,
       ingest,
       this.alerting,
@@ -233,8 +278,33 @@ export class Aggregator {
       views,
       this.http,
       this.operations,
+      // Last: its first ping says the aggregator is up and ready.
+      ...(deadman !== undefined ? [deadman] : []),
     ]
     this.runner = new PartRunner(parts, { http: this.registry, logger: log })
+  }
+
+  /**
+   * The configuration /actuator/info shows. Alerting is shown as its rules'
+   * names and its receivers' kinds and targets: receiver settings hold
+   * credentials (tokens, routing keys, webhook URLs that are their own
+   * credential) that no key-name redaction can be trusted to catch.
+   */
+  private effectiveConfig (): Record<string, unknown> {
+    const { alerting: _alerting, deadman, storeUrl: _storeUrl, ...rest } = this.options
+    const { alerting } = this.alerting
+    const target = this.storeTarget
+    return {
+      ...rest,
+      // The store URL may hold a password: only where it points is shown.
+      store: { ...this.options.store, backend: target.kind, location: target.kind === 'postgres' ? target.location : target.file },
+      shutdownDrainMs: this.options.shutdownDrainMs ?? DEFAULT_SHUTDOWN_DRAIN_MS,
+      alerting: {
+        rules: alerting.engine.ruleSet.map((r) => r.name),
+        receivers: alerting.receivers.map((r) => ({ name: r.name ?? r.kind, kind: r.kind, target: r.target })),
+      },
+      ...(deadman !== undefined ? { deadman: { target: redactUrl(deadman.url), intervalMs: deadman.intervalMs ?? DEFAULT_DEADMAN_INTERVAL_MS } } : {}),
+    }
   }
 
   /** Every route this aggregator serves, as the parts registered them (--help lists them). */
@@ -269,6 +339,7 @@ export class Aggregator {
       beats: this.ingest.beats,
       libp2p: this.libp2p,
       store: this.store.store,
+      alerting: this.alerting.alerting,
     }
   }
 
@@ -303,6 +374,22 @@ export class Aggregator {
    */
   async reloadPeerLists (): Promise<boolean> {
     return await this.ingest.reloadPeerLists()
+  }
+
+  /**
+   * Forgets a node everywhere (an operator removed it): the store first, so a
+   * disk that refuses changes nothing else; then the fleet view (the live
+   * feed sends `remove`, metrics drop its series at the next scrape); then
+   * its maintenance window and alerts (they resolve now). Undefined when
+   * neither the fleet nor the store knows the peer id.
+   */
+  async forgetNode (peerId: string): Promise<{ nickname: string } | undefined> {
+    const record = this.fleet.get(peerId)
+    const stored = await this.store.store?.forget(peerId) ?? false
+    if (record === undefined && !stored) return undefined
+    this.fleet.remove(peerId)
+    this.alerting.alerting.forgetNode(peerId, this.clock.wall())
+    return { nickname: record?.beat.nickname ?? '' }
   }
 
   /** Stops every part, last started first. */

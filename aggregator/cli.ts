@@ -1,15 +1,16 @@
+import { hostname } from 'node:os'
 import { Command } from 'commander'
 import { systemClock } from '../shared/clock.ts'
 import { createLogger } from '../shared/log.ts'
 import { parseMultiaddr } from '../shared/target.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
 import { DEFAULT_MAX_FRAME_BYTES, LIMITS } from '../shared/protocol.ts'
-import { ErrorCodes, UsageError } from '../shared/errors.ts'
+import { ErrorCodes, HeartbeatError, UsageError } from '../shared/errors.ts'
 import { formatDuration, parseDuration, parsePositiveDuration } from '../shared/duration.ts'
 import {
-  addLogOptions, collect, configureProgram, envOption, EXIT_OK, onShutdownSignal, runMain, type LogFlags,
+  addLogOptions, collect, configureProgram, envOption, EXIT_FAILURE, EXIT_OK, onShutdownSignal, runMain, type LogFlags,
 } from '../shared/cli.ts'
-import { nonNegativeInt, positiveInt, positiveNumber } from '../shared/flag-parsers.ts'
+import { booleanFlag, nonNegativeInt, positiveInt, positiveNumber } from '../shared/flag-parsers.ts'
 import { parseHostPort } from '../shared/host-port.ts'
 import { Aggregator } from './aggregator.ts'
 import { DEFAULT_SHUTDOWN_DRAIN_MS, STOP_DEADLINE_MS } from './health/constants.ts'
@@ -19,8 +20,9 @@ import {
 } from './constants.ts'
 import { DEFAULT_STATUS_RULES, type StatusRules } from './fleet/status.ts'
 import { type AlertingFlags, checkReceiverUrl, loadAlertingConfig } from './alerts/config.ts'
-import { DEFAULT_ALERT_FOR_MS } from './alerts/constants.ts'
-import { receiverFlags } from './alerts/receivers/index.ts'
+import { DEFAULT_ALERT_FOR_MS, DEFAULT_DEADMAN_INTERVAL_MS } from './alerts/constants.ts'
+import { createReceivers, receiverFlags } from './alerts/receivers/index.ts'
+import { receiversTest, type ReceiverTestResult } from './alerts/receivers/status.ts'
 import { readAdminTokenFile } from './http/admin-auth.ts'
 import { routeHelp } from './http/registry.ts'
 import { addSecurityOptions, securityOptionsFromFlags, type SecurityFlags } from './security-cli.ts'
@@ -30,7 +32,11 @@ const ENV = 'HEARTBEAT_AGGREGATOR'
 
 interface AggregatorFlags extends LogFlags, Omit<AlertingFlags, 'receivers'>, SecurityFlags {
   adminTokenFile?: string
+  viewerTokenFile?: string
+  statusPage?: string
   publicUrl?: string
+  deadmanUrl?: string
+  deadmanInterval: string
   listen?: string[]
   http: string
   dataDir: string
@@ -53,6 +59,8 @@ interface AggregatorFlags extends LogFlags, Omit<AlertingFlags, 'receivers'>, Se
 
 export function buildProgram (): Command {
   const program = configureProgram(new Command('heartbeat-aggregator'))
+    // Options after `test-alert` are the subcommand's own.
+    .enablePositionalOptions()
     .description('Takes heartbeats from agents over libp2p (/fil/heartbeat/2.0.0, and go-filecoin\'s fil/heartbeat/1.0.0) and serves the fleet\'s health: a web page, a JSON API and a live feed.')
     .version(PRODUCT_VERSION)
     .addOption(envOption(ENV, '--listen <multiaddr>', `libp2p listen address; repeatable (default: ${DEFAULT_LISTEN})`).argParser(collect))
@@ -79,9 +87,14 @@ export function buildProgram (): Command {
   for (const receiver of receiverFlags()) program.addOption(envOption(ENV, receiver.flags, receiver.description).argParser(collect))
   program
     .addOption(envOption(ENV, '--admin-token-file <path>', 'file holding the bearer token of the admin API (maintenance); without it the admin API is off'))
+    .addOption(envOption(ENV, '--viewer-token-file <path>', 'file holding a read-only token: signed in with it, the page shows component details and addresses (--details when-authorized); never grants the admin API'))
+    .addOption(envOption(ENV, '--status-page [bool]', 'serve a public status page (/status) and SVG badges (/badge/fleet.svg, /badge/node/NICKNAME.svg): statuses and uptime by nickname only').preset('true'))
     .addOption(envOption(ENV, '--public-url <url>', 'the URL people reach this aggregator at (links in alerts); default: the --http address'))
+    .addOption(envOption(ENV, '--deadman-url <url>', 'a dead man\'s switch (Healthchecks-style) pinged while the aggregator is healthy, <url>/fail while GET /health is not (docs/alerts.md)'))
+    .addOption(envOption(ENV, '--deadman-interval <duration>', 'ping the dead man\'s switch this often').default(formatDuration(DEFAULT_DEADMAN_INTERVAL_MS)))
   addSecurityOptions(program, ENV)
   addLogOptions(program, ENV)
+  program.addCommand(buildTestAlertCommand())
   // A function: the route table is made (by wiring an aggregator that never starts) only when help is shown.
   program.addHelpText('after', () => `
 Environment:
@@ -91,7 +104,12 @@ HTTP:
 ${routeHelp(describeRoutes())}
 
 Alerts (built-in rules, each firing after --alert-for): NodeDown (down or stale), NodeUnhealthy,
-NodeLagging, HeadStuck, ComponentPanicked, ComponentNotReady, FleetBelowMinimum, NetworkInDispute.
+NodeLagging, HeadStuck, ComponentPanicked, ComponentNotReady, FleetBelowMinimum, NetworkInDispute,
+IdentityConflict (one peer id used by two agents at once).
+A node's component, head and lag alerts are held back while the node itself is down or unhealthy
+(one cause, one notification). Receivers (--alert-rules "receivers"): webhooks, alertmanagers,
+telegram, discord, slack, pagerduty, matrix, email, each with an optional route and quiet hours.
+\`heartbeat-aggregator test-alert --alert-rules FILE\` sends a test message to each.
 Agents point at an alerting aggregator with FIL_HEARTBEAT_ALERTS=<its multiaddr>.
 
 Reconnect storms:
@@ -105,13 +123,16 @@ Node status (docs/fleet-semantics.md):
   stopped    the node announced a graceful stop (never alerts)
   down       disconnected and not back within one beat period
   stale      still connected but silent: phi (failure detector) above --phi-threshold
-  unhealthy  reports an unhealthy status
+  unhealthy  reports an unhealthy status, or its peer id is used by two agents at once
   degraded   reports affected, lags more than --lag-threshold, head unchanged
              longer than --stuck-after, or just disconnected (grace)
   healthy    everything else
 Durations use Go syntax (90s, 5m, 168h).
 
-Exit status: 0 after a clean stop, 2 for bad input, 1 otherwise.`)
+One aggregator per --data-dir: it is locked while this one runs.
+
+Exit status: 0 after a clean stop, 2 for bad input or a start-up mistake (a port in use or not
+permitted, a data dir another aggregator holds), with one line on stderr; 1 otherwise.`)
   return program
 }
 
@@ -141,12 +162,75 @@ function parseInstance (text: string | undefined): string | undefined {
 
 /** The routes an aggregator serves, for --help: wired with the defaults, never started. */
 function describeRoutes (): Aggregator['routes'] {
-  return new Aggregator({ listen: [DEFAULT_LISTEN], http: { host: '127.0.0.1', port: 0 }, dataDir: DEFAULT_DATA_DIR, processMetrics: false, logger: createLogger({ name: 'heartbeat-aggregator', level: 'silent' }) }).routes
+  return new Aggregator({ listen: [DEFAULT_LISTEN], http: { host: '127.0.0.1', port: 0 }, dataDir: DEFAULT_DATA_DIR, statusPage: true, processMetrics: false, logger: createLogger({ name: 'heartbeat-aggregator', level: 'silent' }) }).routes
+}
+
+interface TestAlertFlags {
+  alertRules?: string
+  receiver?: string[]
+  publicUrl?: string
+  note?: string
+  json?: boolean
+}
+
+/** `heartbeat-aggregator test-alert`: the same rules file, receiver flags and environment as the aggregator. */
+function buildTestAlertCommand (): Command {
+  const command = configureProgram(new Command('test-alert'))
+    .description('Send one test message to every alert receiver (or those named) and print what each answered; exit 0 when all delivered, 1 otherwise.')
+    .addOption(envOption(ENV, '--alert-rules <path>', 'the rules file whose "receivers" to test (the aggregator\'s)'))
+  for (const receiver of receiverFlags()) command.addOption(envOption(ENV, receiver.flags, receiver.description).argParser(collect))
+  command
+    .option('--receiver <name>', 'test only this receiver (by name, as GET /api/v1/alerts lists them); repeatable', collect)
+    .addOption(envOption(ENV, '--public-url <url>', 'the URL the message links to (the aggregator\'s --public-url)'))
+    .option('--note <text>', 'added to the message', `sent by test-alert on ${hostname()}`)
+    .option('--json', 'print the answers as JSON')
+  command.action(async () => { await testAlert(command) })
+  return command
+}
+
+async function testAlert (command: Command): Promise<void> {
+  const flags = command.opts<TestAlertFlags>()
+  const opts = command.opts<Record<string, unknown>>()
+  const config = await loadAlertingConfig({
+    alertRules: flags.alertRules,
+    receivers: Object.fromEntries(receiverFlags().map((r) => [r.kind, opts[r.attribute] as string[] | undefined])),
+  })
+  if (config.receivers.length === 0) {
+    throw new UsageError(ErrorCodes.INVALID_ARGUMENT, 'no alert receivers to test: give --alert-rules with "receivers", or --alert-webhook / --alertmanager')
+  }
+  const publicUrl = flags.publicUrl === undefined ? `http://${DEFAULT_HTTP}` : checkReceiverUrl(flags.publicUrl, '--public-url').replace(/\/+$/, '')
+  const logger = createLogger({ name: 'heartbeat-aggregator', level: 'silent' })
+  const receivers = createReceivers(config.receivers, { source: { peerId: () => '', publicUrl: () => publicUrl }, logger, clock: systemClock })
+  try {
+    const results = await receiversTest(receivers, { names: flags.receiver, note: flags.note, at: systemClock.wall(), clock: systemClock, signal: new AbortController().signal })
+    process.stdout.write(flags.json === true ? `${JSON.stringify(results, null, 2)}\n` : formatTestResults(results))
+    if (!results.every((r) => r.delivered)) process.exitCode = EXIT_FAILURE
+  } catch (err) {
+    if (err instanceof HeartbeatError && err.code === ErrorCodes.INVALID_ARGUMENT) throw new UsageError(err.code, err.message)
+    throw err
+  } finally {
+    await Promise.all(receivers.map(async (r) => { await r.stop(0) }))
+  }
+}
+
+/** One line per receiver: name, kind, target, the verdict, and what the service said. */
+export function formatTestResults (results: readonly ReceiverTestResult[]): string {
+  const lines = results.map((r) => {
+    const said = [r.status !== null ? `status ${r.status}` : '', r.delivered ? (r.answer ?? '') : (r.error ?? '')].filter((x) => x !== '').join(': ')
+    return `${r.delivered ? 'delivered' : 'FAILED   '}  ${r.name} (${r.kind}, ${r.target})  ${said}  [${r.attempts} attempt${r.attempts === 1 ? '' : 's'}, ${r.ms} ms]`
+  })
+  const failed = results.filter((r) => !r.delivered).length
+  lines.push(failed === 0 ? `all ${results.length} receiver${results.length === 1 ? '' : 's'} delivered the test message` : `${failed} of ${results.length} receivers did not deliver`)
+  return `${lines.join('\n')}\n`
 }
 
 export async function main (argv: string[]): Promise<void> {
   const program = buildProgram()
-  program.parse(argv)
+  program.action(async () => { await runAggregator(program) })
+  await program.parseAsync(argv)
+}
+
+async function runAggregator (program: Command): Promise<void> {
   const flags = program.opts<AggregatorFlags>()
   const listen = (flags.listen ?? [DEFAULT_LISTEN]).map((l) => parseMultiaddr(l, '--listen').toString())
   const http = parseHostPort(flags.http, '--http')
@@ -172,13 +256,20 @@ export async function main (argv: string[]): Promise<void> {
     receivers: Object.fromEntries(receiverFlags().map((r) => [r.kind, opts[r.attribute] as string[] | undefined])),
   })
   const publicUrl = flags.publicUrl === undefined ? undefined : checkReceiverUrl(flags.publicUrl, '--public-url').replace(/\/+$/, '')
+  const deadman = flags.deadmanUrl === undefined ? undefined : { url: checkReceiverUrl(flags.deadmanUrl, '--deadman-url', { secret: true }), intervalMs: parsePositiveDuration(flags.deadmanInterval, '--deadman-interval') }
   const adminToken = flags.adminTokenFile === undefined ? undefined : await readAdminTokenFile(flags.adminTokenFile)
   const logger = createLogger({ name: 'heartbeat-aggregator', level: flags.logLevel, format: flags.logFormat })
   if (adminToken?.readableByOthers === true) logger.warn({ file: flags.adminTokenFile }, 'the admin token file is readable by every user: chmod 600 it')
+  const viewerToken = flags.viewerTokenFile === undefined ? undefined : await readAdminTokenFile(flags.viewerTokenFile, '--viewer-token-file')
+  if (viewerToken !== undefined && viewerToken.token === adminToken?.token) {
+    throw new UsageError(ErrorCodes.INVALID_ARGUMENT, '--viewer-token-file holds the admin token: give viewers a token of their own (openssl rand -hex 32)')
+  }
+  if (viewerToken?.readableByOthers === true) logger.warn({ file: flags.viewerTokenFile }, 'the viewer token file is readable by every user: chmod 600 it')
+  const statusPage = flags.statusPage === undefined ? false : booleanFlag(flags.statusPage, '--status-page')
   const security = await securityOptionsFromFlags(flags)
   const aggregator = new Aggregator({
     listen, http, dataDir: flags.dataDir, storeUrl: flags.store, instance: parseInstance(flags.instance), maxFrameBytes, shutdownDrainMs, connectionLimits, statusRules, forgetAfterMs, network, store, logger,
-    alerting, adminToken: adminToken?.token, publicUrl, ...security,
+    alerting, adminToken: adminToken?.token, viewerToken: viewerToken?.token, statusPage, publicUrl, deadman, ...security,
   })
   // SIGHUP re-reads --allow-peers and --deny-peers (a bad list is logged; the running lists stay).
   process.on('SIGHUP', () => { void aggregator.reloadPeerLists() })

@@ -118,8 +118,17 @@ export const REFUSAL_LOG_WINDOW_MS = 60_000
 export const HTTP_BODY_LIMIT_BYTES = 16 * 1024
 /** All request headers together (Node's default is 16 KiB). */
 export const HTTP_MAX_HEADER_BYTES = 8 * 1024
-/** A request must arrive whole within this (slow-loris). */
+/** A request's headers must arrive within this of its first byte (a client trickling headers: slow-loris). */
+export const HTTP_HEADERS_TIMEOUT_MS = 10_000
+/** A request must arrive whole (headers and body) within this (a body sent slowly). The live feed's response is not bounded by it. */
 export const HTTP_REQUEST_TIMEOUT_MS = 30_000
+/**
+ * An idle keep-alive connection is closed after this (Node adds its own 1 s grace). Above the 60 s idle timeout of
+ * common load balancers and proxies, so they never reuse a connection the aggregator is closing (fastify's default).
+ */
+export const HTTP_KEEP_ALIVE_TIMEOUT_MS = 72_000
+/** Node looks for requests past the two deadlines above this often: a cut comes at most this late (Node's default is 30 s). */
+export const HTTP_TIMEOUT_CHECK_MS = 1_000
 /** Live-feed clients at once; more get 503 (--max-feed-clients). */
 export const DEFAULT_MAX_FEED_CLIENTS = 256
 /** A live-feed client is dropped when this much waits unsent for it... */
@@ -129,3 +138,16 @@ export const FEED_MAX_BACKPRESSURE_MS = 10_000
 
 /** A disconnect is applied this long after libp2p reports it, so frames still in the closing streams fold first. */
 export const DISCONNECT_SETTLE_MS = 50
+
+// One identity, one node (see ingest/identity.ts and docs/fleet-semantics.md).
+/**
+ * A node stays flagged this long after the last sign of a second agent on its peer id. A refused agent retries
+ * at its reconnect period (10 s by default, with jitter), so a conflict that goes on never clears in between.
+ */
+export const IDENTITY_CONFLICT_HOLD_MS = 2 * 60_000
+/** A refused stream is reset this long after its refusal frame, unless the agent closes it first (older agents ignore the frame). */
+export const IDENTITY_REFUSAL_GRACE_MS = 2_000
+/** Agent runs (and their addresses) remembered per conflict; more are counted, not listed. */
+export const IDENTITY_MAX_AGENTS_LISTED = 8
+/** How often conflicts are checked for expiry. */
+export const IDENTITY_EXPIRY_CHECK_MS = 1_000

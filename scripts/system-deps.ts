@@ -24,6 +24,11 @@ export const SYSTEM_PACKAGES: Record<string, string> = {
   '/usr/lib/postgresql/15/bin/postgres': 'postgresql',
   // test/e2e/store-faults.test.ts holds a write lock on the SQLite store with Debian's sqlite3 CLI.
   '/usr/bin/sqlite3': 'sqlite3',
+  // test/support/fakes/smtp.ts: the SMTP sink's self-signed certificate (STARTTLS) is made with openssl.
+  '/usr/bin/openssl': 'openssl',
+  // test/e2e/agent-clock-step.test.ts steps an agent's wall clock with libfaketime (LD_PRELOAD); the
+  // faketime package brings the library (libfaketime) with it.
+  '/usr/bin/faketime': 'faketime',
 }
 
 export function ensureSystemPackages (packages: Record<string, string> = SYSTEM_PACKAGES): void {

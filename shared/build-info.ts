@@ -1,13 +1,12 @@
 import { readFileSync, statSync } from 'node:fs'
 import { isAbsolute, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { version as LIBP2P_VERSION } from 'libp2p/version'
+import { IN_SINGLE_EXECUTABLE, PACKAGE_ROOT } from './package-files.ts'
 import { PRODUCT_NAME, PRODUCT_VERSION } from './version.ts'
 
 /** Set by builds and images that ship without .git (e.g. `HEARTBEAT_COMMIT=$(git rev-parse HEAD)`). */
 export const COMMIT_ENV = 'HEARTBEAT_COMMIT'
 
-const PACKAGE_ROOT = fileURLToPath(new URL('../', import.meta.url))
 const COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/
 
 export interface BuildInfo {
@@ -25,9 +24,9 @@ export interface RuntimeInfo {
 }
 
 /** What this build is: from the environment when set, else from the checkout's .git, else unknown. */
-export function buildInfo (env: NodeJS.ProcessEnv = process.env, root = PACKAGE_ROOT): BuildInfo {
+export function buildInfo (env: NodeJS.ProcessEnv = process.env, root: string | undefined = IN_SINGLE_EXECUTABLE ? undefined : PACKAGE_ROOT): BuildInfo {
   const fromEnv = env[COMMIT_ENV]?.trim().toLowerCase()
-  const commit = fromEnv !== undefined && fromEnv !== '' ? fromEnv : readGitCommit(root)
+  const commit = fromEnv !== undefined && fromEnv !== '' ? fromEnv : root === undefined ? undefined : readGitCommit(root)
   return { name: PRODUCT_NAME, version: PRODUCT_VERSION, commit }
 }
 

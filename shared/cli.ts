@@ -37,10 +37,35 @@ export function configureProgram (program: Command): Command {
 }
 
 /**
- * Runs a CLI main; maps every error to a clear message and an exit status.
- * Only unexpected internal errors print a stack, and only at debug level.
+ * Errors that mean the program was started wrong and a restart cannot help:
+ * exit 2 (systemd's RestartPreventExitStatus, docs/deployment.md). Usage
+ * mistakes (UsageError) are always among them.
+ */
+const START_UP_MISTAKES: ReadonlySet<string> = new Set([
+  ErrorCodes.NO_TARGET, ErrorCodes.BIND_FAILED, ErrorCodes.DATA_DIR_LOCKED, ErrorCodes.DATA_DIR_UNUSABLE, ErrorCodes.STORE_TOO_NEW,
+])
+
+/** The exit status for an error that ended a main: 2 for a start-up mistake, 1 otherwise. */
+export function exitStatusOf (err: unknown): number {
+  if (err instanceof UsageError) return EXIT_USAGE
+  if (err instanceof HeartbeatError && START_UP_MISTAKES.has(err.code)) return EXIT_USAGE
+  return EXIT_FAILURE
+}
+
+/**
+ * A failed main exits within this even when something it started still holds
+ * the event loop (libp2p leaves a 1 s debounce timer behind its stop): a start-up failure must
+ * reach the supervisor (fail fast), not leave a process that does nothing.
+ */
+export const FAILED_MAIN_EXIT_DEADLINE_MS = 250
+
+/**
+ * Runs a CLI main; maps every error to one line on stderr and an exit status
+ * (exitStatusOf). A stack is printed only with HEARTBEAT_DEBUG=1.
  */
 export async function runMain (name: string, main: () => Promise<void>): Promise<void> {
+  // `heartbeat-agent --help | head`: a reader that goes away ends the output, as for any command-line tool, not with a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(EXIT_OK); else throw err })
   try {
     await main()
   } catch (err) {
@@ -48,15 +73,16 @@ export async function runMain (name: string, main: () => Promise<void>): Promise
       process.exitCode = err.exitCode === 0 ? EXIT_OK : EXIT_USAGE
       return
     }
-    if (err instanceof UsageError || (err instanceof HeartbeatError && err.code === ErrorCodes.NO_TARGET)) {
-      process.stderr.write(`${name}: ${err.message}\n`)
-      process.exitCode = EXIT_USAGE
-      return
-    }
-    process.stderr.write(`${name}: ${errorMessage(err)}\n`)
+    process.exitCode = exitStatusOf(err)
+    process.stderr.write(`${name}: ${oneLine(errorMessage(err))}\n`)
     if (process.env.HEARTBEAT_DEBUG === '1' && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`)
-    process.exitCode = EXIT_FAILURE
+    setTimeout(() => { process.exit() }, FAILED_MAIN_EXIT_DEADLINE_MS).unref()
   }
+}
+
+/** A message as one line: a library's multi-line text (and any stack frames in it) folded. */
+export function oneLine (message: string): string {
+  return message.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^at .+/.test(l)).join(' ')
 }
 
 /** Calls `onSignal` once on the first SIGINT/SIGTERM; a second signal exits at once. */

@@ -19,7 +19,16 @@ export function encodeHeartbeat (heartbeat: Heartbeat): Uint8Array {
 
 /** A whole frame: unsigned-varint length prefix + CBOR body (for writers that bypass lpStream). */
 export function encodeFrame (heartbeat: Heartbeat): Uint8Array {
-  const body = encodeHeartbeat(heartbeat)
+  return lengthPrefixed(encodeHeartbeat(heartbeat))
+}
+
+/** Any other frame's body (the aggregator's refusal, shared/refusal.ts): the same plain CBOR. */
+export function encodeFrameBody (value: Record<string, unknown>): Uint8Array {
+  return encoder.encode(value)
+}
+
+/** A frame body with its unsigned-varint length prefix. */
+export function lengthPrefixed (body: Uint8Array): Uint8Array {
   const prefix = varint.encode(body.length)
   const frame = new Uint8Array(prefix.length + body.length)
   frame.set(prefix, 0)

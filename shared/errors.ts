@@ -43,6 +43,18 @@ export const ErrorCodes = {
   UNAUTHORIZED: 'ERR_UNAUTHORIZED',
   ADMIN_DISABLED: 'ERR_ADMIN_DISABLED',
   FEED_FULL: 'ERR_FEED_FULL',
+  /** A state-changing request from another site (CSRF), refused. */
+  FORBIDDEN_ORIGIN: 'ERR_FORBIDDEN_ORIGIN',
+  /** Sign-in asked of an aggregator started without --viewer-token-file or --admin-token-file. */
+  SIGNIN_DISABLED: 'ERR_SIGNIN_DISABLED',
+  /** A listener could not bind its address (in use, not permitted, not on this machine): a start-up mistake, exit 2. */
+  BIND_FAILED: 'ERR_BIND',
+  /** The data dir is held by another running aggregator (docs/deployment.md, "The data dir lock"): exit 2. */
+  DATA_DIR_LOCKED: 'ERR_DATA_DIR_LOCKED',
+  /** The data dir cannot be created, read or locked (a file in its place, permissions, a read-only mount): exit 2. */
+  DATA_DIR_UNUSABLE: 'ERR_DATA_DIR_UNUSABLE',
+  /** This identity (peer id) is already used by another agent connected to the aggregator. */
+  IDENTITY_IN_USE: 'ERR_IDENTITY_IN_USE',
 } as const
 
 export type ErrorCode = typeof ErrorCodes[keyof typeof ErrorCodes]

@@ -25,6 +25,18 @@ export function positiveNumber (text: string, flag: string): number {
   return n
 }
 
+/**
+ * An on/off flag that has a value (`--flag [bool]`, preset to true): its
+ * environment twin then means what it says, HEARTBEAT_..._FLAG=false is off
+ * (a bare boolean flag's twin is on whatever its value).
+ */
+export function booleanFlag (text: string, flag: string): boolean {
+  const v = text.trim().toLowerCase()
+  if (['true', '1', 'yes', 'on'].includes(v)) return true
+  if (['false', '0', 'no', 'off', ''].includes(v)) return false
+  throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid ${flag} "${text}": expected true or false`)
+}
+
 /** Node's timers take at most ~24 days; a day is more than any sane timeout. */
 export const MAX_TIMEOUT_MS = 24 * 3_600_000
 

@@ -29,6 +29,19 @@ export interface Heartbeat {
    * aggregators that predate it ignore it.
    */
   maintenance?: AnnouncedMaintenance
+  /**
+   * Optional: the head's own timestamp, ms since the epoch, when the source
+   * knows it (Lotus: the tipset's block Timestamp; Ethereum: the block's
+   * timestamp). It says how old the chain the node follows is, whatever its
+   * peers say. Absent when unknown; aggregators that predate it ignore it.
+   */
+  headTime?: number
+  /**
+   * Optional: where head and height come from (`demo`, `lotus`, `eth`,
+   * `command`, `embedded`), so a simulated chain can be told from a real
+   * node. Aggregators keep a short value they do not know as it is.
+   */
+  source?: string
 }
 
 export interface AnnouncedMaintenance {
@@ -151,6 +164,9 @@ export function validateHeartbeat (value: unknown): ValidationResult {
     }
     const maintenance = validateMaintenance(value.maintenance)
     if (maintenance !== undefined) heartbeat.maintenance = maintenance
+    // Optional fields: absent (or null) is fine, a wrong type is refused like any other field's.
+    if (value.headTime !== undefined && value.headTime !== null) heartbeat.headTime = uint(value, 'headTime')
+    if (value.source !== undefined && value.source !== null) heartbeat.source = str(value, 'source', LIMITS.source)
     return { ok: true, heartbeat }
   } catch (err) {
     if (err instanceof Invalid) return { ok: false, reason: err.reason, message: err.message }

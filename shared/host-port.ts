@@ -15,3 +15,8 @@ export function httpUrlFor (host: string, port: number): string {
   const bracketed = host.includes(':') ? `[${host}]` : host
   return `http://${bracketed === '0.0.0.0' || bracketed === '[::]' ? '127.0.0.1' : bracketed}:${port}`
 }
+
+/** HOST:PORT as the flags take it (IPv6 in brackets). */
+export function hostPort (host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`
+}

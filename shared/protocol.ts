@@ -1,6 +1,6 @@
 /** Protocol ids and wire limits shared by the agent and the aggregator. */
 
-/** The heartbeat protocol: one long-lived stream, length-prefixed CBOR frames, agent writes, aggregator reads. */
+/** The heartbeat protocol: one long-lived stream, length-prefixed CBOR frames, agent writes, aggregator reads (and may write one refusal: shared/refusal.ts). */
 export const HEARTBEAT_PROTOCOL = '/fil/heartbeat/2.0.0'
 
 /** go-filecoin's protocol id, exactly as it sent it (no leading slash): newline-delimited JSON. */
@@ -24,7 +24,13 @@ export const LIMITS = {
   detailsBytes: 4096,
   agentVersion: 64,
   maintenanceReason: 200,
+  /** The optional `source` field: a short kind such as "lotus" (later kinds must fit too). */
+  source: 32,
 } as const
+
+/** What an agent may say in the optional `source` field (aggregators keep any short string they do not know). */
+export const HEARTBEAT_SOURCE_KINDS = ['demo', 'lotus', 'eth', 'command', 'embedded'] as const
+export type HeartbeatSourceKind = typeof HEARTBEAT_SOURCE_KINDS[number]
 
 /** Largest value a heartbeat's unsigned integers may carry (safe in JS and JSON). */
 export const MAX_UINT = Number.MAX_SAFE_INTEGER

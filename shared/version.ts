@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs'
+import { readPackageManifest } from './package-files.ts'
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { name: string, version: string }
+const pkg = readPackageManifest()
 
 export const PRODUCT_NAME = pkg.name
 export const PRODUCT_VERSION = pkg.version

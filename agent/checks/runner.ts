@@ -1,13 +1,16 @@
-import { raceAbort, sleep } from '../../shared/abort.ts'
+import { raceAbort } from '../../shared/abort.ts'
+import { systemClock, type Clock } from '../../shared/clock.ts'
 import { ErrorCodes, errorMessage } from '../../shared/errors.ts'
 import type { ComponentHealth, HealthStatus } from '../../shared/health.ts'
 import type { Logger } from '../../shared/log.ts'
+import { clockTimeout } from '../clock-signal.ts'
 import { type CheckOutcome, failureStatus, outcomeComponents } from './result.ts'
 import { CheckFailure, type RunnableCheck } from './types.ts'
 
 export interface CheckRunnerOptions {
   logger?: Logger
-  now?: () => number
+  /** Schedules, deadlines and latencies on its monotonic time; `checkedAt` stamps on its wall time. */
+  clock?: Clock
 }
 
 interface CheckState {
@@ -26,13 +29,13 @@ interface CheckState {
 export class CheckRunner {
   private readonly states: CheckState[]
   private readonly log: Logger | undefined
-  private readonly now: () => number
+  private readonly clock: Clock
   private readonly stopController = new AbortController()
   private loops: Array<Promise<void>> = []
 
   constructor (checks: RunnableCheck[], options: CheckRunnerOptions = {}) {
     this.log = options.logger
-    this.now = options.now ?? Date.now
+    this.clock = options.clock ?? systemClock
     this.states = checks.map((check) => ({
       check,
       components: { [check.name]: { status: failureStatus(check.level), details: { error: 'not checked yet' } } },
@@ -75,18 +78,21 @@ export class CheckRunner {
   /** Runs one check once and records the outcome; never throws. */
   private async runOnce (state: CheckState): Promise<void> {
     const { check } = state
-    const started = this.now()
-    const signal = AbortSignal.any([this.stopController.signal, AbortSignal.timeout(check.timeoutMs)])
+    const started = this.clock.monotonic()
     const late = (): Error => new CheckFailure(ErrorCodes.TIMEOUT, `no answer within ${check.timeoutMs} ms`)
+    const deadline = clockTimeout(this.clock, check.timeoutMs, late)
+    const signal = AbortSignal.any([this.stopController.signal, deadline.signal])
     let outcome: CheckOutcome
     try {
       const result = await raceAbort(check.probe(signal), signal, late)
-      outcome = { ok: true, result, latencyMs: this.now() - started, at: this.now() }
+      outcome = { ok: true, result, latencyMs: this.clock.monotonic() - started, at: this.clock.wall() }
     } catch (err) {
       if (this.stopController.signal.aborted) return
       // Whatever the probe said when its deadline cut it short, the deadline is the reason.
       const error = signal.aborted ? late() : err
-      outcome = { ok: false, error, latencyMs: this.now() - started, at: this.now() }
+      outcome = { ok: false, error, latencyMs: this.clock.monotonic() - started, at: this.clock.wall() }
+    } finally {
+      deadline.clear()
     }
     state.components = outcomeComponents(check, outcome)
     this.report(state, outcome)
@@ -95,11 +101,11 @@ export class CheckRunner {
   private async loop (state: CheckState, first: () => void): Promise<void> {
     const stop = this.stopController.signal
     while (!stop.aborted) {
-      const started = this.now()
+      const started = this.clock.monotonic()
       await this.runOnce(state)
       first()
-      const wait = state.check.intervalMs - (this.now() - started)
-      await sleep(Math.max(0, wait), stop)
+      const wait = state.check.intervalMs - (this.clock.monotonic() - started)
+      await this.clock.sleep(Math.max(0, wait), stop)
     }
     first()
   }

@@ -17,10 +17,31 @@ const componentSchema = z.strictObject({
 /** Half the heartbeat's components at most: the rest is for the agent's own and the checks. */
 const MAX_COMMAND_COMPONENTS = Math.floor(LIMITS.componentCount / 2)
 
+/**
+ * Below this a "milliseconds since the epoch" is before 1973: it is surely
+ * seconds (what `date +%s` and most chains print), and taking it for ms would
+ * call the head 50 years old. Refused with that hint instead.
+ */
+const MIN_PLAUSIBLE_MS = 1e11
+
+/** The head's time: ms since the epoch, or an ISO 8601 string. */
+export const headTimeSchema = z.union([
+  z.number().int().min(0).max(MAX_UINT).refine((ms) => ms >= MIN_PLAUSIBLE_MS, 'headTime is milliseconds since the epoch: this value looks like seconds (multiply by 1000)'),
+  z.string().max(64).transform((text, ctx) => {
+    const ms = Date.parse(text)
+    if (!Number.isFinite(ms) || ms < 0) {
+      ctx.addIssue({ code: 'custom', message: 'headTime must be milliseconds since the epoch or an ISO 8601 time' })
+      return z.NEVER
+    }
+    return ms
+  }),
+])
+
 /** What the command must print on stdout: one JSON object, nothing else. */
 export const commandOutputSchema = z.strictObject({
   head: z.string().min(1).max(LIMITS.head),
   height: z.number().int().min(0).max(MAX_UINT),
+  headTime: headTimeSchema.optional(),
   minerAddress: z.string().max(LIMITS.minerAddress).optional(),
   network: z.string().max(LIMITS.network).optional(),
   components: z.record(z.string().min(1).max(LIMITS.componentName), componentSchema)
@@ -55,6 +76,7 @@ export function parseCommandOutput (stdout: string): ChainReading {
     height: out.height,
     ...(out.minerAddress !== undefined ? { minerAddress: out.minerAddress } : {}),
     ...(out.network !== undefined ? { network: out.network } : {}),
+    ...(out.headTime !== undefined ? { headTime: out.headTime } : {}),
     ...(out.components !== undefined ? { components: out.components } : {}),
   }
 }
@@ -67,7 +89,7 @@ export interface CommandSourceOptions {
 
 /**
  * Runs a command at every poll; it prints one JSON object
- * `{head, height, minerAddress?, network?, components?}`. For nodes no built-in
+ * `{head, height, headTime?, minerAddress?, network?, components?}`. For nodes no built-in
  * source knows: a script that asks the node and prints the answer.
  * The poll's deadline kills it (and whatever it started) when it hangs.
  */

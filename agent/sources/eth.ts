@@ -4,7 +4,8 @@ import type { ComponentHealth } from '../../shared/health.ts'
 import { MAX_UINT } from '../../shared/protocol.ts'
 import { DEFAULT_ETH_URL } from '../constants.ts'
 import type { ChainReading, ChainSource } from '../source.ts'
-import { JsonRpcClient, JsonRpcError } from './jsonrpc.ts'
+import { JsonRpcError, type JsonRpcCaller } from './jsonrpc.ts'
+import { createJsonRpcClient } from './jsonrpc-ws.ts'
 
 /** An Ethereum JSON-RPC quantity ("0x1b4") as a safe integer. */
 export const quantity = z.string()
@@ -57,13 +58,14 @@ export function ethReading (latest: EthBlock, syncing: EthSyncing, network: { ch
     head: latest.hash.toLowerCase(),
     height: latest.number,
     network: ethNetwork(network.chainId, network.genesisHash),
+    ...(latest.timestamp !== undefined ? { headTime: latest.timestamp * 1000 } : {}),
     details,
     components: { sync: ethSyncComponent(latest, syncing) },
   }
 }
 
 export interface EthSourceOptions {
-  /** The node's HTTP JSON-RPC endpoint (default: DEFAULT_ETH_URL). */
+  /** The node's JSON-RPC endpoint, http(s):// or ws(s):// (default: DEFAULT_ETH_URL). */
   url?: string
   /** A bearer token, for endpoints behind an authenticating proxy; never logged. */
   token?: string
@@ -76,11 +78,15 @@ export interface EthSourceOptions {
  */
 export class EthSource implements ChainSource {
   readonly kind = 'eth'
-  private readonly rpc: JsonRpcClient
+  private readonly rpc: JsonRpcCaller
   private network: { chainId: number, genesisHash: string } | undefined
 
   constructor (options: EthSourceOptions = {}) {
-    this.rpc = new JsonRpcClient({ url: options.url ?? DEFAULT_ETH_URL, ...(options.token !== undefined ? { token: options.token } : {}) })
+    this.rpc = createJsonRpcClient({ url: options.url ?? DEFAULT_ETH_URL, ...(options.token !== undefined ? { token: options.token } : {}) })
+  }
+
+  async close (): Promise<void> {
+    await this.rpc.close()
   }
 
   get endpoint (): string {

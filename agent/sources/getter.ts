@@ -12,6 +12,8 @@ export interface HeadInfo {
   height: number
   /** Genesis CID or chain id; lets the aggregator keep networks apart. */
   network?: string
+  /** The head's own timestamp (ms since the epoch, or a Date): how old the chain the node follows is. */
+  headTime?: number | Date
 }
 
 /** go-filecoin's HeadGetter, asynchronous and abortable. */
@@ -23,6 +25,7 @@ const headInfoSchema = z.object({
   head: z.union([z.string().min(1).max(LIMITS.head), z.array(z.string()).min(1)]),
   height: z.number().int().min(0).max(MAX_UINT),
   network: z.string().max(LIMITS.network).optional(),
+  headTime: z.union([z.number().int().min(0).max(MAX_UINT), z.date().transform((d) => d.getTime())]).optional(),
 })
 
 /**
@@ -52,6 +55,7 @@ export class GetterSource implements ChainSource {
     }
     const reading: ChainReading = { head, height: info.height }
     if (info.network !== undefined) reading.network = info.network
+    if (info.headTime !== undefined && Number.isFinite(info.headTime)) reading.headTime = info.headTime
     if (this.minerAddressGetter !== undefined) {
       // As go-filecoin: a node without a miner address sends an empty one, it is not a failure.
       try {

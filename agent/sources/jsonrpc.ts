@@ -20,7 +20,7 @@ export class JsonRpcError extends HeartbeatError {
 }
 
 export interface JsonRpcClientOptions {
-  /** http:// or https:// endpoint. */
+  /** http:// or https:// endpoint (ws:// and wss:// through createJsonRpcClient). */
   url: string
   /** Sent as `Authorization: Bearer <token>`; never appears in errors or logs. */
   token?: string
@@ -28,6 +28,15 @@ export interface JsonRpcClientOptions {
 }
 
 const rpcErrorSchema = z.object({ code: z.number().int(), message: z.string(), data: z.unknown().optional() })
+
+/** What a source needs of a JSON-RPC client, over HTTP or websocket: calls, validated answers, a close. */
+export interface JsonRpcCaller {
+  /** scheme://host:port only, for messages. */
+  readonly endpoint: string
+  call<S extends z.ZodType> (method: string, params: unknown[], schema: S, options: { signal: AbortSignal }): Promise<z.output<S>>
+  callRaw (method: string, params: unknown[], options: { signal: AbortSignal }): Promise<unknown>
+  close (): Promise<void>
+}
 
 const envelopeSchema = z.object({
   // Required by the spec; some proxies drop it, and its absence alone does not make an answer nonsense.
@@ -46,16 +55,59 @@ export function describeEndpoint (url: URL): string {
 }
 
 export function parseHttpUrl (text: string, what: string): URL {
+  return parseUrl(text, what, ['http:', 'https:'])
+}
+
+/** A JSON-RPC endpoint of a node: HTTP POST, or a websocket (Lotus serves both on one path). */
+export function parseRpcUrl (text: string, what: string): URL {
+  return parseUrl(text, what, ['http:', 'https:', 'ws:', 'wss:'])
+}
+
+function parseUrl (text: string, what: string, schemes: string[]): URL {
+  const names = schemes.map((s) => `${s}//`)
+  const expected = names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1) ?? ''}` : names.join('')
   let url: URL
   try {
     url = new URL(text)
   } catch {
-    throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid ${what} "${text}": expected an http:// or https:// URL`)
+    throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid ${what} "${text}": expected an ${names.join(' or ')} URL`)
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid ${what} "${describeEndpoint(url)}": only http:// and https:// are supported`)
+  if (!schemes.includes(url.protocol)) {
+    throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid ${what} "${describeEndpoint(url)}": only ${expected} are supported`)
   }
   return url
+}
+
+/** Checks a call's result against the caller's schema: nonsense is a clear error, never a wrong head. */
+export function checkResult<S extends z.ZodType> (method: string, endpoint: string, result: unknown, schema: S): z.output<S> {
+  const parsed = schema.safeParse(result)
+  if (!parsed.success) {
+    throw new HeartbeatError(ErrorCodes.BAD_ANSWER, `${method}: unexpected answer from ${endpoint}: ${describeIssues(parsed.error, { prefix: ['result'] })}`)
+  }
+  return parsed.data
+}
+
+export type JsonRpcEnvelope = z.output<typeof envelopeSchema>
+
+/** Validates the JSON-RPC 2.0 answer envelope; `where` says how it came ("HTTP 200", "over the websocket"). */
+export function parseEnvelope (method: string, endpoint: string, body: unknown, where: string, hint = ''): JsonRpcEnvelope {
+  const envelope = envelopeSchema.safeParse(body)
+  if (!envelope.success) {
+    throw new HeartbeatError(ErrorCodes.BAD_ANSWER, `${method}: ${endpoint} answered ${where} with JSON that is not a JSON-RPC 2.0 answer (${describeIssues(envelope.error)})${hint}`)
+  }
+  return envelope.data
+}
+
+/** The result of a validated envelope: the node's error as a JsonRpcError, a wrong id or no result as BAD_ANSWER. */
+export function resultOf (method: string, endpoint: string, envelope: JsonRpcEnvelope, body: unknown, id: number): unknown {
+  if (envelope.error !== undefined) throw new JsonRpcError(method, envelope.error.code, envelope.error.message)
+  if (envelope.id !== id) {
+    throw new HeartbeatError(ErrorCodes.BAD_ANSWER, `${method}: ${endpoint} answered request ${id} with id ${JSON.stringify(envelope.id)}`)
+  }
+  if (!Object.hasOwn(body as object, 'result')) {
+    throw new HeartbeatError(ErrorCodes.BAD_ANSWER, `${method}: ${endpoint} answered with neither a result nor an error`)
+  }
+  return envelope.result
 }
 
 /**
@@ -64,7 +116,7 @@ export function parseHttpUrl (text: string, what: string): URL {
  * schema, so a node that answers nonsense gives a clear error instead of a
  * wrong head.
  */
-export class JsonRpcClient {
+export class JsonRpcClient implements JsonRpcCaller {
   readonly endpoint: string
   private readonly url: URL
   private readonly token: string | undefined
@@ -80,13 +132,11 @@ export class JsonRpcClient {
 
   /** Calls `method` and returns its result, validated by `schema`. */
   async call<S extends z.ZodType> (method: string, params: unknown[], schema: S, options: { signal: AbortSignal }): Promise<z.output<S>> {
-    const result = await this.callRaw(method, params, options)
-    const parsed = schema.safeParse(result)
-    if (!parsed.success) {
-      throw new HeartbeatError(ErrorCodes.BAD_ANSWER, `${method}: unexpected answer from ${this.endpoint}: ${describeIssues(parsed.error, { prefix: ['result'] })}`)
-    }
-    return parsed.data
+    return checkResult(method, this.endpoint, await this.callRaw(method, params, options), schema)
   }
+
+  /** Nothing to close: every call is its own request. */
+  async close (): Promise<void> {}
 
   /** Calls `method` and returns its result unvalidated (for checks that only care that it answers). */
   async callRaw (method: string, params: unknown[], options: { signal: AbortSignal }): Promise<unknown> {
@@ -115,26 +165,15 @@ export class JsonRpcClient {
     } catch {
       throw new HeartbeatError(ErrorCodes.BAD_ANSWER, `${method}: ${this.endpoint} answered HTTP ${res.status} with ${text === '' ? 'an empty body' : `something that is not JSON: ${JSON.stringify(text.slice(0, 120))}`}${authHint(res.status)}`)
     }
-    const envelope = envelopeSchema.safeParse(body)
-    if (!envelope.success) {
-      throw new HeartbeatError(ErrorCodes.BAD_ANSWER, `${method}: ${this.endpoint} answered HTTP ${res.status} with JSON that is not a JSON-RPC 2.0 answer (${describeIssues(envelope.error)})${authHint(res.status)}`)
-    }
-    const answer = envelope.data
-    if (answer.error !== undefined) throw new JsonRpcError(method, answer.error.code, answer.error.message)
-    if (!res.ok) {
+    const envelope = parseEnvelope(method, this.endpoint, body, `HTTP ${res.status}`, authHint(res.status))
+    if (envelope.error === undefined && !res.ok) {
       throw new HeartbeatError(ErrorCodes.BAD_ANSWER, `${method}: ${this.endpoint} answered HTTP ${res.status}${authHint(res.status)}`)
     }
-    if (answer.id !== id) {
-      throw new HeartbeatError(ErrorCodes.BAD_ANSWER, `${method}: ${this.endpoint} answered request ${id} with id ${JSON.stringify(answer.id)}`)
-    }
-    if (!Object.hasOwn(body as object, 'result')) {
-      throw new HeartbeatError(ErrorCodes.BAD_ANSWER, `${method}: ${this.endpoint} answered with neither a result nor an error`)
-    }
-    return answer.result
+    return resultOf(method, this.endpoint, envelope, body, id)
   }
 }
 
-function authHint (status: number): string {
+export function authHint (status: number): string {
   return status === 401 || status === 403 ? ' (the node refused the request: check the API token)' : ''
 }
 

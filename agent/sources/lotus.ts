@@ -4,7 +4,8 @@ import type { ComponentHealth } from '../../shared/health.ts'
 import { LIMITS, MAX_UINT } from '../../shared/protocol.ts'
 import { DEFAULT_LOTUS_URL, DEFAULT_SYNC_LAG_EPOCHS } from '../constants.ts'
 import type { ChainReading, ChainSource } from '../source.ts'
-import { JsonRpcClient, JsonRpcError } from './jsonrpc.ts'
+import { JsonRpcError, type JsonRpcCaller } from './jsonrpc.ts'
+import { createJsonRpcClient } from './jsonrpc-ws.ts'
 import { parseCid, tipsetKeyString } from './tipset-key.ts'
 
 const cidString = z.string().refine((text) => {
@@ -33,6 +34,14 @@ export const lotusSyncStateSchema = z.object({
 })
 export type LotusSyncState = z.output<typeof lotusSyncStateSchema>
 
+/** Filecoin.Version: the node's build, API version and block delay (seconds; 30 on Filecoin networks). */
+export const lotusVersionSchema = z.object({
+  Version: z.string().max(200),
+  APIVersion: z.number().int().min(0).optional(),
+  BlockDelay: z.number().int().min(0).max(3600).optional(),
+})
+export type LotusVersion = z.output<typeof lotusVersionSchema>
+
 /** Lotus's SyncStateStage values that mean "not working towards a target". */
 const IDLE_STAGES = new Set([0 /* idle */, 4 /* complete */, 5 /* errored */])
 
@@ -49,24 +58,35 @@ export function lotusSyncComponent (headHeight: number, state: LotusSyncState, l
   return { status: 'affected', details: { syncing: true, localHeight: headHeight, targetHeight: target, behind: target - headHeight } }
 }
 
+/** The tipset's time: its blocks' Timestamp (seconds; one value in a valid tipset, the earliest if not), in ms. */
+export function tipsetTime (tipset: LotusTipSet): number | undefined {
+  const timestamps = tipset.Blocks?.map((b) => b.Timestamp) ?? []
+  return timestamps.length === 0 ? undefined : Math.min(...timestamps) * 1000
+}
+
 /** Builds a reading from Lotus's answers; pure. */
-export function lotusReading (head: LotusTipSet, network: string, sync: ComponentHealth | undefined): ChainReading {
+export function lotusReading (head: LotusTipSet, network: string, sync: ComponentHealth | undefined, version?: LotusVersion): ChainReading {
   const key = tipsetKeyString(head.Cids.map((c) => c['/']))
   if (key.length > LIMITS.head) throw new HeartbeatError(ErrorCodes.BAD_ANSWER, `Filecoin.ChainHead: a tipset of ${head.Cids.length} blocks does not fit in a heartbeat`)
   const details: Record<string, unknown> = { blocks: head.Cids.length }
-  const timestamps = head.Blocks?.map((b) => b.Timestamp) ?? []
-  if (timestamps.length > 0) details.headTime = new Date(Math.min(...timestamps) * 1000).toISOString()
+  const headTime = tipsetTime(head)
+  if (headTime !== undefined) details.headTime = new Date(headTime).toISOString()
+  if (version !== undefined) {
+    details.nodeVersion = version.Version
+    if (version.BlockDelay !== undefined) details.blockDelaySeconds = version.BlockDelay
+  }
   return {
     head: key,
     height: head.Height,
     network,
+    ...(headTime !== undefined ? { headTime } : {}),
     details,
     ...(sync !== undefined ? { components: { sync } } : {}),
   }
 }
 
 export interface LotusSourceOptions {
-  /** The node's JSON-RPC endpoint (default: DEFAULT_LOTUS_URL). */
+  /** The node's JSON-RPC endpoint, http(s):// or ws(s):// (default: DEFAULT_LOTUS_URL). */
   url?: string
   /** An API token (lotus auth create-token --perm read); sent as a bearer token, never logged. */
   token?: string
@@ -74,19 +94,23 @@ export interface LotusSourceOptions {
 }
 
 /**
- * Reads a Lotus full node over its JSON-RPC API: the head tipset and height
- * (Filecoin.ChainHead), the network (the genesis CID, as go-filecoin sent it,
- * or the network name when the genesis cannot be had), and the sync workers.
+ * Reads a node of the Lotus JSON-RPC API (Lotus; Forest and Venus serve the
+ * same methods, docs/sources-and-checks.md) over HTTP or websocket: the head
+ * tipset, its height and its blocks' timestamp (Filecoin.ChainHead), the
+ * network (the genesis CID, as go-filecoin sent it, or the network name when
+ * the genesis cannot be had), the sync workers, and once the node's version.
  */
 export class LotusSource implements ChainSource {
   readonly kind = 'lotus'
-  private readonly rpc: JsonRpcClient
+  private readonly rpc: JsonRpcCaller
   private readonly syncLagEpochs: number
   /** The genesis never changes: asked once, then remembered. */
   private network: string | undefined
+  /** Asked once; a node without Filecoin.Version is not a failure. */
+  private version: LotusVersion | null | undefined
 
   constructor (options: LotusSourceOptions = {}) {
-    this.rpc = new JsonRpcClient({ url: options.url ?? DEFAULT_LOTUS_URL, ...(options.token !== undefined ? { token: options.token } : {}) })
+    this.rpc = createJsonRpcClient({ url: options.url ?? DEFAULT_LOTUS_URL, ...(options.token !== undefined ? { token: options.token } : {}) })
     this.syncLagEpochs = options.syncLagEpochs ?? DEFAULT_SYNC_LAG_EPOCHS
   }
 
@@ -95,13 +119,29 @@ export class LotusSource implements ChainSource {
   }
 
   async read ({ signal }: { signal: AbortSignal }): Promise<ChainReading> {
-    const [head, network, syncState] = await Promise.all([
+    const [head, network, syncState, version] = await Promise.all([
       this.rpc.call('Filecoin.ChainHead', [], lotusTipSetSchema, { signal }),
       this.networkOf(signal),
       this.syncState(signal),
+      this.versionOf(signal),
     ])
     const sync = syncState === undefined ? undefined : lotusSyncComponent(head.Height, syncState, this.syncLagEpochs)
-    return lotusReading(head, network, sync)
+    return lotusReading(head, network, sync, version)
+  }
+
+  async close (): Promise<void> {
+    await this.rpc.close()
+  }
+
+  private async versionOf (signal: AbortSignal): Promise<LotusVersion | undefined> {
+    if (this.version !== undefined) return this.version ?? undefined
+    try {
+      this.version = await this.rpc.call('Filecoin.Version', [], lotusVersionSchema, { signal })
+    } catch (err) {
+      if (!(err instanceof JsonRpcError) && !(err instanceof HeartbeatError && err.code === ErrorCodes.BAD_ANSWER)) throw err
+      this.version = null
+    }
+    return this.version ?? undefined
   }
 
   private async networkOf (signal: AbortSignal): Promise<string> {

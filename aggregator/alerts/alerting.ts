@@ -10,7 +10,8 @@ import { alertInputFromSnapshot, type FleetSnapshot } from './input.ts'
 import { agentMaintenance, MaintenanceBook, type MaintenanceScope } from './maintenance.ts'
 import { createReceivers } from './receivers/index.ts'
 import { LogReceiver } from './receivers/log.ts'
-import type { AlertReceiver, AlertSource, ReceiverStats } from './receivers/receiver.ts'
+import type { AlertReceiver, AlertSource } from './receivers/receiver.ts'
+import { receiverStatus, type ReceiverStatus, receiversTest, type ReceiverTestResult } from './receivers/status.ts'
 import type { AlertRule } from './rules.ts'
 import type { RuleMatch } from './rules.ts'
 import type { AlertNotification, MaintenanceWindow } from './types.ts'
@@ -72,6 +73,8 @@ export interface FleetAlerts {
   firing: AlertView[]
   /** Alerts whose condition holds but not yet for their rule's `for`. */
   pending: number
+  /** Receivers whose last delivery failed (the page's alerts panel says so); absent when all deliver. */
+  failingReceivers?: Array<{ name: string, kind: string, target: string, error: string | null, since: string | null }>
 }
 
 export interface MaintenanceDocument {
@@ -172,7 +175,8 @@ export class Alerting {
         for (const r of this.receivers) r.tick?.(now, firing)
       }
       this.nodeWindows = windows
-      const change = this.changes.observe(this.engine.active(), fleetWindow, windows)
+      const failing = this.failingReceivers().map((r) => r.name).join('\u0000')
+      const change = this.changes.observe(this.engine.active(), fleetWindow, windows, failing)
       if (change.alerts || change.peerIds.length > 0) this.emit(change)
     } catch (err) {
       // A bug here must not stop the status tick that called us.
@@ -274,6 +278,16 @@ export class Alerting {
     this.refreshWindow(scope, now)
   }
 
+  /**
+   * A node was removed from the fleet: an operator's window on it ends, and
+   * its alerts resolve at once (receivers hear so, rather than keep a
+   * problem open about a node nobody watches any more).
+   */
+  forgetNode (peerId: string, now: number): void {
+    this.maintenance.end({ peerId }, now)
+    this.evaluate(now)
+  }
+
   /** The window in force for a node: an operator's first, else the one its agent announces. */
   maintenanceOf (peerId: string, now: number): MaintenanceWindow | undefined {
     const admin = this.maintenance.node(peerId, now)
@@ -328,8 +342,21 @@ export class Alerting {
       evaluation: { intervalMs: this.intervalMs, lastTookMs: Math.round(this.lastTookMs * 10) / 10 },
       leader: this.options.leader?.() ?? { aggregator: this.options.source.peerId(), self: true, since: null },
       rules: this.engine.ruleSet.map(ruleView),
-      receivers: this.receivers.map((r): { kind: string, target: string } & ReceiverStats => ({ kind: r.kind, target: r.target, ...r.stats() })),
+      receivers: this.receiverStatus(),
     }
+  }
+
+  /** Each receiver: its name, kind, target, counters, delivery state and routing (GET /api/v1/alerts, metrics). */
+  receiverStatus (): ReceiverStatus[] {
+    return this.receivers.map(receiverStatus)
+  }
+
+  /**
+   * Sends a test message to every receiver (or those named) and says what
+   * each answered: POST /api/v1/alerts/test. Unknown names are refused.
+   */
+  async testReceivers (options: { names?: readonly string[] | undefined, note?: string, signal: AbortSignal }): Promise<ReceiverTestResult[]> {
+    return await receiversTest(this.receivers, { ...options, at: this.clock.wall(), clock: this.clock })
   }
 
   /** One node's window, as node views carry it (`maintenance`). */
@@ -338,13 +365,26 @@ export class Alerting {
     return w === undefined ? null : maintenanceView(w)
   }
 
-  /** The fleet document's `alerts`: firing alerts and the pending count. */
+  /** The fleet document's `alerts`: firing alerts, the pending count, and the receivers that are not getting through. */
   fleetAlerts (): FleetAlerts {
     const active = this.engine.active()
-    return {
+    const out: FleetAlerts = {
       firing: active.filter((a) => a.state === 'firing').map(alertView),
       pending: active.filter((a) => a.state === 'pending').length,
     }
+    const failing = this.failingReceivers()
+    if (failing.length > 0) out.failingReceivers = failing
+    return out
+  }
+
+  private failingReceivers (): NonNullable<FleetAlerts['failingReceivers']> {
+    const out: NonNullable<FleetAlerts['failingReceivers']> = []
+    for (const r of this.receivers) {
+      const d = r.delivery?.()
+      if (d === undefined || !d.failing) continue
+      out.push({ name: r.name ?? r.kind, kind: r.kind, target: r.target, error: d.lastError, since: d.lastErrorAt === null ? null : new Date(d.lastErrorAt).toISOString() })
+    }
+    return out
   }
 
   /** An operator started or ended a window: the store keeps it, the page hears of it now, not at the next evaluation. */

@@ -24,9 +24,9 @@ export class AlertingChangeTracker {
   private fleetKey = ''
   private readonly nodeKeys = new Map<string, string>()
 
-  /** Compares with the last observation and remembers this one. */
-  observe (active: readonly AlertRecord[], fleet: MaintenanceWindow | undefined, nodes: ReadonlyMap<string, MaintenanceWindow>): AlertingChange {
-    const alertsKey = active.map((a) => `${a.id}\u0000${a.state}\u0000${a.silenced ? 1 : 0}`).join('\u0001')
+  /** Compares with the last observation and remembers this one; `extraKey` is anything else the header shows (the receivers' delivery state). */
+  observe (active: readonly AlertRecord[], fleet: MaintenanceWindow | undefined, nodes: ReadonlyMap<string, MaintenanceWindow>, extraKey = ''): AlertingChange {
+    const alertsKey = active.map((a) => `${a.id}\u0000${a.state}\u0000${a.silenced ? 1 : 0}\u0000${a.inhibitedBy ?? ''}`).join('\u0001') + extraKey
     const fleetKey = fleet === undefined ? '' : windowKey(fleet)
     const alerts = alertsKey !== this.alertsKey || fleetKey !== this.fleetKey
     this.alertsKey = alertsKey

@@ -65,3 +65,25 @@ export const LEADER_SAFETY_MS = 1_000
 export const ALERT_FOLLOW_MS = 1_000
 /** A firing alert's text (a growing "down for 5m") is saved at most this often; its state changes are saved at once. */
 export const ALERT_TEXT_REFRESH_MS = 10_000
+/** A component's error text is cut to this many characters in alerts (it reaches chat messages and subjects). */
+export const MAX_CAUSE_CHARS = 300
+/** Fleet-wide alerts name at most this many nodes, then "and N more" (a message stays readable). */
+export const MAX_NAMED_NODES = 5
+/** A node's alert lists at most this many failing components by name and error. */
+export const MAX_NAMED_COMPONENTS = 3
+/**
+ * Quiet hours let these severities through unless a receiver says otherwise:
+ * a monitor that keeps a dead node to itself until morning is not trusted.
+ */
+export const DEFAULT_QUIET_EXCEPT = ['critical'] as const
+/** A test message (test-alert, POST /api/v1/alerts/test) must get through within this, retries and rate limits included. */
+export const TEST_DEADLINE_MS = 30_000
+
+/** The dead man's switch (--deadman-url) is pinged at least this often: Healthchecks' shortest period is a minute. */
+export const DEFAULT_DEADMAN_INTERVAL_MS = 60_000
+/** Between pings, the aggregator's health is looked at this often, so a change reaches the switch within it. */
+export const DEADMAN_HEALTH_POLL_MS = 5_000
+/** One ping must be answered within this. */
+export const DEADMAN_TIMEOUT_MS = 10_000
+/** While the switch cannot be reached, at most one log line per this. */
+export const DEADMAN_ERROR_LOG_MS = 10 * 60_000

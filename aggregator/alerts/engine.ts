@@ -1,4 +1,5 @@
 import { RESOLVED_MEMORY } from './constants.ts'
+import { inhibitions } from './inhibition.ts'
 import { type AlertRule, matchRule, type RuleMatch } from './rules.ts'
 import type { AlertInput, AlertNotification, AlertRecord, AlertSubject } from './types.ts'
 
@@ -25,6 +26,13 @@ interface Tracked {
  * announced, the resolved notice does go out, so no receiver is left
  * believing in a problem that is gone; if it still fires when the window
  * ends, it is announced then.
+ *
+ * Inhibition (inhibition.ts) holds notices back the same way: an alert
+ * whose node's own alert explains it (the node is down or unhealthy) is
+ * marked `inhibitedBy` and not announced while that alert is active; the
+ * explaining alert's firing notice lists it (`holdsBack`). Evaluation runs
+ * in three steps so that is known before anything is announced: advance
+ * every alert's state, mark what is inhibited, then announce.
  */
 export class AlertEngine {
   private readonly rules: AlertRule[]
@@ -54,17 +62,44 @@ export class AlertEngine {
         if (seen.has(match.id)) continue
         seen.add(match.id)
         if (options.admit !== undefined && !this.tracked.has(match.id) && !options.admit(match)) continue
-        this.advance(rule, match, now, out)
+        this.advance(rule, match, now)
       }
     }
+    const resolved = this.resolveGone(seen, now)
+    this.markInhibited()
+    for (const t of this.tracked.values()) this.announce(t, now, out)
+    out.push(...resolved)
+    return out
+  }
+
+  /** Alerts whose condition no longer holds: forgotten; a firing one resolves (and is announced if it was). */
+  private resolveGone (seen: ReadonlySet<string>, now: number): AlertNotification[] {
+    const out: AlertNotification[] = []
     for (const [id, t] of this.tracked) {
       if (seen.has(id)) continue
       this.tracked.delete(id)
       if (t.record.state !== 'firing') continue
-      const record: AlertRecord = { ...t.record, state: 'resolved', resolvedAt: now }
+      const record: AlertRecord = { ...t.record, state: 'resolved', resolvedAt: now, inhibitedBy: undefined }
       this.remember(record)
       if (t.announced) out.push({ status: 'resolved', alert: record, repeat: false, at: now })
     }
+    return out
+  }
+
+  /** Marks each tracked alert with the alert that inhibits it (or none), from the alerts active now. */
+  private markInhibited (): void {
+    // Every tracked alert has its rule by now (one loaded without its rule resolved just before).
+    const by = inhibitions([...this.tracked.values()].filter((t): t is Tracked & { rule: AlertRule } => t.rule !== undefined))
+    for (const [id, t] of this.tracked) {
+      const inhibitedBy = by.get(id)
+      if (t.record.inhibitedBy !== inhibitedBy) t.record = { ...t.record, inhibitedBy }
+    }
+  }
+
+  /** The alerts `sourceId` inhibits now (for its message). */
+  private heldBackBy (sourceId: string): AlertRecord[] {
+    const out: AlertRecord[] = []
+    for (const t of this.tracked.values()) if (t.record.inhibitedBy === sourceId) out.push(t.record)
     return out
   }
 
@@ -74,9 +109,11 @@ export class AlertEngine {
       .sort((a, b) => (a.state === b.state ? 0 : a.state === 'firing' ? -1 : 1) || a.activeSince - b.activeSince || a.id.localeCompare(b.id))
   }
 
-  /** Firing alerts that were announced and are not silenced: what Alertmanager must keep hearing about. */
+  /** Firing alerts that were announced and are neither silenced nor inhibited: what Alertmanager must keep hearing about. */
   announcedFiring (): AlertRecord[] {
-    return [...this.tracked.values()].filter((t) => t.announced && t.record.state === 'firing' && !t.record.silenced).map((t) => t.record)
+    return [...this.tracked.values()]
+      .filter((t) => t.announced && t.record.state === 'firing' && !t.record.silenced && t.record.inhibitedBy === undefined)
+      .map((t) => t.record)
   }
 
   /** Recently resolved alerts, newest first. */
@@ -109,7 +146,8 @@ export class AlertEngine {
     this.resolved.push(...[...unique.values()].sort((a, b) => (a.resolvedAt ?? 0) - (b.resolvedAt ?? 0)).slice(-this.resolvedMemory))
   }
 
-  private advance (rule: AlertRule, match: RuleMatch, now: number, out: AlertNotification[]): void {
+  /** Moves one alert whose condition holds along its lifecycle (pending, then firing after `for`); announces nothing. */
+  private advance (rule: AlertRule, match: RuleMatch, now: number): void {
     let t = this.tracked.get(match.id)
     if (t === undefined) {
       t = {
@@ -130,24 +168,36 @@ export class AlertEngine {
           firedAt: undefined,
           resolvedAt: undefined,
           silenced: match.silenced,
+          inhibitedBy: undefined,
         },
       }
       this.tracked.set(match.id, t)
     }
+    // A state loaded from the store meets its rule again here (rules come from this aggregator's configuration).
+    t.rule = rule
     const record: AlertRecord = { ...t.record, summary: match.summary, description: match.description, silenced: match.silenced }
     if (record.state === 'pending' && now - record.activeSince >= rule.for) {
       record.state = 'firing'
       record.firedAt = now
     }
     t.record = record
-    if (record.state !== 'firing' || record.silenced) return
+  }
+
+  /**
+   * The firing notice of an alert, once (and again every repeat interval),
+   * unless maintenance silences it or another alert inhibits it. A notice
+   * held back is announced once neither holds it any more.
+   */
+  private announce (t: Tracked, now: number, out: AlertNotification[]): void {
+    const record = t.record
+    if (record.state !== 'firing' || record.silenced || record.inhibitedBy !== undefined) return
     if (!t.announced) {
       t.announced = true
       t.lastAnnouncedAt = now
-      out.push({ status: 'firing', alert: record, repeat: false, at: now })
-    } else if (t.lastAnnouncedAt !== undefined && now - t.lastAnnouncedAt >= rule.repeatInterval) {
+      out.push(withHeldBack({ status: 'firing', alert: record, repeat: false, at: now }, this.heldBackBy(record.id)))
+    } else if (t.rule !== undefined && t.lastAnnouncedAt !== undefined && now - t.lastAnnouncedAt >= t.rule.repeatInterval) {
       t.lastAnnouncedAt = now
-      out.push({ status: 'firing', alert: record, repeat: true, at: now })
+      out.push(withHeldBack({ status: 'firing', alert: record, repeat: true, at: now }, this.heldBackBy(record.id)))
     }
   }
 
@@ -155,6 +205,10 @@ export class AlertEngine {
     this.resolved.push(record)
     if (this.resolved.length > this.resolvedMemory) this.resolved.shift()
   }
+}
+
+function withHeldBack (n: AlertNotification, heldBack: AlertRecord[]): AlertNotification {
+  return heldBack.length === 0 ? n : { ...n, holdsBack: heldBack }
 }
 
 /** The engine's state as it is saved and loaded. */

@@ -1,6 +1,7 @@
 import { isHealthStatus, type HealthStatus } from '../../shared/health.ts'
 import { NODE_STATUSES, type NodeStatus } from '../fleet/types.ts'
-import type { AlertInput, MaintenanceWindow, NetworkAlertInput, NodeAlertInput } from './types.ts'
+import { MAX_CAUSE_CHARS } from './constants.ts'
+import type { AlertInput, ComponentAlertInput, MaintenanceWindow, NetworkAlertInput, NodeAlertInput } from './types.ts'
 
 /** The fleet as the JSON API shows it: node views and the summary. */
 export interface FleetSnapshot {
@@ -45,9 +46,18 @@ function nodeInput (raw: unknown, sources: InputSources): NodeAlertInput | undef
     network: typeof raw.network === 'string' ? raw.network : '',
     lag: count(raw.lag),
     lastHeadChange: instant(raw.lastHeadChange),
+    head: typeof raw.head === 'string' ? raw.head : '',
     components: components(raw.health),
     maintenance: sources.nodeMaintenance(peerId),
+    ...identityConflict(raw.identityConflict),
   }
+}
+
+function identityConflict (raw: unknown): { identityConflict?: { agents: number, addresses: string[] } } {
+  if (!isRecord(raw)) return {}
+  const agents = count(raw.agents) ?? 2
+  const addresses = Array.isArray(raw.addresses) ? raw.addresses.filter((a): a is string => typeof a === 'string') : []
+  return { identityConflict: { agents, addresses } }
 }
 
 function networksInput (summary: unknown): NetworkAlertInput[] | undefined {
@@ -59,18 +69,36 @@ function networksInput (summary: unknown): NetworkAlertInput[] | undefined {
     const inConsensus = count(raw.inConsensus)
     // inDispute may be a count or the list of disputing nodes.
     const inDispute = Array.isArray(raw.inDispute) ? raw.inDispute.length : count(raw.inDispute)
-    out.push({ network: raw.network, inDispute, inConsensus, nodes })
+    const network: NetworkAlertInput = { network: raw.network, inDispute, inConsensus, nodes }
+    if (typeof raw.heaviestHead === 'string' && raw.heaviestHead !== '') network.heaviestHead = raw.heaviestHead
+    out.push(network)
   }
   return out
 }
 
-function components (health: unknown): Record<string, { status: HealthStatus }> {
-  const out: Record<string, { status: HealthStatus }> = {}
+function components (health: unknown): Record<string, ComponentAlertInput> {
+  const out: Record<string, ComponentAlertInput> = {}
   if (!isRecord(health) || !isRecord(health.components)) return out
   for (const [name, c] of Object.entries(health.components)) {
-    if (isRecord(c) && isHealthStatus(c.status)) out[name] = { status: c.status }
+    if (!isRecord(c) || !isHealthStatus(c.status)) continue
+    const component: ComponentAlertInput = { status: c.status as HealthStatus }
+    const error = errorText(c.details)
+    if (error !== undefined) component.error = error
+    out[name] = component
   }
   return out
+}
+
+/**
+ * A component's own words for what went wrong: `details.error` (the health
+ * vocabulary's convention), on one line and bounded, since it goes into
+ * chat messages and e-mail subjects.
+ */
+export function errorText (details: unknown): string | undefined {
+  if (!isRecord(details) || typeof details.error !== 'string') return undefined
+  const text = details.error.replace(/\s+/g, ' ').trim()
+  if (text === '') return undefined
+  return text.length > MAX_CAUSE_CHARS ? `${text.slice(0, MAX_CAUSE_CHARS - 1)}…` : text
 }
 
 /** A non-negative finite number, else unknown. */

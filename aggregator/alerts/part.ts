@@ -5,6 +5,7 @@ import type { FleetState } from '../fleet/fleet-state.ts'
 import { fleetViews, type NodeView } from '../fleet/view.ts'
 import { registerAlertRoutes } from '../http/alert-routes.ts'
 import type { AlertsFeedSource } from '../http/events.ts'
+import type { PublicMaintenance } from '../http/status-page.ts'
 import type { Part } from '../parts.ts'
 import { RECONNECT_GRACE_MS } from '../store/constants.ts'
 import type { FleetStore } from '../store/index.ts'
@@ -36,7 +37,7 @@ export interface AlertingPartOptions {
  * stop, serves /api/v1/alerts and /api/v1/maintenance, and adds each node's
  * maintenance window (and the fleet's alerts and windows) to the node views.
  */
-export function alertingPart (options: AlertingPartOptions): Part & { readonly alerting: Alerting, readonly feedSource: AlertsFeedSource, readonly leadership: AlertLeadership | undefined } {
+export function alertingPart (options: AlertingPartOptions): Part & { readonly alerting: Alerting, readonly feedSource: AlertsFeedSource, readonly leadership: AlertLeadership | undefined, readonly statusSource: PublicMaintenance } {
   const { fleet, clock, logger } = options
   const graceMs = options.restartGraceMs ?? RECONNECT_GRACE_MS
   const backend = () => options.store()?.open
@@ -120,6 +121,15 @@ export function alertingPart (options: AlertingPartOptions): Part & { readonly a
     get leadership () { return leadership },
     /** The live feed's `alerts` events. */
     feedSource: { subscribe: (listener) => alerting.subscribe(listener), document: () => alerting.feedDocument(clock.wall()) },
+    /** The public status page's maintenance: whether, and until when; never why. */
+    statusSource: {
+      inMaintenance: (peerId, now) => alerting.maintenanceOf(peerId, now) !== undefined,
+      fleet: (now) => {
+        const window = alerting.maintenance.fleet(now)
+        return window === undefined ? undefined : { until: window.until }
+      },
+      subscribe: (listener) => alerting.subscribe(() => { listener() }),
+    },
     routes (http) {
       registerAlertRoutes(http, { alerting, clock, logger: options.logger })
       http.decorateNodes((view, _scope, now) => {

@@ -1,11 +1,12 @@
 import { formatDuration } from '../../shared/duration.ts'
 import type { HealthStatus } from '../../shared/health.ts'
+import { identityConflictReason } from '../fleet/identity.ts'
 import type { NodeStatus } from '../fleet/types.ts'
 import {
   DEFAULT_ALERT_FOR_MS, DEFAULT_HEAD_STUCK_AFTER_MS, DEFAULT_MAX_IN_DISPUTE, DEFAULT_MAX_LAG_BLOCKS,
-  DEFAULT_MIN_HEALTHY_NODES, DEFAULT_REPEAT_INTERVAL_MS,
+  DEFAULT_MIN_HEALTHY_NODES, DEFAULT_REPEAT_INTERVAL_MS, MAX_NAMED_COMPONENTS, MAX_NAMED_NODES,
 } from './constants.ts'
-import type { AlertInput, AlertSubject, NodeAlertInput, Severity } from './types.ts'
+import type { AlertInput, AlertSubject, NetworkAlertInput, NodeAlertInput, Severity } from './types.ts'
 
 export interface RuleCommon {
   /** Unique; the alert's name (Alertmanager's alertname). */
@@ -34,6 +35,8 @@ export type RuleCondition =
   | { kind: 'fleet_min_healthy', min: number, statuses: NodeStatus[] }
   /** More than maxInDispute nodes of a network disagree with its heaviest head. */
   | { kind: 'network_dispute', maxInDispute: number }
+  /** The node's peer id is used by two agents at once (docs/fleet-semantics.md, "One identity, one node"). */
+  | { kind: 'identity_conflict' }
 
 export type AlertRule = RuleCommon & RuleCondition
 export type RuleKind = RuleCondition['kind']
@@ -64,6 +67,7 @@ export function builtInRules (forMs: number = DEFAULT_ALERT_FOR_MS): AlertRule[]
     { ...common, name: 'ComponentNotReady', severity: 'warning', kind: 'component', statuses: ['not_ready'], components: undefined },
     { ...common, name: 'FleetBelowMinimum', severity: 'critical', kind: 'fleet_min_healthy', min: DEFAULT_MIN_HEALTHY_NODES, statuses: ['healthy', 'degraded'] },
     { ...common, name: 'NetworkInDispute', severity: 'warning', kind: 'network_dispute', maxInDispute: DEFAULT_MAX_IN_DISPUTE },
+    { ...common, name: 'IdentityConflict', severity: 'critical', kind: 'identity_conflict' },
   ]
 }
 
@@ -91,7 +95,7 @@ export function matchRule (rule: AlertRule, input: AlertInput, now: number): Rul
     case 'node_status': {
       const statuses = new Set(rule.statuses)
       return candidates.filter((n) => statuses.has(n.status))
-        .map((n) => forNode(n, '', `${displayName(n)} is ${n.status}${n.reason !== '' ? `: ${n.reason}` : ''}`))
+        .map((n) => forNode(n, '', `${displayName(n)} is ${n.status}${n.reason !== '' ? `: ${n.reason}` : ''}${componentCauses(n)}`))
     }
     case 'node_lag':
       return live.filter((n) => n.lag !== undefined && n.lag > rule.maxLag)
@@ -107,7 +111,8 @@ export function matchRule (rule: AlertRule, input: AlertInput, now: number): Rul
         for (const [name, component] of Object.entries(n.components)) {
           if (wanted !== undefined && !wanted.has(name)) continue
           if (!statuses.has(component.status)) continue
-          matches.push(forNode(n, `/component/${name}`, `${displayName(n)}: component ${name} is ${component.status}`, name))
+          const cause = component.error !== undefined ? `: ${component.error}` : ''
+          matches.push(forNode(n, `/component/${name}`, `${displayName(n)}: component ${name} is ${component.status}${cause}`, name))
         }
       }
       return matches
@@ -118,20 +123,24 @@ export function matchRule (rule: AlertRule, input: AlertInput, now: number): Rul
       const statuses = new Set(rule.statuses)
       const healthy = candidates.filter((n) => statuses.has(n.status)).length
       if (healthy >= rule.min) return []
+      const short = candidates.filter((n) => !statuses.has(n.status)).map((n) => `${shortName(n)} ${n.status}`)
       return [{
         id: `${rule.name}/fleet`,
         subject: { kind: 'fleet' },
-        summary: `${healthy} of ${candidates.length} nodes are ${rule.statuses.join(' or ')}, fewer than the minimum of ${rule.min}`,
+        summary: `${healthy} of ${candidates.length} nodes are ${rule.statuses.join(' or ')}, fewer than the minimum of ${rule.min}${short.length > 0 ? `: ${nameSome(short)}` : ''}`,
         description: describe(rule),
         silenced: fleetSilenced,
       }]
     }
+    case 'identity_conflict':
+      return candidates.filter((n) => n.identityConflict !== undefined)
+        .map((n) => forNode(n, '', `${displayName(n)}: ${identityConflictReason(n.peerId, n.identityConflict as { agents: number, addresses: string[] })}`))
     case 'network_dispute':
       return (input.networks ?? []).filter((n) => n.inDispute !== undefined && n.inDispute > rule.maxInDispute)
         .map((n) => ({
           id: `${rule.name}/network/${n.network}`,
           subject: { kind: 'network', network: n.network },
-          summary: `${String(n.inDispute)} node(s) of network ${n.network !== '' ? n.network : '(unnamed)'} disagree with its heaviest head${n.nodes !== undefined ? ` (of ${n.nodes})` : ''}`,
+          summary: `${String(n.inDispute)} node(s) of network ${n.network !== '' ? n.network : '(unnamed)'} disagree with its heaviest head${n.nodes !== undefined ? ` (of ${n.nodes})` : ''}${disputing(n, live)}`,
           description: describe(rule),
           silenced: fleetSilenced,
         }))
@@ -149,7 +158,41 @@ export function describe (rule: AlertRule): string {
     case 'component': return `A component${rule.components !== undefined ? ` (${rule.components.join(', ')})` : ''} has been ${rule.statuses.join(' or ')}${held}.`
     case 'fleet_min_healthy': return `Fewer than ${rule.min} nodes have been ${rule.statuses.join(' or ')}${held}.`
     case 'network_dispute': return `More than ${rule.maxInDispute} nodes of a network have disagreed with its heaviest head${held}.`
+    case 'identity_conflict': return `A node's identity (its peer id, from its key file) has been used by two agents at once${held}: give each node its own key file.`
   }
+}
+
+/**
+ * The failing components of a node, each with its own error text (issue 15:
+ * "chain_source: connect ECONNREFUSED 127.0.0.1:1234"), so the node's alert
+ * carries the cause, not only its name. Only components that say what went
+ * wrong are listed; at most a few, then "and N more".
+ */
+export function componentCauses (node: NodeAlertInput): string {
+  if (node.status !== 'unhealthy' && node.status !== 'degraded') return ''
+  const causes = Object.entries(node.components)
+    .filter(([, c]) => c.status !== 'ready' && c.error !== undefined)
+    .map(([name, c]) => `${name}: ${c.error as string}`)
+  if (causes.length === 0) return ''
+  return ` (${nameSome(causes, MAX_NAMED_COMPONENTS, '; ')})`
+}
+
+/** A node for a list: its nickname, else its peer id. */
+function shortName (node: { nickname: string, peerId: string }): string {
+  return node.nickname !== '' ? node.nickname : node.peerId
+}
+
+/** "a, b, c and 4 more": the first few of a list, and how many were left out. */
+export function nameSome (items: readonly string[], max: number = MAX_NAMED_NODES, separator = ', '): string {
+  if (items.length <= max) return items.join(separator)
+  return `${items.slice(0, max).join(separator)} and ${items.length - max} more`
+}
+
+/** The live nodes of a network whose head is not its heaviest: who is in dispute, by name. */
+function disputing (network: NetworkAlertInput, live: readonly NodeAlertInput[]): string {
+  if (network.heaviestHead === undefined) return ''
+  const names = live.filter((n) => n.network === network.network && n.head !== '' && n.head !== network.heaviestHead).map(shortName)
+  return names.length > 0 ? `: ${nameSome(names)}` : ''
 }
 
 function roundToSecond (ms: number): number {

@@ -28,8 +28,20 @@ export interface NodeAlertInput {
   lag: number | undefined
   /** Aggregator clock (ms) of the last head change. */
   lastHeadChange: number | undefined
-  components: Record<string, { status: HealthStatus }>
+  /** The head the node reports ('' when it has none yet): who disagrees with its network. */
+  head: string
+  /** Each component's status and, when it reports one, its error text (details.error): the cause in words. */
+  components: Record<string, ComponentAlertInput>
   maintenance: MaintenanceWindow | undefined
+  /** Another agent uses this node's peer id at once (the view's `identityConflict`); undefined when not, or unknown. */
+  identityConflict?: { agents: number, addresses: string[] }
+}
+
+/** One component of a node, as the rules read it. */
+export interface ComponentAlertInput {
+  status: HealthStatus
+  /** What the component says went wrong ("connect ECONNREFUSED 127.0.0.1:1234"), bounded; undefined when it says nothing. */
+  error?: string
 }
 
 /** What the rules read about one network's consensus (summary.networks). */
@@ -39,6 +51,8 @@ export interface NetworkAlertInput {
   inDispute: number | undefined
   inConsensus: number | undefined
   nodes: number | undefined
+  /** The head most of its nodes are on; undefined when unknown (then who disagrees is not named). */
+  heaviestHead?: string
 }
 
 export interface AlertInput {
@@ -74,6 +88,12 @@ export interface AlertRecord {
   resolvedAt: number | undefined
   /** A maintenance window holds back its notifications. */
   silenced: boolean
+  /**
+   * The id of the alert that explains this one (its node is down or
+   * unhealthy: inhibition.ts); its notifications are held back while that
+   * alert is active. Undefined when nothing inhibits it.
+   */
+  inhibitedBy?: string | undefined
 }
 
 /** What the engine tells the receivers. */
@@ -83,4 +103,6 @@ export interface AlertNotification {
   /** A reminder of an alert already announced (repeat interval). */
   repeat: boolean
   at: number
+  /** Firing only: the alerts this one holds back (same cause, inhibition.ts), so its message can name them. */
+  holdsBack?: AlertRecord[]
 }

@@ -18,6 +18,8 @@ export interface AlertView {
   firedAt: string | null
   resolvedAt: string | null
   silenced: boolean
+  /** The id of the alert that explains this one (its node is down or unhealthy): shown, not sent. Null when none. */
+  inhibitedBy?: string | null
 }
 
 export interface MaintenanceView {
@@ -45,6 +47,7 @@ export function alertView (a: AlertRecord): AlertView {
     firedAt: iso(a.firedAt),
     resolvedAt: iso(a.resolvedAt),
     silenced: a.silenced,
+    inhibitedBy: a.inhibitedBy ?? null,
   }
 }
 

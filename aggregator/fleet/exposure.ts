@@ -1,4 +1,5 @@
 import type { AppHealth, ComponentHealth } from '../../shared/health.ts'
+import { identityConflictReason } from './identity.ts'
 import type { NodeView } from './view.ts'
 
 /**
@@ -41,5 +42,14 @@ export function exposeNode (view: NodeView, details: boolean, remoteAddr?: strin
     const addr = viewAddr ?? remoteAddr
     return addr !== undefined ? { ...rest, remoteAddr: addr } : rest
   }
-  return { ...rest, health: withoutDetails(view.health) }
+  return { ...rest, health: withoutDetails(view.health), ...withoutConflictAddresses(view) }
+}
+
+/** An identity conflict's addresses are remote addresses: cut from the field and from the reason that quotes them. */
+function withoutConflictAddresses (view: NodeView): Partial<NodeView> {
+  const conflict = view.identityConflict
+  if (conflict === null || conflict.addresses === undefined) return {}
+  const { addresses, ...kept } = conflict
+  const quoted = identityConflictReason(view.peerId, { agents: conflict.agents, addresses })
+  return { identityConflict: kept, reason: view.reason === quoted ? identityConflictReason(view.peerId, { agents: conflict.agents, addresses: [] }, false) : view.reason }
 }

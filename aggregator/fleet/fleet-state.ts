@@ -21,8 +21,8 @@ export interface FleetListener {
   onNodeChanged?(peerId: string): void
   /** A node's status changed (also on its first heartbeat). */
   onStatusChanged?(change: StatusChange): void
-  /** A node left the view after a long silence (see forgetAfterMs). */
-  onNodeForgotten?(peerId: string): void
+  /** A node left the view: after a long silence (see forgetAfterMs), or `removed` by an operator. */
+  onNodeForgotten?(peerId: string, why: 'silent' | 'removed'): void
   /** A status tick finished (every status re-derived at `now`). */
   onTick?(now: number): void
 }
@@ -143,6 +143,19 @@ export class FleetState {
     for (const l of this.listeners) l.onTick?.(now)
   }
 
+  /**
+   * Forgets a node at an operator's word (DELETE /api/v1/nodes/:peerId): it
+   * leaves the view at once, not counted as forgotten for silence. A beat
+   * from it later makes a new node. False when it was not in the view.
+   */
+  remove (peerId: string): boolean {
+    const record = this.records.get(peerId)
+    if (record === undefined) return false
+    this.dirty = true
+    this.drop(record, 'removed')
+    return true
+  }
+
   /** Consensus per network: from the last tick, or recomputed when records changed since. */
   consensus (now: number): FleetConsensus {
     if (this.cached === undefined || this.dirty) this.pass(now)
@@ -202,12 +215,16 @@ export class FleetState {
   }
 
   private forget (record: NodeRecord): void {
+    this.forgottenCount++
+    this.drop(record, 'silent')
+  }
+
+  private drop (record: NodeRecord, why: 'silent' | 'removed'): void {
     // Deleting the entry being visited is safe for a Map iterator.
     this.records.delete(record.peerId)
     this.verdicts.delete(record.peerId)
     this.nicknames.remove(record.beat.nickname)
-    this.forgottenCount++
-    for (const l of this.listeners) l.onNodeForgotten?.(record.peerId)
+    for (const l of this.listeners) l.onNodeForgotten?.(record.peerId, why)
   }
 
   /** Updates the stored verdict; true when status or reason changed. */

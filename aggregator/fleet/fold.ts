@@ -58,6 +58,9 @@ export function foldNode (record: NodeRecord | undefined, event: FleetEvent, now
     case 'disconnected':
       if (record === undefined || !record.connected) return record
       return { ...record, connected: false, disconnectedAt: now }
+    case 'identity':
+      if (record === undefined || record.identityConflict === event.conflict) return record
+      return { ...record, identityConflict: event.conflict }
   }
 }
 

@@ -1,6 +1,7 @@
 import { formatDuration } from '../../shared/duration.ts'
 import { isHealthy } from '../../shared/health.ts'
 import { DEFAULT_LAG_THRESHOLD, DEFAULT_STUCK_AFTER_MS, DOWN_GRACE_PERIODS } from '../constants.ts'
+import { identityVerdict } from './identity.ts'
 import { DEFAULT_PHI_CONFIG, effectivePeriod, phiOf, windowMean, windowStdDeviation, type PhiConfig } from './phi.ts'
 import type { NodeRecord, StatusVerdict } from './types.ts'
 
@@ -107,7 +108,8 @@ export function lagOf (record: NodeRecord, network: NetworkContext | undefined):
 /**
  * A node's status at `now`, from its record and its network's context
  * (pure). Precedence: an announced stop, then connection loss, then
- * silence, then the node's own health, then its progress.
+ * silence, then an identity used by two agents, then the node's own health,
+ * then its progress.
  */
 export function deriveStatus (record: NodeRecord, now: number, rules: StatusRules = DEFAULT_STATUS_RULES, network?: NetworkContext, liveness: Liveness = livenessOf(record, now, rules)): StatusVerdict {
   switch (liveness.state) {
@@ -117,6 +119,9 @@ export function deriveStatus (record: NodeRecord, now: number, rules: StatusRule
     case 'stale': return { status: 'stale', reason: liveness.reason }
     case 'alive': break
   }
+  // Two agents on one identity: what the beats say cannot be trusted to be one machine's.
+  const conflict = identityVerdict(record)
+  if (conflict !== undefined) return conflict
   const health = record.beat.health
   if (!isHealthy(health.status)) {
     return { status: 'unhealthy', reason: `reports ${health.status}${componentsNot(health.components, (s) => isHealthy(s))}` }

@@ -21,7 +21,8 @@ export function fleetTicker (options: { fleet: FleetState, clock: Clock, logger:
           const nickname = fleet.get(change.peerId)?.beat.nickname
           logger.info({ peer: change.peerId, nickname, from: change.from, to: change.to, reason: change.reason }, `node ${nickname !== undefined && nickname !== '' ? nickname : change.peerId} is ${change.to}`)
         },
-        onNodeForgotten: (peerId) => {
+        onNodeForgotten: (peerId, why) => {
+          if (why === 'removed') return // the route that removed it logs who did
           logger.info({ peer: peerId, forgetAfterMs: fleet.forgetAfterMs }, 'forgot a node silent for longer than forget-after')
         },
       })

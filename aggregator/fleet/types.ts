@@ -1,4 +1,5 @@
 import type { Heartbeat } from '../../shared/heartbeat.ts'
+import type { IdentityConflict } from './identity.ts'
 import type { ArrivalWindow } from './phi.ts'
 
 /** The status the aggregator derives for each node (docs/fleet-semantics.md, "Statuses"). */
@@ -30,6 +31,8 @@ export interface NodeRecord {
   readonly arrivals: ArrivalWindow
   /** Brought back from the store at start and not heard from since (cleared by the next beat). */
   readonly restored?: boolean
+  /** Another agent uses this peer id at once (identity.ts); set and cleared by `identity` events only. */
+  readonly identityConflict?: IdentityConflict
   /**
    * Held by another aggregator of a shared store: a read-only copy of what
    * that aggregator wrote, judged by it (its verdict), never re-derived here.
@@ -52,6 +55,8 @@ export type FleetEvent =
   | { type: 'beat', peerId: string, heartbeat: Heartbeat, protocol: WireProtocol, remoteAddr?: string }
   | { type: 'connected', peerId: string, remoteAddr?: string }
   | { type: 'disconnected', peerId: string }
+  /** The ingest saw (or stopped seeing) a second agent on this peer id; `conflict` undefined clears it. */
+  | { type: 'identity', peerId: string, conflict: IdentityConflict | undefined }
 
 export interface StatusVerdict {
   status: NodeStatus

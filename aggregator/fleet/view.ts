@@ -36,6 +36,18 @@ export interface NodeView {
   skewMs: number | null
   protocol: string
   agent: { version: string, startedAt: string }
+  /** The head's own timestamp as the agent reported it (agent's source, not judged here); null when unknown. */
+  headTime: string | null
+  /** Where the agent reads head and height (`demo`, `lotus`, `eth`, `command`, `embedded`); null when not said. */
+  source: string | null
+  /** Another agent uses this node's peer id at once (docs/fleet-semantics.md); null when not. Addresses only with details. */
+  identityConflict: IdentityConflictView | null
+}
+
+export interface IdentityConflictView {
+  agents: number
+  addresses?: string[]
+  since: string
 }
 
 /** One network in the summary (go-filecoin's counts, per network). */
@@ -109,6 +121,11 @@ export function nodeView (record: NodeRecord, verdict: StatusVerdict, context: N
     skewMs: record.skewMs,
     protocol: record.protocol,
     agent: { version: hb.agent.version, startedAt: iso(hb.agent.startedAt) },
+    headTime: hb.headTime === undefined ? null : iso(hb.headTime),
+    source: hb.source ?? null,
+    identityConflict: record.identityConflict === undefined
+      ? null
+      : { agents: record.identityConflict.agents, addresses: [...record.identityConflict.addresses], since: iso(record.identityConflict.since) },
   }
 }
 

@@ -47,24 +47,24 @@ function sha256 (text: string): Buffer {
 }
 
 /**
- * Reads the token from --admin-token-file: the whole file, surrounding
+ * Reads a token from --admin-token-file (or --viewer-token-file): the whole file, surrounding
  * whitespace trimmed. Returns whether others may read the file, for the
  * caller to warn about (Kubernetes mounts secrets 0644 unless told
  * otherwise, so this is a warning, not a refusal).
  */
-export async function readAdminTokenFile (path: string): Promise<{ token: string, readableByOthers: boolean }> {
+export async function readAdminTokenFile (path: string, flag = '--admin-token-file'): Promise<{ token: string, readableByOthers: boolean }> {
   let text: string
   let mode: number
   try {
     mode = (await stat(path)).mode
     text = await readFile(path, 'utf8')
   } catch (err) {
-    throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `cannot read --admin-token-file ${path}: ${(err as Error).message}`)
+    throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `cannot read ${flag} ${path}: ${(err as Error).message}`)
   }
   const token = text.trim()
   if (token.length < MIN_ADMIN_TOKEN_LENGTH || /\s/.test(token)) {
     throw new UsageError(ErrorCodes.INVALID_ARGUMENT,
-      `--admin-token-file ${path} must hold one token of at least ${MIN_ADMIN_TOKEN_LENGTH} characters without spaces (e.g. openssl rand -hex 32 > ${path})`)
+      `${flag} ${path} must hold one token of at least ${MIN_ADMIN_TOKEN_LENGTH} characters without spaces (e.g. openssl rand -hex 32 > ${path})`)
   }
   return { token, readableByOthers: process.platform !== 'win32' && (mode & 0o004) !== 0 }
 }

@@ -20,6 +20,10 @@ const startBody = z.strictObject({
   reason: z.string().max(MAX_MAINTENANCE_REASON).optional(),
 })
 const endBody = z.strictObject({ ...scopeFields, fleet: z.union([z.boolean(), z.enum(['true', 'false'])]).optional() })
+const testBody = z.strictObject({
+  receivers: z.array(z.string().min(1).max(100)).min(1).max(100).optional(),
+  note: z.string().max(200).optional(),
+})
 
 /**
  * Alerts and maintenance over HTTP:
@@ -27,12 +31,28 @@ const endBody = z.strictObject({ ...scopeFields, fleet: z.union([z.boolean(), z.
  *   GET    /api/v1/maintenance  the maintenance windows in force
  *   POST   /api/v1/maintenance  {peerId | fleet: true, duration, reason?}  (admin)
  *   DELETE /api/v1/maintenance  {peerId | fleet: true}, as JSON body or query (admin)
+ *   POST   /api/v1/alerts/test   {receivers?: [name], note?}: a test message to each receiver, and what each answered (admin)
  */
 export function registerAlertRoutes (http: HttpRegistry, options: { alerting: Alerting, clock: Clock, logger: Logger }): void {
   const { alerting, clock, logger } = options
   const now = clock.wall
 
   http.route({ method: 'GET', path: '/api/v1/alerts', summary: 'pending, firing and resolved alerts; rules; receivers', handler: async () => alerting.document(now()) })
+
+  http.route({
+    method: 'POST',
+    path: '/api/v1/alerts/test',
+    summary: 'send a test message to every receiver (or {receivers: [names]}); 200 when all delivered, else 502',
+    admin: true,
+    handler: async (request, reply) => {
+      const body = parse(testBody, request.body)
+      // Bounded by the test deadline (TEST_DEADLINE_MS), whether or not the caller still waits.
+      const results = await alerting.testReceivers({ names: body.receivers, note: body.note, signal: new AbortController().signal })
+      const delivered = results.every((r) => r.delivered)
+      logger.info({ receivers: results.map((r) => `${r.name}: ${r.delivered ? 'delivered' : `failed (${r.error ?? ''})`}`), remote: request.ip }, 'test alert sent')
+      return await reply.status(delivered ? 200 : 502).send({ delivered, results })
+    },
+  })
 
   http.route({
     method: 'GET',

@@ -9,6 +9,8 @@ const STATUS_BY_CODE: Partial<Record<string, number>> = {
   [ErrorCodes.ADMIN_DISABLED]: 403,
   [ErrorCodes.FEED_FULL]: 503,
   [ErrorCodes.STORE_UNAVAILABLE]: 503,
+  [ErrorCodes.FORBIDDEN_ORIGIN]: 403,
+  [ErrorCodes.SIGNIN_DISABLED]: 403,
 }
 
 export function errorHandler (err: FastifyError | Error, _request: FastifyRequest, reply: FastifyReply): void {

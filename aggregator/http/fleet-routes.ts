@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http'
 import type { FastifyRequest } from 'fastify'
 import type { Clock } from '../../shared/clock.ts'
 import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
@@ -21,7 +22,13 @@ export interface FleetRoutesOptions {
   info: () => AggregatorInfo
   /** Whether a request sees component details and remote addresses (--details). */
   details: (request: FastifyRequest) => boolean
-  feed?: { limits?: FeedLimits, stats?: FeedStats, alerts?: AlertsFeedSource }
+  feed?: {
+    limits?: FeedLimits
+    stats?: FeedStats
+    alerts?: AlertsFeedSource
+    /** Ties a feed to the page session it was opened with, which closes it when the session ends (ViewerAuth.bindStream). */
+    bindStream?: (request: FastifyRequest, res: ServerResponse) => void
+  }
 }
 
 /**
@@ -59,18 +66,21 @@ export function registerFleetRoutes (http: HttpRegistry, options: FleetRoutesOpt
     },
   })
 
+  const events = serveEvents(fleet, fleetDocument, () => fleetViews(fleet, now()).summary, {
+    clock,
+    limits: options.feed?.limits ?? DEFAULT_FEED_LIMITS,
+    stats: options.feed?.stats ?? new FeedStats(),
+    details,
+    // Node events carry what the snapshot's views carry.
+    decorateNode: (view) => http.decorate(view, 'fleet', now()),
+    alerts: options.feed?.alerts,
+  })
+  const bindStream = options.feed?.bindStream
   http.route({
     method: 'GET',
     path: '/api/v1/events',
     summary: 'live feed (server-sent events)',
-    handler: serveEvents(fleet, fleetDocument, () => fleetViews(fleet, now()).summary, {
-      clock,
-      limits: options.feed?.limits ?? DEFAULT_FEED_LIMITS,
-      stats: options.feed?.stats ?? new FeedStats(),
-      details,
-      // Node events carry what the snapshot's views carry.
-      decorateNode: (view) => http.decorate(view, 'fleet', now()),
-      alerts: options.feed?.alerts,
-    }),
+    // A feed opened with a page session closes when that session ends: it must stop carrying details.
+    handler: bindStream === undefined ? events : (request, reply) => { events(request, reply); bindStream(request, reply.raw) },
   })
 }

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Logger } from '../../shared/log.ts'
 import { errorMessage } from '../../shared/errors.ts'
-import { BUNDLE_FILES, DIST_DIR, ensurePageBuilt, WEB_ROOT } from '../web/build.ts'
+import { readCodeFile, RUNNING_FROM_SOURCES } from '../../shared/package-files.ts'
+import { PAGE_ROUTES } from '../web/assets.ts'
 import type { HttpRegistry } from './registry.ts'
 
 /** A file the page needs, held in memory (the whole page is about 100 KiB). */
@@ -14,32 +13,27 @@ interface Asset {
   etag: string
 }
 
-/** URL path -> where the file is and what it is. Nothing else is served: no directory walking. */
-const ASSET_SOURCES: Record<string, { path: string, type: string, summary?: string }> = {
-  '/': { path: join(WEB_ROOT, 'index.html'), type: 'text/html; charset=utf-8', summary: 'the fleet page' },
-  '/assets/app.js': { path: join(DIST_DIR, BUNDLE_FILES.script), type: 'text/javascript; charset=utf-8' },
-  '/assets/app.css': { path: join(DIST_DIR, BUNDLE_FILES.style), type: 'text/css; charset=utf-8' },
-  '/assets/favicon.svg': { path: join(WEB_ROOT, 'favicon.svg'), type: 'image/svg+xml' },
-}
-
 const NOT_BUILT_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Fleet health</title></head><body>
-<h1>Fleet health</h1><p>The fleet page is not built and could not be built here; see the aggregator's log. Run <code>npm run build:page</code> in the installation. The data is at <a href="/api/v1/fleet">/api/v1/fleet</a>.</p></body></html>`
+<h1>Fleet health</h1><p>The fleet page is missing ${RUNNING_FROM_SOURCES
+  ? 'and could not be built here; see the aggregator\'s log, and run <code>npm run build:page</code> in the clone'
+  : 'from this installation; see the aggregator\'s log, and reinstall it'}. The data is at <a href="/api/v1/fleet">/api/v1/fleet</a>.</p></body></html>`
 
-async function loadAssets (): Promise<Map<string, Asset>> {
+function loadAssets (): Map<string, Asset> {
   const assets = new Map<string, Asset>()
-  for (const [url, source] of Object.entries(ASSET_SOURCES)) {
-    const body = await readFile(source.path)
-    assets.set(url, { body, type: source.type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` })
+  for (const [url, route] of Object.entries(PAGE_ROUTES)) {
+    const body = readCodeFile(route.file)
+    assets.set(url, { body, type: route.type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` })
   }
   return assets
 }
 
 /**
- * GET / and /assets/*: the fleet page. `load` (at start) rebuilds the bundle
- * when it is missing or older than its sources (esbuild, well under a
- * second), then reads it into memory. Answers carry an ETag and `no-cache`,
- * so a browser revalidates cheaply and never runs a stale page after an
- * upgrade.
+ * GET / and /assets/*: the fleet page. `load` (at start) reads it into
+ * memory; run from the sources (a clone), it first rebuilds the bundle when it
+ * is missing or older than its sources (esbuild, well under a second), while
+ * dist/ and the single executables serve the bundle they ship. Answers carry
+ * an ETag and `no-cache`, so a browser revalidates cheaply and never runs a
+ * stale page after an upgrade.
  */
 export class FleetPage {
   private readonly logger: Logger | undefined
@@ -50,23 +44,29 @@ export class FleetPage {
   }
 
   async load (): Promise<void> {
+    if (RUNNING_FROM_SOURCES) await this.refreshBundle()
     try {
-      const outcome = await ensurePageBuilt()
-      if (outcome.rebuilt) this.logger?.info({ reason: outcome.reason, ms: outcome.result.ms, bytes: outcome.result.bytes }, 'fleet page built')
+      this.assets = loadAssets()
     } catch (err) {
-      // A read-only installation may still hold a usable bundle: say why, serve what is there.
-      this.logger?.warn({ err: errorMessage(err) }, 'could not build the fleet page; serving the bundle on disk, if any')
-    }
-    try {
-      this.assets = await loadAssets()
-    } catch (err) {
-      this.logger?.error({ err: errorMessage(err) }, 'the fleet page is missing; GET / explains how to build it')
+      this.logger?.error({ err: errorMessage(err) }, 'the fleet page is missing; GET / says what to do')
     }
   }
 
   routes (http: HttpRegistry): void {
-    for (const [url, source] of Object.entries(ASSET_SOURCES)) {
-      http.route({ method: 'GET', path: url, summary: source.summary ?? 'an asset of the page', hidden: source.summary === undefined, handler: this.serve(url) })
+    for (const [url, route] of Object.entries(PAGE_ROUTES)) {
+      http.route({ method: 'GET', path: url, summary: route.summary ?? 'an asset of the page', hidden: route.summary === undefined, handler: this.serve(url) })
+    }
+  }
+
+  /** In a clone: esbuild, a development tool, is loaded only here. */
+  private async refreshBundle (): Promise<void> {
+    try {
+      const { ensurePageBuilt } = await import('../web/build.ts')
+      const outcome = await ensurePageBuilt()
+      if (outcome.rebuilt) this.logger?.info({ reason: outcome.reason, ms: outcome.result.ms, bytes: outcome.result.bytes }, 'fleet page built')
+    } catch (err) {
+      // A clone without its development tools may still hold a usable bundle: say why, serve what is there.
+      this.logger?.warn({ err: errorMessage(err) }, 'could not build the fleet page; serving the bundle on disk, if any')
     }
   }
 

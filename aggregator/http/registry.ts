@@ -1,10 +1,20 @@
-import type { RouteGenericInterface } from 'fastify'
+import type { FastifyReply, FastifyRequest, RouteGenericInterface } from 'fastify'
 import type { HttpRoute } from '../../shared/http-route.ts'
 import type { NodeView } from '../fleet/view.ts'
 
-/** A route of the aggregator's HTTP API; `admin` routes need the bearer token of --admin-token-file. */
+/** Runs before a route's handler; refuses the request by throwing (a HeartbeatError with its code). */
+export type RouteGuard = (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+
+/** A route of the aggregator's HTTP API. */
 export interface AggregatorRoute<R extends RouteGenericInterface = RouteGenericInterface> extends HttpRoute<R> {
+  /** Only for the admin: by default the bearer token of --admin-token-file (the server's guard). */
   admin?: boolean
+  /**
+   * An admin route's own check, in place of the bearer-only one: what the
+   * page offers a signed-in admin (removing a node) also takes an admin
+   * session from the page's own origin (viewer-auth.ts, adminGuard).
+   */
+  guard?: RouteGuard
 }
 
 /** Where a node view is going: a list of nodes (fleet document, live feed) or one node's own route. */
@@ -34,6 +44,8 @@ export class HttpRegistry {
 
   /** Adds a route; a second route on the same method and path is a mistake. */
   route<R extends RouteGenericInterface> (route: AggregatorRoute<R>): void {
+    // A guard replaces the admin check; on a route not marked admin, --help would not say it is guarded.
+    if (route.guard !== undefined && route.admin !== true) throw new Error(`${route.method} ${route.path}: a guard is for admin routes (admin: true)`)
     if (this.table.some((r) => r.method === route.method && r.path === route.path)) throw new Error(`two routes for ${route.method} ${route.path}`)
     this.table.push(route as AggregatorRoute<any>)
   }

@@ -1,17 +1,20 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { ErrorCodes, UsageError } from '../../shared/errors.ts'
-import type { AdminAuth } from './admin-auth.ts'
 import { showsDetails, type DetailsMode } from '../fleet/exposure.ts'
 
 /**
- * The HTTP side of the security story beyond the admin token (admin-auth.ts):
+ * The HTTP side of the security story beyond the tokens (admin-auth.ts, viewer-auth.ts):
  * who sees details, and which other origins may read the API (none unless
  * configured).
  */
 
-/** Whether a request sees component details and remote addresses under `mode` (--details). */
-export function detailsDecider (mode: DetailsMode, auth: AdminAuth): (request: FastifyRequest) => boolean {
-  return (request) => showsDetails(mode, auth.verify(request.headers.authorization))
+/**
+ * Whether a request sees component details and remote addresses under `mode`
+ * (--details): authorized is whoever `roleOf` knows (the admin or viewer
+ * token, or a page session: viewer-auth.ts).
+ */
+export function detailsDecider (mode: DetailsMode, auth: { roleOf: (request: FastifyRequest) => unknown }): (request: FastifyRequest) => boolean {
+  return (request) => showsDetails(mode, auth.roleOf(request) !== undefined)
 }
 
 /** Checks an origin given to --cors-origin: `*` or scheme://host[:port]. */

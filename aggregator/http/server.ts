@@ -1,7 +1,10 @@
 import Fastify, { type FastifyInstance } from 'fastify'
-import { httpUrlFor } from '../../shared/host-port.ts'
+import { bindError } from '../../shared/bind-error.ts'
+import { hostPort, httpUrlFor } from '../../shared/host-port.ts'
 import { mountRoute } from '../../shared/http-route.ts'
-import { HTTP_BODY_LIMIT_BYTES, HTTP_MAX_HEADER_BYTES, HTTP_REQUEST_TIMEOUT_MS } from '../constants.ts'
+import {
+  HTTP_BODY_LIMIT_BYTES, HTTP_HEADERS_TIMEOUT_MS, HTTP_KEEP_ALIVE_TIMEOUT_MS, HTTP_MAX_HEADER_BYTES, HTTP_REQUEST_TIMEOUT_MS, HTTP_TIMEOUT_CHECK_MS,
+} from '../constants.ts'
 import type { Part } from '../parts.ts'
 import { AdminAuth } from './admin-auth.ts'
 import { errorHandler, notFoundHandler } from './errors.ts'
@@ -9,13 +12,35 @@ import type { AggregatorRoute, HttpRegistry } from './registry.ts'
 import { registerCors } from './security.ts'
 
 export interface HttpServerOptions {
-  /** Every route (HttpRegistry.routes); admin ones are mounted behind `adminAuth`. */
+  /** Every route (HttpRegistry.routes); admin ones are mounted behind their own guard, else `adminAuth`. */
   routes: ReadonlyArray<AggregatorRoute<any>>
   /** Guards the admin routes; without a token they answer 403. */
   adminAuth?: AdminAuth
   /** Origins allowed to read the API cross-origin; none by default. */
   corsOrigins?: readonly string[]
+  /** The slow-client deadlines (docs/security.md); the constants when absent (tests shorten them). */
+  timeouts?: Partial<HttpTimeouts>
 }
+
+/**
+ * How long a client may take, enforced by Node's HTTP server: a request whose
+ * headers (or whole request) are late is answered 408 and its connection
+ * closed, at most `checkEveryMs` after the deadline. They bound receiving a
+ * request only: a response may last as long as it needs (the live feed).
+ */
+export interface HttpTimeouts {
+  headersMs: number
+  requestMs: number
+  keepAliveMs: number
+  checkEveryMs: number
+}
+
+export const DEFAULT_HTTP_TIMEOUTS: Readonly<HttpTimeouts> = Object.freeze({
+  headersMs: HTTP_HEADERS_TIMEOUT_MS,
+  requestMs: HTTP_REQUEST_TIMEOUT_MS,
+  keepAliveMs: HTTP_KEEP_ALIVE_TIMEOUT_MS,
+  checkEveryMs: HTTP_TIMEOUT_CHECK_MS,
+})
 
 /** Headers on every answer: no sniffing, no framing, nothing loaded from elsewhere. */
 const SECURITY_HEADERS = {
@@ -31,11 +56,19 @@ const SECURITY_HEADERS = {
  */
 export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
   const auth = options.adminAuth ?? new AdminAuth(undefined)
+  const timeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...options.timeouts }
   const app = Fastify({
     logger: false,
     bodyLimit: HTTP_BODY_LIMIT_BYTES,
-    http: { maxHeaderSize: HTTP_MAX_HEADER_BYTES },
-    requestTimeout: HTTP_REQUEST_TIMEOUT_MS,
+    // headersTimeout and the checking interval exist only as server options; fastify sets the other two itself.
+    http: {
+      maxHeaderSize: HTTP_MAX_HEADER_BYTES,
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      connectionsCheckingInterval: timeouts.checkEveryMs,
+    },
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
     forceCloseConnections: true,
@@ -47,7 +80,7 @@ export function buildHttpServer (options: HttpServerOptions): FastifyInstance {
   })
   registerCors(app, options.corsOrigins ?? [])
   const admin = auth.guard()
-  for (const route of options.routes) mountRoute(app, route, route.admin === true ? admin : undefined)
+  for (const route of options.routes) mountRoute(app, route, route.guard ?? (route.admin === true ? admin : undefined))
   return app
 }
 
@@ -67,7 +100,13 @@ export function httpPart (options: HttpPartOptions): Part & { readonly url: stri
     get listening () { return app?.server.listening ?? false },
     async start () {
       app = buildHttpServer({ ...options, routes: options.registry.routes })
-      await app.listen({ host: options.host, port: options.port })
+      try {
+        await app.listen({ host: options.host, port: options.port })
+      } catch (err) {
+        await app.close().catch(() => {})
+        app = undefined
+        throw bindError({ flag: '--http', address: hostPort(options.host, options.port), port: options.port }, err, 'heartbeat-aggregator')
+      }
       const address = app.server.address()
       url = httpUrlFor(options.host, typeof address === 'object' && address !== null ? address.port : options.port)
     },

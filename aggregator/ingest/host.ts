@@ -3,6 +3,9 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
+import { bindError } from '../../shared/bind-error.ts'
+import { errorMessage, type HeartbeatError } from '../../shared/errors.ts'
+import { tcpTarget } from '../listen-check.ts'
 import {
   DEFAULT_INBOUND_CONNECTIONS_PER_HOST_PER_SECOND, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PENDING_CONNECTIONS,
   MAX_MUXED_STREAMS_PER_CONNECTION,
@@ -33,8 +36,19 @@ export interface AggregatorHostOptions extends ConnectionLimits {
   connectionGater?: ConnectionGater
 }
 
-/** The aggregator's libp2p host: TCP + Noise + Yamux, limits sized for fleets. */
+/**
+ * The aggregator's libp2p host: TCP + Noise + Yamux, limits sized for fleets.
+ * A listen address that cannot be bound is an ERR_BIND error naming it.
+ */
 export async function createAggregatorHost (options: AggregatorHostOptions): Promise<Libp2p> {
+  try {
+    return await createHost(options)
+  } catch (err) {
+    throw listenError(err, options.listen) ?? err
+  }
+}
+
+async function createHost (options: AggregatorHostOptions): Promise<Libp2p> {
   return await createLibp2p({
     privateKey: options.privateKey,
     addresses: { listen: options.listen },
@@ -48,4 +62,21 @@ export async function createAggregatorHost (options: AggregatorHostOptions): Pro
       maxIncomingPendingConnections: options.maxPendingConnections ?? DEFAULT_MAX_PENDING_CONNECTIONS,
     },
   })
+}
+
+/**
+ * libp2p reports failed listen addresses in one multi-line message, one
+ * "  ADDR: Error: listen ECODE: ..." line per address (its error carries no
+ * codes), or as the listener's own error; this finds the first failed address
+ * and its errno. Undefined when the error is not about listening.
+ */
+export function listenError (err: unknown, listen: readonly string[]): HeartbeatError | undefined {
+  const message = errorMessage(err)
+  const failed = /^\s*(\/\S+): (.*)$/m.exec(message)
+  const address = failed?.[1] ?? listen.find((l) => message.includes(l))
+  const listenCode = (err as NodeJS.ErrnoException).syscall === 'listen' || (err as NodeJS.ErrnoException).syscall === 'bind'
+  if (address === undefined && !listenCode) return undefined
+  const shown = address ?? listen[0] ?? ''
+  const cause = failed?.[2] !== undefined ? Object.assign(new Error(failed[2]), { cause: err }) : err
+  return bindError({ flag: '--listen', address: shown, port: tcpTarget(shown)?.port }, cause, 'heartbeat-aggregator')
 }

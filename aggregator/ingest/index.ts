@@ -8,6 +8,7 @@
  *   protocol handlers  /fil/heartbeat/2.0.0 CBOR frames (v2-handler.ts), go-filecoin's JSON lines (legacy-handler.ts),
  *                      both through one stream handler (stream-handler.ts)
  *   network filter     per heartbeat, after decoding: --network (network-filter.ts)
+ *   identity guard     per heartbeat: one peer id beating from two agents at once is flagged, the newer refused (identity.ts)
  *   stats              what came in, what was folded, what was refused (stats.ts)
  *
  * createIngest is the one entry point: it returns the stage as a Part (start
@@ -32,6 +33,7 @@ import type { FleetEvent } from '../fleet/types.ts'
 import type { Part } from '../parts.ts'
 import { BeatBudget, type BeatVerdict } from './beat-budget.ts'
 import { type ConnectionLimits, createAggregatorHost } from './host.ts'
+import { IdentityGuard } from './identity.ts'
 import { legacyCodec } from './legacy-handler.ts'
 import type { IngestLimits } from './limits.ts'
 import { networkFilter } from './network-filter.ts'
@@ -74,6 +76,8 @@ export interface Ingest extends Part {
   readonly stats: IngestStats
   readonly admission: PeerAdmission
   readonly beats: BeatBudget
+  /** Peer ids used by two agents at once (docs/fleet-semantics.md, "One identity, one node"). */
+  readonly identity: IdentityGuard
   /** The running host; undefined until started. */
   readonly host: Libp2p | undefined
   /**
@@ -92,6 +96,7 @@ export function createIngest (options: IngestOptions): Ingest {
   const beats = new BeatBudget({ limits: options.limits, admission, clock })
   const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES
   const apply = (event: FleetEvent): void => { fleet.apply(event, clock.wall()) }
+  const identity = new IdentityGuard({ apply, logger, clock, onRefused: () => { stats.reject('identity_in_use') } })
   /** Disconnects waiting for their settle time (cancelled on stop: nothing folds after it). */
   const settling = new Set<Timer>()
   let host: Libp2p | undefined
@@ -130,6 +135,7 @@ export function createIngest (options: IngestOptions): Ingest {
     spendBeat,
     filter: networkFilter(options.network),
     firstFrameTimeoutMs: admission.limits.firstFrameTimeoutMs,
+    identity,
   }
 
   return {
@@ -137,6 +143,7 @@ export function createIngest (options: IngestOptions): Ingest {
     stats,
     admission,
     beats,
+    identity,
     get host () { return host },
 
     async start () {
@@ -149,6 +156,7 @@ export function createIngest (options: IngestOptions): Ingest {
         connectionGater: admission.connectionGater((peer) => node.getConnections(peer).length),
       })
       host = node
+      identity.start()
       node.addEventListener('peer:connect', (e) => { apply({ type: 'connected', peerId: e.detail.toString() }) })
       node.addEventListener('peer:disconnect', (e) => { settleDisconnect(e.detail) })
       // The frame limit bounds legacy lines too; only v2 frames feed the ingest-time histogram.
@@ -161,6 +169,7 @@ export function createIngest (options: IngestOptions): Ingest {
     async stop () {
       // The disconnects a stop causes are the aggregator leaving, not the nodes failing: none folds.
       stopping = true
+      identity.stop()
       for (const timer of settling) timer.cancel()
       settling.clear()
       await host?.stop()

@@ -3,7 +3,7 @@ export type IngestRejectReason =
   | 'frame_too_large' | 'bad_frame' | 'invalid_cbor' | 'not_a_map' | 'bad_version' | 'bad_type' | 'too_long'
   | 'too_many_components' | 'details_too_large' | 'idle_stream' | 'too_many_streams' | 'legacy_bad_json'
   | 'cbor_tag' | 'too_deep' | 'rate_limited' | 'flooding' | 'fleet_full'
-  | 'wrong_network'
+  | 'wrong_network' | 'identity_in_use'
 
 /** Ingest counters: what came in, what was folded, what was refused and why. */
 export class IngestStats {

@@ -3,9 +3,11 @@ import { type Clock, systemClock, type Timer } from '../../shared/clock.ts'
 import { ErrorCodes, errorMessage, HeartbeatError } from '../../shared/errors.ts'
 import type { Heartbeat } from '../../shared/heartbeat.ts'
 import type { Logger } from '../../shared/log.ts'
-import { FIRST_FRAME_TIMEOUT_MS } from '../constants.ts'
+import type { Refusal } from '../../shared/refusal.ts'
+import { FIRST_FRAME_TIMEOUT_MS, IDENTITY_REFUSAL_GRACE_MS } from '../constants.ts'
 import type { FleetEvent, WireProtocol } from '../fleet/types.ts'
 import type { BeatVerdict } from './beat-budget.ts'
+import type { IdentityGuard } from './identity.ts'
 import type { HeartbeatFilter } from './network-filter.ts'
 import { RejectionLog, StreamRejected } from './rejections.ts'
 import type { IngestStats } from './stats.ts'
@@ -32,6 +34,8 @@ export interface WireCodec<Item> {
   }
   /** How long the stream may stay quiet after this heartbeat. */
   idleAfter: (heartbeat: Heartbeat) => number
+  /** The frame that tells the agent why its stream is refused (docs/protocol.md); absent when the wire has none. */
+  refusalFrame?: (refusal: Refusal) => Uint8Array
 }
 
 export interface StreamHandlerOptions {
@@ -47,6 +51,8 @@ export interface StreamHandlerOptions {
   firstFrameTimeoutMs?: number
   /** Told how long each accepted item took from read to fold (the ingest-time histogram). */
   observeIngestSeconds?: (seconds: number) => void
+  /** One identity, one node: refuses the newer of two agents on one peer id (identity.ts); every stream is taken when absent. */
+  identity?: IdentityGuard
 }
 
 /**
@@ -66,6 +72,11 @@ export function createStreamHandler<Item> (codec: WireCodec<Item>, options: Stre
     const { split, decode } = codec.open({ openedAt: clock.wall(), clock })
     let idleTimeoutMs = options.firstFrameTimeoutMs ?? FIRST_FRAME_TIMEOUT_MS
     const items = readItems(stream, split, () => idleTimeoutMs, clock, codec.unit)
+    // Once refused, the stream's frames are read and dropped until the agent closes it or the grace ends.
+    let refused: Timer | undefined
+    const seat = options.identity?.join(peerId, { id: connection.id, remoteAddr }, (refusal) => {
+      refused ??= refuseStream(stream, codec, refusal, clock)
+    })
     try {
       while (true) {
         let next: IteratorResult<Item>
@@ -79,6 +90,7 @@ export function createStreamHandler<Item> (codec: WireCodec<Item>, options: Stre
         }
         // The remote closed its side cleanly. (Legacy: bytes after the last newline are an unfinished beat, dropped.)
         if (next.done === true) break
+        if (refused !== undefined) continue
         const readAt = clock.monotonic()
         stats.received++
         const verdict = options.spendBeat?.(peerId)
@@ -88,8 +100,9 @@ export function createStreamHandler<Item> (codec: WireCodec<Item>, options: Stre
           continue
         }
         const heartbeat = decode(next.value)
-        const refused = options.filter?.(heartbeat)
-        if (refused !== undefined) throw new StreamRejected(refused.reason, refused.message)
+        const filtered = options.filter?.(heartbeat)
+        if (filtered !== undefined) throw new StreamRejected(filtered.reason, filtered.message)
+        if (seat !== undefined && !seat.admit(heartbeat)) continue
         stats.accepted++
         options.apply({ type: 'beat', peerId, heartbeat, protocol: codec.protocol, remoteAddr })
         options.observeIngestSeconds?.((clock.monotonic() - readAt) / 1000)
@@ -101,10 +114,30 @@ export function createStreamHandler<Item> (codec: WireCodec<Item>, options: Stre
       rejections.reject(rejected, { peerId, remoteAddr, protocol: codec.protocol })
       stream.abort(rejected)
     } finally {
+      seat?.leave()
+      refused?.cancel()
       // Ends the reader (and its idle timer) however the loop ended: a rejected item leaves it suspended.
       await items.return(undefined).catch(() => {})
     }
   }
+}
+
+/**
+ * Refuses a stream that is open and read: writes the codec's refusal frame
+ * (if its wire has one) and closes the writing side, so the agent reads why;
+ * resets the stream after the grace unless the agent closed it first. The
+ * returned timer is cancelled when the stream ends.
+ */
+function refuseStream<Item> (stream: Stream, codec: WireCodec<Item>, refusal: Refusal, clock: Clock): Timer {
+  const rejected = new StreamRejected('identity_in_use', refusal.message)
+  const frame = codec.refusalFrame?.(refusal)
+  if (frame !== undefined) {
+    try {
+      stream.send(frame)
+      stream.close().catch(() => {})
+    } catch { /* the stream is already closing: the reset below is all that is left */ }
+  }
+  return clock.timeout(frame === undefined ? 0 : IDENTITY_REFUSAL_GRACE_MS, () => { stream.abort(rejected) })
 }
 
 /**

@@ -2,6 +2,7 @@ import type { StreamHandler } from '@libp2p/interface'
 import { decodeFrameBody, FrameDecoder, InvalidFrameError } from '../../shared/codec.ts'
 import { errorMessage } from '../../shared/errors.ts'
 import { type Heartbeat, validateHeartbeat } from '../../shared/heartbeat.ts'
+import { encodeRefusalFrame } from '../../shared/refusal.ts'
 import { IDLE_STREAM_CEILING_MS, IDLE_STREAM_FLOOR_MS, IDLE_STREAM_PERIODS } from '../constants.ts'
 import { StreamRejected } from './rejections.ts'
 import type { IngestRejectReason } from './stats.ts'
@@ -29,6 +30,7 @@ export function v2Codec (maxFrameBytes: number): WireCodec<Uint8Array> {
     },
     // The period is the peer's word: bounded both ways (timers overflow past 2^31 ms).
     idleAfter: (heartbeat) => Math.min(IDLE_STREAM_CEILING_MS, Math.max(IDLE_STREAM_FLOOR_MS, IDLE_STREAM_PERIODS * heartbeat.period)),
+    refusalFrame: encodeRefusalFrame,
   }
 }
 

@@ -96,6 +96,10 @@ export class AggregatorMetrics {
       name: `${P}node_connected`, help: '1 while the node has an open libp2p connection to its aggregator (node_info\'s aggregator label).', labelNames: nodeLabels, registers,
       collect: () => { nodeConnected.reset(); for (const n of fleet().nodes) nodeConnected.set({ peer_id: n.peerId, nickname: n.nickname }, n.connected ? 1 : 0) },
     })
+    const identityConflict: Gauge = new Gauge({
+      name: `${P}node_identity_conflict`, help: '1 while the node\'s peer id is used by two agents at once (docs/fleet-semantics.md), else 0.', labelNames: nodeLabels, registers,
+      collect: () => { identityConflict.reset(); for (const n of fleet().nodes) identityConflict.set({ peer_id: n.peerId, nickname: n.nickname }, n.identityConflict ? 1 : 0) },
+    })
     const nodeStatus: Gauge = new Gauge({
       name: `${P}node_status`, help: 'Derived status of the node as a state set: 1 for the current status, 0 for the others.', labelNames: [...nodeLabels, 'status'], registers,
       collect: () => {

@@ -21,6 +21,8 @@ export interface NodeSample {
   agentVersion: string
   protocol: string
   components: Array<{ name: string, status: HealthStatus }>
+  /** Its peer id is used by two agents at once (the view's identityConflict). */
+  identityConflict: boolean
 }
 
 /** Per-network consensus, when the fleet summary carries it (the fleet-semantics issue adds it). */
@@ -56,6 +58,7 @@ export function fleetSnapshot (views: { nodes: readonly NodeView[], summary: Fle
     protocol: node.protocol,
     // Two raw names may sanitise alike; the first one stands for both.
     components: uniqueByName(Object.entries(node.health.components).map(([name, c]) => ({ name: sanitizeLabelValue(name), status: c.status }))),
+    identityConflict: node.identityConflict !== null,
   }))
   return { byStatus: views.summary.byStatus, connected: views.summary.connected, nodes, networks: readNetworks(views.summary) }
 }

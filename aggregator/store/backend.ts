@@ -200,6 +200,8 @@ export interface StoreBackend {
   writeBatch: (batch: StoreBatch) => Promise<WriteResult>
   roster: () => Promise<StoredRosterRow[]>
   hasNode: (peerId: string) => Promise<boolean>
+  /** Deletes one node's roster row and history in one transaction (an operator removed it); true when it had a row. */
+  forgetNode: (peerId: string) => Promise<boolean>
   /** Deletes history before `cutoff`, keeping per node the change in force at the cutoff. */
   prune: (cutoff: number) => Promise<PruneResult>
 

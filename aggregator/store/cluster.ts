@@ -46,6 +46,8 @@ export interface ClusterOptions {
   logger?: Logger
   /** The whole roster, for the periodic resync. */
   roster: () => Promise<StoredRosterRow[]>
+  /** After a full read: the peer ids the roster holds (a node an operator removed through another aggregator is gone from it). */
+  onRoster?: (present: ReadonlySet<string>) => void
   /** The alerting lease's holder (its name), when known. */
   leader?: () => string | undefined
 }
@@ -226,7 +228,19 @@ export class Cluster {
   private async resync (): Promise<void> {
     if (this.polling !== undefined || this.stopped) return
     this.polling = (async () => {
-      for (const row of await this.options.roster()) this.applyRow(row)
+      const rows = await this.options.roster()
+      const present = new Set<string>()
+      for (const row of rows) {
+        present.add(row.peerId)
+        this.applyRow(row)
+      }
+      // Removed by an operator (through any aggregator): gone from the roster, gone from the view.
+      for (const peerId of [...this.rows.keys()]) {
+        if (present.has(peerId)) continue
+        this.rows.delete(peerId)
+        if (this.fleet.get(peerId)?.remote !== undefined) this.fleet.remove(peerId)
+      }
+      this.options.onRoster?.(present)
     })().catch((err: unknown) => { this.failed(err, 'read the roster from') })
     try { await this.polling } finally { this.polling = undefined }
   }

@@ -116,6 +116,8 @@ export class FleetStore {
   private readonly runStartedAt: number
   private runId: number | undefined
   private writeSeq = 0
+  /** Batches stored before the last full roster read started. */
+  private storedBeforeRead = 0
   private readonly writer: WriteBehind
   private fleet: FleetState | undefined
   private recorder: FleetRecorder | undefined
@@ -237,7 +239,13 @@ export class FleetStore {
         fleet,
         writer: this.writerId,
         member: this.options.member ?? (() => ({ peerId: this.writerId.id, multiaddrs: [], version: '', httpUrl: '', startedAt: this.runStartedAt })),
-        roster: async () => await backend.roster(),
+        roster: async () => {
+          const stored = recorder.storedBatches
+          const rows = await backend.roster()
+          this.storedBeforeRead = stored
+          return rows
+        },
+        onRoster: (present) => { this.dropRemoved(present) },
         leader: this.options.leader,
         clock: this.clock,
         logger: this.log,
@@ -272,6 +280,18 @@ export class FleetStore {
     }
     this.openListeners.clear()
     return { restored, remote, skipped: skipped + (this.cluster?.skipped ?? 0), open: true }
+  }
+
+  /** This aggregator's nodes an operator removed through another aggregator: stored before the read, gone from the roster now, not connected. */
+  private dropRemoved (present: ReadonlySet<string>): void {
+    const fleet = this.fleet
+    const recorder = this.recorder
+    if (fleet === undefined || recorder === undefined) return
+    for (const record of [...fleet.nodes()]) {
+      if (record.remote !== undefined || record.connected || present.has(record.peerId) || !recorder.storedWithin(record.peerId, this.storedBeforeRead)) continue
+      recorder.forget(record.peerId)
+      fleet.remove(record.peerId)
+    }
   }
 
   private scheduleReopen (): void {
@@ -334,6 +354,22 @@ export class FleetStore {
       this.log?.warn({ err: errorMessage(err) }, 'pruning the store failed; will try again')
       return { samples: 0, transitions: 0, runs: 0 }
     }
+  }
+
+  /**
+   * Forgets a node entirely (an operator removed it): its roster row, height
+   * samples and status changes, and whatever waits to be written about it
+   * (after the write running now, which may hold it). Returns whether the
+   * store knew it. With a shared store the other aggregators let go of it
+   * at their next full read of the roster (REMOTE_RESYNC_MS).
+   */
+  async forget (peerId: string): Promise<boolean> {
+    await this.writer.idle()
+    this.writer.forget(peerId)
+    this.recorder?.forget(peerId)
+    this.fleetUptimes?.byNode.delete(peerId)
+    this.nodeUptimes.delete(peerId)
+    return await this.query(async (b) => await b.forgetNode(peerId))
   }
 
   /** Whether the store has ever seen this node (written at least once). */

@@ -211,6 +211,14 @@ export class PostgresBackend implements StoreBackend, ClusterBackend {
     return (await this.pool.query('SELECT 1 FROM nodes WHERE peer_id = $1', [peerId])).rowCount === 1
   }
 
+  async forgetNode (peerId: string): Promise<boolean> {
+    return await this.tx(async (c) => {
+      await c.query('DELETE FROM height_samples WHERE peer_id = $1', [peerId])
+      await c.query('DELETE FROM status_changes WHERE peer_id = $1', [peerId])
+      return (await c.query('DELETE FROM nodes WHERE peer_id = $1', [peerId])).rowCount === 1
+    })
+  }
+
   async prune (cutoff: number): Promise<PruneResult> {
     return await this.tx(async (c) => {
       const samples = (await c.query('DELETE FROM height_samples WHERE at < $1', [cutoff])).rowCount ?? 0

@@ -33,6 +33,9 @@ export class FleetRecorder implements FleetListener {
   private readonly connected = new Map<string, boolean>()
   /** What was last written per node: an unchanged record and status need no new row. */
   private readonly written = new Map<string, { record: NodeRecord, status: NodeStatus }>()
+  /** When each node's row was first stored (a count of stored batches): only rows stored before a roster read can be missing from it. */
+  private readonly firstStored = new Map<string, number>()
+  private stored = 0
 
   /** This aggregator's peer id: the holder of every row it writes. */
   private readonly holder: string
@@ -53,6 +56,12 @@ export class FleetRecorder implements FleetListener {
     this.statuses.set(peerId, { status, since })
   }
 
+  /** Forgets what this run knew of a removed node: if it beats again it starts afresh ("-> healthy"). */
+  forget (peerId: string): void {
+    this.onNodeForgotten(peerId)
+    this.statuses.delete(peerId)
+  }
+
   onNodeChanged (peerId: string): void {
     const record = this.fleet.get(peerId)
     if (record?.remote !== undefined) return
@@ -71,11 +80,23 @@ export class FleetRecorder implements FleetListener {
     this.pending.addSample({ peerId, at: record.lastSeen, height: record.beat.height, head: record.beat.head })
   }
 
+  /** Batches stored so far by this run. */
+  get storedBatches (): number {
+    return this.stored
+  }
+
+  /** Whether this run stored a row for the node within its first `batches` batches (a row the store lost since was removed by an operator). */
+  storedWithin (peerId: string, batches: number): boolean {
+    const first = this.firstStored.get(peerId)
+    return first !== undefined && first <= batches
+  }
+
   /** A node left the view: this run forgets what it kept of it (the roster keeps the node). */
   onNodeForgotten (peerId: string): void {
     this.lastSampleAt.delete(peerId)
     this.connected.delete(peerId)
     this.written.delete(peerId)
+    this.firstStored.delete(peerId)
     this.refusals.delete(peerId)
   }
 
@@ -114,9 +135,11 @@ export class FleetRecorder implements FleetListener {
       rows,
       commit: (refused) => {
         const skip = new Set(refused)
+        this.stored++
         for (const [peerId, w] of done) {
           if (skip.has(peerId)) continue
           this.written.set(peerId, w)
+          if (!this.firstStored.has(peerId)) this.firstStored.set(peerId, this.stored)
           this.refusals.delete(peerId)
         }
         // Offered again (the holder may have written its disconnect by then): early the first few times, then once per interval.

@@ -30,6 +30,9 @@ function prepareStatements (db: DatabaseSync) {
     roster: db.prepare(`SELECT peer_id AS peerId, nickname, first_seen AS firstSeen, last_seen AS lastSeen, last_beat AS lastBeat, extras, status, reason,
       status_since AS statusSince, holder, connected FROM nodes`),
     hasNode: db.prepare('SELECT 1 AS found FROM nodes WHERE peer_id = ?'),
+    forgetNode: db.prepare('DELETE FROM nodes WHERE peer_id = ?'),
+    forgetSamples: db.prepare('DELETE FROM height_samples WHERE peer_id = ?'),
+    forgetTransitions: db.prepare('DELETE FROM status_changes WHERE peer_id = ?'),
     pruneSamples: db.prepare('DELETE FROM height_samples WHERE at < ?'),
     // The last change before the cutoff is kept per node: it says what the status was at the cutoff.
     pruneTransitions: db.prepare(`
@@ -160,6 +163,14 @@ export class SqliteBackend implements StoreBackend {
 
   async hasNode (peerId: string): Promise<boolean> {
     return this.sql.hasNode.get(peerId) !== undefined
+  }
+
+  async forgetNode (peerId: string): Promise<boolean> {
+    return inTransaction(this.db, () => {
+      this.sql.forgetSamples.run(peerId)
+      this.sql.forgetTransitions.run(peerId)
+      return Number(this.sql.forgetNode.run(peerId).changes) > 0
+    })
   }
 
   async prune (cutoff: number): Promise<PruneResult> {

@@ -10,7 +10,7 @@ let loaded: SqliteModule | undefined
  * warning line that is not JSON into our JSON-lines log; that one warning is
  * dropped, every other warning passes through.
  */
-async function sqlite (): Promise<SqliteModule> {
+export async function loadSqlite (): Promise<SqliteModule> {
   if (loaded !== undefined) return loaded
   const emitWarning = process.emitWarning
   process.emitWarning = function (this: NodeJS.Process, warning: string | Error, ...rest: unknown[]): void {
@@ -34,7 +34,7 @@ async function sqlite (): Promise<SqliteModule> {
  * drop the last commits), and lets readers run beside the writer.
  */
 export async function openDatabase (file: string): Promise<DatabaseSync> {
-  const { DatabaseSync } = await sqlite()
+  const { DatabaseSync } = await loadSqlite()
   let db: DatabaseSync | undefined
   try {
     db = new DatabaseSync(file)

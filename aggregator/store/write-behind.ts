@@ -118,6 +118,13 @@ export class WriteBehind {
     }, { unref: true })
   }
 
+  /** Drops everything pending about one node (it was removed: nothing about it may be written after). */
+  forget (peerId: string): void {
+    this.dirty.delete(peerId)
+    this.samples = this.samples.filter((s) => s.peerId !== peerId)
+    this.transitions = this.transitions.filter((t) => t.peerId !== peerId)
+  }
+
   get pending (): { nodes: number, samples: number, transitions: number } {
     return { nodes: this.dirty.size, samples: this.samples.length, transitions: this.transitions.length }
   }

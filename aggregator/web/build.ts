@@ -1,20 +1,22 @@
 // Builds the fleet page (aggregator/web/src -> aggregator/web/dist) with
-// esbuild. Run by `npm install` (the `prepare` script) and by the aggregator
-// on start when the bundle is missing or older than its sources, so whatever
-// starts the aggregator always serves a current page.
+// esbuild. Run by `npm install` and `npm run build` (scripts/build.ts, which
+// ships the bundle in dist/) and, in a clone, by the aggregator on start when
+// the bundle is missing or older than its sources, so a clone always serves a
+// current page. An installed package or a single executable serves the bundle
+// it ships and never needs esbuild.
 import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { BUNDLE_FILES } from './assets.ts'
+
+export { BUNDLE_FILES }
 
 /** aggregator/web: index.html, style.css, favicon.svg, src/ (browser TypeScript), dist/ (built). */
 export const WEB_ROOT = dirname(fileURLToPath(import.meta.url))
 export const DIST_DIR = join(WEB_ROOT, 'dist')
 const REPO_ROOT = resolve(WEB_ROOT, '..', '..')
 const BUILD_SCRIPT = fileURLToPath(import.meta.url)
-
-/** What the build writes into dist/. */
-export const BUNDLE_FILES = { script: 'app.js', style: 'app.css', meta: 'build-meta.json' } as const
 
 /** Browsers the bundle targets: anything an operator runs today (ES2022: class fields, top-level await not used). */
 const BROWSER_TARGET = ['es2022', 'chrome100', 'firefox100', 'safari15']

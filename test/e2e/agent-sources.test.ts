@@ -161,20 +161,22 @@ checks:
     const dir = tempDir('hb-bad-')
     const badConfig = join(dir, 'agent.json')
     writeFileSync(badConfig, JSON.stringify({ checks: [{ name: 'x', kind: 'tcp', target: 'localhost:1', timeout: '3 seconds' }] }))
-    const cases: Array<[string[], RegExp]> = [
+    const cases: Array<[string[], RegExp, NodeJS.ProcessEnv?]> = [
       [['--check', 'api=http:nowhere'], /invalid --check "api=http:nowhere": target: invalid http target "nowhere"/],
       [['--config', badConfig], /config file .*agent\.json: checks\[0\]\.timeout: invalid duration "3 seconds"/],
       [['--config', join(dir, 'missing.yaml')], /cannot read config file .*missing\.yaml/],
       [['--source', 'command'], /--source command needs --source-command/],
-      [['--source', 'eth', '--source-url', 'ws://127.0.0.1:8546'], /only http:\/\/ and https:\/\/ are supported/],
+      [['--source', 'eth', '--source-url', 'ftp://127.0.0.1:8546'], /only http:\/\/, https:\/\/, ws:\/\/ and wss:\/\/ are supported/],
+      [['--source', 'lotus'], /^heartbeat-agent: FULLNODE_API_INFO is not usable: the multiaddr has no \/tcp\/PORT after the host/, { FULLNODE_API_INFO: `${LOTUS_TOKEN}:/ip4/127.0.0.1/udp/1234` }],
       [['--source', 'lotus', '--source-token-file', join(dir, 'no-token')], /cannot read the source token file/],
     ]
-    for (const [args, message] of cases) {
-      const agent = startAgentProcess(aggregator.multiaddr, args)
+    for (const [args, message, env] of cases) {
+      const agent = startAgentProcess(aggregator.multiaddr, args, env)
       const { code } = await agent.exited
       assert.equal(code, 2, `exit 2 for ${args.join(' ')}: ${agent.stderr}`)
       assert.match(agent.stderr, message)
       assert.doesNotMatch(agent.stderr, /\n\s+at /, 'no stack trace')
+      assert.equal(agent.stderr.includes('not-a-real-signature'), false, 'never the token')
     }
   })
 })

@@ -104,7 +104,17 @@ test('bad alerting input is exit 2 with one clear line naming the flag or the fi
   writeFileSync(notJson, 'rules: yes')
   const shortToken = join(dir, 'token')
   writeFileSync(shortToken, 'secret\n')
+  const receiversFile = (name: string, receivers: unknown): string => { const f = join(dir, name); writeFileSync(f, JSON.stringify({ receivers })); return f }
   const cases: Array<[string[], RegExp]> = [
+    [['--alert-rules', receiversFile('tg-none.json', { telegram: [{ chatId: 1 }] })], /invalid receivers\.telegram\[0\] in .*tg-none\.json: botTokenFile \/ botTokenEnv: give exactly one of the file, the environment variable$/m],
+    [['--alert-rules', receiversFile('tg-missing.json', { telegram: [{ chatId: 1, botTokenFile: join(dir, 'no-such-token') }] })], /cannot read receivers\.telegram\[0\] in .*: botTokenFile \/ botTokenEnv .*no-such-token: ENOENT/],
+    [['--alert-rules', receiversFile('discord-bad.json', { discord: [{ url: 'ftp://discord.example/api/webhooks/1/SECRETPART' }] })], /invalid receivers\.discord\[0\] in .*: the webhook URL: expected an http:\/\/ or https:\/\/ URL/],
+    [['--alert-rules', receiversFile('quiet-bad.json', { slack: [{ url: 'https://hooks.example/x', quietHours: { from: '22:00', to: '07:00', timezone: 'Mars/Olympus' } }] })], /receivers\.slack\[0\]\.quietHours\.timezone: not a time zone/],
+    [['--alert-rules', receiversFile('route-bad.json', { webhooks: [{ url: 'https://hooks.example/x', route: { severities: ['urgent'] } }] })], /receivers\.webhooks\[0\]\.route\.severities\[0\]: /],
+    [['--alert-rules', receiversFile('names.json', { webhooks: [{ url: 'https://a.example/x', name: 'ops' }, { url: 'https://b.example/x', name: 'ops' }] })], /two alert receivers are named "ops"/],
+    [['--alert-rules', receiversFile('email-bad.json', { email: [{ smtp: { host: 'mail.example', user: 'u' }, from: 'a@b.example', to: 'c@d.example' }] })], /smtp\.user and smtp\.passwordFile \(or passwordEnv\) go together/],
+    [['--deadman-url', 'hc-ping.com/uuid'], /invalid --deadman-url: expected an http:\/\/ or https:\/\/ URL/],
+    [['--deadman-interval', '0s', '--deadman-url', 'https://hc-ping.com/x'], /invalid --deadman-interval/],
     [['--alert-rules', rules], /invalid --alert-rules file .*rules\.json: rules\[0\]\.maxLag: .*expected number, received string/],
     [['--alert-rules', notJson], /invalid --alert-rules file .*rules\.txt: not JSON/],
     [['--alert-rules', join(dir, 'missing.json')], /cannot read --alert-rules file/],
@@ -119,6 +129,7 @@ test('bad alerting input is exit 2 with one clear line naming the flag or the fi
     assert.equal(r.status, 2, `${args.join(' ')}: exit ${r.status}, stderr ${r.stderr}`)
     assert.match(r.stderr, message)
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace')
+    assert.doesNotMatch(r.stderr, /SECRETPART/, 'a webhook URL (its own credential) is not echoed')
   }
 })
 

@@ -1,11 +1,14 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { copyFileSync, cpSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
 import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { parse as parseYaml, parseAllDocuments } from 'yaml'
+import { buildProgram, resolveConfig } from '../../agent/cli.ts'
+import type { ResolvedAgentConfig } from '../../agent/config.ts'
+import { DIST_INPUTS } from '../../scripts/build-inputs.ts'
 import { loadOrCreateKey } from '../../shared/identity.ts'
 import { AGENT_BIN, AGGREGATOR_BIN, ROOT, tempDir } from '../support/processes.ts'
 
@@ -28,7 +31,7 @@ function run (cmd: string, args: string[], cwd = ROOT): { status: number | null,
 /** Flags and env twins each program documents in --help. */
 function known (bin: string): { flags: Set<string>, env: Set<string> } {
   const help = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, FIL_HEARTBEAT_ALERTS: '' } }).stdout
-  return { flags: new Set(help.match(/--[a-z][a-z0-9-]*/g) ?? []), env: new Set([...(help.match(/\b(?:HEARTBEAT_[A-Z_]+|FIL_HEARTBEAT_ALERTS)\b/g) ?? [])]) }
+  return { flags: new Set(help.match(/--[a-z][a-z0-9-]*/g) ?? []), env: new Set([...(help.match(/\b(?:HEARTBEAT_[A-Z_]+|FIL_HEARTBEAT_ALERTS|FULLNODE_API_INFO)\b/g) ?? [])]) }
 }
 const AGENT = known(AGENT_BIN)
 const AGGREGATOR = known(AGGREGATOR_BIN)
@@ -45,7 +48,7 @@ function checkUsage (where: string, program: 'heartbeat-agent' | 'heartbeat-aggr
     const flag = arg.split('=')[0] as string
     assert.ok(k.flags.has(flag), `${where}: ${program} has no flag ${flag}`)
   }
-  for (const name of envNames.filter((n) => /^(HEARTBEAT_|FIL_HEARTBEAT_)/.test(n))) {
+  for (const name of envNames.filter((n) => /^(HEARTBEAT_|FIL_HEARTBEAT_|FULLNODE_API_INFO$)/.test(n))) {
     assert.ok(k.env.has(name), `${where}: ${program} knows no environment variable ${name}`)
   }
 }
@@ -53,69 +56,124 @@ function checkUsage (where: string, program: 'heartbeat-agent' | 'heartbeat-aggr
 /** The words after the program's name in a command (exec form, or inside `sh -c "..."`). */
 function programArgs (command: string[]): { program: 'heartbeat-agent' | 'heartbeat-aggregator', args: string[] } | undefined {
   const words = command.length >= 3 && command[0] === 'sh' && command[1] === '-c' ? (command[2] as string).split(/\s+/) : command
-  const at = words.findIndex((w) => w === 'heartbeat-agent' || w === 'heartbeat-aggregator' || /bin\/heartbeat-(agent|aggregator)\.js$/.test(w))
+  const named = (w: string): RegExpExecArray | null => /^(?:.*\/)?(heartbeat-(?:agent|aggregator))(?:\.js)?$/.exec(w)
+  const at = words.findIndex((w) => named(w) !== null)
   if (at < 0) return undefined
-  const program = (words[at] as string).includes('agent.') || words[at] === 'heartbeat-agent' ? 'heartbeat-agent' : 'heartbeat-aggregator'
+  const program = named(words[at] as string)![1] as 'heartbeat-agent' | 'heartbeat-aggregator'
   return { program, args: words.slice(at + 1) }
+}
+
+/**
+ * The settings an agent gets from a deployment file's flags and environment,
+ * resolved by the agent's own code (commander reads the env twins from
+ * process.env, so it is set for the call and restored).
+ */
+function agentConfigOf (args: string[], env: Record<string, string>): ResolvedAgentConfig {
+  const saved = { ...process.env }
+  for (const key of Object.keys(process.env)) if (/^(HEARTBEAT_AGENT_|FULLNODE_API_INFO$)/.test(key)) delete process.env[key]
+  Object.assign(process.env, env)
+  try {
+    const program = buildProgram()
+    program.parse(['node', 'heartbeat-agent', ...args])
+    return resolveConfig(program, undefined, process.env)
+  } finally {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key]
+    Object.assign(process.env, saved)
+  }
+}
+
+/** A deployment outside the demo reads a real node: never the demo source, said or defaulted. */
+function assertReadsLotus (where: string, config: ResolvedAgentConfig, tokenFile: string): void {
+  assert.equal(config.source.kind, 'lotus', `${where}: the agent reads Lotus, not the demo chain`)
+  assert.equal(config.source.origin.kind, 'FULLNODE_API_INFO', `${where}: chosen by FULLNODE_API_INFO, as Lotus's tools do`)
+  assert.equal(config.source.url, 'http://127.0.0.1:1234/rpc/v1', `${where}: the node beside it`)
+  assert.deepEqual(config.source.origin.token, { from: 'file', path: tokenFile }, `${where}: the token from a file`)
 }
 
 function peerIdOfKeyFile (path: string): string {
   return peerIdFromPrivateKey(privateKeyFromProtobuf(readFileSync(join(ROOT, path)))).toString()
 }
 
-test('Dockerfile: multi-stage on Node 24, non-root, copies what exists, and runs what it copies', () => {
+interface DockerStage { name: string | undefined, instructions: Array<{ op: string, args: string[] }> }
+
+/** The Dockerfile as stages of instructions (line continuations joined, comments dropped). */
+function dockerStages (): DockerStage[] {
   const lines = read('Dockerfile').replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
-  const instructions = lines.map((l) => { const [op, ...rest] = l.split(/\s+/); return { op: (op as string).toUpperCase(), args: rest } })
-  const froms = instructions.filter((i) => i.op === 'FROM')
-  assert.ok(froms.length >= 2, 'multi-stage')
-  for (const from of froms) assert.match(from.args[0] as string, /^node:24(-|$)/, 'Node 24 base image')
-  const lastStage = instructions.slice(instructions.lastIndexOf(froms.at(-1)!))
-  const user = lastStage.filter((i) => i.op === 'USER').at(-1)
+  const stages: DockerStage[] = []
+  for (const line of lines) {
+    const [op, ...args] = line.split(/\s+/)
+    const instruction = { op: (op as string).toUpperCase(), args }
+    if (instruction.op === 'FROM') stages.push({ name: args[2], instructions: [] })
+    stages.at(-1)?.instructions.push(instruction)
+  }
+  return stages
+}
+
+/** Local sources a stage copies (not --from another stage), as [source, destination]. */
+function localCopies (stage: DockerStage): Array<[string, string]> {
+  return stage.instructions.filter((i) => i.op === 'COPY' && !i.args.some((a) => a.startsWith('--from'))).flatMap((copy) => {
+    const paths = copy.args.filter((a) => !a.startsWith('--'))
+    const destination = paths.at(-1) as string
+    return paths.slice(0, -1).map((source): [string, string] => [source.replace(/\/$/, ''), destination])
+  })
+}
+
+test('Dockerfile: multi-stage on Node 24, builds dist/ from what it copies, runs it as a non-root user', () => {
+  const stages = dockerStages()
+  assert.ok(stages.length >= 2, 'multi-stage')
+  for (const stage of stages) assert.match(stage.instructions[0]!.args[0] as string, /^node:24(-|$)/, 'Node 24 base image')
+  const runtime = stages.at(-1)!
+  const user = runtime.instructions.filter((i) => i.op === 'USER').at(-1)
   assert.ok(user !== undefined && !['root', '0', '0:0'].includes(user.args[0] as string), 'the runtime stage runs as a non-root user')
-  const workdir = lastStage.filter((i) => i.op === 'WORKDIR').at(-1)?.args[0] as string
-  assert.equal(workdir, '/app')
-  assert.doesNotMatch(workdir, /node_modules/, 'Node does not strip types under node_modules')
+  assert.equal(runtime.instructions.filter((i) => i.op === 'WORKDIR').at(-1)?.args[0], '/app')
 
-  const copied: string[] = []
-  for (const copy of instructions.filter((i) => i.op === 'COPY' && !i.args.some((a) => a.startsWith('--from')))) {
-    const sources = copy.args.filter((a) => !a.startsWith('--')).slice(0, -1)
-    for (const source of sources) {
-      assert.ok(existsSync(join(ROOT, source)), `COPY ${source}: exists in the project`)
-      copied.push(source.replace(/\/$/, ''))
-    }
-  }
-  const inImage = (path: string): boolean => copied.some((c) => path === c || path.startsWith(`${c}/`))
-  // What each launcher starts must be in the image, and everything it imports from the project too.
-  for (const bin of ['bin/heartbeat-agent.js', 'bin/heartbeat-aggregator.js']) {
-    assert.ok(inImage(bin), `${bin} is copied`)
-    const entry = /launch\('([^']+)'\)/.exec(read(bin))?.[1] as string
-    assert.ok(existsSync(join(ROOT, entry)) && inImage(entry), `${bin} starts ${entry}, which is copied`)
-  }
-  for (const dir of ['shared', 'agent', 'aggregator']) {
-    for (const file of readdirSync(join(ROOT, dir), { recursive: true }) as string[]) {
-      if (!file.endsWith('.ts')) continue
-      for (const [, spec] of read(join(dir, file)).matchAll(/from '(\.{1,2}\/[^']+)'/g)) {
-        const target = relative(ROOT, join(ROOT, dir, file, '..', spec as string))
-        assert.ok(inImage(target), `${dir}/${file} imports ${target}, which is copied`)
-      }
-    }
-  }
+  // The build stage copies everything the build reads (scripts/build-inputs.ts lists it) and runs the build.
+  const build = stages.find((s) => s.instructions.some((i) => i.op === 'RUN' && i.args.join(' ') === 'node scripts/build.ts'))
+  assert.ok(build?.name !== undefined, 'a named stage runs node scripts/build.ts')
+  const buildCopies = localCopies(build)
+  for (const [source] of buildCopies) assert.ok(existsSync(join(ROOT, source)), `COPY ${source}: exists in the project`)
+  for (const input of DIST_INPUTS) assert.ok(buildCopies.some(([source]) => input === source || input.startsWith(`${source}/`)), `the build stage copies ${input}, a build input`)
+  assert.ok(build.instructions.some((i) => i.op === 'RUN' && /^npm ci\b/.test(i.args.join(' ')) && !i.args.includes('--omit=dev')), 'the build stage installs the development tools')
 
-  // CMD names a program on PATH; a RUN ln -s puts it there, pointing at an executable launcher.
-  const cmd = JSON.parse(lastStage.filter((i) => i.op === 'CMD').at(-1)!.args.join(' ')) as string[]
+  // The runtime stage: production dependencies, package.json (name and version), and the build's dist/.
+  const fromStage = (source: string): string | undefined => runtime.instructions.find((i) => i.op === 'COPY' && i.args.some((a) => a.startsWith('--from')) && i.args.includes(source))?.args.find((a) => a.startsWith('--from='))?.slice('--from='.length)
+  assert.equal(fromStage('/src/dist'), build.name, 'dist/ comes from the build stage')
+  const deps = stages.find((s) => s.name === fromStage('/app/node_modules'))
+  assert.ok(deps?.instructions.some((i) => i.op === 'RUN' && /^npm ci\b/.test(i.args.join(' ')) && i.args.includes('--omit=dev')), 'node_modules holds the production dependencies only')
+  assert.deepEqual(localCopies(runtime), [['package.json', './']], 'the runtime stage copies no sources')
+
+  // CMD names a program on PATH; RUN ln -s puts each of package.json's bin entries there.
+  const pkg = JSON.parse(read('package.json')) as { bin: Record<string, string>, dependencies: Record<string, string> }
   const links = new Map([...read('Dockerfile').matchAll(/ln -s \/app\/(\S+) \/usr\/local\/bin\/(\S+)/g)].map((m) => [m[2] as string, m[1] as string]))
-  for (const program of ['heartbeat-aggregator', 'heartbeat-agent']) {
-    const target = links.get(program)
-    assert.ok(target !== undefined && inImage(target), `${program} is linked onto PATH from a copied file`)
-    assert.ok((statSync(join(ROOT, target)).mode & 0o111) !== 0, `${target} is executable`)
-  }
+  assert.deepEqual(Object.fromEntries(links), pkg.bin, 'the programs on PATH are the package\'s bin entries')
+  const cmd = JSON.parse(runtime.instructions.filter((i) => i.op === 'CMD').at(-1)!.args.join(' ')) as string[]
   assert.ok(links.has(cmd[0] as string), `CMD ${cmd[0]} is on PATH`)
   assert.match(read('.dockerignore'), /^node_modules$/m)
+  assert.match(read('.dockerignore'), /^dist$/m, 'a local build never leaks into the image')
 
   // npm ci in the image refuses a lock file out of step with package.json.
-  const pkg = JSON.parse(read('package.json'))
   const lock = JSON.parse(read('package-lock.json'))
   assert.deepEqual(lock.packages[''].dependencies, pkg.dependencies, 'package-lock.json matches package.json (npm ci)')
+
+  // By hand, what the image does: the build stage's files only, its build, then the runtime layout
+  // (/app: dist/ from the build, package.json, node_modules) runs both programs from the links' targets.
+  const src = tempDir('hb-image-src-')
+  for (const [source] of buildCopies) cpSync(join(ROOT, source), join(src, source), { recursive: true, filter: (path) => !/\/(dist|node_modules)$/.test(path) })
+  symlinkSync(join(ROOT, 'node_modules'), join(src, 'node_modules'))
+  const built = spawnSync(process.execPath, ['scripts/build.ts'], { cwd: src, encoding: 'utf8', timeout: 180_000 })
+  assert.equal(built.status, 0, built.stdout + built.stderr)
+  const app = tempDir('hb-image-app-')
+  cpSync(join(src, 'dist'), join(app, 'dist'), { recursive: true })
+  copyFileSync(join(ROOT, 'package.json'), join(app, 'package.json'))
+  symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'))
+  for (const [program, target] of links) {
+    assert.ok((statSync(join(app, target)).mode & 0o111) !== 0, `${target} is executable`)
+    const version = spawnSync(join(app, target), ['--version'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` } })
+    assert.equal(version.stdout.trim(), JSON.parse(read('package.json')).version, `${program} --version in the image layout: ${version.stderr}`)
+  }
+  for (const file of ['index.html', 'favicon.svg', 'dist/app.js', 'dist/app.css']) {
+    assert.ok(existsSync(join(app, 'dist', 'aggregator', 'web', file)), `the image serves ${file} from dist/`)
+  }
 })
 
 test('docker-compose.yml validates with docker-compose config; the demo keys give the peer ids the agents target', async () => {
@@ -174,6 +232,17 @@ test('docker-compose.yml validates with docker-compose config; the demo keys giv
     checkUsage(`docker-compose.yml ${name}`, usage.program, usage.args, Object.keys(service.environment ?? {}))
   }
   assert.equal(programArgs(services.alerting.command)?.program, 'heartbeat-aggregator')
+
+  // The alerting aggregator's tokens are its own Compose secrets, two different demo tokens (the aggregator refuses one for both).
+  const alertingArgs = programArgs(services.alerting.command)?.args ?? []
+  const tokens = ['--admin-token-file', '--viewer-token-file'].map((flag) => {
+    const path = alertingArgs[alertingArgs.indexOf(flag) + 1] as string
+    const secret = /^\/run\/secrets\/(\w+)$/.exec(path)?.[1] as string
+    assert.ok(secret !== undefined && (services.alerting.secrets as Array<string | { source: string }>).some((s) => (typeof s === 'string' ? s : s.source) === secret), `${flag} ${path} is a secret of the service`)
+    return readFileSync(config.secrets[secret]!.file, 'utf8').trim()
+  })
+  assert.notEqual(tokens[0], tokens[1])
+  for (const token of tokens) assert.match(token, /^demo-only-/, 'the committed tokens say they are for the demo')
 })
 
 test('the shared profile: PostgreSQL and two aggregators on it as one fleet, agents that fail over between them', () => {
@@ -234,6 +303,14 @@ test('Kubernetes: the aggregator with /livez and /readyz probes and a Service; t
   assert.equal(Number(/tcp\/(\d+)/.exec(aggregator.args.find((a: string) => a.startsWith('--listen=')))?.[1]), ports.get('p2p'))
   assert.equal(pod.spec.securityContext.runAsNonRoot, true)
   checkUsage('aggregator.yaml', 'heartbeat-aggregator', aggregator.args.slice(1), aggregator.env.map((e: any) => e.name))
+  // Both tokens (admin API; the page's read-only sign-in) come from Secrets mounted read-only.
+  for (const flag of ['--admin-token-file', '--viewer-token-file']) {
+    const file = (aggregator.args.find((a: string) => a.startsWith(`${flag}=`)) as string | undefined)?.slice(flag.length + 1)
+    assert.ok(file !== undefined, `aggregator.yaml sets ${flag}`)
+    const mount = aggregator.volumeMounts.find((m: any) => file.startsWith(`${m.mountPath}/`))
+    assert.equal(mount?.readOnly, true, `${flag}: mounted read-only`)
+    assert.equal(typeof pod.spec.volumes.find((v: any) => v.name === mount.name)?.secret?.secretName, 'string', `${flag}: from a Secret`)
+  }
   const claim = pod.spec.volumes.find((v: any) => v.persistentVolumeClaim !== undefined).persistentVolumeClaim.claimName
   assert.ok(find('PersistentVolumeClaim', claim), 'the data volume claim is defined')
   const dataMount = aggregator.volumeMounts.find((m: any) => m.mountPath === '/data')
@@ -289,6 +366,19 @@ test('Kubernetes: the aggregator with /livez and /readyz probes and a Service; t
   assert.deepEqual(sharedService.spec.selector, sharedPod.metadata.labels)
   const replicaPorts = new Set(replica.ports.map((p: any) => p.name))
   for (const p of sharedService.spec.ports) assert.ok(replicaPorts.has(p.targetPort))
+  // It reads the Lotus node beside it, with the token from a Secret mounted read-only; no demo in the args
+  // (flags beat env: a --source there could not be switched without editing the file).
+  assert.equal(agent.args.some((a: string) => a.startsWith('--source')), false, 'the source is set through env, so it can be switched')
+  const values = Object.fromEntries(agent.env.filter((e: any) => typeof e.value === 'string').map((e: any) => [e.name, e.value as string])) as Record<string, string>
+  const tokenFile = values.HEARTBEAT_AGENT_SOURCE_TOKEN_FILE as string
+  assertReadsLotus('agent-sidecar.yaml', agentConfigOf(agent.args.slice(1), values), tokenFile)
+  const tokenMount = agent.volumeMounts.find((m: any) => tokenFile.startsWith(`${m.mountPath}/`))
+  assert.equal(tokenMount?.readOnly, true, 'the token volume is read-only')
+  const tokenVolume = sts.spec.template.spec.volumes.find((v: any) => v.name === tokenMount.name)
+  const secret = find('Secret', tokenVolume.secret.secretName)
+  assert.ok(secret !== undefined && tokenFile.slice(tokenMount.mountPath.length + 1) in secret.stringData, 'the token file is a key of a Secret defined here')
+  const node = sts.spec.template.spec.containers.find((c: any) => c !== agent)
+  assert.ok(node.ports.some((p: any) => p.containerPort === 1234), 'the node serves its API where FULLNODE_API_INFO says')
 })
 
 test('systemd units pass systemd-analyze verify and run the project\'s executables with known flags', () => {
@@ -297,16 +387,40 @@ test('systemd units pass systemd-analyze verify and run the project\'s executabl
   assert.deepEqual(units.sort(), ['heartbeat-agent.service', 'heartbeat-aggregator.service'])
   for (const unit of units) {
     const text = read(`deploy/systemd/${unit}`)
-    // Installed in /opt/fil-heartbeat: point that at this checkout so verify finds the executables.
-    writeFileSync(join(dir, unit), text.replaceAll('/opt/fil-heartbeat/', ROOT.endsWith('/') ? ROOT : `${ROOT}/`))
+    // Installed in /usr/local/bin (npm install -g, or the single executable): point that at this
+    // checkout's launchers so verify finds executables.
+    writeFileSync(join(dir, unit), text.replace(/\/usr\/local\/bin\/(heartbeat-(?:agent|aggregator))\b/g, `${join(ROOT, 'bin')}/$1.js`))
     const execStart = /^ExecStart=(.+)$/m.exec(text)?.[1] as string
     const usage = programArgs(execStart.split(/\s+/))
     assert.ok(usage !== undefined, `${unit} runs one of the programs`)
-    assert.ok(existsSync(join(ROOT, execStart.split(/\s+/)[0]!.replace('/opt/fil-heartbeat/', ''))), `${unit}: the executable is in the project`)
+    const pkg = JSON.parse(read('package.json')) as { bin: Record<string, string> }
+    assert.ok(execStart.split(/\s+/)[0] === `/usr/local/bin/${usage!.program}` && pkg.bin[usage!.program] !== undefined, `${unit}: runs ${usage!.program} from where npm install -g puts it`)
     const example = `deploy/systemd/${unit.replace('.service', '.env.example')}`
     const envNames = [...read(example).matchAll(/^#?([A-Z_]+)=/gm)].map((m) => m[1] as string)
     assert.ok(envNames.length > 0)
     checkUsage(unit, usage!.program, usage!.args, envNames)
+  }
+
+  // The agent reads Lotus with a token the unit can read: ProtectHome=yes hides ~/.lotus, so the unit
+  // hands a file from /etc over as a systemd credential (%d is the credentials directory).
+  const agentUnit = read('deploy/systemd/heartbeat-agent.service')
+  assert.match(agentUnit, /^ProtectHome=yes$/m)
+  const credential = /^LoadCredential=([a-z-]+):(\S+)$/m.exec(agentUnit)
+  assert.ok(credential !== null, 'the token is a LoadCredential=')
+  assert.doesNotMatch(credential[2] as string, /^(\/home|\/root|~)/, 'from a path outside the homes')
+  const execArgs = (/^ExecStart=(.+)$/m.exec(agentUnit)?.[1] as string).split(/\s+/).slice(1).map((a) => a.replaceAll('%d', '/run/credentials/heartbeat-agent.service'))
+  // The placeholders made real (a valid peer id), so the rest of each value is checked as the agent reads it.
+  const active = Object.fromEntries([...read('deploy/systemd/heartbeat-agent.env.example').matchAll(/^([A-Z_]+)=(.*)$/gm)]
+    .map((m) => [m[1] as string, (m[2] as string).replace(/REPLACE_WITH_[A-Z_]*PEER_ID/, '12D3KooWLq2NkLP9uEAYQTVmEMYvQZPRBa9v2cf7WsHd4iPSyXrc')]))
+  assertReadsLotus('heartbeat-agent.service', agentConfigOf(execArgs, active), `/run/credentials/heartbeat-agent.service/${credential[1] as string}`)
+  assert.equal(/^HEARTBEAT_AGENT_SOURCE=demo/m.test(read('deploy/systemd/heartbeat-agent.env.example')), false)
+  // The aggregator's tokens are credentials the unit loads, never files it would have to be let read.
+  const aggregatorUnit = read('deploy/systemd/heartbeat-aggregator.service')
+  for (const flag of ['--admin-token-file', '--viewer-token-file']) {
+    const path = new RegExp(`${flag} (\\S+)`).exec(/^ExecStart=(.+)$/m.exec(aggregatorUnit)?.[1] ?? '')?.[1]
+    const name = /^\/run\/credentials\/heartbeat-aggregator\.service\/([a-z-]+)$/.exec(path ?? '')?.[1]
+    assert.ok(name !== undefined, `heartbeat-aggregator.service passes ${flag} from its credentials directory`)
+    assert.match(aggregatorUnit, new RegExp(`^LoadCredential=${name}:/etc/\\S+$`, 'm'), `${flag}: LoadCredential=${name}`)
   }
   const verify = run('systemd-analyze', ['verify', ...units.map((u) => join(dir, u))])
   assert.equal(verify.status, 0, verify.stderr)

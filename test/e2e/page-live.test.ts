@@ -131,15 +131,17 @@ describe('fleet page, live fleet', { timeout: 180_000 }, () => {
   it('is usable from the keyboard: arrows move between rows, "/" jumps to the filter', async () => {
     const { page } = browser
     const rows = await screenRows(page)
-    await page.locator(`.tbody .row[data-peer-id="${rows[0]?.peerId ?? ''}"]`).focus()
+    // Each row's name is a link to its detail; the arrows move focus from row to row.
+    const focusedRow = async (): Promise<string | undefined> => await page.evaluate(() => document.activeElement?.closest<HTMLElement>('.row')?.dataset.index)
+    await page.locator(`.tbody .row[data-peer-id="${rows[0]?.peerId ?? ''}"] .name-main`).focus()
     await page.keyboard.press('ArrowDown')
-    assert.equal(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.index), '1')
+    assert.equal(await focusedRow(), '1')
     await page.keyboard.press('End')
-    assert.equal(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.index), String(rows.length - 1))
+    assert.equal(await focusedRow(), String(rows.length - 1))
     await page.keyboard.press('Home')
-    assert.equal(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.index), '0')
+    assert.equal(await focusedRow(), '0')
     // One row is in the tab order at a time (roving tabindex).
-    assert.equal(await page.evaluate(() => document.querySelectorAll('.tbody .row[tabindex="0"]').length), 1)
+    assert.equal(await page.evaluate(() => document.querySelectorAll('.tbody .row .name-main[tabindex="0"]').length), 1)
     await page.keyboard.press('/')
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'filter')
   })
@@ -148,8 +150,8 @@ describe('fleet page, live fleet', { timeout: 180_000 }, () => {
     const { page } = browser
     const row = await rowFor(page, HOSTILE)
     assert.ok(row !== undefined, 'the hostile nickname is shown literally')
-    // Open its detail with the keyboard: focus the row, Enter; Escape closes it and focus returns.
-    await page.locator(`.tbody .row[data-peer-id="${row.peerId}"]`).focus()
+    // Open its detail with the keyboard: focus the row's link, Enter; Escape closes it and focus returns.
+    await page.locator(`.tbody .row[data-peer-id="${row.peerId}"] .name-main`).focus()
     await page.keyboard.press('Enter')
     await page.waitForFunction(() => document.getElementById('detail')?.hidden === false)
     assert.equal(await page.locator('#detail-title').textContent(), HOSTILE)
@@ -158,7 +160,7 @@ describe('fleet page, live fleet', { timeout: 180_000 }, () => {
     await page.screenshot({ path: artifactPath('page-detail.png') })
     await page.keyboard.press('Escape')
     await page.waitForFunction(() => document.getElementById('detail')?.hidden === true)
-    assert.equal(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.peerId), row.peerId)
+    assert.equal(await page.evaluate(() => document.activeElement?.closest<HTMLElement>('.row')?.dataset.peerId), row.peerId)
 
     const injected = await page.evaluate(() => ({
       images: [...document.querySelectorAll('img')].map((img) => img.getAttribute('src')),

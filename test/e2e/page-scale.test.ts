@@ -122,4 +122,21 @@ describe('fleet page, 10,000 nodes', { timeout: 180_000 }, () => {
     assert.ok(burstMs < BURST_BOUND_MS, `burst took ${burstMs} ms`)
     assert.deepEqual(browser.problems, [])
   })
+
+  it('virtualises the cards on a phone too: a few in the DOM, the page scrolls to the last', async () => {
+    const { page } = browser
+    await page.setViewportSize({ width: 390, height: 844 })
+    await page.waitForFunction(() => document.getElementById('table')?.classList.contains('cards') === true)
+    await nextFrame(page)
+    const rendered = await page.evaluate(() => document.querySelectorAll('.tbody .row:not([hidden])').length)
+    assert.ok(rendered > 3 && rendered < 60, `${rendered} cards in the DOM`)
+    const scrollStarted = Date.now()
+    await page.evaluate(() => { window.scrollTo(0, document.documentElement.scrollHeight) })
+    await page.waitForFunction((n) => [...document.querySelectorAll<HTMLElement>('.tbody .row:not([hidden])')].some((r) => r.dataset.index === String(n - 1)), NODES)
+    console.log(`# scrolled to the last of ${NODES} cards: ${Date.now() - scrollStarted} ms to screen`)
+    assert.ok(await page.evaluate(() => document.querySelectorAll('.tbody .row:not([hidden])').length) < 60)
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), true, 'no sideways scrolling')
+    await page.screenshot({ path: artifactPath('page-10k-phone-end.png') })
+    assert.deepEqual(browser.problems, [])
+  })
 })

@@ -106,19 +106,33 @@ test('alertmanager: a real Alertmanager gets the alert with labels and annotatio
   assert.equal(Date.parse(got.startsAt), firing.firedAt)
   assert.equal(Date.parse(got.endsAt), now + 4_000, 'firing: endsAt four re-send intervals ahead')
 
+  // The first evaluation's tick sends the always-firing Watchdog (what was firing was just sent by notify).
+  receiver.tick(now, [firing])
+  const watchdog = await waitFor(async () => (await am.alerts()).find((a) => a.labels.alertname === 'Watchdog'), { what: 'the Watchdog in Alertmanager' })
+  assert.deepEqual(watchdog.labels, { alertname: 'Watchdog', severity: 'none', aggregator: '12D3KooWTestAggregator' }, 'named as Prometheus\'s Watchdog, kept apart by the aggregator label')
+  assert.equal(watchdog.status.state, 'active')
+  await waitFor(() => receiver.stats().sent === 2, { what: 'the receiver to see Alertmanager\'s answer' })
   // Re-sends (the evaluation's tick) push endsAt on, so Alertmanager does not time the alert out.
-  receiver.tick(now, [firing]) // the first tick only starts the clock
+  receiver.tick(now + 500, [firing]) // within the re-send interval: nothing
   receiver.tick(now + 1_000, [firing])
   const resent = await waitFor(async () => {
     const a = find(await am.alerts())
     return a !== undefined && Date.parse(a.endsAt) === now + 5_000 ? a : undefined
   }, { what: 'the re-send to move endsAt' })
   assert.equal(resent.status.state, 'active')
-  assert.equal(receiver.stats().sent, 2)
+  await waitFor(() => receiver.stats().sent === 3, { what: 'the re-send (alert and Watchdog in one batch) to be counted' })
 
   receiver.notify({ status: 'resolved', alert: { ...firing, state: 'resolved', resolvedAt: Date.now() }, repeat: false, at: Date.now() })
   await waitFor(async () => find(await am.alerts()) === undefined, { what: 'Alertmanager to drop the resolved alert' })
-  assert.equal(receiver.stats().sent, 3)
+  await waitFor(() => receiver.stats().sent === 4, { what: 'the resolved alert to be counted' })
+  assert.ok((await am.alerts()).some((a) => a.labels.alertname === 'Watchdog'), 'the Watchdog keeps firing')
+
+  // A test alert (test-alert, POST /api/v1/alerts/test): Alertmanager takes it, and it ends by itself.
+  const tested = await receiver.test({ at: Date.now(), signal: AbortSignal.timeout(10_000) })
+  assert.deepEqual([tested.delivered, tested.last.status], [true, 200])
+  const testAlert = await waitFor(async () => (await am.alerts()).find((a) => a.labels.alertname === 'HeartbeatTest'), { what: 'the test alert in Alertmanager' })
+  assert.deepEqual(testAlert.labels, { alertname: 'HeartbeatTest', severity: 'info', aggregator: '12D3KooWTestAggregator' })
+  assert.equal(Date.parse(testAlert.endsAt) - Date.parse(testAlert.startsAt), 1_000, 'it ends after one re-send interval')
 })
 
 test('alertmanager: an Alertmanager that is down is retried, then the alert gets through', async (t) => {

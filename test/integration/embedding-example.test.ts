@@ -33,7 +33,8 @@ describe('the embedding API', () => {
   })
 
   it('the documented example runs: the node, its indicators and its check reach the fleet, and it stops gracefully', async () => {
-    const example = new Spawned(EXAMPLE, [aggregator.multiaddrs()[0] as string], { TEST_LOG_LEVEL: 'info' })
+    // fil-heartbeat/agent from the sources, not the build (package.json "exports": the fil-heartbeat-source condition).
+    const example = new Spawned(EXAMPLE, [aggregator.multiaddrs()[0] as string], { TEST_LOG_LEVEL: 'info', NODE_OPTIONS: '--conditions=fil-heartbeat-source' })
     try {
       const line = await waitFor(() => /beating to \S+ as (\S+)/.exec(example.stdout)?.[1], { timeoutMs: 30_000, what: `the example to start (stderr: ${example.stderr.slice(-500)})` })
       const shown = await waitFor(async () => {

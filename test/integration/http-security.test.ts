@@ -9,6 +9,7 @@ import { AdminAuth } from '../../aggregator/http/admin-auth.ts'
 import { HttpRegistry } from '../../aggregator/http/registry.ts'
 import { detailsDecider } from '../../aggregator/http/security.ts'
 import { buildHttpServer } from '../../aggregator/http/server.ts'
+import { ViewerAuth } from '../../aggregator/http/viewer-auth.ts'
 import { viewsPart } from '../../aggregator/http/views.ts'
 import { systemClock } from '../../shared/clock.ts'
 import { createLogger } from '../../shared/log.ts'
@@ -40,13 +41,18 @@ after(async () => { await Promise.all(servers.map(async (s) => { await s.close()
 async function serve (options: { fleet?: FleetState, details?: DetailsMode, token?: string, cors?: string[], feed?: Partial<FeedLimits> } = {}): Promise<Served> {
   const feedStats = new FeedStats()
   const adminAuth = new AdminAuth(options.token)
+  const viewers = new ViewerAuth({ admin: adminAuth })
+  const details = options.details ?? DEFAULT_DETAILS_MODE
   const registry = new HttpRegistry()
   const views = viewsPart({
     fleet: options.fleet ?? fleetWith(1),
     clock: systemClock,
     logger: createLogger({ name: 'test', level: 'silent' }),
     info: () => ({ peerId: 'agg', multiaddrs: [], version: 'test', startedAt: new Date(0).toISOString() }),
-    details: detailsDecider(options.details ?? DEFAULT_DETAILS_MODE, adminAuth),
+    details: detailsDecider(details, viewers),
+    viewers,
+    session: { details },
+    forget: async () => undefined,
     feed: { limits: { maxClients: 10, maxBufferedBytes: 1024 * 1024, maxBackpressureMs: 10_000, ...options.feed }, stats: feedStats },
     admin: {
       snapshot: () => ({ admission: { refused: { not_allowed: 3 } } }),

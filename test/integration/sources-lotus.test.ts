@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import type { ServerResponse } from 'node:http'
 import { after, before, describe, it } from 'node:test'
+import type { WebSocket } from 'ws'
 import { ChainMonitor } from '../../agent/chain-monitor.ts'
 import { LotusSource } from '../../agent/sources/lotus.ts'
 import { tipsetKeyString } from '../../agent/sources/tipset-key.ts'
@@ -122,5 +123,122 @@ describe('lotus source against a local Lotus JSON-RPC server', () => {
     assert.equal(details.code, ErrorCodes.TIMEOUT)
     assert.match(String(details.error), /did not answer within 400 ms/)
     assert.equal(snap.reading?.head, tipsetKeyString(lotus.blocks))
+  })
+})
+
+describe('lotus source over the websocket form of the API (ws://HOST:1234/rpc/v1)', () => {
+  const lotus = new FakeLotus()
+  before(async () => { await lotus.start() })
+  after(async () => { await lotus.close() })
+  const signal = (ms = 5_000): AbortSignal => AbortSignal.timeout(ms)
+
+  it('reads head, height, head time, network, sync and version, with the token in the upgrade\'s Authorization header, on one kept socket', async () => {
+    lotus.overrideWs = () => false
+    lotus.calls = []
+    lotus.authorizations = []
+    lotus.upgrades = 0
+    lotus.headTimestamp = 1_767_225_600
+    const source = new LotusSource({ url: lotus.wsUrl, token: TOKEN })
+    try {
+      const reading = await source.read({ signal: signal() })
+      assert.equal(reading.head, tipsetKeyString(lotus.blocks))
+      assert.equal(reading.height, lotus.height)
+      assert.equal(reading.network, lotus.genesis)
+      assert.equal(reading.headTime, 1_767_225_600_000, "the blocks' Timestamp, seconds -> ms")
+      assert.equal(reading.details?.headTime, new Date(1_767_225_600_000).toISOString())
+      assert.equal(reading.details?.nodeVersion, '1.34.1+calibnet+git.fake')
+      assert.equal(reading.details?.blockDelaySeconds, 30)
+      assert.equal(reading.components?.sync?.status, 'ready')
+      lotus.height++
+      assert.equal((await source.read({ signal: signal() })).height, lotus.height)
+      assert.equal(lotus.upgrades, 1, 'one websocket for every call')
+      assert.deepEqual(lotus.authorizations, [`Bearer ${TOKEN}`])
+      assert.equal(lotus.calls.filter((m) => m === 'Filecoin.Version').length, 1, 'the version is asked once')
+    } finally {
+      await source.close()
+      lotus.headTimestamp = undefined
+    }
+  })
+
+  it('refuses a wrong token with a clear error, without the token in it', async () => {
+    const source = new LotusSource({ url: lotus.wsUrl, token: 'wrong-token-value' })
+    await assert.rejects(source.read({ signal: signal() }), (err: Error & { code: string }) => {
+      assert.equal(err.code, ErrorCodes.BAD_ANSWER)
+      assert.match(err.message, /refused the websocket with HTTP 401 \(the node refused the request: check the API token\)/)
+      assert.doesNotMatch(err.message, /wrong-token-value|rpc\/v1/)
+      return true
+    })
+    await source.close()
+  })
+
+  it('a call that gets no answer ends at its deadline; the next poll gets a fresh socket', async () => {
+    lotus.upgrades = 0
+    lotus.overrideWs = (req) => req.method === 'Filecoin.ChainHead' // swallowed: never answered
+    const source = new LotusSource({ url: lotus.wsUrl, token: TOKEN })
+    try {
+      await assert.rejects(source.read({ signal: signal(300) }), (err: Error & { code: string }) => {
+        assert.equal(err.code, ErrorCodes.TIMEOUT)
+        assert.match(err.message, /^Filecoin\.ChainHead: no answer from ws:\/\/127\.0\.0\.1:\d+ in time$/)
+        return true
+      })
+      lotus.overrideWs = () => false
+      const reading = await source.read({ signal: signal() })
+      assert.equal(reading.height, lotus.height)
+      assert.equal(lotus.upgrades, 2, 'the silent socket was dropped')
+    } finally {
+      await source.close()
+    }
+  })
+
+  it('refuses an answer larger than the limit, and answers that are not JSON-RPC', async () => {
+    const cases: Array<[string, (req: RpcRequest, ws: WebSocket) => void, RegExp]> = [
+      ['a 9 MiB answer', (req, ws) => { ws.send(JSON.stringify({ jsonrpc: '2.0', id: req.id, result: 'x'.repeat(9 * 1024 * 1024) })) }, /larger than 8388608 bytes/],
+      ['text that is not JSON', (_req, ws) => { ws.send('<html>Bad Gateway</html>') }, /not JSON over the websocket/],
+      ['a height that is text', (req, ws) => { ws.send(JSON.stringify({ jsonrpc: '2.0', id: req.id, result: { Cids: [{ '/': lotus.blocks[0] }], Height: '12' } })) }, /unexpected answer .*result\.Height/],
+      ['an error object', (req, ws) => { ws.send(JSON.stringify({ jsonrpc: '2.0', id: req.id, error: { code: 1, message: 'chain store not loaded' } })) }, /the node answered with error 1: chain store not loaded/],
+    ]
+    for (const [what, answer, message] of cases) {
+      lotus.overrideWs = (req, ws) => {
+        if (req.method !== 'Filecoin.ChainHead') return false
+        answer(req, ws)
+        return true
+      }
+      const source = new LotusSource({ url: lotus.wsUrl, token: TOKEN })
+      await assert.rejects(source.read({ signal: signal() }), (err: Error) => {
+        assert.match(err.message, /^Filecoin\.ChainHead: /, what)
+        assert.match(err.message, message, what)
+        return true
+      })
+      await source.close()
+    }
+    lotus.overrideWs = () => false
+  })
+
+  it('a node that closes the socket is an error for the calls waiting, and the next poll reconnects', async () => {
+    lotus.upgrades = 0
+    lotus.overrideWs = (req, ws) => {
+      if (req.method !== 'Filecoin.ChainHead') return false
+      ws.close(1011, 'shutting down')
+      return true
+    }
+    const source = new LotusSource({ url: lotus.wsUrl, token: TOKEN })
+    try {
+      await assert.rejects(source.read({ signal: signal() }), (err: Error & { code: string }) => {
+        assert.equal(err.code, ErrorCodes.SOURCE_FAILED)
+        assert.match(err.message, /closed the websocket \(code 1011: shutting down\)/)
+        return true
+      })
+      lotus.overrideWs = () => false
+      assert.equal((await source.read({ signal: signal() })).height, lotus.height)
+      assert.equal(lotus.upgrades, 2)
+    } finally {
+      await source.close()
+    }
+  })
+
+  it('a node that is not there: a clear error, no hang', async () => {
+    const source = new LotusSource({ url: 'ws://127.0.0.1:1/rpc/v1', token: TOKEN })
+    await assert.rejects(source.read({ signal: signal() }), /cannot reach ws:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/)
+    await source.close()
   })
 })

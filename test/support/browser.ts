@@ -26,7 +26,7 @@ export interface RunningBrowser {
  * A fresh headless Chromium (its own profile directory), one page, with the
  * page's errors, dialogs and CSP violations collected for the test to check.
  */
-export async function openBrowser (options: { colorScheme?: 'light' | 'dark', viewport?: { width: number, height: number } } = {}): Promise<RunningBrowser> {
+export async function openBrowser (options: { colorScheme?: 'light' | 'dark', viewport?: { width: number, height: number }, hasTouch?: boolean } = {}): Promise<RunningBrowser> {
   const userDataDir = tempDir('hb-chromium-')
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
@@ -34,6 +34,7 @@ export async function openBrowser (options: { colorScheme?: 'light' | 'dark', vi
     args: CHROMIUM_ARGS,
     viewport: options.viewport ?? { width: 1440, height: 900 },
     colorScheme: options.colorScheme ?? 'light',
+    hasTouch: options.hasTouch ?? false,
   })
   const page = context.pages()[0] ?? await context.newPage()
   const problems: string[] = []

@@ -23,8 +23,10 @@ export class Spawned {
   readonly exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
   private waiters: Array<{ match: (l: LogLine) => boolean, resolve: (l: LogLine) => void }> = []
 
-  constructor (bin: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.proc = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  /** Runs `bin` with this test's Node.js, or (`direct`) as an executable of its own: an installed program, a single executable. */
+  constructor (bin: string, args: string[], env: NodeJS.ProcessEnv = {}, options: { direct?: boolean } = {}) {
+    const [command, argv] = options.direct === true ? [bin, args] : [process.execPath, [bin, ...args]]
+    this.proc = spawn(command, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let partial = ''
     this.proc.stdout?.on('data', (d: Buffer) => { this.stdout += d.toString() })
     this.proc.stderr?.on('data', (d: Buffer) => {

@@ -1,9 +1,11 @@
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http'
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net'
 
 export interface RunningServer {
   url: string
   port: number
+  /** The node:http server itself (for 'upgrade' handlers); undefined for plain TCP servers. */
+  httpServer?: HttpServer
   /** Closes the server and every connection still open (a hanging request included). */
   close: () => Promise<void>
 }
@@ -17,23 +19,27 @@ function trackSockets (server: Server): () => void {
   return () => { for (const socket of sockets) socket.destroy() }
 }
 
-async function listen (server: Server): Promise<number> {
-  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
+async function listen (server: Server, port = 0): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, '127.0.0.1', () => { server.off('error', reject); resolve() })
+  })
   return (server.address() as AddressInfo).port
 }
 
-/** A real HTTP server on 127.0.0.1 with an ephemeral port. */
-export async function startHttpServer (handler: (req: IncomingMessage, res: ServerResponse, body: string) => void): Promise<RunningServer> {
+/** A real HTTP server on 127.0.0.1, on an ephemeral port unless given one (a node that comes back where it was). */
+export async function startHttpServer (handler: (req: IncomingMessage, res: ServerResponse, body: string) => void, port = 0): Promise<RunningServer> {
   const server = createHttpServer((req, res) => {
     let body = ''
     req.on('data', (chunk: Buffer) => { body += chunk.toString() })
     req.on('end', () => { handler(req, res, body) })
   })
   const destroyAll = trackSockets(server)
-  const port = await listen(server)
+  const bound = await listen(server, port)
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: `http://127.0.0.1:${bound}`,
+    port: bound,
+    httpServer: server,
     close: async () => {
       destroyAll()
       await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
@@ -41,14 +47,14 @@ export async function startHttpServer (handler: (req: IncomingMessage, res: Serv
   }
 }
 
-/** A TCP server that accepts connections and says nothing. */
-export async function startTcpServer (): Promise<RunningServer> {
+/** A TCP server that accepts connections and says nothing (on `port` when given). */
+export async function startTcpServer (port = 0): Promise<RunningServer> {
   const server = createTcpServer(() => {})
   const destroyAll = trackSockets(server)
-  const port = await listen(server)
+  const bound = await listen(server, port)
   return {
-    url: `127.0.0.1:${port}`,
-    port,
+    url: `127.0.0.1:${bound}`,
+    port: bound,
     close: async () => {
       destroyAll()
       await new Promise<void>((resolve) => { server.close(() => { resolve() }) })

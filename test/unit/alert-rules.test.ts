@@ -108,9 +108,11 @@ test('nodes that announced a stop never fire, and an alert about a node that the
     [3_600_000, { nodes: [view(PEER_A, 'alpha', 'stopped'), view(PEER_B, 'bravo', 'stopped')] }],
   ])
   // bravo fires; alpha (stopped) does not, and is not counted by the fleet minimum (0 of 1 healthy).
-  assert.deepEqual(brief(out[0]!).sort(), ['firing ComponentPanicked bravo', 'firing FleetBelowMinimum fleet', 'firing NodeUnhealthy bravo'])
-  assert.match(out[0]!.find((n) => n.alert.name === 'FleetBelowMinimum')!.alert.summary, /^0 of 1 nodes/)
-  assert.deepEqual(brief(out[1]!).sort(), ['resolved ComponentPanicked bravo', 'resolved FleetBelowMinimum fleet', 'resolved NodeUnhealthy bravo'])
+  // bravo's panicked component is its NodeUnhealthy's cause: held back (inhibited), and named by it.
+  assert.deepEqual(brief(out[0]!).sort(), ['firing FleetBelowMinimum fleet', 'firing NodeUnhealthy bravo'])
+  assert.match(out[0]!.find((n) => n.alert.name === 'FleetBelowMinimum')!.alert.summary, /^0 of 1 nodes are healthy or degraded, fewer than the minimum of 1: bravo unhealthy$/)
+  assert.deepEqual(out[0]!.find((n) => n.alert.name === 'NodeUnhealthy')!.holdsBack?.map((a) => a.id), [`ComponentPanicked/node/${PEER_B}/component/chain_source`])
+  assert.deepEqual(brief(out[1]!).sort(), ['resolved FleetBelowMinimum fleet', 'resolved NodeUnhealthy bravo'], 'what was never announced never resolves')
   assert.deepEqual(out[2], [], 'a fleet of stopped nodes is not below its minimum')
 })
 
@@ -250,8 +252,8 @@ test('rules file: merged with the built-ins; errors name the field', () => {
   assert.equal(byName.get('SyncNotReady')?.for, 300_000)
   assert.equal(byName.get('SyncNotReady')?.severity, 'warning')
   assert.equal(doc.rules.filter((r) => r.name === 'NodeLagging').length, 1)
-  assert.deepEqual(doc.receivers.webhooks[1], { url: 'http://hooks.example/y', headers: { authorization: 'Bearer t' } })
-  assert.deepEqual(doc.receivers.alertmanagers, [{ url: 'http://am:9093' }])
+  assert.deepEqual(doc.receivers.webhooks[1]?.entry, { url: 'http://hooks.example/y', headers: { authorization: 'Bearer t' } })
+  assert.deepEqual(doc.receivers.alertmanagers, [{ entry: { url: 'http://am:9093', watchdog: true } }])
 
   const bad: Array<[unknown, RegExp]> = [
     [{ rules: [{ name: 'X', kind: 'node_lag', maxLag: '5' }] }, /^rules\[0\]\.maxLag: .*expected number/],
@@ -285,7 +287,7 @@ test('the adapter reads what the views have and treats the rest as unknown', () 
   assert.deepEqual(got.nodes.map((n) => n.peerId), [PEER_A, PEER_C])
   assert.equal(got.nodes[0]?.lag, 3)
   assert.equal(got.nodes[0]?.lastHeadChange, Date.parse('2024-01-01T00:00:00.000Z'))
-  assert.deepEqual(got.nodes[1], { peerId: PEER_C, nickname: '', status: 'down', reason: '', network: '', lag: undefined, lastHeadChange: undefined, components: {}, maintenance: undefined })
+  assert.deepEqual(got.nodes[1], { peerId: PEER_C, nickname: '', status: 'down', reason: '', network: '', lag: undefined, lastHeadChange: undefined, head: '', components: {}, maintenance: undefined })
   assert.deepEqual(got.networks, [{ network: 'demo', inDispute: 2, inConsensus: 1, nodes: 3 }])
   assert.equal(alertInputFromSnapshot({ nodes: [] }, { nodeMaintenance: () => undefined, fleetMaintenance: undefined }).networks, undefined)
 })

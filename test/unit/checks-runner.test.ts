@@ -4,7 +4,7 @@ import { CheckRunner } from '../../agent/checks/runner.ts'
 import type { Probe, RunnableCheck } from '../../agent/checks/types.ts'
 import { ErrorCodes } from '../../shared/errors.ts'
 import { createLogger } from '../../shared/log.ts'
-import { waitFor } from '../support/wait.ts'
+import { ManualClock } from '../support/manual-clock.ts'
 
 function check (name: string, probe: Probe, overrides: Partial<RunnableCheck> = {}): RunnableCheck {
   return { name, description: `test ${name}`, level: 'core', timeoutMs: 300, slowMs: 100, intervalMs: 100, probe, ...overrides }
@@ -20,15 +20,20 @@ function capturingLogger (): { logger: ReturnType<typeof createLogger>, lines: A
 }
 
 describe('CheckRunner', () => {
-  it('runs checks concurrently: a hanging one only delays itself, by its timeout', async () => {
-    const runner = new CheckRunner([check('fast', ready), check('hang', never, { timeoutMs: 300 })])
-    const started = Date.now()
-    await runner.start()
-    const took = Date.now() - started
+  it('runs checks concurrently: a hanging one only delays itself, by exactly its timeout', async () => {
+    const clock = new ManualClock()
+    const runner = new CheckRunner([check('fast', ready), check('hang', never, { timeoutMs: 300 })], { clock })
+    let started = false
+    const starting = runner.start().then(() => { started = true })
     try {
-      assert.ok(took >= 250 && took < 2_000, `the first round ends at the hanging check's timeout (${took} ms)`)
+      await clock.advanceAsync(0)
+      assert.equal(runner.components().fast?.status, 'ready', 'the fast check has its result at once')
+      await clock.advanceAsync(299)
+      assert.equal(started, false, 'the first round waits for the hanging check...')
+      await clock.advanceAsync(1)
+      await starting
+      assert.equal(started, true, '...until its timeout, not longer')
       const components = runner.components()
-      assert.equal(components.fast?.status, 'ready')
       assert.equal(components.hang?.status, 'not_ready')
       const details = components.hang?.details as Record<string, unknown>
       assert.equal(details.code, ErrorCodes.TIMEOUT)
@@ -49,12 +54,20 @@ describe('CheckRunner', () => {
   })
 
   it('runs each check on its own interval and keeps the latest result', async () => {
+    const clock = new ManualClock()
     let calls = 0
-    const runner = new CheckRunner([check('counter', async () => ({ status: 'ready', details: { call: ++calls } }), { intervalMs: 100 })])
+    const runner = new CheckRunner([check('counter', async () => ({ status: 'ready', details: { call: ++calls } }), { intervalMs: 100 })], { clock })
     await runner.start()
-    await new Promise((resolve) => setTimeout(resolve, 550))
+    assert.equal(calls, 1, 'the first run at start')
+    await clock.advanceAsync(550)
+    assert.equal(calls, 6, 'one run per 100 ms: at 0, 100, 200, 300, 400 and 500 ms')
+    // The wall clock steps back 10 minutes, then forward 10 minutes: the schedule does not notice.
+    clock.stepWall(-600_000)
+    await clock.advanceAsync(100)
+    clock.stepWall(+600_000)
+    await clock.advanceAsync(100)
+    assert.equal(calls, 8, 'still one run per 100 ms across wall clock steps')
     await runner.stop()
-    assert.ok(calls >= 3 && calls <= 8, `about one run per 100 ms (${calls} runs in 550 ms)`)
     assert.equal((runner.components().counter?.details as { call: number }).call, calls, 'the latest result is the one reported')
   })
 
@@ -67,30 +80,36 @@ describe('CheckRunner', () => {
   })
 
   it('stop() ends a check in the middle of a hanging run', async () => {
-    const runner = new CheckRunner([check('hang', never, { timeoutMs: 60_000 })])
+    const clock = new ManualClock()
+    const runner = new CheckRunner([check('hang', never, { timeoutMs: 60_000 })], { clock })
     void runner.start()
-    const t0 = Date.now()
-    await runner.stop()
-    assert.ok(Date.now() - t0 < 1_000)
+    await clock.advanceAsync(10)
+    await runner.stop() // no time passes: stop does not wait for the deadline
+    assert.equal(clock.pendingTimers, 0, 'no timer left behind')
   })
 
   it('logs status changes and slowness once, not every run', async () => {
     const { logger, lines } = capturingLogger()
     let mode: 'slow' | 'fail' | 'ok' = 'slow'
+    const clock = new ManualClock()
     const probe: Probe = async () => {
       if (mode === 'fail') throw new Error('down')
-      if (mode === 'slow') await new Promise((resolve) => setTimeout(resolve, 600))
+      if (mode === 'slow') await clock.sleep(600)
       return { status: 'ready' }
     }
-    const runner = new CheckRunner([check('svc', probe, { intervalMs: 20, slowMs: 300, timeoutMs: 2_000 })], { logger })
-    await runner.start()
-    await waitFor(() => lines.some((l) => String(l.msg).startsWith('check svc is slow')), { what: 'slow log' })
-    await new Promise((resolve) => setTimeout(resolve, 1_300)) // two more slow runs
+    const runner = new CheckRunner([check('svc', probe, { intervalMs: 20, slowMs: 300, timeoutMs: 2_000 })], { logger, clock })
+    const starting = runner.start()
+    await clock.advanceAsync(600)
+    await starting
+    assert.ok(lines.some((l) => String(l.msg).startsWith('check svc is slow: 600 ms')))
+    await clock.advanceAsync(2 * 600) // two more slow runs (each starts when the last ended: a 600 ms run outlasts the interval)
     mode = 'fail'
-    await waitFor(() => runner.components().svc?.status === 'not_ready', { what: 'failure' })
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    await clock.advanceAsync(600)
+    assert.equal(runner.components().svc?.status, 'not_ready')
+    await clock.advanceAsync(20 * 3) // more failed runs
     mode = 'ok'
-    await waitFor(() => runner.components().svc?.status === 'ready', { what: 'recovery' })
+    await clock.advanceAsync(20)
+    assert.equal(runner.components().svc?.status, 'ready')
     await runner.stop()
     const msgs = lines.map((l) => String(l.msg))
     assert.equal(msgs.filter((m) => m.startsWith('check svc is slow')).length, 1, `one slow warning for several slow runs: ${msgs.join(' | ')}`)

@@ -61,3 +61,38 @@ test('malformed CBOR is a typed error, not a crash', () => {
   assert.throws(() => decodeFrameBody(new Uint8Array([0xff, 0x00, 0x13])), { code: 'ERR_INVALID_FRAME' })
   assert.equal(validateHeartbeat(decodeFrameBody(encodeCbor(7))).ok, false)
 })
+
+test('headTime and source are optional: kept when valid, absent when not sent, refused when wrong', () => {
+  const plain = validateHeartbeat(sampleHeartbeat())
+  assert.ok(plain.ok)
+  assert.equal('headTime' in plain.heartbeat, false, 'a beat without them (an older agent) stays accepted, without them')
+  assert.equal('source' in plain.heartbeat, false)
+
+  const full = sampleHeartbeat({ headTime: 1_699_999_970_000, source: 'lotus' })
+  const frames = [...new FrameDecoder(64 * 1024).push(encodeFrame(full))]
+  const decoded = validateHeartbeat(decodeFrameBody(frames[0]!))
+  assert.ok(decoded.ok)
+  assert.deepEqual(decoded.heartbeat, full, 'both survive the wire')
+
+  const nulls = validateHeartbeat({ ...sampleHeartbeat(), headTime: null, source: null })
+  assert.ok(nulls.ok)
+  assert.equal('headTime' in nulls.heartbeat, false)
+
+  // A kind this aggregator does not know yet (a later agent) is kept as it is.
+  const future = validateHeartbeat({ ...sampleHeartbeat(), source: 'forest-native' })
+  assert.ok(future.ok && future.heartbeat.source === 'forest-native')
+
+  const cases: Array<[unknown, string]> = [
+    [{ ...sampleHeartbeat(), headTime: -1 }, 'bad_type'],
+    [{ ...sampleHeartbeat(), headTime: 1.5 }, 'bad_type'],
+    [{ ...sampleHeartbeat(), headTime: '2024-01-01T00:00:00Z' }, 'bad_type'],
+    [{ ...sampleHeartbeat(), headTime: Number.MAX_SAFE_INTEGER + 2 }, 'bad_type'],
+    [{ ...sampleHeartbeat(), source: 7 }, 'bad_type'],
+    [{ ...sampleHeartbeat(), source: 'x'.repeat(LIMITS.source + 1) }, 'too_long'],
+  ]
+  for (const [value, reason] of cases) {
+    const result = validateHeartbeat(value)
+    assert.equal(result.ok, false, JSON.stringify(value).slice(-60))
+    if (!result.ok) assert.equal(result.reason, reason)
+  }
+})

@@ -109,6 +109,25 @@ describe('settings precedence: flags > environment > file > defaults', () => {
     assert.deepEqual([alerts?.beatPeriodMs, alerts?.reconnectPeriodMs, alerts?.targets[0]?.target.text], [10_000, 10_000, addr2])
   })
 
+  it('reads on/off env twins for what they say: HEARTBEAT_AGENT_MAINTENANCE=false is off', () => {
+    const parsed = (argv: string[], env: Record<string, string>): { maintenance?: unknown, fanOut?: unknown } => {
+      const saved = { ...process.env }
+      Object.assign(process.env, env)
+      try {
+        const program = buildProgram()
+        program.parse(['node', 'heartbeat-agent', ...argv])
+        return program.opts()
+      } finally {
+        for (const key of Object.keys(env)) { if (saved[key] === undefined) delete process.env[key]; else process.env[key] = saved[key] }
+      }
+    }
+    assert.equal(parsed([], { HEARTBEAT_AGENT_MAINTENANCE: 'false' }).maintenance, false)
+    assert.equal(parsed([], { HEARTBEAT_AGENT_MAINTENANCE: '1' }).maintenance, true)
+    assert.equal(parsed(['--maintenance'], {}).maintenance, true)
+    assert.equal(parsed([], { HEARTBEAT_AGENT_FAN_OUT: 'off' }).fanOut, false)
+    assert.throws(() => parsed([], { HEARTBEAT_AGENT_MAINTENANCE: 'maybe' }), /invalid --maintenance "maybe"/)
+  })
+
   it('needs a target from somewhere', () => {
     assert.throws(() => settings([], parse({ nickname: 'x' })), (err: Error & { code?: string }) => err.code === ErrorCodes.NO_TARGET)
   })

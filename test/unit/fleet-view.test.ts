@@ -123,3 +123,17 @@ describe('networkFilter', () => {
     assert.equal(admit(heartbeat({ network: '' }))?.reason, 'wrong_network')
   })
 })
+
+describe('fleet view: pass-through fields of the heartbeat', () => {
+  it('shows headTime (ISO, as every view time) and source as the agent sent them; null when absent', () => {
+    const fleet = new FleetState()
+    beat(fleet, 'p-real', 0, { headTime: Date.UTC(2026, 0, 1, 12, 0, 0), source: 'lotus' })
+    beat(fleet, 'p-old', 0)
+    const view = nodeViewOf(fleet, 'p-real', 10)
+    assert.equal(view?.headTime, '2026-01-01T12:00:00.000Z')
+    assert.equal(view?.source, 'lotus')
+    const old = nodeViewOf(fleet, 'p-old', 10)
+    assert.equal(old?.headTime, null, 'an agent that does not send it (an older one)')
+    assert.equal(old?.source, null)
+  })
+})

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { countFleet, deriveNetworks, FleetModel, HeightSeries } from '../../aggregator/web/src/fleet-model.ts'
-import { fleetVerdict } from '../../aggregator/web/src/header-view.ts'
+import { fleetVerdictOf } from '../../aggregator/web/src/header-view.ts'
 import { DEFAULT_SORT, matchesFilter, RowOrder, naturalKey, sortNodes, tableRows, visibleRange, type SortSpec } from '../../aggregator/web/src/table-model.ts'
 import type { FleetDocument, NodeStatus, PageNode } from '../../aggregator/web/src/types.ts'
 
@@ -35,6 +35,9 @@ function node (peerId: string, fields: Partial<PageNode> = {}): PageNode {
     skewMs: 3,
     protocol: 'v2',
     agent: { version: '0.1.0', startedAt: iso(T0 - 60_000) },
+    headTime: null,
+    source: null,
+    identityConflict: null,
     ...fields,
   }
 }
@@ -236,17 +239,20 @@ describe('table rows', () => {
 
 describe('fleet verdict', () => {
   const verdict = (statuses: NodeStatus[]): string => {
-    const v = fleetVerdict(countFleet(statuses.map((status, i) => node(`p${i}`, { status }))))
+    const v = fleetVerdictOf(countFleet(statuses.map((status, i) => node(`p${i}`, { status }))))
     return `${v.tone}: ${v.text}${v.sub === '' ? '' : ` (${v.sub})`}`
   }
 
-  it('says first what needs attention, or that nothing does', () => {
+  it('says first what needs attention, or that nothing does, its count matching its words', () => {
     assert.equal(verdict([]), 'off: No nodes yet')
     assert.equal(verdict(['healthy', 'healthy']), 'ok: ✓ All healthy')
     assert.equal(verdict(['healthy', 'stopped']), 'ok: ✓ All healthy (1 stopped)')
     assert.equal(verdict(['healthy', 'degraded', 'degraded']), 'warn: ▲ 2 degraded')
-    assert.equal(verdict(['down', 'stale', 'degraded', 'healthy']), 'bad: ✕ 2 need attention (1 degraded)')
-    assert.equal(verdict(['unhealthy']), 'bad: ✕ 1 needs attention')
+    assert.equal(verdict(['healthy', 'degraded', 'stopped']), 'warn: ▲ 1 degraded (1 stopped)')
+    assert.equal(verdict(['down', 'stale', 'degraded', 'healthy']), 'bad: ✕ 3 need attention (1 down · 1 stale · 1 degraded)')
+    // The issue's case: one unhealthy and one degraded are two that need attention, not one.
+    assert.equal(verdict(['unhealthy', 'degraded', 'healthy']), 'bad: ✕ 2 need attention (1 unhealthy · 1 degraded)')
+    assert.equal(verdict(['unhealthy']), 'bad: ✕ 1 needs attention (1 unhealthy)')
     assert.equal(verdict(['stopped']), 'off: ■ All stopped')
   })
 })

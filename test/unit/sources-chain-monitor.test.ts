@@ -3,6 +3,7 @@ import { describe, it } from 'node:test'
 import { ChainMonitor } from '../../agent/chain-monitor.ts'
 import type { ChainReading, ChainSource } from '../../agent/source.ts'
 import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
+import { ManualClock } from '../support/manual-clock.ts'
 
 /** A source whose next answer the test decides. */
 class ScriptedSource implements ChainSource {
@@ -15,9 +16,9 @@ const details = (m: ChainMonitor): Record<string, unknown> => m.snapshot().compo
 
 describe('ChainMonitor (the chain_source component)', () => {
   it('walks ready -> failing (last head kept, marked old) -> ready', async () => {
-    let now = 1_000_000
+    const clock = new ManualClock({ wallStart: 1_700_000_000_000 })
     const source = new ScriptedSource()
-    const monitor = new ChainMonitor(source, { timeoutMs: 1_000, now: () => now })
+    const monitor = new ChainMonitor(source, { timeoutMs: 1_000, clock })
     assert.equal(monitor.snapshot().component.status, 'not_ready', 'no reading yet')
     assert.equal(monitor.snapshot().reading, undefined)
 
@@ -28,7 +29,9 @@ describe('ChainMonitor (the chain_source component)', () => {
     assert.equal(details(monitor).height, 10)
     assert.deepEqual(monitor.snapshot().reading?.components, { sync: { status: 'ready' } })
 
-    now += 7_000
+    clock.advance(7_000)
+    // The age of the head is an interval: a step of the wall clock does not change it.
+    clock.stepWall(-600_000)
     source.next = async () => { throw new HeartbeatError(ErrorCodes.SOURCE_FAILED, 'connect ECONNREFUSED') }
     await monitor.poll()
     const snap = monitor.snapshot()
@@ -41,7 +44,7 @@ describe('ChainMonitor (the chain_source component)', () => {
     assert.equal(details(monitor).headAgeMs, 7_000)
     assert.equal(details(monitor).lastHeight, 10)
 
-    now += 3_000
+    clock.advance(3_000)
     await monitor.poll()
     assert.equal(details(monitor).headAgeMs, 10_000, 'the age grows while failing')
 
@@ -51,17 +54,21 @@ describe('ChainMonitor (the chain_source component)', () => {
     assert.equal(monitor.snapshot().reading?.head, 'h2')
   })
 
-  it('fails a source that answers late, even one that ignores its signal', async () => {
+  it('fails a source that answers late, even one that ignores its signal, exactly at its deadline', async () => {
+    const clock = new ManualClock()
     const source = new ScriptedSource()
     source.next = async () => await new Promise(() => {}) // never answers, never aborts
-    const monitor = new ChainMonitor(source, { timeoutMs: 100 })
-    const started = Date.now()
-    await monitor.poll()
-    const took = Date.now() - started
-    assert.ok(took >= 90 && took < 2_000, `poll ended after the timeout (${took} ms)`)
+    const monitor = new ChainMonitor(source, { timeoutMs: 100, clock })
+    let done = false
+    const poll = monitor.poll().then(() => { done = true })
+    await clock.advanceAsync(99)
+    assert.equal(done, false, 'still waiting 1 ms before the deadline')
+    await clock.advanceAsync(1)
+    await poll
     assert.equal(monitor.snapshot().component.status, 'not_ready')
     assert.equal(details(monitor).code, ErrorCodes.TIMEOUT)
     assert.match(String(details(monitor).error), /did not answer within 100 ms/)
+    assert.equal(clock.pendingTimers, 0, 'the deadline timer is gone')
   })
 
   it('does not count an abort by the agent (stopping) as a node failure', async () => {

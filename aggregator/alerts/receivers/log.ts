@@ -5,6 +5,7 @@ import type { AlertReceiver, ReceiverStats } from './receiver.ts'
 /** Every notification as a log line: WARN when firing, INFO when resolved. Always on. */
 export class LogReceiver implements AlertReceiver {
   readonly kind = 'log' as const
+  readonly name = 'log'
   readonly target = 'log'
   private readonly log: Logger
   private sent = 0
@@ -15,7 +16,9 @@ export class LogReceiver implements AlertReceiver {
 
   notify (n: AlertNotification): void {
     const a = n.alert
-    const fields = { alert: a.name, alertId: a.id, severity: a.severity, status: n.status, repeat: n.repeat, labels: a.labels }
+    const fields: Record<string, unknown> = { alert: a.name, alertId: a.id, severity: a.severity, status: n.status, repeat: n.repeat, labels: a.labels }
+    // One cause, one notification: what this alert holds back is said here too, not logged apart.
+    if (n.holdsBack !== undefined && n.holdsBack.length > 0) fields.holdsBack = n.holdsBack.map((h) => h.id)
     if (n.status === 'firing') this.log.warn(fields, `alert firing: ${a.name}: ${a.summary}`)
     else this.log.info(fields, `alert resolved: ${a.name}: ${a.summary}`)
     this.sent++

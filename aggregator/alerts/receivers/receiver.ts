@@ -1,6 +1,7 @@
 import type { Clock } from '../../../shared/clock.ts'
 import type { Logger } from '../../../shared/log.ts'
 import type { AlertNotification, AlertRecord } from '../types.ts'
+import type { DeliveryOutcome, DeliveryState } from './delivery-queue.ts'
 import type { RetryPolicy } from './retry.ts'
 
 /** Counters every receiver keeps; shown in GET /api/v1/alerts. */
@@ -26,14 +27,28 @@ export interface ReceiverStats {
 export interface AlertReceiver {
   /** Its registered kind ('log' for the log, always there). */
   readonly kind: string
+  /** Unique among the receivers (receivers/index.ts names them); the log's is "log". */
+  readonly name?: string
   /** For people: the URL without its path and query (they may hold secrets). */
   readonly target: string
   notify (notification: AlertNotification): void
   /** Called after each evaluation with the firing alerts that are announced and not silenced. */
   tick? (now: number, firing: readonly AlertRecord[]): void
   stats (): ReceiverStats
+  /** Whether it is getting through (receivers that deliver over the network). */
+  delivery? (): DeliveryState | undefined
+  /** Sends one test message now and says how the service answered (test-alert, POST /api/v1/alerts/test). */
+  test? (options: ReceiverTestOptions): Promise<DeliveryOutcome>
   /** Delivers what is queued within `deadlineMs`, then gives up. */
   stop (deadlineMs: number): Promise<void>
+}
+
+export interface ReceiverTestOptions {
+  /** Wall clock (ms): the message says when it was sent. */
+  at: number
+  signal: AbortSignal
+  /** Added to the message (who asked for it). */
+  note?: string | undefined
 }
 
 /** Where the alerts came from, for receivers to link back. */

@@ -17,6 +17,8 @@ export interface PageAlerts {
   fleetMaintenance: MaintenanceView | null
   /** Nodes with a window in force (an operator's or their agent's). */
   nodesInMaintenance: number
+  /** Receivers whose last delivery failed: alerts may not be reaching anyone. */
+  failingReceivers?: Array<{ name: string, error: string }>
 }
 
 /** Reads the two alerting fields from a snapshot or an `alerts` event; anything unreadable is left out. */
@@ -25,12 +27,17 @@ export function readAlerts (doc: unknown): PageAlerts | undefined {
   const firing = (Array.isArray(doc.alerts.firing) ? doc.alerts.firing : []).filter(isAlertLike)
   const pending = typeof doc.alerts.pending === 'number' && Number.isFinite(doc.alerts.pending) ? doc.alerts.pending : 0
   const maintenance = isRecord(doc.maintenance) ? doc.maintenance : {}
-  return {
+  const out: PageAlerts = {
     firing: sortAlerts(firing),
     pending,
     fleetMaintenance: isMaintenanceLike(maintenance.fleet) ? maintenance.fleet : null,
     nodesInMaintenance: Array.isArray(maintenance.nodes) ? maintenance.nodes.length : 0,
   }
+  const failing = (Array.isArray(doc.alerts.failingReceivers) ? doc.alerts.failingReceivers : [])
+    .filter(isRecord).filter((r) => typeof r.name === 'string')
+    .map((r) => ({ name: r.name as string, error: typeof r.error === 'string' ? r.error : '' }))
+  if (failing.length > 0) out.failingReceivers = failing
+  return out
 }
 
 export const SEVERITY_LOOK: Record<string, StatusLook> = {

@@ -3,7 +3,7 @@
 // and an "Alerts" tile among the others. Everything in an alert (names,
 // summaries, nicknames) is shown as text.
 import { ALERT_GLYPH, alertAge, alertSubject, MAINTENANCE_GLYPH, maintenanceSource, maintenanceUntil, type PageAlerts, severityLook, summaryAfterSubject } from './alerts-model.ts'
-import { ALERTS_SHOWN, ALERTS_SHOWN_MAX, ALERTS_URL } from './constants.ts'
+import { ALERTS_SHOWN, ALERTS_SHOWN_MAX, ALERTS_URL, COMPACT_MEDIA } from './constants.ts'
 import { el, setClass, setText, setTitle } from './dom.ts'
 import { formatCount } from './format.ts'
 import type { AlertView } from './types.ts'
@@ -16,6 +16,7 @@ export function alertsVerdict (alerts: PageAlerts): { text: string, sub: string,
     alerts.pending > 0 ? `${formatCount(alerts.pending)} pending` : '',
     alerts.nodesInMaintenance > 0 ? `${formatCount(alerts.nodesInMaintenance)} node${alerts.nodesInMaintenance === 1 ? '' : 's'} in maintenance` : '',
     alerts.fleetMaintenance !== null ? 'fleet in maintenance' : '',
+    (alerts.failingReceivers ?? []).length > 0 ? `not delivering: ${(alerts.failingReceivers ?? []).map((r) => r.name).join(', ')}` : '',
   ].filter((s) => s !== '').join(' · ')
   if (firing === 0) return { text: '✓ None firing', sub: notes, tone: 'ok' }
   return { text: `${ALERT_GLYPH} ${formatCount(firing)} firing`, sub: notes, tone: critical ? 'bad' : 'warn' }
@@ -36,9 +37,14 @@ export class AlertsView {
   private readonly list: HTMLElement
   private readonly more: HTMLElement
   private readonly noticeText: HTMLElement
+  private readonly disclosure: HTMLButtonElement
+  private readonly body: HTMLElement
   private lines: AlertLine[] = []
   private listKey = ''
   private expanded = false
+  /** The list folded to its count: by default on narrow screens (the nodes must stay in reach), until the user says otherwise. */
+  private folded: boolean | undefined
+  private readonly compact = matchMedia(COMPACT_MEDIA)
 
   /** `redraw`: asks for a frame (the list was expanded or collapsed). */
   constructor (root: { panel: HTMLElement, notice: HTMLElement, tiles: HTMLElement }, redraw: () => void) {
@@ -62,15 +68,24 @@ export class AlertsView {
     })
     this.list = el('ul', { className: 'alert-list', attrs: { id: 'alert-list' } })
     this.more = el('p', { className: 'note alerts-more' })
+    this.body = el('div', { className: 'alerts-body', attrs: { id: 'alerts-body' } }, [this.list, this.more])
+    // The count is the button that folds and unfolds the list.
+    this.disclosure = el('button', { className: 'alerts-disclosure', attrs: { type: 'button', 'aria-expanded': 'true', 'aria-controls': 'alerts-body' } }, [
+      el('span', { className: 'glyph', text: ALERT_GLYPH, attrs: { 'aria-hidden': 'true' } }),
+      this.title,
+    ])
+    this.disclosure.addEventListener('click', () => {
+      this.folded = !this.isFolded()
+      redraw()
+    })
     this.panel.replaceChildren(
       el('div', { className: 'alerts-head' }, [
         // Polite: a screen reader hears when alerts start or stop firing, not every tick.
-        el('h2', { attrs: { id: 'alerts-title', 'aria-live': 'polite' } }, [el('span', { className: 'glyph', text: ALERT_GLYPH, attrs: { 'aria-hidden': 'true' } }), this.title]),
+        el('h2', { attrs: { id: 'alerts-title', 'aria-live': 'polite' } }, [this.disclosure]),
         this.sub,
         this.toggle,
       ]),
-      this.list,
-      this.more,
+      this.body,
     )
 
     this.tileValue = el('span', { className: 'tile-value verdict', text: '—' })
@@ -104,6 +119,10 @@ export class AlertsView {
     setText(this.noticeText, `${maintenanceUntil(window, now)}${reason} (${maintenanceSource(window)}). Alerts still show here but reach no receiver.`)
   }
 
+  private isFolded (): boolean {
+    return this.folded ?? this.compact.matches
+  }
+
   private renderPanel (now: number, alerts: PageAlerts, tone: 'ok' | 'warn' | 'bad'): void {
     const firing = alerts.firing
     this.panel.hidden = firing.length === 0
@@ -112,19 +131,27 @@ export class AlertsView {
       this.listKey = ''
       return
     }
-    setClass(this.panel, `alerts tone-${tone}`)
+    const folded = this.isFolded()
+    setClass(this.panel, `alerts tone-${tone}${folded ? ' folded' : ''}`)
+    this.disclosure.setAttribute('aria-expanded', String(!folded))
+    setTitle(this.disclosure, folded ? 'Show the firing alerts' : 'Fold the list of firing alerts')
+    this.body.hidden = folded
+
     setText(this.title, `${formatCount(firing.length)} alert${firing.length === 1 ? '' : 's'} firing`)
     const silenced = firing.filter((a) => a.silenced).length
+    const inhibited = firing.filter((a) => typeof a.inhibitedBy === 'string').length
     setText(this.sub, [
       alerts.pending > 0 ? `${formatCount(alerts.pending)} pending` : '',
       silenced > 0 ? `${formatCount(silenced)} held back by maintenance` : '',
+      inhibited > 0 ? `${formatCount(inhibited)} inhibited (same cause as another alert)` : '',
+      ...(alerts.failingReceivers ?? []).map((r) => `${r.name} not delivering${r.error !== '' ? `: ${r.error}` : ''}`),
     ].filter((s) => s !== '').join(' · '))
     const limit = this.expanded ? ALERTS_SHOWN_MAX : ALERTS_SHOWN
-    this.toggle.hidden = firing.length <= ALERTS_SHOWN
+    this.toggle.hidden = folded || firing.length <= ALERTS_SHOWN
     setText(this.toggle, this.expanded ? 'Show fewer' : `Show all ${formatCount(firing.length)}`)
     this.toggle.setAttribute('aria-expanded', String(this.expanded))
     const shown = firing.slice(0, limit)
-    const key = JSON.stringify(shown.map((a) => [a.id, a.state, a.silenced, a.summary, a.firedAt]))
+    const key = JSON.stringify(shown.map((a) => [a.id, a.state, a.silenced, a.inhibitedBy, a.summary, a.firedAt]))
     if (key !== this.listKey) {
       this.listKey = key
       this.lines = shown.map((alert) => ({ alert, age: el('span', { className: 'alert-age' }) }))
@@ -156,6 +183,7 @@ function alertItem (line: AlertLine): HTMLLIElement {
     el('span', { className: 'alert-summary', text: summaryAfterSubject(alert), title: alert.description === '' ? alert.summary : `${alert.summary}\n${alert.description}` }),
     line.age,
     alert.silenced ? maintenanceTag('held back', 'A maintenance window holds back its notifications') : null,
+    typeof alert.inhibitedBy === 'string' ? el('span', { className: 'maint-tag', text: 'inhibited', title: `Same cause as ${alert.inhibitedBy}: shown here, not sent` }) : null,
   ])
 }
 

@@ -5,8 +5,22 @@ export const EVENTS_URL = '/api/v1/events?batch=1'
 export const nodeUrl = (peerId: string): string => `/api/v1/nodes/${encodeURIComponent(peerId)}`
 export const historyUrl = (peerId: string): string => `/api/v1/nodes/${encodeURIComponent(peerId)}/history`
 
-/** Table rows have one fixed height: that is what makes rendering only the visible rows cheap. */
-export const ROW_HEIGHT_PX = 44
+export const nodeHistoryUrl = (peerId: string, until?: number): string =>
+  `${historyUrl(peerId)}${until === undefined ? '' : `?since=0&until=${Math.max(0, Math.floor(until))}`}`
+export const SESSION_URL = '/api/v1/session'
+
+/**
+ * Below this width the node list is a list of cards and the page scrolls as
+ * one document; from it up, a table in its own scroll box. The table's
+ * columns fit from here without sideways scrolling.
+ */
+export const COMPACT_MEDIA = '(max-width: 1279px)'
+/**
+ * Rows (and cards) have one fixed height per layout: that is what makes
+ * rendering only the visible ones cheap. The CSS sets it (--row-height);
+ * this is the table's, used until the CSS is read.
+ */
+export const ROW_HEIGHT_PX = 52
 /** Rows rendered above and below the viewport, so fast scrolling shows no gaps. */
 export const OVERSCAN_ROWS = 10
 /** Relative times ("3s ago") are redrawn this often. */
@@ -26,8 +40,12 @@ export const HEIGHT_HISTORY_POINTS = 240
 export const HISTORY_TIMEOUT_MS = 10_000
 /** Status changes kept per node for its detail view. */
 export const STATUS_HISTORY_ENTRIES = 50
-/** Component chips shown in a table row before "+N". */
-export const MAX_ROW_CHIPS = 4
+/** Lines of component chips a table row has room for (a card has one). */
+export const TABLE_CHIP_LINES = 2
+/** Status changes shown in the detail view at first, and added per "Load older". */
+export const TIMELINE_PAGE = 20
+/** A node's uptime in its detail view is fetched again this often while it stays open. */
+export const UPTIME_REFRESH_MS = 60_000
 /** How long a copy button says "Copied". */
 export const COPIED_FEEDBACK_MS = 1_500
 

@@ -1,17 +1,20 @@
-// One node in full: every field, each component with its details, a chart of
-// its height, its recent status changes. A side panel, opened by #/node/<peer id>.
+// One node in full: its uptime, its status history (from the aggregator's
+// store, older pages on request), a chart of its height, each component with
+// its details, every field of its last heartbeat. A side panel (the whole
+// screen on a phone), opened by #/node/<peer id>.
 import { alertAge, maintenanceLine, maintenanceSource, maintenanceUntil, nodeMaintenance, severityLook } from './alerts-model.ts'
 import { maintenanceTag } from './alerts-view.ts'
 import { HeightChart } from './chart.ts'
-import { HISTORY_TIMEOUT_MS, historyUrl } from './constants.ts'
+import { HISTORY_TIMEOUT_MS, nodeHistoryUrl, nodeUrl, TIMELINE_PAGE, UPTIME_REFRESH_MS } from './constants.ts'
 import { copyButton } from './copy.ts'
+import { apiError, makeDialog, showDialogError, type DialogParts } from './dialog.ts'
 import { el, setClass, setText, setTitle } from './dom.ts'
 import type { FleetModel } from './fleet-model.ts'
-import { formatAgo, formatCount, formatDateTime, formatDetails, formatSpan, formatValue, parseTime } from './format.ts'
-import { parseHeightHistory } from './history.ts'
+import { formatAgo, formatCount, formatDateTime, formatDetails, formatSpan, formatUptime, formatValue, parseTime } from './format.ts'
+import { parseNodeHistory, readUptime, StatusTimeline, type HistoryChange } from './history.ts'
 import { healthStatusLook, nodeStatusLook } from './status.ts'
 import { displayName } from './table-model.ts'
-import type { AlertView, PageNode } from './types.ts'
+import type { AlertView, PageNode, Uptime } from './types.ts'
 
 interface FieldRow {
   label: string
@@ -39,6 +42,8 @@ const FIELDS: Record<string, FieldRow> = {
   height: { label: 'Height', value: (n) => formatCount(n.height) },
   lag: { label: 'Lag', value: (_n, _now, lag) => Number.isFinite(lag) ? `${formatCount(lag)} blocks` : '—' },
   head: { label: 'Head', value: (n) => n.head === '' ? '—' : n.head, copy: (n) => n.head, mono: true },
+  headTime: { label: 'Head block time', value: (n, now) => headTimeText(n.headTime, now), optional: true },
+  source: { label: 'Chain source', value: (n) => n.source === 'demo' ? 'demo (a simulated node)' : String(n.source ?? '—'), optional: true },
   lastHeadChange: { label: 'Head changed', value: (n, now) => when(n.lastHeadChange, now) },
   minerAddress: { label: 'Miner address', value: (n) => n.minerAddress === '' ? '(none)' : n.minerAddress, mono: true },
   connected: { label: 'Connected', value: (n) => n.connected ? 'yes' : 'no' },
@@ -56,12 +61,28 @@ const FIELDS: Record<string, FieldRow> = {
   maintenance: { label: 'Maintenance', value: (n, now) => { const w = nodeMaintenance(n); return w === undefined ? 'no' : maintenanceLine(w, now) }, optional: true },
 }
 /** Shown elsewhere in the panel. */
-const SKIP_FIELDS = new Set(['health', 'displayName'])
+const SKIP_FIELDS = new Set(['health', 'displayName', 'uptime'])
+
+/** A head's block time, ms or ISO text: "12s ago (…)". */
+function headTimeText (value: unknown, now: number): string {
+  const ms = typeof value === 'number' ? value : parseTime(value)
+  return Number.isFinite(ms) ? `${formatAgo(now - ms)} (${formatDateTime(ms)})` : '—'
+}
 
 export interface DetailCallbacks {
   close (): void
   lagOf (node: PageNode): number
+  /** The page's session: an admin may remove the node; a stranger is told that signing in shows details. */
+  role (): 'admin' | 'viewer' | null
+  /** Whether signing in would show component details (--details when-authorized and not signed in). */
+  detailsNeedSignIn (): boolean
 }
+
+const UPTIME_WINDOWS: Array<{ key: keyof Uptime, label: string }> = [
+  { key: 'hour', label: 'Last hour' },
+  { key: 'day', label: 'Last day' },
+  { key: 'week', label: 'Last week' },
+]
 
 export class DetailPanel {
   private readonly root: HTMLElement
@@ -81,7 +102,14 @@ export class DetailPanel {
   private readonly chartBox: HTMLElement
   private readonly chartNote: HTMLElement
   private readonly components: HTMLElement
+  private readonly componentsNote: HTMLElement
   private readonly timeline: HTMLElement
+  private readonly timelineNote: HTMLElement
+  private readonly loadOlder: HTMLButtonElement
+  private readonly uptimeValues = new Map<keyof Uptime, { value: HTMLElement, bar: HTMLElement }>()
+  private readonly uptimeNote: HTMLElement
+  private readonly removeButton: HTMLButtonElement
+  private readonly removeDialog: DialogParts
   private readonly fields: HTMLElement
   private readonly missing: HTMLElement
   private readonly body: HTMLElement
@@ -94,8 +122,14 @@ export class DetailPanel {
   private chartKey = ''
   private historyNote = ''
   private opener: HTMLElement | null = null
-  /** Cancels the history request of the node shown, when the panel closes or shows another node. */
+  /** Cancels the requests about the node shown, when the panel closes or shows another node. */
   private historyRequest: AbortController | undefined
+  private timelineData = new StatusTimeline()
+  private timelineShown = TIMELINE_PAGE
+  private timelineLoading = false
+  private uptime: Uptime | undefined
+  private uptimeAt = 0
+  private uptimeLoading = false
 
   constructor (root: HTMLElement, model: FleetModel, callbacks: DetailCallbacks) {
     this.root = root
@@ -119,20 +153,55 @@ export class DetailPanel {
     this.chartBox = el('div', { className: 'chart' })
     this.chartNote = el('p', { className: 'note' })
     this.components = el('ul', { className: 'components' })
-    this.timeline = el('ol', { className: 'timeline' })
+    this.componentsNote = el('p', { className: 'note' })
+    this.timeline = el('ol', { className: 'timeline', attrs: { 'aria-label': 'Status changes, newest first' } })
+    this.timelineNote = el('p', { className: 'note' })
+    this.loadOlder = el('button', { className: 'button load-older', text: 'Load older changes', attrs: { type: 'button' } })
+    this.loadOlder.addEventListener('click', () => { void this.showOlder() })
     this.fields = el('dl', { className: 'fields' })
     this.missing = el('p', { className: 'note' })
+    const uptimeList = el('dl', { className: 'uptime' })
+    for (const { key, label } of UPTIME_WINDOWS) {
+      const value = el('span', { className: 'uptime-value', text: '—' })
+      const bar = el('span', { className: 'uptime-bar' })
+      uptimeList.append(el('div', { className: 'uptime-item', attrs: { 'data-window': key } }, [
+        el('dt', { text: label }),
+        el('dd', {}, [value, el('span', { className: 'uptime-track', attrs: { 'aria-hidden': 'true' } }, [bar])]),
+      ]))
+      this.uptimeValues.set(key, { value, bar })
+    }
+    this.uptimeNote = el('p', { className: 'note', text: 'Share of the watched time the node was healthy or degraded.' })
+    this.removeButton = el('button', { className: 'button danger remove-node', text: 'Remove…', title: 'Forget this node (admin)', attrs: { type: 'button' } })
+    this.removeButton.hidden = true
+    this.removeDialog = makeDialog({
+      id: 'remove-dialog',
+      title: 'Remove this node?',
+      intro: '',
+      confirm: 'Remove',
+      danger: true,
+      onConfirm: () => { void this.remove() },
+    })
+    this.removeButton.addEventListener('click', () => {
+      const node = this.peerId === undefined ? undefined : this.model.nodes.get(this.peerId)
+      const intro = this.removeDialog.dialog.querySelector('.dialog-intro')
+      if (intro !== null) {
+        intro.textContent = `The aggregator forgets ${node === undefined ? 'this node' : displayName(node)}: its history, uptime and alerts. ` +
+          'If its agent still runs, it comes back as a new node with its next heartbeat.'
+      }
+      this.removeDialog.open()
+    })
     this.body = el('div', { className: 'detail-body' }, [
       this.reason,
       this.maint,
       this.alertsSection,
-      el('section', {}, [el('h3', { text: 'Height' }), this.chartBox, this.chartNote]),
-      el('section', {}, [el('h3', { text: 'Components' }), this.components]),
-      el('section', {}, [el('h3', { text: 'Recent status changes' }), this.timeline]),
-      el('section', {}, [el('h3', { text: 'All fields' }), this.fields]),
+      el('section', { attrs: { 'aria-labelledby': 'detail-uptime' } }, [el('h3', { text: 'Uptime', attrs: { id: 'detail-uptime' } }), uptimeList, this.uptimeNote]),
+      el('section', { attrs: { 'aria-labelledby': 'detail-components' } }, [el('h3', { text: 'Components', attrs: { id: 'detail-components' } }), this.components, this.componentsNote]),
+      el('section', { attrs: { 'aria-labelledby': 'detail-history' } }, [el('h3', { text: 'Status history', attrs: { id: 'detail-history' } }), this.timeline, this.timelineNote, this.loadOlder]),
+      el('section', { attrs: { 'aria-labelledby': 'detail-height' } }, [el('h3', { text: 'Height', attrs: { id: 'detail-height' } }), this.chartBox, this.chartNote]),
+      el('section', { attrs: { 'aria-labelledby': 'detail-fields' } }, [el('h3', { text: 'Last heartbeat', attrs: { id: 'detail-fields' } }), this.fields]),
     ])
     root.replaceChildren(
-      el('header', { className: 'detail-head' }, [el('div', { className: 'detail-title' }, [this.title, this.badge]), close]),
+      el('header', { className: 'detail-head' }, [el('div', { className: 'detail-title' }, [this.title, this.badge]), el('div', { className: 'detail-actions' }, [this.removeButton, close])]),
       this.missing,
       this.body,
     )
@@ -156,9 +225,16 @@ export class DetailPanel {
     this.root.hidden = false
     document.body.classList.add('detail-open')
     this.chart = new HeightChart(this.chartBox)
+    this.historyRequest = new AbortController()
     this.render(now)
     this.root.focus({ preventScroll: true })
     void this.loadHistory(peerId)
+  }
+
+  /** The session changed: what the panel may show changed (details come with the feed's new snapshot). */
+  refresh (): void {
+    this.componentsKey = ''
+    this.lastNode = undefined
   }
 
   /** Closes the panel; focus returns to where it came from (the row), if that is still there. */
@@ -183,6 +259,13 @@ export class DetailPanel {
     this.timelineKey = ''
     this.chartKey = ''
     this.historyNote = ''
+    this.timelineData = new StatusTimeline()
+    this.timelineShown = TIMELINE_PAGE
+    this.timelineLoading = false
+    this.uptime = undefined
+    this.uptimeAt = 0
+    this.uptimeLoading = false
+    this.removeDialog.close()
     this.alertsKey = ''
     this.alertLines = []
     this.alertsList.replaceChildren()
@@ -192,24 +275,117 @@ export class DetailPanel {
     this.timeline.replaceChildren()
   }
 
-  /** History from the aggregator, where it keeps it; an aggregator without it answers 404 and the chart shows what the page saw live. */
-  private async loadHistory (peerId: string): Promise<void> {
-    const request = new AbortController()
-    this.historyRequest = request
-    const timeout = window.setTimeout(() => { request.abort() }, HISTORY_TIMEOUT_MS)
+  /** JSON from the aggregator about the node shown, or undefined (not found, unreachable, timed out, closed meanwhile). */
+  private async fetchJson (url: string, peerId: string): Promise<unknown> {
+    const request = this.historyRequest
+    if (request === undefined) return undefined
+    // Aborted when the panel closes, or after the timeout.
+    const controller = new AbortController()
+    const abort = (): void => { controller.abort() }
+    request.signal.addEventListener('abort', abort, { once: true })
+    const timeout = window.setTimeout(abort, HISTORY_TIMEOUT_MS)
     try {
-      const response = await fetch(historyUrl(peerId), { headers: { accept: 'application/json' }, signal: request.signal })
-      if (!response.ok) return
-      const points = parseHeightHistory(await response.json())
-      if (this.peerId !== peerId || points.length === 0) return
-      this.model.heights.get(peerId)?.merge(points)
-      this.historyNote = 'with history from the aggregator'
-      this.chartKey = ''
-      this.render(this.model.serverNow(Date.now()))
+      const response = await fetch(url, { headers: { accept: 'application/json' }, signal: controller.signal })
+      if (!response.ok) return undefined
+      const body: unknown = await response.json()
+      return this.peerId === peerId ? body : undefined
     } catch {
-      // No history (aborted, unreachable, not JSON): the chart shows live samples only.
+      return undefined
     } finally {
       window.clearTimeout(timeout)
+      request.signal.removeEventListener('abort', abort)
+    }
+  }
+
+  /**
+   * The node's stored history: heights for the chart, the status changes of
+   * the last day (and the one in force before), its uptime. An aggregator
+   * without a store answers 404: the chart and timeline show what this page
+   * saw live.
+   */
+  private async loadHistory (peerId: string): Promise<void> {
+    this.timelineLoading = true
+    const body = await this.fetchJson(nodeHistoryUrl(peerId), peerId)
+    if (this.peerId !== peerId) return
+    this.timelineLoading = false
+    if (body !== undefined) {
+      const page = parseNodeHistory(body)
+      this.timelineData.addFirstPage(page)
+      if (page.uptime !== undefined) this.setUptime(page.uptime)
+      if (page.heights.length > 0) {
+        this.model.heights.get(peerId)?.merge(page.heights)
+        this.historyNote = 'with history from the aggregator'
+        this.chartKey = ''
+      }
+    }
+    this.timelineKey = ''
+    this.render(this.model.serverNow(Date.now()))
+  }
+
+  /** "Load older": more of what is held, then an older page from the aggregator. */
+  private async showOlder (): Promise<void> {
+    const peerId = this.peerId
+    if (peerId === undefined || this.timelineLoading) return
+    if (this.timelineShown < this.timelineData.size) {
+      this.timelineShown += TIMELINE_PAGE
+      this.timelineKey = ''
+      this.render(this.model.serverNow(Date.now()))
+      return
+    }
+    const oldest = this.timelineData.oldest
+    if (oldest === undefined) return
+    this.timelineLoading = true
+    this.timelineKey = ''
+    this.render(this.model.serverNow(Date.now()))
+    const body = await this.fetchJson(nodeHistoryUrl(peerId, oldest), peerId)
+    if (this.peerId !== peerId) return
+    this.timelineLoading = false
+    if (body === undefined) this.timelineData.hasOlder = false
+    else this.timelineData.addOlderPage(parseNodeHistory(body))
+    this.timelineShown += TIMELINE_PAGE
+    this.timelineKey = ''
+    this.render(this.model.serverNow(Date.now()))
+  }
+
+  private setUptime (uptime: Uptime): void {
+    this.uptime = uptime
+    this.uptimeAt = Date.now()
+    for (const { key } of UPTIME_WINDOWS) {
+      const parts = this.uptimeValues.get(key)
+      if (parts === undefined) continue
+      const ratio = uptime[key]
+      setText(parts.value, formatUptime(ratio))
+      parts.bar.style.width = typeof ratio === 'number' ? `${Math.round(Math.min(1, Math.max(0, ratio)) * 100)}%` : '0%'
+      setClass(parts.bar, `uptime-bar tone-${typeof ratio !== 'number' ? 'off' : ratio >= 0.99 ? 'ok' : ratio >= 0.9 ? 'warn' : 'bad'}`)
+    }
+  }
+
+  /** Uptime moves with time: fetched again (the node's own view: fresh, not the fleet list's cache) while the panel stays open. */
+  private async refreshUptime (peerId: string): Promise<void> {
+    this.uptimeLoading = true
+    const body = await this.fetchJson(nodeUrl(peerId), peerId)
+    if (this.peerId !== peerId) return
+    this.uptimeLoading = false
+    const uptime = readUptime((body as { uptime?: unknown } | undefined)?.uptime)
+    if (uptime !== undefined) this.setUptime(uptime)
+    else this.uptimeAt = Date.now()
+  }
+
+  /** Asks the aggregator to forget the node (admin session); the feed's `remove` then takes it off the page. */
+  private async remove (): Promise<void> {
+    const peerId = this.peerId
+    if (peerId === undefined) return
+    this.removeDialog.confirm.disabled = true
+    try {
+      const response = await fetch(nodeUrl(peerId), { method: 'DELETE', headers: { accept: 'application/json' }, signal: AbortSignal.timeout(HISTORY_TIMEOUT_MS) })
+      if (!response.ok) {
+        showDialogError(this.removeDialog, `Not removed: ${await apiError(response)}`)
+        return
+      }
+      this.removeDialog.close()
+      this.callbacks.close()
+    } catch {
+      showDialogError(this.removeDialog, 'Not removed: the aggregator did not answer.')
     }
   }
 
@@ -242,6 +418,7 @@ export class DetailPanel {
       setText(this.maintUntil, until.charAt(0).toUpperCase() + until.slice(1))
       setText(this.maintReason, maintenance.reason === '' ? 'No reason given.' : `Reason: ${maintenance.reason}`)
     }
+    this.removeButton.hidden = this.callbacks.role() !== 'admin'
     this.renderAlerts(peerId, now)
     this.renderFields(node, now)
     if (node !== this.lastNode) {
@@ -250,6 +427,8 @@ export class DetailPanel {
     }
     this.renderTimeline(peerId)
     this.renderChart(node, now)
+    if (this.uptime === undefined && !this.uptimeLoading && node.uptime !== undefined) this.setUptime(node.uptime)
+    if (!this.uptimeLoading && !this.timelineLoading && Date.now() - this.uptimeAt >= UPTIME_REFRESH_MS) void this.refreshUptime(peerId)
   }
 
   /** The node's firing alerts, if any: what the receivers were told about it. */
@@ -298,7 +477,7 @@ export class DetailPanel {
 
   private renderComponents (node: PageNode): void {
     const entries = Object.entries(node.health?.components ?? {})
-    const key = JSON.stringify([node.health?.status, entries])
+    const key = JSON.stringify([node.health?.status, entries, this.callbacks.detailsNeedSignIn()])
     if (key === this.componentsKey) return
     this.componentsKey = key
     const app = healthStatusLook(node.health?.status ?? '')
@@ -318,24 +497,33 @@ export class DetailPanel {
       ]))
     }
     this.components.replaceChildren(...items)
+    const anyDetails = entries.some(([, c]) => c.details !== undefined)
+    const hint = !anyDetails && entries.length > 0 && this.callbacks.detailsNeedSignIn()
+    this.componentsNote.hidden = !hint
+    setText(this.componentsNote, hint ? 'Component details and error texts are shown to signed-in viewers: Sign in at the top of the page.' : '')
   }
 
+  /** Stored changes merged with those the feed reported live, newest first; a page at a time. */
   private renderTimeline (peerId: string): void {
-    const log = this.model.statusLog.get(peerId) ?? []
-    const key = `${log.length}:${log.at(-1)?.at ?? ''}`
+    const live = this.model.statusLog.get(peerId) ?? []
+    const key = `${live.length}:${live.at(-1)?.at ?? ''}:${this.timelineData.size}:${this.timelineShown}:${this.timelineLoading}:${this.timelineData.hasOlder}`
     if (key === this.timelineKey) return
     this.timelineKey = key
-    if (log.length === 0) {
-      this.timeline.replaceChildren(el('li', { className: 'muted', text: 'No status change seen since this page opened.' }))
-      return
-    }
-    this.timeline.replaceChildren(...[...log].reverse().map((entry) => {
+    this.timelineData.add(live.map((e): HistoryChange => ({ at: e.at, from: e.from ?? null, to: e.to, reason: e.reason })))
+    const all = this.timelineData.newestFirst()
+    const shown = all.slice(0, this.timelineShown)
+    this.loadOlder.hidden = !(all.length > shown.length || this.timelineData.hasOlder)
+    this.loadOlder.disabled = this.timelineLoading
+    setText(this.loadOlder, this.timelineLoading ? 'Loading…' : 'Load older changes')
+    setText(this.timelineNote, this.timelineLoading && all.length === 0 ? 'Loading the history…' : all.length === 0 ? 'No status change recorded.' : '')
+    this.timelineNote.hidden = this.timelineNote.textContent === ''
+    this.timeline.replaceChildren(...shown.map((entry) => {
       const to = nodeStatusLook(entry.to)
-      const from = entry.from === undefined ? 'first seen' : nodeStatusLook(entry.from).label
-      return el('li', {}, [
-        el('time', { text: formatDateTime(entry.at) }),
+      const from = entry.from === undefined ? '' : entry.from === null ? 'first seen' : `from ${nodeStatusLook(entry.from).label}`
+      return el('li', { attrs: { 'data-at': String(entry.at) } }, [
+        el('time', { text: formatDateTime(entry.at), attrs: { datetime: new Date(entry.at).toISOString() } }),
         el('span', { className: `badge tone-${to.tone}`, text: `${to.glyph} ${to.label}` }),
-        el('span', { className: 'muted', text: `from ${from}` }),
+        from === '' ? null : el('span', { className: 'muted', text: from }),
         entry.reason === '' ? null : el('span', { className: 'timeline-reason', text: entry.reason }),
       ])
     }))

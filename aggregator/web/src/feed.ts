@@ -80,6 +80,15 @@ export class FleetFeed {
     this.connect()
   }
 
+  /** A fresh connection now (signing in or out changes what the feed may carry; its snapshot replaces everything). */
+  restart (): void {
+    if (this.stopped) return
+    if (this.retryTimer !== undefined) this.env.clearTimeout(this.retryTimer)
+    this.retryTimer = undefined
+    this.attempt = 0
+    this.connect()
+  }
+
   private connect (): void {
     this.closeSource()
     this.handlers.state({ kind: 'connecting', attempt: this.attempt })

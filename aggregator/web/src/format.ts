@@ -71,3 +71,28 @@ export function formatValue (value: unknown): string {
     return String(value)
   }
 }
+
+/** An uptime ratio (0..1) as a percentage: "100%", "99.95%", "87.3%"; null (not watched) as "—". */
+export function formatUptime (ratio: number | null | undefined): string {
+  if (typeof ratio !== 'number' || !Number.isFinite(ratio)) return '—'
+  const value = Math.min(100, Math.max(0, ratio * 100))
+  if (value === 100) return '100%'
+  return `${value.toFixed(value >= 99 ? 2 : 1)}%`
+}
+
+const pad2 = (n: number): string => String(n).padStart(2, '0')
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+
+/**
+ * A time axis label (local time) for ticks `stepSeconds` apart: "14:05:30"
+ * under a minute, "14:05" under a day, "Jan 5" beyond; a midnight tick of a
+ * clock-time axis says the date instead, so a chart spanning days shows them.
+ */
+export function formatTick (seconds: number, stepSeconds: number): string {
+  const d = new Date(seconds * 1000)
+  const date = `${MONTHS[d.getMonth()] ?? ''} ${d.getDate()}`
+  if (stepSeconds >= 86_400) return date
+  if (d.getHours() === 0 && d.getMinutes() === 0 && d.getSeconds() === 0) return date
+  const hm = `${pad2(d.getHours())}:${pad2(d.getMinutes())}`
+  return stepSeconds < 60 ? `${hm}:${pad2(d.getSeconds())}` : hm
+}

@@ -6,20 +6,11 @@ import type { FleetCounts } from './fleet-model.ts'
 import { formatCount, shortHead, shortPeerId } from './format.ts'
 import { NODE_STATUS_LOOK, STATUSES_BY_RANK } from './status.ts'
 import type { AggregatorInfo, AggregatorView, NetworkSummary, NodeStatus } from './types.ts'
+import { fleetVerdict, type FleetVerdict } from '../../fleet/verdict.ts'
 
-/** The fleet in one line: what needs attention first, or that nothing does. */
-export function fleetVerdict (counts: FleetCounts): { text: string, sub: string, tone: 'ok' | 'warn' | 'bad' | 'off' } {
-  const { byStatus } = counts
-  const problems = byStatus.unhealthy + byStatus.down + byStatus.stale
-  const notes = [
-    byStatus.degraded > 0 && problems > 0 ? `${formatCount(byStatus.degraded)} degraded` : '',
-    byStatus.stopped > 0 ? `${formatCount(byStatus.stopped)} stopped` : '',
-  ].filter((s) => s !== '').join(', ')
-  if (counts.total === 0) return { text: 'No nodes yet', sub: '', tone: 'off' }
-  if (problems > 0) return { text: `✕ ${formatCount(problems)} need${problems === 1 ? 's' : ''} attention`, sub: notes, tone: 'bad' }
-  if (byStatus.degraded > 0) return { text: `▲ ${formatCount(byStatus.degraded)} degraded`, sub: notes, tone: 'warn' }
-  if (byStatus.healthy === 0) return { text: '■ All stopped', sub: '', tone: 'off' }
-  return { text: '✓ All healthy', sub: notes, tone: 'ok' }
+/** The fleet in one line: what needs attention first, its count matching its words (aggregator/fleet/verdict.ts). */
+export function fleetVerdictOf (counts: FleetCounts): FleetVerdict {
+  return fleetVerdict(counts.byStatus, counts.total)
 }
 
 export interface HeaderCallbacks {
@@ -41,7 +32,13 @@ export class HeaderView {
   private networksKey = ''
   private aggregatorsKey = ''
 
-  constructor (root: { statusGroup: HTMLElement, tiles: HTMLElement, aggregator: HTMLElement }, callbacks: HeaderCallbacks) {
+  constructor (root: { statusGroup: HTMLElement, tiles: HTMLElement, aggregator: HTMLElement, aggregatorToggle: HTMLButtonElement }, callbacks: HeaderCallbacks) {
+    // Narrow screens fold the aggregator's identity away behind a button (the CSS shows it always on wide ones).
+    root.aggregatorToggle.addEventListener('click', () => {
+      const open = root.aggregatorToggle.getAttribute('aria-expanded') !== 'true'
+      root.aggregatorToggle.setAttribute('aria-expanded', String(open))
+      root.aggregator.classList.toggle('open', open)
+    })
     for (const status of STATUSES_BY_RANK) {
       const look = NODE_STATUS_LOOK[status]
       const count = el('span', { className: 'count', text: '0' })
@@ -53,6 +50,7 @@ export class HeaderView {
         el('span', { className: 'glyph', text: look.glyph, attrs: { 'aria-hidden': 'true' } }),
         el('span', { className: 'label', text: look.label }),
         count,
+        el('span', { className: 'sr-only', text: ' nodes' }),
       ])
       button.addEventListener('click', () => { callbacks.toggleStatus(status) })
       this.statusButtons.set(status, { button, count })
@@ -98,7 +96,7 @@ export class HeaderView {
       button.setAttribute('aria-pressed', String(selected.has(status)))
       setClass(button, `status-toggle tone-${NODE_STATUS_LOOK[status].tone}${n === 0 ? ' zero' : ''}`)
     }
-    const verdict = fleetVerdict(counts)
+    const verdict = fleetVerdictOf(counts)
     setText(this.verdict, verdict.text)
     setClass(this.verdict, `tile-value verdict tone-${verdict.tone}`)
     setText(this.verdictSub, verdict.sub)

@@ -12,7 +12,8 @@ import { FleetFeed } from './feed.ts'
 import { countFleet, FleetModel, type FleetCounts } from './fleet-model.ts'
 import { formatCount } from './format.ts'
 import { HeaderView } from './header-view.ts'
-import { DEFAULT_SORT, RowOrder, type RowFilter, type SortSpec } from './table-model.ts'
+import { SessionView } from './session-view.ts'
+import { DEFAULT_SORT, RowOrder, SORT_OPTIONS, type RowFilter, type SortSpec } from './table-model.ts'
 import { NodeTable, type RowContext } from './table-view.ts'
 import type { NetworkSummary, NodeStatus, PageNode } from './types.ts'
 
@@ -39,20 +40,34 @@ const rowCount = required<HTMLSpanElement>('row-count')
 const clearFilters = required<HTMLButtonElement>('clear-filters')
 const empty = required<HTMLDivElement>('empty')
 
+const sortSelect = required<HTMLSelectElement>('sort-select')
+
+function setSort (next: SortSpec): void {
+  sort = next
+  table.showSort(sort)
+  sortSelect.value = `${sort.column}:${sort.direction}`
+  rowsStale = true
+  table.scrollToTop()
+  schedule()
+}
+
 const table = new NodeTable(scroller, required('head-row'), required('tbody'), {
   open: (node) => { openNode(node.peerId) },
-  sort: (column) => {
-    sort = sort.column === column ? { column, direction: sort.direction === 1 ? -1 : 1 } : { column, direction: 1 }
-    table.showSort(sort)
-    rowsStale = true
-    scroller.scrollTop = 0
-    schedule()
-  },
+  sort: (column) => { setSort(sort.column === column ? { column, direction: sort.direction === 1 ? -1 : 1 } : { column, direction: 1 }) },
   context,
 })
 table.showSort(sort)
 
-const header = new HeaderView({ statusGroup: required('status-filter'), tiles: required('tiles'), aggregator: required('aggregator') }, {
+// Cards have no column headers to click: the same sorts, as a list.
+for (const option of SORT_OPTIONS) sortSelect.append(el('option', { text: option.label, attrs: { value: `${option.sort.column}:${option.sort.direction}` } }))
+sortSelect.value = `${sort.column}:${sort.direction}`
+sortSelect.addEventListener('change', () => {
+  const [column, direction] = sortSelect.value.split(':')
+  const option = SORT_OPTIONS.find((o) => o.sort.column === column && String(o.sort.direction) === direction)
+  if (option !== undefined) setSort(option.sort)
+})
+
+const header = new HeaderView({ statusGroup: required('status-filter'), tiles: required('tiles'), aggregator: required('aggregator'), aggregatorToggle: required('aggregator-toggle') }, {
   toggleStatus: (status) => {
     if (filter.statuses.has(status)) filter.statuses.delete(status)
     else filter.statuses.add(status)
@@ -62,7 +77,19 @@ const header = new HeaderView({ statusGroup: required('status-filter'), tiles: r
 
 const alertsView = new AlertsView({ panel: required('alerts'), notice: required('fleet-maintenance'), tiles: required('tiles') }, schedule)
 
-const detail = new DetailPanel(required('detail'), model, { close: () => { closeDetail() }, lagOf })
+const session = new SessionView(required('session'), () => {
+  // What the feed may carry changed: a fresh connection brings a snapshot with (or without) details.
+  feed.restart()
+  detail.refresh()
+  schedule()
+})
+
+const detail = new DetailPanel(required('detail'), model, {
+  close: () => { closeDetail() },
+  lagOf,
+  role: () => session.role,
+  detailsNeedSignIn: () => session.state?.details === 'when-authorized' && session.state.signIn && !session.state.signedIn,
+})
 
 const feed = new FleetFeed({
   snapshot: (doc) => { model.applySnapshot(doc, Date.now()); header.renderAggregators(doc.aggregators); schedule() },
@@ -123,6 +150,7 @@ function renderFooterBits (): void {
   const filtering = filter.text.trim() !== '' || filter.statuses.size > 0
   setText(rowCount, model.loaded ? (filtering ? `${formatCount(table.rowCount)} of ${formatCount(counts.total)} nodes` : `${formatCount(counts.total)} nodes`) : '')
   clearFilters.hidden = !filtering
+  rowCount.dataset.filtering = String(filtering)
   const problems = counts.byStatus.unhealthy + counts.byStatus.down + counts.byStatus.stale
   const title = problems > 0 ? `(${problems}) Fleet health` : 'Fleet health'
   if (document.title !== title) document.title = title
@@ -148,7 +176,7 @@ function renderFooterBits (): void {
 
 function filtersChanged (): void {
   rowsStale = true
-  scroller.scrollTop = 0
+  table.scrollToTop()
   schedule()
 }
 
@@ -194,6 +222,8 @@ function closeDetail (): void {
 
 window.addEventListener('hashchange', routeFromHash)
 scroller.addEventListener('scroll', schedule, { passive: true })
+// Cards (narrow screens) scroll with the page.
+window.addEventListener('scroll', schedule, { passive: true })
 window.addEventListener('resize', schedule)
 matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
   rowsStale = true
@@ -225,4 +255,5 @@ setInterval(() => {
 
 routeFromHash()
 feed.start()
+void session.load()
 schedule()

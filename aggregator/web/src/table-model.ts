@@ -16,6 +16,16 @@ export interface SortSpec {
 /** Problems first, then by name. */
 export const DEFAULT_SORT: SortSpec = { column: 'status', direction: 1 }
 
+/** The sorts offered where there are no column headers to click (cards). */
+export const SORT_OPTIONS: Array<{ label: string, sort: SortSpec }> = [
+  { label: 'Problems first', sort: DEFAULT_SORT },
+  { label: 'Name', sort: { column: 'name', direction: 1 } },
+  { label: 'Height, lowest first', sort: { column: 'height', direction: 1 } },
+  { label: 'Lag, most behind first', sort: { column: 'lag', direction: -1 } },
+  { label: 'Last seen, longest ago first', sort: { column: 'lastSeen', direction: -1 } },
+  { label: 'Components, worst first', sort: { column: 'components', direction: 1 } },
+]
+
 export interface RowFilter {
   /** Free text, matched case-insensitively against names, ids, head, miner, version, reason, network. */
   text: string

@@ -7,14 +7,30 @@ import type { FleetSummary, NodeView } from '../../fleet/view.ts'
 import type { NodeStatus } from '../../fleet/types.ts'
 import type { AggregatorInfo } from '../../http/server.ts'
 import type { AggregatorView } from '../../store/cluster.ts'
+import type { Uptime } from '../../store/uptime.ts'
 
-export type { NodeStatus, AggregatorInfo, AggregatorView, AlertView, FleetAlerts, MaintenanceDocument, MaintenanceView }
+export type { Uptime, NodeStatus, AggregatorInfo, AggregatorView, AlertView, FleetAlerts, MaintenanceDocument, MaintenanceView }
 
 /**
  * A node as the feed sends it. Every string in it was chosen by the node: show it as text only.
  * `maintenance`: the window in force (an operator's or the one its agent announces); absent from an aggregator without alerting.
  */
-export type PageNode = NodeView & { maintenance?: MaintenanceView | null }
+export type PageNode = NodeView & {
+  maintenance?: MaintenanceView | null
+  /** Uptime over the hour, day and week (0..1, null when not watched): in the snapshot and GET /api/v1/nodes/:peerId. */
+  uptime?: Uptime
+}
+
+/** GET /api/v1/session. */
+export interface SessionState {
+  signedIn: boolean
+  role: 'admin' | 'viewer' | null
+  expiresAt: string | null
+  /** Whether any token can sign in here. */
+  signIn: boolean
+  /** --details: whether signing in shows more. */
+  details: 'never' | 'when-authorized' | 'always'
+}
 
 /** Per network consensus, as the summary carries it. */
 export type NetworkSummary = NetworkConsensus

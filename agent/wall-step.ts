@@ -1,0 +1,32 @@
+import type { Clock } from '../shared/clock.ts'
+
+/**
+ * Notices a step of the machine's wall clock (NTP correcting a clock that ran
+ * ahead, an operator's `date -s`): between two observations the wall clock
+ * moved by a different amount than the monotonic clock. Slow slewing never
+ * adds up to a step, because each observation starts a new baseline; so a
+ * step is reported once, at the first observation after it.
+ */
+export class WallStepDetector {
+  private readonly clock: Clock
+  private readonly thresholdMs: number
+  private mono: number
+  private wall: number
+
+  constructor (clock: Clock, thresholdMs: number) {
+    this.clock = clock
+    this.thresholdMs = thresholdMs
+    this.mono = clock.monotonic()
+    this.wall = clock.wall()
+  }
+
+  /** The step since the last observation (ms, positive: forward) when larger than the threshold, else undefined. */
+  observe (): number | undefined {
+    const mono = this.clock.monotonic()
+    const wall = this.clock.wall()
+    const step = (wall - this.wall) - (mono - this.mono)
+    this.mono = mono
+    this.wall = wall
+    return Math.abs(step) > this.thresholdMs ? step : undefined
+  }
+}
