@@ -4,7 +4,9 @@ import { spawn, spawnSync } from 'node:child_process'
 import { appendFileSync, mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
+import { DataDirLock } from '../../aggregator/data-dir-lock.ts'
 import { loadOrCreateKey } from '../../shared/identity.ts'
+import { systemClock } from '../../shared/clock.ts'
 import { fetchJson, startAgentProcess, startAggregatorProcess, tempDir, type Spawned } from '../support/processes.ts'
 import { waitFor } from '../support/wait.ts'
 
@@ -54,7 +56,10 @@ test('a full data dir: started on it, the aggregator serves from memory with the
   })
   const dataDir = join(mountPoint, 'data')
   mkdirSync(dataDir, { mode: 0o700 })
+  // What an aggregator that ran here before leaves: its key and its lock file (the store file is made later).
   await loadOrCreateKey(join(dataDir, 'peer.key'))
+  const earlier = await DataDirLock.acquire(dataDir, systemClock)
+  earlier.release()
   let filler = fill(mountPoint)
 
   // Full from the start: no store file can be made. No restart loop: it starts, serves, says so.
