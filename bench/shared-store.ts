@@ -2,8 +2,9 @@
 // here in a temporary directory, as the tests do) with N simulated agents spread over them: the time
 // for a beat to reach every aggregator's live view, the database's write rate, each aggregator's CPU.
 //
-// The agents are the agent swarm of test/support/agent-swarm.ts (full Agent objects, their own
-// identities); the lean load generator of the `lean` branch can take its place for larger fleets.
+// The agents are full Agent objects with their own identities (bench/workers/swarm.ts, SWARM_KIND=agent),
+// as the figures in docs/BENCHMARKS.md were measured; BENCH_SHARED_KIND=lean runs the lean load generator
+// instead, for larger fleets.
 import { spawnSync } from 'node:child_process'
 import { startPostgres, type PostgresServer } from '../test/support/postgres.ts'
 import type { RunningAggregator } from '../test/support/processes.ts'
@@ -15,6 +16,8 @@ const AGGREGATORS = 3
 const BEAT_PERIOD_MS = Number(process.env.BENCH_SHARED_BEAT_MS ?? 3_000)
 /** Beats followed per aggregator's own agents (a sample: following all would load the views measured). */
 const PROBES_PER_AGGREGATOR = 10
+/** Which simulated agents: full ones by default (see above). */
+const KIND = process.env.BENCH_SHARED_KIND === 'lean' ? 'lean' as const : 'agent' as const
 
 interface Seen { holder: number, sentAt: number, at: Map<number, number> }
 
@@ -102,7 +105,7 @@ export const sharedStore: Benchmark = {
       const originMs = Date.now()
       for (const [i, a] of aggregators.entries()) {
         const share = Math.floor(agents / AGGREGATORS) + (i < agents % AGGREGATORS ? 1 : 0)
-        const started = await startSwarm(a.multiaddr, share, { beatPeriodMs: BEAT_PERIOD_MS, reconnectPeriodMs: 5_000, originMs })
+        const started = await startSwarm(a.multiaddr, share, { beatPeriodMs: BEAT_PERIOD_MS, reconnectPeriodMs: 5_000, originMs, kind: KIND })
         workers.push(...started)
         for (const peerId of swarmStats(started).peerIds) holderOf.set(peerId, i)
       }
@@ -185,6 +188,6 @@ export const sharedStore: Benchmark = {
       await Promise.all(aggregators.map(async (a) => { await a.process.stop() }))
       await server.close()
     }
-    return { name: 'shared-store', params: { agents, aggregators: AGGREGATORS, beatPeriodMs: BEAT_PERIOD_MS, windowMs }, rows, notes, data }
+    return { name: 'shared-store', params: { agents, aggregators: AGGREGATORS, beatPeriodMs: BEAT_PERIOD_MS, windowMs, kind: KIND }, rows, notes, data }
   },
 }
