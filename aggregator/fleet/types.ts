@@ -43,7 +43,7 @@ export interface NodeRecord {
 
 /** What a remote record carries of its holder (docs/store.md, "Many aggregators, one fleet"). */
 export interface RemoteHolding {
-  /** The aggregator (peer id) holding the node's connection. */
+  /** The aggregator holding the node's connection: its name in the store (its peer id, or --instance). */
   readonly holder: string
   /** The holder's verdict, or stale when the holder stopped reporting. */
   readonly verdict: StatusVerdict
