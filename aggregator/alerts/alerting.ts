@@ -1,11 +1,11 @@
 import { type Clock, systemClock } from '../../shared/clock.ts'
 import { formatDuration } from '../../shared/duration.ts'
-import { errorMessage } from '../../shared/errors.ts'
+import { ErrorCodes, errorMessage } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/log.ts'
 import type { AlertingConfig } from './config.ts'
-import { EVALUATE_EVERY_MS, EVALUATE_MAX_SHARE, RECEIVER_DRAIN_MS } from './constants.ts'
+import { EVALUATE_EVERY_MS, EVALUATE_MAX_SHARE, RECEIVER_DRAIN_MS, RECEIVER_QUEUE_CAPACITY } from './constants.ts'
 import { type AlertingChange, AlertingChangeTracker } from './change-tracker.ts'
-import { AlertEngine } from './engine.ts'
+import { AlertEngine, type AlertEngineState } from './engine.ts'
 import { alertInputFromSnapshot, type FleetSnapshot } from './input.ts'
 import { agentMaintenance, MaintenanceBook, type MaintenanceScope } from './maintenance.ts'
 import { createReceivers } from './receivers/index.ts'
@@ -13,7 +13,8 @@ import { LogReceiver } from './receivers/log.ts'
 import type { AlertReceiver, AlertSource } from './receivers/receiver.ts'
 import { receiverStatus, type ReceiverStatus, receiversTest, type ReceiverTestResult } from './receivers/status.ts'
 import type { AlertRule } from './rules.ts'
-import type { MaintenanceWindow } from './types.ts'
+import type { RuleMatch } from './rules.ts'
+import type { AlertNotification, MaintenanceWindow } from './types.ts'
 import { alertView, type AlertView, maintenanceView, type MaintenanceView } from './views.ts'
 
 export type { AlertView, MaintenanceView } from './views.ts'
@@ -35,6 +36,37 @@ export interface AlertingOptions {
   /** Receivers' retry timers, and how long an evaluation takes; the system clock when absent. */
   clock?: Clock
   evaluateEveryMs?: number
+  /** Whether this aggregator evaluates and notifies now (it holds the alerting lease); always when absent. */
+  leading?: () => boolean
+  /** Saves the engine's state before its notifications go out (alerts/state-store.ts); without it they go out at once. */
+  persist?: AlertStateSaver
+  /** Nodes still expected back after a restart: they start no new alert (nor do fleet-wide rules while any is). */
+  settling?: (peerId: string) => boolean
+  /** An operator started or ended a window on this aggregator: the store keeps it. */
+  onMaintenanceChange?: (scope: MaintenanceScope, window: MaintenanceWindow | undefined, now: number) => void
+  /** Who leads alerting, for GET /api/v1/alerts. */
+  leader?: () => LeaderView
+}
+
+/** The alerting leader as GET /api/v1/alerts shows it. */
+export interface LeaderView {
+  /** Its name in the store (its peer id unless --instance named it). */
+  aggregator: string | null
+  /** This aggregator leads. */
+  self: boolean
+  since: string | null
+}
+
+/** Where the engine's state goes before notifications leave (see Alerting.evaluate). */
+export interface AlertStateSaver {
+  save: (state: AlertEngineState) => Promise<void>
+  /**
+   * True when notifications must wait for the save (a shared store: another
+   * aggregator may take over from what was saved, and must not announce it
+   * again). False for a store of this aggregator alone: a disk that refuses
+   * the save must not silence alerts.
+   */
+  durable: boolean
 }
 
 export interface FleetAlerts {
@@ -88,6 +120,12 @@ export class Alerting {
   private readonly listeners = new Set<(change: AlertingChange) => void>()
   /** The window in force per node as of the last evaluation; operators' changes are applied at once. */
   private nodeWindows = new Map<string, MaintenanceWindow>()
+  /** Notifications waiting for their state to be saved (bounded), and the save loop. */
+  private outbox: AlertNotification[] = []
+  private saving: Promise<void> | undefined
+  private saveAgain = false
+  /** Notifications given up on: the outbox was full while saves kept failing. */
+  droppedNotifications = 0
 
   constructor (options: AlertingOptions) {
     this.options = options
@@ -129,10 +167,13 @@ export class Alerting {
         },
         fleetMaintenance: fleetWindow,
       })
-      const notifications = this.engine.evaluate(input, now)
-      for (const n of notifications) for (const r of this.receivers) r.notify(n)
-      const firing = this.engine.announcedFiring()
-      for (const r of this.receivers) r.tick?.(now, firing)
+      // Only the leader evaluates and notifies; the others show what it saved (AlertingPart follows the store).
+      if (this.options.leading?.() ?? true) {
+        const notifications = this.engine.evaluate(input, now, { admit: this.admission(input.nodes) })
+        this.dispatch(notifications)
+        const firing = this.engine.announcedFiring()
+        for (const r of this.receivers) r.tick?.(now, firing)
+      }
       this.nodeWindows = windows
       const failing = this.failingReceivers().map((r) => r.name).join('\u0000')
       const change = this.changes.observe(this.engine.active(), fleetWindow, windows, failing)
@@ -141,6 +182,100 @@ export class Alerting {
       // A bug here must not stop the status tick that called us.
       this.log.error({ err: errorMessage(err) }, 'alert evaluation failed')
     }
+  }
+
+  /** Who may start a new alert now: not a node still expected back after a restart, nor a fleet-wide rule while any is. */
+  private admission (nodes: ReadonlyArray<{ peerId: string }>): ((match: RuleMatch) => boolean) | undefined {
+    const settling = this.options.settling
+    if (settling === undefined) return undefined
+    let any: boolean | undefined
+    return (match) => {
+      if (match.subject.kind === 'node') return !settling(match.subject.peerId)
+      any ??= nodes.some((n) => settling(n.peerId))
+      return !any
+    }
+  }
+
+  /**
+   * Hands notifications to the receivers: at once without a store; else
+   * after the state that produced them is saved, so a restart or a new
+   * leader neither announces them again nor misses them (docs/alerts.md,
+   * "Alerting that fails over").
+   */
+  private dispatch (notifications: AlertNotification[]): void {
+    const persist = this.options.persist
+    if (persist === undefined) {
+      this.deliver(notifications)
+      return
+    }
+    if (notifications.length > 0) {
+      this.outbox.push(...notifications)
+      const excess = this.outbox.length - RECEIVER_QUEUE_CAPACITY
+      if (excess > 0) {
+        this.outbox.splice(0, excess)
+        this.droppedNotifications += excess
+      }
+    }
+    if (this.saving !== undefined) {
+      this.saveAgain = true
+      return
+    }
+    this.saving = this.saveLoop(persist).finally(() => { this.saving = undefined })
+  }
+
+  private async saveLoop (persist: AlertStateSaver): Promise<void> {
+    do {
+      this.saveAgain = false
+      const batch = this.outbox
+      this.outbox = []
+      try {
+        await persist.save(this.engine.exportState())
+      } catch (err) {
+        const lost = (err as { code?: unknown }).code === ErrorCodes.LEASE_LOST || !(this.options.leading?.() ?? true)
+        if (lost) {
+          // Another aggregator leads from what was saved before: these are its to announce.
+          this.log.warn({ dropped: batch.length }, 'lost the alerting lease before the alert state was saved; the new leader carries on')
+          return
+        }
+        if (!persist.durable) {
+          this.log.error({ err: errorMessage(err) }, 'could not save the alert state; notifying anyway')
+          this.deliver(batch)
+        } else {
+          this.log.error({ err: errorMessage(err) }, 'could not save the alert state; notifications wait for the store')
+          this.outbox = batch.concat(this.outbox)
+        }
+        return
+      }
+      this.deliver(batch)
+    } while (this.saveAgain)
+  }
+
+  private deliver (notifications: readonly AlertNotification[]): void {
+    for (const n of notifications) for (const r of this.receivers) r.notify(n)
+  }
+
+  /** Resolves once no save is running (tests, stop). */
+  async settled (): Promise<void> {
+    while (this.saving !== undefined) await this.saving
+  }
+
+  /**
+   * This aggregator stopped leading: what waited for a save is the new
+   * leader's to announce (it derives it from the saved state).
+   */
+  dropPending (): void {
+    this.outbox = []
+  }
+
+  /** Takes the leader's saved state (a follower); the next evaluation tells the page what changed. */
+  follow (state: AlertEngineState): void {
+    this.engine.importState(state)
+  }
+
+  /** A window as the store has it (set by an operator of another aggregator, or before a restart). */
+  applyStoredWindow (scope: MaintenanceScope, window: MaintenanceWindow | undefined, now: number): void {
+    this.maintenance.replace(scope, window)
+    this.refreshWindow(scope, now)
   }
 
   /**
@@ -205,6 +340,7 @@ export class Alerting {
       resolved: this.engine.recentlyResolved().map(alertView),
       maintenance: this.maintenanceDocument(now, this.peerIds()),
       evaluation: { intervalMs: this.intervalMs, lastTookMs: Math.round(this.lastTookMs * 10) / 10 },
+      leader: this.options.leader?.() ?? { aggregator: this.options.source.peerId(), self: true, since: null },
       rules: this.engine.ruleSet.map(ruleView),
       receivers: this.receiverStatus(),
     }
@@ -251,8 +387,13 @@ export class Alerting {
     return out
   }
 
-  /** An operator started or ended a window: the page hears of it now, not at the next evaluation. */
+  /** An operator started or ended a window: the store keeps it, the page hears of it now, not at the next evaluation. */
   private maintenanceChanged (scope: MaintenanceScope, now: number): void {
+    this.options.onMaintenanceChange?.(scope, 'fleet' in scope ? this.maintenance.fleet(now) : this.maintenance.node(scope.peerId, now), now)
+    this.refreshWindow(scope, now)
+  }
+
+  private refreshWindow (scope: MaintenanceScope, now: number): void {
     if ('fleet' in scope) {
       this.changes.observeFleet(this.maintenance.fleet(now))
       this.emit({ alerts: true, peerIds: [] })
@@ -276,6 +417,7 @@ export class Alerting {
   }
 
   async stop (deadlineMs: number = RECEIVER_DRAIN_MS): Promise<void> {
+    await this.settled()
     await Promise.all(this.receivers.map(async (r) => { await r.stop(deadlineMs) }))
   }
 

@@ -5,7 +5,8 @@ import type { AlertInput, AlertNotification, AlertRecord, AlertSubject } from '.
 
 /** One alert the engine is tracking (pending or firing). */
 interface Tracked {
-  rule: AlertRule
+  /** Undefined for an alert loaded from the store whose rule is gone: it resolves at the next evaluation. */
+  rule: AlertRule | undefined
   record: AlertRecord
   /** A firing notification reached the receivers (so a resolved one must follow). */
   announced: boolean
@@ -48,14 +49,19 @@ export class AlertEngine {
     return this.rules
   }
 
-  /** Evaluates every rule against `input` at `now`; returns what the receivers must hear. */
-  evaluate (input: AlertInput, now: number): AlertNotification[] {
+  /**
+   * Evaluates every rule against `input` at `now`; returns what the receivers
+   * must hear. `admit` may hold back alerts not tracked yet (a node still
+   * expected back after a restart); tracked ones always go on.
+   */
+  evaluate (input: AlertInput, now: number, options: { admit?: (match: RuleMatch) => boolean } = {}): AlertNotification[] {
     const out: AlertNotification[] = []
     const seen = new Set<string>()
     for (const rule of this.rules) {
       for (const match of matchRule(rule, input, now)) {
         if (seen.has(match.id)) continue
         seen.add(match.id)
+        if (options.admit !== undefined && !this.tracked.has(match.id) && !options.admit(match)) continue
         this.advance(rule, match, now)
       }
     }
@@ -82,7 +88,8 @@ export class AlertEngine {
 
   /** Marks each tracked alert with the alert that inhibits it (or none), from the alerts active now. */
   private markInhibited (): void {
-    const by = inhibitions(this.tracked.values())
+    // Every tracked alert has its rule by now (one loaded without its rule resolved just before).
+    const by = inhibitions([...this.tracked.values()].filter((t): t is Tracked & { rule: AlertRule } => t.rule !== undefined))
     for (const [id, t] of this.tracked) {
       const inhibitedBy = by.get(id)
       if (t.record.inhibitedBy !== inhibitedBy) t.record = { ...t.record, inhibitedBy }
@@ -114,6 +121,31 @@ export class AlertEngine {
     return [...this.resolved].reverse()
   }
 
+  /** What the engine knows, for the store (alerts/state-store.ts): a restart or another leader carries on from it. */
+  exportState (): AlertEngineState {
+    return {
+      tracked: [...this.tracked.values()].map((t) => ({ record: t.record, announced: t.announced, lastAnnouncedAt: t.lastAnnouncedAt })),
+      resolved: [...this.resolved],
+    }
+  }
+
+  /**
+   * Carries on from a stored state: what was announced is not announced
+   * again, and what resolves from here is. `merge` keeps what this engine
+   * already tracks and adds only what it does not (a store that opened late).
+   */
+  importState (state: AlertEngineState, options: { merge?: boolean } = {}): void {
+    if (options.merge !== true) this.tracked.clear()
+    for (const t of state.tracked) {
+      if (this.tracked.has(t.record.id)) continue
+      this.tracked.set(t.record.id, { rule: this.rules.find((r) => r.name === t.record.name), record: t.record, announced: t.announced, lastAnnouncedAt: t.lastAnnouncedAt })
+    }
+    const resolved = options.merge === true ? [...this.resolved, ...state.resolved] : [...state.resolved]
+    const unique = new Map(resolved.map((r) => [`${r.id}@${r.resolvedAt ?? 0}`, r]))
+    this.resolved.length = 0
+    this.resolved.push(...[...unique.values()].sort((a, b) => (a.resolvedAt ?? 0) - (b.resolvedAt ?? 0)).slice(-this.resolvedMemory))
+  }
+
   /** Moves one alert whose condition holds along its lifecycle (pending, then firing after `for`); announces nothing. */
   private advance (rule: AlertRule, match: RuleMatch, now: number): void {
     let t = this.tracked.get(match.id)
@@ -141,6 +173,8 @@ export class AlertEngine {
       }
       this.tracked.set(match.id, t)
     }
+    // A state loaded from the store meets its rule again here (rules come from this aggregator's configuration).
+    t.rule = rule
     const record: AlertRecord = { ...t.record, summary: match.summary, description: match.description, silenced: match.silenced }
     if (record.state === 'pending' && now - record.activeSince >= rule.for) {
       record.state = 'firing'
@@ -161,7 +195,7 @@ export class AlertEngine {
       t.announced = true
       t.lastAnnouncedAt = now
       out.push(withHeldBack({ status: 'firing', alert: record, repeat: false, at: now }, this.heldBackBy(record.id)))
-    } else if (t.lastAnnouncedAt !== undefined && now - t.lastAnnouncedAt >= t.rule.repeatInterval) {
+    } else if (t.rule !== undefined && t.lastAnnouncedAt !== undefined && now - t.lastAnnouncedAt >= t.rule.repeatInterval) {
       t.lastAnnouncedAt = now
       out.push(withHeldBack({ status: 'firing', alert: record, repeat: true, at: now }, this.heldBackBy(record.id)))
     }
@@ -175,6 +209,13 @@ export class AlertEngine {
 
 function withHeldBack (n: AlertNotification, heldBack: AlertRecord[]): AlertNotification {
   return heldBack.length === 0 ? n : { ...n, holdsBack: heldBack }
+}
+
+/** The engine's state as it is saved and loaded. */
+export interface AlertEngineState {
+  tracked: Array<{ record: AlertRecord, announced: boolean, lastAnnouncedAt: number | undefined }>
+  /** Oldest first. */
+  resolved: AlertRecord[]
 }
 
 /** alertname and severity, the rule's free labels, then the subject's (which the rule cannot override). */

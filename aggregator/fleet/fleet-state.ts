@@ -2,6 +2,7 @@ import { DEFAULT_FORGET_AFTER_MS } from '../constants.ts'
 import { ConsensusTally, type NetworkConsensus } from './consensus.ts'
 import { foldNode } from './fold.ts'
 import { NicknameCounts } from './names.ts'
+import { localized, remoteLiveness, remoteReplaces } from './remote.ts'
 import {
   countsTowardsConsensus, DEFAULT_STATUS_RULES, deriveStatus, livenessOf, type Liveness, type NetworkContext, type StatusRules,
 } from './status.ts'
@@ -76,7 +77,12 @@ export class FleetState {
   }
 
   apply (event: FleetEvent, now: number): void {
-    const before = this.records.get(event.peerId)
+    let before = this.records.get(event.peerId)
+    if (before?.remote !== undefined) {
+      // Another aggregator holds it: only a beat of its own here makes it ours (connection events alone say nothing yet).
+      if (event.type !== 'beat') return
+      before = localized(before)
+    }
     const after = foldNode(before, event, now, this.rules.phi)
     if (after === before || after === undefined) return
     this.records.set(event.peerId, after)
@@ -104,6 +110,24 @@ export class FleetState {
       restored++
     }
     return restored
+  }
+
+  /**
+   * Takes another aggregator's copy of a node (a record with `remote`, judged
+   * by its holder) unless this aggregator has the node connected itself.
+   * Returns whether it was taken.
+   */
+  applyRemote (record: NodeRecord, now: number): boolean {
+    if (record.remote === undefined) throw new TypeError('applyRemote takes remote records')
+    const before = this.records.get(record.peerId)
+    if (!remoteReplaces(before, record)) return false
+    this.records.set(record.peerId, record)
+    if (before === undefined) this.nicknames.add(record.beat.nickname)
+    else this.nicknames.rename(before.beat.nickname, record.beat.nickname)
+    this.dirty = true
+    this.settle(record, now, undefined)
+    for (const l of this.listeners) l.onNodeChanged?.(record.peerId)
+    return true
   }
 
   /** Forgets long-silent nodes, recomputes consensus, re-derives every status at `now`. */
@@ -178,7 +202,7 @@ export class FleetState {
         this.forget(record)
         continue
       }
-      const l = livenessOf(record, now, this.rules)
+      const l = record.remote !== undefined ? remoteLiveness(record.remote.verdict) : livenessOf(record, now, this.rules)
       liveness.push(l)
       tally.add(record.beat.network, record.beat.head, record.beat.height, countsTowardsConsensus(l))
     }
@@ -206,7 +230,8 @@ export class FleetState {
   /** Updates the stored verdict; true when status or reason changed. */
   private settle (record: NodeRecord, now: number, network: NetworkContext | undefined, liveness?: Liveness): boolean {
     const previous = this.verdicts.get(record.peerId)
-    const next = deriveStatus(record, now, this.rules, network, liveness)
+    // A remote node is as its holder judged it.
+    const next = record.remote?.verdict ?? deriveStatus(record, now, this.rules, network, liveness)
     if (previous !== undefined && previous.status === next.status && previous.reason === next.reason) return false
     this.verdicts.set(record.peerId, next)
     if (previous?.status !== next.status) {

@@ -2,6 +2,7 @@ import type { Libp2p } from '@libp2p/interface'
 import type { FastifyRequest } from 'fastify'
 import { buildInfo, runtimeInfo, type BuildInfo } from '../../shared/build-info.ts'
 import type { Clock, Timer } from '../../shared/clock.ts'
+import type { ComponentHealth } from '../../shared/health.ts'
 import { HealthRegistry } from '../../shared/health-registry.ts'
 import { infoDocument } from '../../shared/info.ts'
 import { metricsRoute } from '../../shared/metrics-route.ts'
@@ -35,6 +36,10 @@ export interface OperationsOptions {
   build?: BuildInfo
   /** Whether a request may see nodes' component details on /api/v1/fleet/health (--details); never when absent. */
   showDetails?: (request: FastifyRequest) => boolean
+  /** The store's health (undefined before it starts). */
+  store?: () => ComponentHealth | undefined
+  /** The aggregator holding a node's connection, for the per-node metrics. */
+  holderOf?: (peerId: string) => string
 }
 
 /**
@@ -75,6 +80,9 @@ export class AggregatorOperations implements Part {
     this.health.register('http', () => { const h = options.http(); return httpHealth(h.listening, h.url) }, ['health', 'readiness'])
     // Health only: rejecting hostile input degrades the aggregator, it does not take it out of service.
     this.health.register('ingest', () => this.ingestWindow.evaluate(now(), ingestTotals(stats)), ['health'])
+    // Health only: an aggregator that cannot write history still takes heartbeats and serves the live view (docs/store.md).
+    const store = options.store
+    if (store !== undefined) this.health.register('store', () => store() ?? { status: 'not_ready', details: { reason: 'the store has not started' } }, ['health'])
 
     this.metrics = new AggregatorMetrics({
       fleet: options.fleet,
@@ -85,6 +93,7 @@ export class AggregatorOperations implements Part {
       runtime: runtimeInfo(),
       processMetrics: options.processMetrics,
       now,
+      holderOf: options.holderOf,
     })
   }
 

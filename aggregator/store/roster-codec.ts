@@ -1,10 +1,22 @@
 import { validateHeartbeat } from '../../shared/heartbeat.ts'
 import type { SavedNode } from '../fleet/restore.ts'
 import { NODE_STATUSES, type NodeStatus } from '../fleet/types.ts'
-import type { RosterRow } from './database.ts'
+import type { RosterRow } from './backend.ts'
+
+/** How a node stands, as its holder wrote it beside its record. */
+export interface RowVerdict {
+  status: NodeStatus
+  reason: string
+  since: number
+  /** The aggregator holding the node's connection (or that held it last). */
+  holder: string
+  connected: boolean
+  /** Brought back after the holder restarted and not heard from since. */
+  restored: boolean
+}
 
 /** A roster row for a node's latest state. */
-export function encodeRosterRow (saved: SavedNode, status: NodeStatus, reason: string, statusSince: number): RosterRow {
+export function encodeRosterRow (saved: SavedNode, verdict: RowVerdict): RosterRow {
   return {
     peerId: saved.peerId,
     nickname: saved.beat.nickname,
@@ -18,16 +30,21 @@ export function encodeRosterRow (saved: SavedNode, status: NodeStatus, reason: s
       remoteAddr: saved.remoteAddr,
       lastHeadChange: saved.lastHeadChange,
       skewMs: saved.skewMs,
+      restored: verdict.restored,
     }),
-    status,
-    reason,
-    statusSince,
+    status: verdict.status,
+    reason: verdict.reason,
+    statusSince: verdict.since,
+    holder: verdict.holder,
+    connected: verdict.connected,
   }
 }
 
 export interface DecodedRosterRow {
   saved: SavedNode
   status: NodeStatus | undefined
+  /** The holder wrote it while the node was not heard from since the holder's restart. */
+  restored: boolean
 }
 
 /**
@@ -61,5 +78,6 @@ export function decodeRosterRow (row: RosterRow): DecodedRosterRow | undefined {
       skewMs: typeof e.skewMs === 'number' && Number.isFinite(e.skewMs) ? e.skewMs : null,
     },
     status: (NODE_STATUSES as readonly string[]).includes(row.status) ? row.status as NodeStatus : undefined,
+    restored: e.restored === true,
   }
 }
