@@ -21,8 +21,13 @@ RUN node scripts/build.ts
 FROM node:24-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# cbor-x works without its optional native extension; nothing else installs anything.
+COPY patches ./patches
+# cbor-x works without its optional native extension; nothing else installs anything. The dependency
+# patches (patches/README.md: cheaper per connection and per beat) are applied to what ships, with
+# patch-package fetched for this step only, as a clone's `npm install` applies them.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npx --yes patch-package@8.0.1 --error-on-fail \
+ && rm -rf patches \
  && npm cache clean --force
 
 # --- stage 3: the runtime -------------------------------------------------------------------------

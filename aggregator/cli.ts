@@ -26,7 +26,7 @@ import { receiversTest, type ReceiverTestResult } from './alerts/receivers/statu
 import { readAdminTokenFile } from './http/admin-auth.ts'
 import { routeHelp } from './http/registry.ts'
 import { addSecurityOptions, securityOptionsFromFlags, type SecurityFlags } from './security-cli.ts'
-import { DEFAULT_FLUSH_INTERVAL_MS, DEFAULT_HEIGHT_SAMPLE_INTERVAL_MS, DEFAULT_HISTORY_RETENTION_MS, STORE_FILE } from './store/constants.ts'
+import { DEFAULT_FLUSH_INTERVAL_MS, DEFAULT_HEIGHT_SAMPLE_INTERVAL_MS, DEFAULT_SHARED_FLUSH_INTERVAL_MS, DEFAULT_HISTORY_RETENTION_MS, STORE_FILE } from './store/constants.ts'
 
 const ENV = 'HEARTBEAT_AGGREGATOR'
 
@@ -40,6 +40,8 @@ interface AggregatorFlags extends LogFlags, Omit<AlertingFlags, 'receivers'>, Se
   listen?: string[]
   http: string
   dataDir: string
+  store?: string
+  instance?: string
   maxFrameBytes: string
   shutdownDrain: string
   maxConnections: string
@@ -52,7 +54,7 @@ interface AggregatorFlags extends LogFlags, Omit<AlertingFlags, 'receivers'>, Se
   forgetAfter: string
   phiThreshold: string
   historyRetention: string
-  storeFlushInterval: string
+  storeFlushInterval?: string
   heightSampleInterval: string
 }
 
@@ -64,9 +66,11 @@ export function buildProgram (): Command {
     .version(PRODUCT_VERSION)
     .addOption(envOption(ENV, '--listen <multiaddr>', `libp2p listen address; repeatable (default: ${DEFAULT_LISTEN})`).argParser(collect))
     .addOption(envOption(ENV, '--http <host:port>', 'HTTP address of the page and the API').default(DEFAULT_HTTP))
-    .addOption(envOption(ENV, '--data-dir <dir>', `holds the peer key (so the peer id survives restarts) and the store, ${STORE_FILE} (the fleet, its history)`).default(DEFAULT_DATA_DIR))
+    .addOption(envOption(ENV, '--data-dir <dir>', `holds the peer key (so the peer id survives restarts) and, without --store, the store ${STORE_FILE} (the fleet, its history)`).default(DEFAULT_DATA_DIR))
+    .addOption(envOption(ENV, '--store <url>', 'postgres://user:password@host:5432/db: a PostgreSQL (or YugabyteDB) store that many aggregators share as one fleet, with alerting that fails over (docs/store.md); default: SQLite in --data-dir'))
+    .addOption(envOption(ENV, '--instance <name>', 'this aggregator\'s name in a shared --store when replicas share one peer key behind one address (e.g. the pod name); default: its peer id'))
     .addOption(envOption(ENV, '--history-retention <duration>', 'how long height samples and status changes are kept').default(formatDuration(DEFAULT_HISTORY_RETENTION_MS)))
-    .addOption(envOption(ENV, '--store-flush-interval <duration>', 'changes are written to the store once per interval (a crash loses at most this much)').default(formatDuration(DEFAULT_FLUSH_INTERVAL_MS)))
+    .addOption(envOption(ENV, '--store-flush-interval <duration>', `changes are written to the store once per interval (a crash loses at most this much); default ${formatDuration(DEFAULT_FLUSH_INTERVAL_MS)}, ${formatDuration(DEFAULT_SHARED_FLUSH_INTERVAL_MS)} with a shared --store`))
     .addOption(envOption(ENV, '--height-sample-interval <duration>', 'at most one stored height sample per node per interval').default(formatDuration(DEFAULT_HEIGHT_SAMPLE_INTERVAL_MS)))
     .addOption(envOption(ENV, '--max-frame-bytes <n>', 'largest heartbeat frame accepted; larger resets the stream').default(String(DEFAULT_MAX_FRAME_BYTES)))
     .addOption(envOption(ENV, '--shutdown-drain <duration>', 'on SIGTERM, readiness turns DOWN this long before the listeners close (0 = at once)').default(formatDuration(DEFAULT_SHUTDOWN_DRAIN_MS)))
@@ -155,6 +159,13 @@ function parseNetwork (text: string | undefined): string | undefined {
   return network
 }
 
+function parseInstance (text: string | undefined): string | undefined {
+  if (text === undefined) return undefined
+  const name = text.trim()
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid --instance "${text.slice(0, 64)}": letters, digits, . _ - (at most 128, starting with a letter or digit)`)
+  return name
+}
+
 /** The routes an aggregator serves, for --help: wired with the defaults, never started. */
 function describeRoutes (): Aggregator['routes'] {
   return new Aggregator({ listen: [DEFAULT_LISTEN], http: { host: '127.0.0.1', port: 0 }, dataDir: DEFAULT_DATA_DIR, statusPage: true, processMetrics: false, logger: createLogger({ name: 'heartbeat-aggregator', level: 'silent' }) }).routes
@@ -241,7 +252,7 @@ async function runAggregator (program: Command): Promise<void> {
   const network = parseNetwork(flags.network)
   const store = {
     retentionMs: parsePositiveDuration(flags.historyRetention, '--history-retention'),
-    flushIntervalMs: parsePositiveDuration(flags.storeFlushInterval, '--store-flush-interval'),
+    flushIntervalMs: flags.storeFlushInterval === undefined ? undefined : parsePositiveDuration(flags.storeFlushInterval, '--store-flush-interval'),
     sampleIntervalMs: parsePositiveDuration(flags.heightSampleInterval, '--height-sample-interval'),
   }
   const opts = program.opts<Record<string, unknown>>()
@@ -263,7 +274,7 @@ async function runAggregator (program: Command): Promise<void> {
   const statusPage = flags.statusPage === undefined ? false : booleanFlag(flags.statusPage, '--status-page')
   const security = await securityOptionsFromFlags(flags)
   const aggregator = new Aggregator({
-    listen, http, dataDir: flags.dataDir, maxFrameBytes, shutdownDrainMs, connectionLimits, statusRules, forgetAfterMs, network, store, logger,
+    listen, http, dataDir: flags.dataDir, storeUrl: flags.store, instance: parseInstance(flags.instance), maxFrameBytes, shutdownDrainMs, connectionLimits, statusRules, forgetAfterMs, network, store, logger,
     alerting, adminToken: adminToken?.token, viewerToken: viewerToken?.token, statusPage, publicUrl, deadman, ...security,
   })
   // SIGHUP re-reads --allow-peers and --deny-peers (a bad list is logged; the running lists stay).

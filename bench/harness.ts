@@ -20,13 +20,35 @@ export interface BenchResult {
 export interface BenchContext {
   /** The small version that runs inside npm test. */
   quick: boolean
+  /** `--name value` pairs from the command line (without the dashes). */
+  flags?: Record<string, string>
   log: (line: string) => void
 }
 
 export interface Benchmark {
   name: string
   description: string
+  /** The flags it takes, for the usage text. */
+  flags?: string
   run: (ctx: BenchContext) => Promise<BenchResult>
+}
+
+/** `name [name...] [--quick] [--flag value ...]`: a flag other than --quick needs a value. */
+export function parseBenchArgs (args: string[]): { names: string[], quick: boolean, flags: Record<string, string> } {
+  const names: string[] = []
+  const flags: Record<string, string> = {}
+  let quick = false
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!
+    if (arg === '--quick') quick = true
+    else if (arg.startsWith('--')) {
+      const value = args[i + 1]
+      if (value === undefined || value.startsWith('--')) throw new Error(`${arg} needs a value`)
+      flags[arg.slice(2)] = value
+      i++
+    } else names.push(arg)
+  }
+  return { names, quick, flags }
 }
 
 export function machine (): Record<string, unknown> {

@@ -1,12 +1,19 @@
-// npm run bench -- <name> [--quick]: runs one benchmark (or `all`), prints a table, writes JSON to bench/results/.
-import { type Benchmark, printTable, writeResult } from './harness.ts'
+// npm run bench -- <name> [--quick] [--flag value ...]: runs one benchmark (or `all`), prints a table,
+// writes JSON to bench/results/. Flags other than --quick go to the benchmark (e.g. fleet-size --agents 10000).
+import { type Benchmark, parseBenchArgs, printTable, writeResult } from './harness.ts'
 import { BENCHMARKS } from './index.ts'
+import { UsageError } from '../shared/errors.ts'
 
-const args = process.argv.slice(2)
-const quick = args.includes('--quick')
-const names = args.filter((a) => !a.startsWith('--'))
+let parsed: ReturnType<typeof parseBenchArgs>
+try {
+  parsed = parseBenchArgs(process.argv.slice(2))
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n`)
+  process.exit(2)
+}
+const { names, quick, flags } = parsed
 if (names.length === 0) {
-  process.stderr.write(`usage: npm run bench -- <name>|all [--quick]\n\n${BENCHMARKS.map((b) => `  ${b.name.padEnd(12)} ${b.description}`).join('\n')}\n`)
+  process.stderr.write(`usage: npm run bench -- <name>|all [--quick] [--flag value ...]\n\n${BENCHMARKS.map((b) => `  ${b.name.padEnd(12)} ${b.description}${b.flags !== undefined ? `\n${' '.repeat(15)}${b.flags}` : ''}`).join('\n')}\n`)
   process.exit(2)
 }
 const chosen: Benchmark[] = names.includes('all') ? BENCHMARKS : names.map((name) => {
@@ -18,7 +25,15 @@ const chosen: Benchmark[] = names.includes('all') ? BENCHMARKS : names.map((name
   return found
 })
 for (const bench of chosen) {
-  const result = await bench.run({ quick, log: (line) => { process.stderr.write(`${line}\n`) } })
+  let result
+  try {
+    result = await bench.run({ quick, flags, log: (line) => { process.stderr.write(`${line}\n`) } })
+  } catch (err) {
+    // A bad flag is one line and exit 2; anything else is a real failure, with its stack.
+    if (!(err instanceof UsageError)) throw err
+    process.stderr.write(`${bench.name}: ${err.message}\n`)
+    process.exit(2)
+  }
   process.stdout.write(`\n## ${bench.name}: ${bench.description}\n\n${printTable(result.rows)}`)
   for (const note of result.notes ?? []) process.stdout.write(`- ${note}\n`)
   process.stdout.write(`(JSON: ${writeResult(result, quick)})\n`)

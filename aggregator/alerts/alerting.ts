@@ -1,19 +1,19 @@
 import { type Clock, type Instant, systemClock } from '../../shared/clock.ts'
 import { formatDuration } from '../../shared/duration.ts'
-import { errorMessage } from '../../shared/errors.ts'
+import { ErrorCodes, errorMessage } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/log.ts'
 import type { AlertingConfig } from './config.ts'
-import { EVALUATE_EVERY_MS, EVALUATE_MAX_SHARE, RECEIVER_DRAIN_MS } from './constants.ts'
+import { EVALUATE_EVERY_MS, EVALUATE_MAX_SHARE, RECEIVER_DRAIN_MS, RECEIVER_QUEUE_CAPACITY } from './constants.ts'
 import { type AlertingChange, AlertingChangeTracker } from './change-tracker.ts'
-import { AlertEngine } from './engine.ts'
+import { AlertEngine, type AlertEngineState } from './engine.ts'
 import { alertInputFromSnapshot, type FleetSnapshot } from './input.ts'
 import { agentMaintenance, MaintenanceBook, type MaintenanceScope, nextWindowEnd } from './maintenance.ts'
 import { createReceivers } from './receivers/index.ts'
 import { LogReceiver } from './receivers/log.ts'
 import type { AlertReceiver, AlertSource } from './receivers/receiver.ts'
 import { receiverStatus, type ReceiverStatus, receiversTest, type ReceiverTestResult } from './receivers/status.ts'
-import { type AlertRule, nextRuleChange } from './rules.ts'
-import type { MaintenanceWindow } from './types.ts'
+import { type AlertRule, nextRuleChange, type RuleMatch } from './rules.ts'
+import type { AlertNotification, AlertRecord, MaintenanceWindow } from './types.ts'
 import { alertView, type AlertView, maintenanceView, type MaintenanceView } from './views.ts'
 
 export type { AlertView, MaintenanceView } from './views.ts'
@@ -42,6 +42,37 @@ export interface AlertingOptions {
   /** Receivers' retry timers, and how long an evaluation takes; the system clock when absent. */
   clock?: Clock
   evaluateEveryMs?: number
+  /** Whether this aggregator evaluates and notifies now (it holds the alerting lease); always when absent. */
+  leading?: () => boolean
+  /** Saves the engine's state before its notifications go out (alerts/state-store.ts); without it they go out at once. */
+  persist?: AlertStateSaver
+  /** Nodes still expected back after a restart: they start no new alert (nor do fleet-wide rules while any is). */
+  settling?: (peerId: string) => boolean
+  /** An operator started or ended a window on this aggregator: the store keeps it. */
+  onMaintenanceChange?: (scope: MaintenanceScope, window: MaintenanceWindow | undefined, now: Instant) => void
+  /** Who leads alerting, for GET /api/v1/alerts. */
+  leader?: () => LeaderView
+}
+
+/** The alerting leader as GET /api/v1/alerts shows it. */
+export interface LeaderView {
+  /** Its name in the store (its peer id unless --instance named it). */
+  aggregator: string | null
+  /** This aggregator leads. */
+  self: boolean
+  since: string | null
+}
+
+/** Where the engine's state goes before notifications leave (see Alerting.evaluate). */
+export interface AlertStateSaver {
+  save: (state: AlertEngineState) => Promise<void>
+  /**
+   * True when notifications must wait for the save (a shared store: another
+   * aggregator may take over from what was saved, and must not announce it
+   * again). False for a store of this aggregator alone: a disk that refuses
+   * the save must not silence alerts.
+   */
+  durable: boolean
 }
 
 export interface FleetAlerts {
@@ -92,8 +123,11 @@ export class Alerting {
   private evaluatedRevision: number | undefined
   private evaluatedFailing: string | undefined
   private nextDueAt: number | undefined
-  /** An operator changed a window since the last evaluation. */
+  /** An operator changed a window since the last evaluation (here, or through the store). */
   private windowsChanged = false
+  /** A follower took a leader's state that differs from what it showed; and whether the last evaluation led. */
+  private stateFollowed = false
+  private evaluatedLeading: boolean | undefined
   private lastReceiverTickAt: number | undefined
   /** How long the last evaluation took (monotonic ms) and the interval that follows from it. */
   private lastTookMs = 0
@@ -102,6 +136,12 @@ export class Alerting {
   private readonly listeners = new Set<(change: AlertingChange) => void>()
   /** The window in force per node as of the last evaluation; operators' changes are applied at once. */
   private nodeWindows = new Map<string, MaintenanceWindow>()
+  /** Notifications waiting for their state to be saved (bounded), and the save loop. */
+  private outbox: AlertNotification[] = []
+  private saving: Promise<void> | undefined
+  private saveAgain = false
+  /** Notifications given up on: the outbox was full while saves kept failing. */
+  droppedNotifications = 0
 
   constructor (options: AlertingOptions) {
     this.options = options
@@ -129,10 +169,13 @@ export class Alerting {
     const revision = this.options.revision?.()
     // A receiver that starts or stops failing is news for the page too (a cheap look: one per receiver).
     const failing = this.failingReceivers().map((r) => r.name).join('\u0000')
+    // Leadership that came or went, a leader's state taken as a follower, notifications waiting for the store: not quiet.
+    const leading = this.options.leading?.() ?? true
     const quiet = this.lastEvaluatedAt !== undefined && revision !== undefined && revision === this.evaluatedRevision &&
-      !this.windowsChanged && failing === this.evaluatedFailing && (this.nextDueAt === undefined || now.mono < this.nextDueAt)
+      !this.windowsChanged && !this.stateFollowed && leading === this.evaluatedLeading && this.outbox.length === 0 &&
+      failing === this.evaluatedFailing && (this.nextDueAt === undefined || now.mono < this.nextDueAt)
     if (quiet) {
-      if (this.lastReceiverTickAt === undefined || now.mono - this.lastReceiverTickAt >= this.every) {
+      if (leading && (this.lastReceiverTickAt === undefined || now.mono - this.lastReceiverTickAt >= this.every)) {
         this.lastReceiverTickAt = now.mono
         const firing = this.engine.announcedFiring()
         for (const r of this.receivers) r.tick?.(now.wall, firing)
@@ -150,6 +193,9 @@ export class Alerting {
     this.lastEvaluatedAt = now.mono
     this.lastReceiverTickAt = now.mono
     this.windowsChanged = false
+    this.stateFollowed = false
+    const leading = this.options.leading?.() ?? true
+    this.evaluatedLeading = leading
     try {
       // The windows are collected on the walk the rules need anyway: what changed is known without another pass.
       const windows = new Map<string, MaintenanceWindow>()
@@ -164,13 +210,25 @@ export class Alerting {
         },
         fleetMaintenance: fleetWindow,
       })
-      const notifications = this.engine.evaluate(input, now)
-      for (const n of notifications) for (const r of this.receivers) r.notify(n)
-      const firing = this.engine.announcedFiring()
-      for (const r of this.receivers) r.tick?.(now.wall, firing)
+      // Only the leader evaluates and notifies; the others show what it saved (AlertingPart follows the store).
+      let heldBack = false
+      if (leading) {
+        const admit = this.admission(input.nodes)
+        const notifications = this.engine.evaluate(input, now, admit === undefined ? {} : {
+          admit: (match) => {
+            if (admit(match)) return true
+            heldBack = true
+            return false
+          },
+        })
+        this.dispatch(notifications)
+        const firing = this.engine.announcedFiring()
+        for (const r of this.receivers) r.tick?.(now.wall, firing)
+      }
       this.nodeWindows = windows
+      // A match held back while its node settles after a restart is looked at again each interval (the settling ends by time).
       this.nextDueAt = earliest(this.engine.nextDue(), nextRuleChange(this.engine.ruleSet, input, now.mono),
-        nextWindowEnd(windows.values()), fleetWindow?.untilMono)
+        nextWindowEnd(windows.values()), fleetWindow?.untilMono, heldBack ? now.mono + this.every : undefined)
       const failing = this.failingReceivers().map((r) => r.name).join('\u0000')
       this.evaluatedFailing = failing
       const change = this.changes.observe(this.engine.active(), fleetWindow, windows, failing)
@@ -179,6 +237,103 @@ export class Alerting {
       // A bug here must not stop the status tick that called us.
       this.log.error({ err: errorMessage(err) }, 'alert evaluation failed')
     }
+  }
+
+  /** Who may start a new alert now: not a node still expected back after a restart, nor a fleet-wide rule while any is. */
+  private admission (nodes: ReadonlyArray<{ peerId: string }>): ((match: RuleMatch) => boolean) | undefined {
+    const settling = this.options.settling
+    if (settling === undefined) return undefined
+    let any: boolean | undefined
+    return (match) => {
+      if (match.subject.kind === 'node') return !settling(match.subject.peerId)
+      any ??= nodes.some((n) => settling(n.peerId))
+      return !any
+    }
+  }
+
+  /**
+   * Hands notifications to the receivers: at once without a store; else
+   * after the state that produced them is saved, so a restart or a new
+   * leader neither announces them again nor misses them (docs/alerts.md,
+   * "Alerting that fails over").
+   */
+  private dispatch (notifications: AlertNotification[]): void {
+    const persist = this.options.persist
+    if (persist === undefined) {
+      this.deliver(notifications)
+      return
+    }
+    if (notifications.length > 0) {
+      this.outbox.push(...notifications)
+      const excess = this.outbox.length - RECEIVER_QUEUE_CAPACITY
+      if (excess > 0) {
+        this.outbox.splice(0, excess)
+        this.droppedNotifications += excess
+      }
+    }
+    if (this.saving !== undefined) {
+      this.saveAgain = true
+      return
+    }
+    this.saving = this.saveLoop(persist).finally(() => { this.saving = undefined })
+  }
+
+  private async saveLoop (persist: AlertStateSaver): Promise<void> {
+    do {
+      this.saveAgain = false
+      const batch = this.outbox
+      this.outbox = []
+      try {
+        await persist.save(this.engine.exportState())
+      } catch (err) {
+        const lost = (err as { code?: unknown }).code === ErrorCodes.LEASE_LOST || !(this.options.leading?.() ?? true)
+        if (lost) {
+          // Another aggregator leads from what was saved before: these are its to announce.
+          this.log.warn({ dropped: batch.length }, 'lost the alerting lease before the alert state was saved; the new leader carries on')
+          return
+        }
+        if (!persist.durable) {
+          this.log.error({ err: errorMessage(err) }, 'could not save the alert state; notifying anyway')
+          this.deliver(batch)
+        } else {
+          this.log.error({ err: errorMessage(err) }, 'could not save the alert state; notifications wait for the store')
+          this.outbox = batch.concat(this.outbox)
+        }
+        return
+      }
+      this.deliver(batch)
+    } while (this.saveAgain)
+  }
+
+  private deliver (notifications: readonly AlertNotification[]): void {
+    for (const n of notifications) for (const r of this.receivers) r.notify(n)
+  }
+
+  /** Resolves once no save is running (tests, stop). */
+  async settled (): Promise<void> {
+    while (this.saving !== undefined) await this.saving
+  }
+
+  /**
+   * This aggregator stopped leading: what waited for a save is the new
+   * leader's to announce (it derives it from the saved state).
+   */
+  dropPending (): void {
+    this.outbox = []
+  }
+
+  /** Takes the leader's saved state (a follower); the next evaluation tells the page what changed, if anything did. */
+  follow (state: AlertEngineState, now: Instant): void {
+    const before = activeKey(this.engine.active())
+    this.engine.importState(state, { now })
+    if (activeKey(this.engine.active()) !== before) this.stateFollowed = true
+  }
+
+  /** A window as the store has it (set by an operator of another aggregator, or before a restart). */
+  applyStoredWindow (scope: MaintenanceScope, window: MaintenanceWindow | undefined, now: Instant): void {
+    this.maintenance.replace(scope, window)
+    this.windowsChanged = true
+    this.refreshWindow(scope, now)
   }
 
   /**
@@ -243,6 +398,7 @@ export class Alerting {
       resolved: this.engine.recentlyResolved().map(alertView),
       maintenance: this.maintenanceDocument(now, this.peerIds()),
       evaluation: { intervalMs: this.intervalMs, lastTookMs: Math.round(this.lastTookMs * 10) / 10 },
+      leader: this.options.leader?.() ?? { aggregator: this.options.source.peerId(), self: true, since: null },
       rules: this.engine.ruleSet.map(ruleView),
       receivers: this.receiverStatus(),
     }
@@ -289,9 +445,14 @@ export class Alerting {
     return out
   }
 
-  /** An operator started or ended a window: the page hears of it now, not at the next evaluation. */
+  /** An operator started or ended a window: the store keeps it, the page hears of it now, not at the next evaluation. */
   private maintenanceChanged (scope: MaintenanceScope, now: Instant): void {
     this.windowsChanged = true
+    this.options.onMaintenanceChange?.(scope, 'fleet' in scope ? this.maintenance.fleet(now) : this.maintenance.node(scope.peerId, now), now)
+    this.refreshWindow(scope, now)
+  }
+
+  private refreshWindow (scope: MaintenanceScope, now: Instant): void {
     if ('fleet' in scope) {
       this.changes.observeFleet(this.maintenance.fleet(now))
       this.emit({ alerts: true, peerIds: [] })
@@ -315,12 +476,18 @@ export class Alerting {
   }
 
   async stop (deadlineMs: number = RECEIVER_DRAIN_MS): Promise<void> {
+    await this.settled()
     await Promise.all(this.receivers.map(async (r) => { await r.stop(deadlineMs) }))
   }
 
   private peerIds (nodes: readonly unknown[] = this.options.snapshot().nodes): string[] {
     return nodes.map((n) => (n as { peerId?: unknown }).peerId).filter((p): p is string => typeof p === 'string')
   }
+}
+
+/** What the page shows of the active alerts, as one string: whether a followed state changed anything. */
+function activeKey (alerts: readonly AlertRecord[]): string {
+  return JSON.stringify(alerts.map((a) => [a.id, a.state, a.silenced, a.summary, a.description, a.inhibitedBy ?? null]))
 }
 
 /** The smallest of the defined values. */

@@ -62,6 +62,21 @@ export class MaintenanceBook {
     return had
   }
 
+  /**
+   * Sets (or clears) a window as the store has it: one another aggregator's
+   * operator set, or one kept from before a restart (its monotonic end
+   * mapped by the store's reader, state-store.ts). onChange is not told: it
+   * is not this aggregator's operator's doing.
+   */
+  replace (scope: MaintenanceScope, window: MaintenanceWindow | undefined): void {
+    if ('fleet' in scope) {
+      this.fleetWindow = window
+      return
+    }
+    if (window === undefined) this.nodes.delete(scope.peerId)
+    else this.nodes.set(scope.peerId, window)
+  }
+
   fleet (now: Instant): MaintenanceWindow | undefined {
     if (this.fleetWindow !== undefined && ended(this.fleetWindow, now)) this.fleetWindow = undefined
     return this.fleetWindow

@@ -4,6 +4,7 @@ import { ConsensusTally, type ConsensusVoter, type NetworkConsensus, type Networ
 import { DeadlineQueue } from './deadlines.ts'
 import { foldNode } from './fold.ts'
 import { NicknameCounts } from './names.ts'
+import { localized, remoteLiveness, remoteReplaces } from './remote.ts'
 import {
   countsTowardsConsensus, DEFAULT_STATUS_RULES, deriveStatus, livenessOf, type NetworkContext, nextStatusChange, type StatusRules,
 } from './status.ts'
@@ -70,6 +71,13 @@ const NETWORK_KEY = '\u0000network:'
  * Listeners learn what changed, and only that (reasons state absolute times,
  * so a verdict does not change by merely getting older); they never see a
  * half-applied event.
+ *
+ * Remote records (another aggregator of a shared store holds the node) are
+ * judged by their holder: their verdict is the holder's, they vote as it
+ * says, and their only deadline here is forget-after; the store's cluster
+ * applies them again whenever their row or their holder's state changes
+ * (store/cluster.ts). Their times were placed on this aggregator's
+ * monotonic clock when read (store/remote-rows.ts).
  */
 export class FleetState {
   readonly rules: StatusRules
@@ -111,7 +119,12 @@ export class FleetState {
   }
 
   apply (event: FleetEvent, now: Instant): void {
-    const before = this.records.get(event.peerId)
+    let before = this.records.get(event.peerId)
+    if (before?.remote !== undefined) {
+      // Another aggregator holds it: only a beat of its own here makes it ours (connection events alone say nothing yet).
+      if (event.type !== 'beat') return
+      before = localized(before)
+    }
     const after = foldNode(before, event, now, this.rules.phi)
     if (after === before || after === undefined) return
     this.records.set(event.peerId, after)
@@ -140,6 +153,25 @@ export class FleetState {
     }
     this.settleLagChanges(now)
     return restored
+  }
+
+  /**
+   * Takes another aggregator's copy of a node (a record with `remote`, judged
+   * by its holder) unless this aggregator has the node connected itself.
+   * Returns whether it was taken.
+   */
+  applyRemote (record: NodeRecord, now: Instant): boolean {
+    if (record.remote === undefined) throw new TypeError('applyRemote takes remote records')
+    const before = this.records.get(record.peerId)
+    if (!remoteReplaces(before, record)) return false
+    this.records.set(record.peerId, record)
+    if (before === undefined) this.nicknames.add(record.beat.nickname)
+    else this.nicknames.rename(before.beat.nickname, record.beat.nickname)
+    if (before === undefined || judgedFactsDiffer(before, record)) this.revisionCount++
+    this.settle(record, now)
+    for (const l of this.listeners) l.onNodeChanged?.(record.peerId)
+    this.settleLagChanges(now)
+    return true
   }
 
   /** Re-derives what is due at `now`: nodes whose deadline passed (forgetting those silent past forget-after), networks whose catch-up window closed. */
@@ -269,12 +301,14 @@ export class FleetState {
    */
   private settle (record: NodeRecord, now: Instant): boolean {
     const peerId = record.peerId
-    const liveness = livenessOf(record, now.mono, this.rules)
+    const remote = record.remote
+    // A remote node is as its holder judged it: it votes as that verdict says, and only forget-after is due here.
+    const liveness = remote !== undefined ? remoteLiveness(remote.verdict) : livenessOf(record, now.mono, this.rules)
     const previous = this.entries.get(peerId)
     const vote: ConsensusVoter = { network: record.beat.network, head: record.beat.head, height: record.beat.height, reporting: countsTowardsConsensus(liveness, record) }
     if (previous === undefined || !sameVote(previous.vote, vote)) this.moveVote(peerId, previous?.vote, vote, now.mono)
-    const next = deriveStatus(record, now.mono, this.rules, this.networkContext(record.beat.network), liveness)
-    const deadline = nextStatusChange(record, now.mono, this.rules, liveness)
+    const next = remote !== undefined ? remote.verdict : deriveStatus(record, now.mono, this.rules, this.networkContext(record.beat.network), liveness)
+    const deadline = remote !== undefined ? undefined : nextStatusChange(record, now.mono, this.rules, liveness)
     const forgetAt = record.lastSeenMono + this.forgetAfterMs
     const at = deadline === undefined || forgetAt < deadline ? forgetAt : deadline
     // A deadline never lands in the past: a crossing computed at `now` (float) is looked at again on the next tick.
@@ -289,7 +323,8 @@ export class FleetState {
       ;(previous as NodeEntry).vote = vote
       return true
     }
-    const since = Math.max(now.wall, previous?.since ?? Number.NEGATIVE_INFINITY)
+    // A remote node took its status when its holder says (its stamp, for display); a local one now.
+    const since = Math.max(remote?.since ?? now.wall, previous?.since ?? Number.NEGATIVE_INFINITY)
     this.entries.set(peerId, { verdict: next, since, vote })
     const change: StatusChange = { peerId, from: previous?.verdict.status, to: next.status, reason: next.reason, at: since }
     for (const l of this.listeners) l.onStatusChanged?.(change)
@@ -356,7 +391,7 @@ function judgedFactsDiffer (a: NodeRecord, b: NodeRecord): boolean {
   const y = b.beat
   if (x.head !== y.head || x.height !== y.height || x.network !== y.network || x.nickname !== y.nickname || x.state !== y.state ||
     x.minerAddress !== y.minerAddress || x.period !== y.period || a.connected !== b.connected || (a.restored === true) !== (b.restored === true) ||
-    a.identityConflict !== b.identityConflict) return true
+    a.identityConflict !== b.identityConflict || a.remote?.holder !== b.remote?.holder || (a.remote?.restored === true) !== (b.remote?.restored === true)) return true
   if (x.health.status !== y.health.status) return true
   const xc = x.health.components
   const yc = y.health.components

@@ -47,6 +47,24 @@ export interface NodeRecord {
   readonly restored?: boolean
   /** Another agent uses this peer id at once (identity.ts); set and cleared by `identity` events only. */
   readonly identityConflict?: IdentityConflict
+  /**
+   * Held by another aggregator of a shared store: a read-only copy of what
+   * that aggregator wrote, judged by it (its verdict), never re-derived here.
+   * A beat of the node's own here makes the record local again.
+   */
+  readonly remote?: RemoteHolding
+}
+
+/** What a remote record carries of its holder (docs/store.md, "Many aggregators, one fleet"). */
+export interface RemoteHolding {
+  /** The aggregator holding the node's connection: its name in the store (its peer id, or --instance). */
+  readonly holder: string
+  /** The holder's verdict, or stale when the holder stopped reporting. */
+  readonly verdict: StatusVerdict
+  /** Not heard from since its holder restarted, lately: alerts give its agent time to reconnect. */
+  readonly restored?: boolean
+  /** Since when (the holder's wall stamp) the node has had the holder's status; undefined when this aggregator judged the verdict (its holder stopped reporting). */
+  readonly since?: number
 }
 
 export type FleetEvent =

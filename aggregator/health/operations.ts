@@ -2,6 +2,7 @@ import type { Libp2p } from '@libp2p/interface'
 import type { FastifyRequest } from 'fastify'
 import { buildInfo, runtimeInfo, type BuildInfo } from '../../shared/build-info.ts'
 import { type Clock, instantOf, type Timer } from '../../shared/clock.ts'
+import type { ComponentHealth } from '../../shared/health.ts'
 import { HealthRegistry } from '../../shared/health-registry.ts'
 import { infoDocument } from '../../shared/info.ts'
 import { metricsRoute } from '../../shared/metrics-route.ts'
@@ -35,6 +36,10 @@ export interface OperationsOptions {
   build?: BuildInfo
   /** Whether a request may see nodes' component details on /api/v1/fleet/health (--details); never when absent. */
   showDetails?: (request: FastifyRequest) => boolean
+  /** The store's health (undefined before it starts). */
+  store?: () => ComponentHealth | undefined
+  /** The aggregator holding a node's connection, for the per-node metrics. */
+  holderOf?: (peerId: string) => string
 }
 
 /**
@@ -76,6 +81,9 @@ export class AggregatorOperations implements Part {
     // Health only: rejecting hostile input degrades the aggregator, it does not take it out of service.
     // The reject window is an interval: monotonic.
     this.health.register('ingest', () => this.ingestWindow.evaluate(clock.monotonic(), ingestTotals(stats)), ['health'])
+    // Health only: an aggregator that cannot write history still takes heartbeats and serves the live view (docs/store.md).
+    const store = options.store
+    if (store !== undefined) this.health.register('store', () => store() ?? { status: 'not_ready', details: { reason: 'the store has not started' } }, ['health'])
 
     this.metrics = new AggregatorMetrics({
       fleet: options.fleet,
@@ -86,6 +94,7 @@ export class AggregatorOperations implements Part {
       runtime: runtimeInfo(),
       processMetrics: options.processMetrics,
       now: () => instantOf(clock),
+      holderOf: options.holderOf,
     })
   }
 

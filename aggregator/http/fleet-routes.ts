@@ -58,6 +58,7 @@ export function registerFleetRoutes (http: HttpRegistry, options: FleetRoutesOpt
     summary: 'one node',
     handler: async (request) => {
       const { peerId } = request.params
+      if (fleet.get(peerId) !== undefined) await http.prepare(peerId)
       const at = now()
       const view = nodeViewOf(fleet, peerId, at)
       if (view === undefined) throw new HeartbeatError(ErrorCodes.NODE_NOT_FOUND, `no node with peer id ${peerId}`)

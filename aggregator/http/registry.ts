@@ -24,6 +24,9 @@ export type NodeScope = 'fleet' | 'node'
 /** Adds fields kept outside the fleet state to a node view (the store's uptime, the node's maintenance window). */
 export type NodeDecorator = (view: NodeView, scope: NodeScope, now: Instant) => NodeView
 
+/** Fetches, before one node's own route is answered, what a decorator needs fresh for it (its uptime from the store). */
+export type NodePreparer = (peerId: string) => Promise<void>
+
 /** A top-level field of the fleet document (GET /api/v1/fleet and the feed's snapshot), built from its nodes. */
 export type FleetField = (nodes: ReadonlyArray<{ peerId: string }>, now: Instant) => unknown
 
@@ -37,6 +40,7 @@ export type FleetField = (nodes: ReadonlyArray<{ peerId: string }>, now: Instant
 export class HttpRegistry {
   private readonly table: Array<AggregatorRoute<any>> = []
   private readonly decorators: NodeDecorator[] = []
+  private readonly preparers: NodePreparer[] = []
   private readonly fields = new Map<string, FleetField>()
 
   /** Adds a route; a second route on the same method and path is a mistake. */
@@ -50,6 +54,16 @@ export class HttpRegistry {
   /** Adds a decorator to the node-view chain (applied in the order added). */
   decorateNodes (decorator: NodeDecorator): void {
     this.decorators.push(decorator)
+  }
+
+  /** Adds a step run before one node's own route is decorated (a decorator itself never waits). */
+  prepareNode (preparer: NodePreparer): void {
+    this.preparers.push(preparer)
+  }
+
+  /** Runs every preparer for one node. */
+  async prepare (peerId: string): Promise<void> {
+    await Promise.all(this.preparers.map(async (p) => { await p(peerId) }))
   }
 
   /** Adds a top-level field to the fleet document. */

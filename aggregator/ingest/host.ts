@@ -37,6 +37,24 @@ export interface AggregatorHostOptions extends ConnectionLimits {
 }
 
 /**
+ * No liveness pings from the aggregator's side. Agents beat every period and
+ * their silence is what the fleet view judges; a socket that goes quiet is
+ * closed by TCP's inactivity timeout (two minutes), which pings of our own
+ * would only keep resetting. js-libp2p's connection monitor would open a
+ * ping stream on every connection every 10 s (1,000 negotiations a second
+ * at 10,000 agents), yamux's keep-alive a ping per connection every 30 s.
+ */
+export const AGGREGATOR_PINGS_CONNECTIONS = false
+
+/**
+ * Yamux receive window per stream: the spec's 256 KiB, never auto-tuned
+ * upwards. Heartbeat frames are at most 64 KiB and a few a second, so a
+ * bigger window buys nothing, while js-yamux would otherwise grow it to
+ * 16 MiB for a fast sender: the bytes one peer can make us buffer.
+ */
+export const AGGREGATOR_STREAM_WINDOW_BYTES = 256 * 1024
+
+/**
  * The aggregator's libp2p host: TCP + Noise + Yamux, limits sized for fleets.
  * A listen address that cannot be bound is an ERR_BIND error naming it.
  */
@@ -54,7 +72,12 @@ async function createHost (options: AggregatorHostOptions): Promise<Libp2p> {
     addresses: { listen: options.listen },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux({ maxInboundStreams: MAX_MUXED_STREAMS_PER_CONNECTION })],
+    streamMuxers: [yamux({
+      maxInboundStreams: MAX_MUXED_STREAMS_PER_CONNECTION,
+      enableKeepAlive: AGGREGATOR_PINGS_CONNECTIONS,
+      streamOptions: { maxStreamWindowSize: AGGREGATOR_STREAM_WINDOW_BYTES },
+    })],
+    connectionMonitor: { enabled: AGGREGATOR_PINGS_CONNECTIONS },
     ...(options.connectionGater !== undefined ? { connectionGater: options.connectionGater } : {}),
     connectionManager: {
       maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,

@@ -8,6 +8,7 @@ import type { FleetState } from '../fleet/fleet-state.ts'
 import { NODE_STATUSES } from '../fleet/types.ts'
 import { fleetViews } from '../fleet/view.ts'
 import type { IngestStats } from '../ingest/stats.ts'
+import { sanitizeLabelValue } from '../../shared/metric-labels.ts'
 import { INGEST_DURATION_BUCKETS_SECONDS, METRIC_PREFIX as P } from './constants.ts'
 import { fleetSnapshot, type FleetSnapshot } from './fleet-snapshot.ts'
 
@@ -23,6 +24,8 @@ export interface AggregatorMetricsOptions {
   /** Node.js process metrics (CPU, memory, event loop, GC); on by default. */
   processMetrics?: boolean
   now: () => Instant
+  /** The aggregator holding a node's connection (a shared store); this one's name when absent. */
+  holderOf?: (peerId: string) => string
 }
 
 /**
@@ -55,7 +58,7 @@ export class AggregatorMetrics {
       },
     })
     const connected: Gauge = new Gauge({
-      name: `${P}fleet_nodes_connected`, help: 'Nodes with an open libp2p connection to this aggregator.', registers,
+      name: `${P}fleet_nodes_connected`, help: 'Nodes with an open libp2p connection to their aggregator (with a shared store, the whole fleet\'s).', registers,
       collect: () => { connected.set(fleet().connected) },
     })
     const inConsensus: Gauge = new Gauge({
@@ -112,7 +115,7 @@ export class AggregatorMetrics {
       collect: () => { lastHeartbeat.reset(); for (const n of fleet().nodes) lastHeartbeat.set({ peer_id: n.peerId, nickname: n.nickname }, n.lastHeartbeatSeconds) },
     })
     const nodeConnected: Gauge = new Gauge({
-      name: `${P}node_connected`, help: '1 while the node has an open libp2p connection to this aggregator.', labelNames: nodeLabels, registers,
+      name: `${P}node_connected`, help: '1 while the node has an open libp2p connection to its aggregator (node_info\'s aggregator label).', labelNames: nodeLabels, registers,
       collect: () => { nodeConnected.reset(); for (const n of fleet().nodes) nodeConnected.set({ peer_id: n.peerId, nickname: n.nickname }, n.connected ? 1 : 0) },
     })
     const identityConflict: Gauge = new Gauge({
@@ -140,11 +143,13 @@ export class AggregatorMetrics {
       },
     })
     const nodeInfo: Gauge = new Gauge({
-      name: `${P}node_info`, help: 'Always 1; labels describe the node (join on peer_id).', labelNames: [...nodeLabels, 'network', 'miner_address', 'agent_version', 'protocol'], registers,
+      // `aggregator`: which aggregator of a shared store holds the node. Here only, so the other series of a node that moves stay one series.
+      name: `${P}node_info`, help: 'Always 1; labels describe the node (join on peer_id), and the aggregator holding its connection.', labelNames: [...nodeLabels, 'network', 'miner_address', 'agent_version', 'protocol', 'aggregator'], registers,
       collect: () => {
         nodeInfo.reset()
+        const holderOf = options.holderOf ?? (() => '')
         for (const n of fleet().nodes) {
-          nodeInfo.set({ peer_id: n.peerId, nickname: n.nickname, network: n.network, miner_address: n.minerAddress, agent_version: n.agentVersion, protocol: n.protocol }, 1)
+          nodeInfo.set({ peer_id: n.peerId, nickname: n.nickname, network: n.network, miner_address: n.minerAddress, agent_version: n.agentVersion, protocol: n.protocol, aggregator: sanitizeLabelValue(holderOf(n.peerId)) }, 1)
         }
       },
     })

@@ -50,7 +50,7 @@ describe('reconnect storm', () => {
     const workers: SwarmWorker[] = []
     for (let i = 0; i < WORKERS; i++) {
       const count = Math.floor(AGENTS / WORKERS) + (i < AGENTS % WORKERS ? 1 : 0)
-      const w = new SwarmWorker(i, count, first.multiaddr, { beatPeriodMs: BEAT_MS, reconnectPeriodMs: RECONNECT_MS })
+      const w = new SwarmWorker(i, count, first.multiaddr, { beatPeriodMs: BEAT_MS, reconnectPeriodMs: RECONNECT_MS, kind: 'agent' })
       workers.push(w)
       cleanup.push(async () => { await w.stop() })
     }

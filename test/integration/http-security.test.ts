@@ -53,7 +53,7 @@ async function serve (options: { fleet?: FleetState, details?: DetailsMode, toke
     details: detailsDecider(details, viewers),
     viewers,
     session: { details },
-    forget: () => undefined,
+    forget: async () => undefined,
     feed: { limits: { maxClients: 10, maxBufferedBytes: 1024 * 1024, maxBackpressureMs: 10_000, ...options.feed }, stats: feedStats },
     admin: {
       snapshot: () => ({ admission: { refused: { not_allowed: 3 } } }),

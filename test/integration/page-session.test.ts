@@ -149,18 +149,18 @@ describe('page sign-in, node removal and the public status page', () => {
     const noOrigin = await fetch(`${base}/api/v1/nodes/${WELL}`, { method: 'DELETE', headers: { cookie: admin } })
     assert.equal(noOrigin.status, 403, 'a cookie alone (no Origin) is not enough')
 
-    store().flush()
-    assert.equal(store().knows(WELL), true)
+    await store().flush()
+    assert.equal(await store().knows(WELL), true)
     const removed = await fetch(`${base}/api/v1/nodes/${WELL}`, { method: 'DELETE', headers: { cookie: admin, origin: base } })
     assert.equal(removed.status, 200)
     assert.deepEqual(await removed.json(), { removed: true, peerId: WELL })
     assert.equal(aggregator.inspect().fleet.get(WELL), undefined)
-    assert.equal(store().knows(WELL), false)
+    assert.equal(await store().knows(WELL), false)
     assert.equal((await fetch(`${base}/api/v1/nodes/${WELL}`)).status, 404)
     assert.equal((await fetch(`${base}/api/v1/nodes/${WELL}/history`)).status, 404)
     assert.ok(!(await (await fetch(`${base}/metrics`)).text()).includes(WELL), 'no metrics series left')
-    store().flush()
-    assert.equal(store().knows(WELL), false, 'nothing pending wrote it back')
+    await store().flush()
+    assert.equal(await store().knows(WELL), false, 'nothing pending wrote it back')
 
     // A node that beats again comes back as new: first seen now, one beat, a fresh history.
     aggregator.apply({ type: 'beat', peerId: WELL, heartbeat: beat('lotus-well', false, 7), protocol: 'v2' })

@@ -2,17 +2,37 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { ROOT } from './processes.ts'
 
-/** The worker script: many agents in one process, each its own libp2p identity (see agent-swarm.ts). */
-export const SWARM = join(ROOT, 'test', 'support', 'agent-swarm.ts')
+/** The worker script: many agents in one process, each its own libp2p identity (see bench/workers/swarm.ts). */
+export const SWARM = join(ROOT, 'bench', 'workers', 'swarm.ts')
 
-export interface SwarmStatus { type: 'status', worker: number, agents: number, connected: number, running: number, connectFailures: number, beatsSent: number, rssBytes: number }
+export interface SwarmStatus {
+  type: 'status', worker: number, agents: number, connected: number, running: number, connectFailures: number, beatsSent: number
+  rssBytes: number
+  /** The worker process's CPU time so far (user + system). */
+  cpuSeconds: number
+  errors: Record<string, number>
+}
 
-export interface SwarmOptions { beatPeriodMs: number, reconnectPeriodMs: number, reportMs?: number }
+export interface SwarmOptions {
+  beatPeriodMs: number
+  reconnectPeriodMs: number
+  reportMs?: number
+  /** lean: LeanAgents (no libp2p node each, the default); agent: the real Agent class, one js-libp2p node each. */
+  kind?: 'lean' | 'agent'
+  /** lean: handshakes this worker runs at once. */
+  concurrentHandshakes?: number
+  /** lean: emulate js-libp2p's connection monitor, a ping stream per connection this often (0 = off). */
+  monitorPingMs?: number
+  /** One demo-chain origin for every worker, so the whole fleet agrees on heads. */
+  originMs?: number
+}
 
 /** One agent-swarm worker process: its agents' peer ids once ready, and its last status report. */
 export class SwarmWorker {
   readonly proc: ChildProcess
   peerIds: string[] = []
+  /** From start to every agent having sent a beat (the ramp). */
+  rampMs: number | undefined
   last: SwarmStatus | undefined
   stderr = ''
   readonly ready: Promise<void>
@@ -27,6 +47,10 @@ export class SwarmWorker {
         SWARM_BEAT_MS: String(options.beatPeriodMs),
         SWARM_RECONNECT_MS: String(options.reconnectPeriodMs),
         ...(options.reportMs !== undefined ? { SWARM_REPORT_MS: String(options.reportMs) } : {}),
+        SWARM_KIND: options.kind ?? 'lean',
+        ...(options.concurrentHandshakes !== undefined ? { SWARM_HANDSHAKES: String(options.concurrentHandshakes) } : {}),
+        ...(options.monitorPingMs !== undefined ? { SWARM_MONITOR_MS: String(options.monitorPingMs) } : {}),
+        ...(options.originMs !== undefined ? { SWARM_ORIGIN_MS: String(options.originMs) } : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -37,8 +61,12 @@ export class SwarmWorker {
         const lines = partial.split('\n')
         partial = lines.pop() ?? ''
         for (const line of lines) {
-          const report = JSON.parse(line) as { type: string, peerIds?: string[] }
-          if (report.type === 'ready') { this.peerIds = report.peerIds ?? []; resolve() }
+          const report = JSON.parse(line) as { type: string, peerIds?: string[], rampMs?: number }
+          if (report.type === 'ready') {
+            this.peerIds = report.peerIds ?? []
+            this.rampMs = report.rampMs
+            resolve()
+          }
           if (report.type === 'status') this.last = report as SwarmStatus
         }
       })

@@ -53,6 +53,10 @@ export const COPIED_FEEDBACK_MS = 1_500
 export const ALERTS_SHOWN = 5
 export const ALERTS_SHOWN_MAX = 200
 export const ALERTS_URL = '/api/v1/alerts'
+export const AGGREGATORS_URL = '/api/v1/aggregators'
+
+/** The aggregators sharing a store are asked for this often (GET /api/v1/aggregators: a handful of rows). */
+export const AGGREGATORS_POLL_MS = 10_000
 
 /**
  * The heaviest-head tile's agreement tone: green only when at least this share of a network's reporting

@@ -6,7 +6,7 @@ import { el, setClass, setText, setTitle } from './dom.ts'
 import type { FleetCounts } from './fleet-model.ts'
 import { formatCount, formatSpan, shortHead, shortPeerId } from './format.ts'
 import { NODE_STATUS_LOOK, STATUSES_BY_RANK } from './status.ts'
-import type { AggregatorInfo, NetworkSummary, NodeStatus } from './types.ts'
+import type { AggregatorInfo, AggregatorView, NetworkSummary, NodeStatus } from './types.ts'
 import { fleetVerdict, type FleetVerdict } from '../../fleet/verdict.ts'
 
 /** The fleet in one line: what needs attention first, its count matching its words (aggregator/fleet/verdict.ts). */
@@ -47,8 +47,10 @@ export class HeaderView {
   private readonly consensus: HTMLElement
   private readonly aggregatorPeer: HTMLElement
   private readonly aggregatorAddr: HTMLElement
+  private readonly aggregators: HTMLElement
   private aggregatorInfo: AggregatorInfo | undefined
   private networksKey = ''
+  private aggregatorsKey = ''
 
   constructor (root: { statusGroup: HTMLElement, tiles: HTMLElement, aggregator: HTMLElement, aggregatorToggle: HTMLButtonElement }, callbacks: HeaderCallbacks) {
     // Narrow screens fold the aggregator's identity away behind a button (the CSS shows it always on wide ones).
@@ -90,10 +92,12 @@ export class HeaderView {
 
     this.aggregatorPeer = el('code', { className: 'id', text: '…' })
     this.aggregatorAddr = el('code', { className: 'id addr', text: '…' })
+    this.aggregators = el('span', { className: 'agg-members', attrs: { hidden: '' } })
     root.aggregator.append(
       el('span', { className: 'agg-label', text: 'Aggregator' }),
       el('span', { className: 'agg-field' }, [this.aggregatorPeer, copyButton('aggregator peer id', () => this.aggregatorInfo?.peerId ?? '')]),
       el('span', { className: 'agg-field' }, [this.aggregatorAddr, copyButton('aggregator multiaddr', () => this.multiaddr())]),
+      this.aggregators,
     )
   }
 
@@ -150,5 +154,27 @@ export class HeaderView {
     const addr = this.multiaddr()
     setText(this.aggregatorAddr, addr === '' ? '—' : addr)
     setTitle(this.aggregatorAddr, addr)
+  }
+
+  /** With a shared store: every aggregator of the fleet and how it is (one aggregator alone shows nothing more). */
+  renderAggregators (list: readonly AggregatorView[] | undefined): void {
+    const key = JSON.stringify(list?.map((a) => [a.peerId, a.state, a.alerting, a.nodes]) ?? [])
+    if (key === this.aggregatorsKey) return
+    this.aggregatorsKey = key
+    if (list === undefined || list.length <= 1) {
+      this.aggregators.hidden = true
+      return
+    }
+    this.aggregators.hidden = false
+    const tone = { reporting: 'ok', silent: 'bad', stopped: 'off' } as const
+    this.aggregators.replaceChildren(
+      el('span', { className: 'agg-label', text: `${list.length} aggregators` }),
+      ...list.map((a) => el('span', {
+        className: `agg-member tone-${tone[a.state]}`,
+        title: `${a.peerId}${a.self ? ' (this one)' : ''}: ${a.state}, ${a.nodes} node${a.nodes === 1 ? '' : 's'}${a.alerting ? ', sends the alerts' : ''}${a.url !== '' ? `, ${a.url}` : ''}`,
+        attrs: { 'data-state': a.state },
+        text: `${shortPeerId(a.peerId)} ${a.state === 'reporting' ? '✓' : a.state === 'silent' ? '✕ silent' : '■ stopped'}${a.alerting ? ' (alerts)' : ''}`,
+      })),
+    )
   }
 }

@@ -6,9 +6,10 @@ import type { NetworkConsensus } from '../../fleet/consensus.ts'
 import type { FleetSummary, NetworkView, NodeView } from '../../fleet/view.ts'
 import type { NodeStatus } from '../../fleet/types.ts'
 import type { AggregatorInfo } from '../../http/server.ts'
+import type { AggregatorView } from '../../store/cluster.ts'
 import type { Uptime } from '../../store/uptime.ts'
 
-export type { Uptime, NodeStatus, AggregatorInfo, AlertView, FleetAlerts, MaintenanceDocument, MaintenanceView }
+export type { Uptime, NodeStatus, AggregatorInfo, AggregatorView, AlertView, FleetAlerts, MaintenanceDocument, MaintenanceView }
 
 /**
  * A node as the feed sends it. Every string in it was chosen by the node: show it as text only.
@@ -47,6 +48,8 @@ export interface FleetDocument {
   alerts?: FleetAlerts
   /** Maintenance windows in force. */
   maintenance?: MaintenanceDocument
+  /** The aggregators sharing the store (one for SQLite); absent from older aggregators. */
+  aggregators?: AggregatorView[]
 }
 
 /** The feed's `alerts` event: the snapshot's two alerting fields, sent again when they change. */
