@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { type Clock, systemClock } from '../shared/clock.ts'
+import { type Clock, instantOf, systemClock } from '../shared/clock.ts'
 import { loadOrCreateKey } from '../shared/identity.ts'
 import { createLogger, type Logger } from '../shared/log.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
@@ -327,7 +327,7 @@ export class Aggregator {
 
   /** Folds one event at the aggregator's clock (embedding programs, tests). */
   apply (event: FleetEvent): void {
-    this.fleet.apply(event, this.clock.wall())
+    this.fleet.apply(event, instantOf(this.clock))
   }
 
   /** What tests and benchmarks look at inside (see AggregatorInternals). */
@@ -387,8 +387,8 @@ export class Aggregator {
     const record = this.fleet.get(peerId)
     const stored = await this.store.store?.forget(peerId) ?? false
     if (record === undefined && !stored) return undefined
-    this.fleet.remove(peerId)
-    this.alerting.alerting.forgetNode(peerId, this.clock.wall())
+    this.fleet.remove(peerId, instantOf(this.clock))
+    this.alerting.alerting.forgetNode(peerId, instantOf(this.clock))
     return { nickname: record?.beat.nickname ?? '' }
   }
 

@@ -16,7 +16,7 @@ import { Aggregator } from './aggregator.ts'
 import { DEFAULT_SHUTDOWN_DRAIN_MS, STOP_DEADLINE_MS } from './health/constants.ts'
 import {
   DEFAULT_DATA_DIR, DEFAULT_FORGET_AFTER_MS, DEFAULT_HTTP, DEFAULT_INBOUND_CONNECTIONS_PER_HOST_PER_SECOND, DEFAULT_LAG_THRESHOLD,
-  DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PENDING_CONNECTIONS, DEFAULT_STUCK_AFTER_MS, PHI_THRESHOLD,
+  DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PENDING_CONNECTIONS, DEFAULT_STUCK_AFTER_MS, DEFAULT_UNKNOWN_HEAD_AGE_MS, HEAD_AGE_BLOCKS, PHI_THRESHOLD,
 } from './constants.ts'
 import { DEFAULT_STATUS_RULES, type StatusRules } from './fleet/status.ts'
 import { type AlertingFlags, checkReceiverUrl, loadAlertingConfig } from './alerts/config.ts'
@@ -49,6 +49,7 @@ interface AggregatorFlags extends LogFlags, Omit<AlertingFlags, 'receivers'>, Se
   hostConnectionRate: string
   network?: string
   stuckAfter: string
+  headAgeThreshold?: string
   lagThreshold: string
   forgetAfter: string
   phiThreshold: string
@@ -80,6 +81,7 @@ export function buildProgram (): Command {
     .addOption(envOption(ENV, '--phi-threshold <phi>', 'silence detector: a connected node whose phi exceeds this is stale (higher = slower, fewer false alarms)').default(String(PHI_THRESHOLD)))
     .addOption(envOption(ENV, '--lag-threshold <heights>', 'a node more than this many heights behind its network\'s maximum is degraded').default(String(DEFAULT_LAG_THRESHOLD)))
     .addOption(envOption(ENV, '--stuck-after <duration>', 'a node whose head has not changed for longer than this is degraded').default(formatDuration(DEFAULT_STUCK_AFTER_MS)))
+    .addOption(envOption(ENV, '--head-age-threshold <duration>', `a node whose head (by its block's time) is older than this is degraded, even when every node agrees (default: ${HEAD_AGE_BLOCKS} block times of its network: Filecoin ${formatDuration(HEAD_AGE_BLOCKS * 30_000)}, Ethereum ${formatDuration(HEAD_AGE_BLOCKS * 12_000)}; unknown networks ${formatDuration(DEFAULT_UNKNOWN_HEAD_AGE_MS)})`))
     .addOption(envOption(ENV, '--forget-after <duration>', 'nodes silent for longer than this leave the view (counted as forgotten)').default(formatDuration(DEFAULT_FORGET_AFTER_MS)))
     .addOption(envOption(ENV, '--alert-for <duration>', 'how long a built-in rule\'s condition must hold before its alert fires').default(formatDuration(DEFAULT_ALERT_FOR_MS)))
     .addOption(envOption(ENV, '--alert-rules <path>', 'JSON rules file: more rules, thresholds, severities, labels, receivers (docs/alerts.md)'))
@@ -105,7 +107,8 @@ ${routeHelp(describeRoutes())}
 
 Alerts (built-in rules, each firing after --alert-for): NodeDown (down or stale), NodeUnhealthy,
 NodeLagging, HeadStuck, ComponentPanicked, ComponentNotReady, FleetBelowMinimum, NetworkInDispute,
-IdentityConflict (one peer id used by two agents at once).
+IdentityConflict (one peer id used by two agents at once), FleetBehindClock (every reporting node
+of a network has an old head).
 A node's component, head and lag alerts are held back while the node itself is down or unhealthy
 (one cause, one notification). Receivers (--alert-rules "receivers"): webhooks, alertmanagers,
 telegram, discord, slack, pagerduty, matrix, email, each with an optional route and quiet hours.
@@ -123,9 +126,11 @@ Node status (docs/fleet-semantics.md):
   stopped    the node announced a graceful stop (never alerts)
   down       disconnected and not back within one beat period
   stale      still connected but silent: phi (failure detector) above --phi-threshold
-  unhealthy  reports an unhealthy status, or its peer id is used by two agents at once
+  unhealthy  reports an unhealthy status, its peer id is used by two agents at once,
+             or it has not read a head from its node yet
   degraded   reports affected, lags more than --lag-threshold, head unchanged
-             longer than --stuck-after, or just disconnected (grace)
+             longer than --stuck-after, head older than --head-age-threshold,
+             or just disconnected (grace)
   healthy    everything else
 Durations use Go syntax (90s, 5m, 168h).
 
@@ -142,6 +147,7 @@ function parseStatusRules (flags: AggregatorFlags): StatusRules {
     phi: { ...DEFAULT_STATUS_RULES.phi, threshold: positiveNumber(flags.phiThreshold, '--phi-threshold') },
     lagThreshold: nonNegativeInt(flags.lagThreshold, '--lag-threshold'),
     stuckAfterMs: parsePositiveDuration(flags.stuckAfter, '--stuck-after'),
+    ...(flags.headAgeThreshold === undefined ? {} : { headAgeThresholdMs: parsePositiveDuration(flags.headAgeThreshold, '--head-age-threshold') }),
   }
 }
 

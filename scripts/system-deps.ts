@@ -26,7 +26,8 @@ export const SYSTEM_PACKAGES: Record<string, string> = {
   '/usr/bin/sqlite3': 'sqlite3',
   // test/support/fakes/smtp.ts: the SMTP sink's self-signed certificate (STARTTLS) is made with openssl.
   '/usr/bin/openssl': 'openssl',
-  // test/e2e/agent-clock-step.test.ts steps an agent's wall clock with libfaketime (LD_PRELOAD); the
+  // test/e2e/agent-clock-step.test.ts and aggregator-clock-step.test.ts step a program's wall clock with
+  // libfaketime (LD_PRELOAD, test/support/faketime.ts); the
   // faketime package brings the library (libfaketime) with it.
   '/usr/bin/faketime': 'faketime',
 }

@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '../../shared/clock.ts'
+import { type Clock, type Instant, systemClock } from '../../shared/clock.ts'
 import { formatDuration } from '../../shared/duration.ts'
 import { ErrorCodes, errorMessage } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/log.ts'
@@ -7,23 +7,22 @@ import { EVALUATE_EVERY_MS, EVALUATE_MAX_SHARE, RECEIVER_DRAIN_MS, RECEIVER_QUEU
 import { type AlertingChange, AlertingChangeTracker } from './change-tracker.ts'
 import { AlertEngine, type AlertEngineState } from './engine.ts'
 import { alertInputFromSnapshot, type FleetSnapshot } from './input.ts'
-import { agentMaintenance, MaintenanceBook, type MaintenanceScope } from './maintenance.ts'
+import { agentMaintenance, MaintenanceBook, type MaintenanceScope, nextWindowEnd } from './maintenance.ts'
 import { createReceivers } from './receivers/index.ts'
 import { LogReceiver } from './receivers/log.ts'
 import type { AlertReceiver, AlertSource } from './receivers/receiver.ts'
 import { receiverStatus, type ReceiverStatus, receiversTest, type ReceiverTestResult } from './receivers/status.ts'
-import type { AlertRule } from './rules.ts'
-import type { RuleMatch } from './rules.ts'
-import type { AlertNotification, MaintenanceWindow } from './types.ts'
+import { type AlertRule, nextRuleChange, type RuleMatch } from './rules.ts'
+import type { AlertNotification, AlertRecord, MaintenanceWindow } from './types.ts'
 import { alertView, type AlertView, maintenanceView, type MaintenanceView } from './views.ts'
 
 export type { AlertView, MaintenanceView } from './views.ts'
 
-/** What a node's last heartbeat said about maintenance, and when it was sent (agent clock) and received (ours). */
+/** What a node's last heartbeat said about maintenance, and when it was sent (agent clock) and received (our monotonic clock). */
 export interface AnnouncedMaintenance {
   announced: { until?: number, reason?: string } | undefined
   sentAt: number
-  receivedAt: number
+  receivedAtMono: number
 }
 
 export interface AlertingOptions {
@@ -33,6 +32,13 @@ export interface AlertingOptions {
   announcedMaintenance: (peerId: string) => AnnouncedMaintenance | undefined
   source: AlertSource
   logger: Logger
+  /**
+   * The fleet's revision (FleetState.revision): bumped when anything the
+   * rules read may have changed. With it, an evaluation is skipped while it
+   * has not moved and nothing is due (a `for` running out, a repeat, a head
+   * turning stuck, a window ending); without it, every interval evaluates.
+   */
+  revision?: () => number
   /** Receivers' retry timers, and how long an evaluation takes; the system clock when absent. */
   clock?: Clock
   evaluateEveryMs?: number
@@ -43,7 +49,7 @@ export interface AlertingOptions {
   /** Nodes still expected back after a restart: they start no new alert (nor do fleet-wide rules while any is). */
   settling?: (peerId: string) => boolean
   /** An operator started or ended a window on this aggregator: the store keeps it. */
-  onMaintenanceChange?: (scope: MaintenanceScope, window: MaintenanceWindow | undefined, now: number) => void
+  onMaintenanceChange?: (scope: MaintenanceScope, window: MaintenanceWindow | undefined, now: Instant) => void
   /** Who leads alerting, for GET /api/v1/alerts. */
   leader?: () => LeaderView
 }
@@ -113,7 +119,17 @@ export class Alerting {
   private readonly clock: Clock
   private readonly every: number
   private lastEvaluatedAt: number | undefined
-  /** How long the last evaluation took (wall clock, ms) and the interval that follows from it. */
+  /** The fleet revision the last evaluation read, and the next moment it must run even if that has not moved (monotonic). */
+  private evaluatedRevision: number | undefined
+  private evaluatedFailing: string | undefined
+  private nextDueAt: number | undefined
+  /** An operator changed a window since the last evaluation (here, or through the store). */
+  private windowsChanged = false
+  /** A follower took a leader's state that differs from what it showed; and whether the last evaluation led. */
+  private stateFollowed = false
+  private evaluatedLeading: boolean | undefined
+  private lastReceiverTickAt: number | undefined
+  /** How long the last evaluation took (monotonic ms) and the interval that follows from it. */
   private lastTookMs = 0
   private intervalMs: number
   private readonly changes = new AlertingChangeTracker()
@@ -142,17 +158,44 @@ export class Alerting {
     ]
   }
 
-  /** For FleetState's tick: evaluates when the interval has passed. */
-  onTick (now: number): void {
-    if (this.lastEvaluatedAt !== undefined && now - this.lastEvaluatedAt < this.intervalMs) return
+  /**
+   * For FleetState's tick: evaluates when the interval has passed (monotonic)
+   * and something may have changed (the fleet's revision moved, a window
+   * changed, or a time-driven change is due); otherwise only lets the
+   * receivers keep their pace. A quiet fleet costs nothing per node.
+   */
+  onTick (now: Instant): void {
+    if (this.lastEvaluatedAt !== undefined && now.mono - this.lastEvaluatedAt < this.intervalMs) return
+    const revision = this.options.revision?.()
+    // A receiver that starts or stops failing is news for the page too (a cheap look: one per receiver).
+    const failing = this.failingReceivers().map((r) => r.name).join('\u0000')
+    // Leadership that came or went, a leader's state taken as a follower, notifications waiting for the store: not quiet.
+    const leading = this.options.leading?.() ?? true
+    const quiet = this.lastEvaluatedAt !== undefined && revision !== undefined && revision === this.evaluatedRevision &&
+      !this.windowsChanged && !this.stateFollowed && leading === this.evaluatedLeading && this.outbox.length === 0 &&
+      failing === this.evaluatedFailing && (this.nextDueAt === undefined || now.mono < this.nextDueAt)
+    if (quiet) {
+      if (leading && (this.lastReceiverTickAt === undefined || now.mono - this.lastReceiverTickAt >= this.every)) {
+        this.lastReceiverTickAt = now.mono
+        const firing = this.engine.announcedFiring()
+        for (const r of this.receivers) r.tick?.(now.wall, firing)
+      }
+      return
+    }
+    this.evaluatedRevision = revision
     const started = this.clock.monotonic()
     this.evaluate(now)
     this.lastTookMs = this.clock.monotonic() - started
     this.intervalMs = Math.max(this.every, Math.ceil(this.lastTookMs / EVALUATE_MAX_SHARE))
   }
 
-  evaluate (now: number): void {
-    this.lastEvaluatedAt = now
+  evaluate (now: Instant): void {
+    this.lastEvaluatedAt = now.mono
+    this.lastReceiverTickAt = now.mono
+    this.windowsChanged = false
+    this.stateFollowed = false
+    const leading = this.options.leading?.() ?? true
+    this.evaluatedLeading = leading
     try {
       // The windows are collected on the walk the rules need anyway: what changed is known without another pass.
       const windows = new Map<string, MaintenanceWindow>()
@@ -168,14 +211,26 @@ export class Alerting {
         fleetMaintenance: fleetWindow,
       })
       // Only the leader evaluates and notifies; the others show what it saved (AlertingPart follows the store).
-      if (this.options.leading?.() ?? true) {
-        const notifications = this.engine.evaluate(input, now, { admit: this.admission(input.nodes) })
+      let heldBack = false
+      if (leading) {
+        const admit = this.admission(input.nodes)
+        const notifications = this.engine.evaluate(input, now, admit === undefined ? {} : {
+          admit: (match) => {
+            if (admit(match)) return true
+            heldBack = true
+            return false
+          },
+        })
         this.dispatch(notifications)
         const firing = this.engine.announcedFiring()
-        for (const r of this.receivers) r.tick?.(now, firing)
+        for (const r of this.receivers) r.tick?.(now.wall, firing)
       }
       this.nodeWindows = windows
+      // A match held back while its node settles after a restart is looked at again each interval (the settling ends by time).
+      this.nextDueAt = earliest(this.engine.nextDue(), nextRuleChange(this.engine.ruleSet, input, now.mono),
+        nextWindowEnd(windows.values()), fleetWindow?.untilMono, heldBack ? now.mono + this.every : undefined)
       const failing = this.failingReceivers().map((r) => r.name).join('\u0000')
+      this.evaluatedFailing = failing
       const change = this.changes.observe(this.engine.active(), fleetWindow, windows, failing)
       if (change.alerts || change.peerIds.length > 0) this.emit(change)
     } catch (err) {
@@ -267,14 +322,17 @@ export class Alerting {
     this.outbox = []
   }
 
-  /** Takes the leader's saved state (a follower); the next evaluation tells the page what changed. */
-  follow (state: AlertEngineState): void {
-    this.engine.importState(state)
+  /** Takes the leader's saved state (a follower); the next evaluation tells the page what changed, if anything did. */
+  follow (state: AlertEngineState, now: Instant): void {
+    const before = activeKey(this.engine.active())
+    this.engine.importState(state, { now })
+    if (activeKey(this.engine.active()) !== before) this.stateFollowed = true
   }
 
   /** A window as the store has it (set by an operator of another aggregator, or before a restart). */
-  applyStoredWindow (scope: MaintenanceScope, window: MaintenanceWindow | undefined, now: number): void {
+  applyStoredWindow (scope: MaintenanceScope, window: MaintenanceWindow | undefined, now: Instant): void {
     this.maintenance.replace(scope, window)
+    this.windowsChanged = true
     this.refreshWindow(scope, now)
   }
 
@@ -283,13 +341,13 @@ export class Alerting {
    * its alerts resolve at once (receivers hear so, rather than keep a
    * problem open about a node nobody watches any more).
    */
-  forgetNode (peerId: string, now: number): void {
+  forgetNode (peerId: string, now: Instant): void {
     this.maintenance.end({ peerId }, now)
     this.evaluate(now)
   }
 
   /** The window in force for a node: an operator's first, else the one its agent announces. */
-  maintenanceOf (peerId: string, now: number): MaintenanceWindow | undefined {
+  maintenanceOf (peerId: string, now: Instant): MaintenanceWindow | undefined {
     const admin = this.maintenance.node(peerId, now)
     if (admin !== undefined) return admin
     const beat = this.options.announcedMaintenance(peerId)
@@ -308,17 +366,17 @@ export class Alerting {
   }
 
   /** The live feed's `alerts` event: firing alerts, the pending count, the windows in force. O(alerts + windows), not O(fleet). */
-  feedDocument (now: number): AlertsFeedDocument {
+  feedDocument (now: Instant): AlertsFeedDocument {
     const fleet = this.maintenance.fleet(now)
     const nodes = [...this.nodeWindows]
-      .filter(([, w]) => w.until === undefined || w.until > now)
+      .filter(([, w]) => w.untilMono === undefined || w.untilMono > now.mono)
       .sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
       .map(([peerId, w]) => ({ peerId, ...maintenanceView(w) }))
     return { alerts: this.fleetAlerts(), maintenance: { fleet: fleet === undefined ? null : maintenanceView(fleet), nodes } }
   }
 
   /** Every window in force, operators' and agents'. */
-  maintenanceDocument (now: number, peerIds: Iterable<string> = this.peerIds()): MaintenanceDocument {
+  maintenanceDocument (now: Instant, peerIds: Iterable<string> = this.peerIds()): MaintenanceDocument {
     const fleet = this.maintenance.fleet(now)
     const nodes = new Map<string, MaintenanceView & { peerId: string }>()
     for (const entry of this.maintenance.list(now)) {
@@ -333,9 +391,9 @@ export class Alerting {
   }
 
   /** GET /api/v1/alerts. */
-  document (now: number): Record<string, unknown> {
+  document (now: Instant): Record<string, unknown> {
     return {
-      generatedAt: new Date(now).toISOString(),
+      generatedAt: new Date(now.wall).toISOString(),
       alerts: this.engine.active().map(alertView),
       resolved: this.engine.recentlyResolved().map(alertView),
       maintenance: this.maintenanceDocument(now, this.peerIds()),
@@ -360,7 +418,7 @@ export class Alerting {
   }
 
   /** One node's window, as node views carry it (`maintenance`). */
-  nodeMaintenanceView (peerId: string, now: number): MaintenanceView | null {
+  nodeMaintenanceView (peerId: string, now: Instant): MaintenanceView | null {
     const w = this.maintenanceOf(peerId, now)
     return w === undefined ? null : maintenanceView(w)
   }
@@ -388,12 +446,13 @@ export class Alerting {
   }
 
   /** An operator started or ended a window: the store keeps it, the page hears of it now, not at the next evaluation. */
-  private maintenanceChanged (scope: MaintenanceScope, now: number): void {
+  private maintenanceChanged (scope: MaintenanceScope, now: Instant): void {
+    this.windowsChanged = true
     this.options.onMaintenanceChange?.(scope, 'fleet' in scope ? this.maintenance.fleet(now) : this.maintenance.node(scope.peerId, now), now)
     this.refreshWindow(scope, now)
   }
 
-  private refreshWindow (scope: MaintenanceScope, now: number): void {
+  private refreshWindow (scope: MaintenanceScope, now: Instant): void {
     if ('fleet' in scope) {
       this.changes.observeFleet(this.maintenance.fleet(now))
       this.emit({ alerts: true, peerIds: [] })
@@ -424,4 +483,16 @@ export class Alerting {
   private peerIds (nodes: readonly unknown[] = this.options.snapshot().nodes): string[] {
     return nodes.map((n) => (n as { peerId?: unknown }).peerId).filter((p): p is string => typeof p === 'string')
   }
+}
+
+/** What the page shows of the active alerts, as one string: whether a followed state changed anything. */
+function activeKey (alerts: readonly AlertRecord[]): string {
+  return JSON.stringify(alerts.map((a) => [a.id, a.state, a.silenced, a.summary, a.description, a.inhibitedBy ?? null]))
+}
+
+/** The smallest of the defined values. */
+function earliest (...values: Array<number | undefined>): number | undefined {
+  let min: number | undefined
+  for (const v of values) if (v !== undefined && (min === undefined || v < min)) min = v
+  return min
 }

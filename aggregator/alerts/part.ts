@@ -1,4 +1,4 @@
-import type { Clock, Timer } from '../../shared/clock.ts'
+import { type Clock, instantOf, type Timer } from '../../shared/clock.ts'
 import { errorMessage } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/log.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
@@ -46,13 +46,14 @@ export function alertingPart (options: AlertingPartOptions): Part & { readonly a
   let ready = false
   let startedMono = clock.monotonic()
   const stateStore = new AlertStateStore({ backend, fence: () => leadership?.fence(), clock })
-  const windows = new MaintenanceStore({ backend })
+  const windows = new MaintenanceStore({ backend, clock })
   const alerting = new Alerting({
     config: options.config,
-    snapshot: () => fleetViews(fleet, clock.wall()),
+    snapshot: () => fleetViews(fleet, instantOf(clock)),
+    revision: () => fleet.revision,
     announcedMaintenance: (peerId) => {
       const record = fleet.get(peerId)
-      return record === undefined ? undefined : { announced: record.beat.maintenance, sentAt: record.beat.sentAt, receivedAt: record.lastSeen }
+      return record === undefined ? undefined : { announced: record.beat.maintenance, sentAt: record.beat.sentAt, receivedAtMono: record.lastSeenMono }
     },
     source: options.source,
     logger,
@@ -90,7 +91,7 @@ export function alertingPart (options: AlertingPartOptions): Part & { readonly a
     try {
       const state = await stateStore.load()
       if (state === undefined) return
-      alerting.engine.importState(state, { merge })
+      alerting.engine.importState(state, { merge, now: instantOf(clock) })
       loaded = true
     } catch (err) {
       logger.error({ err: errorMessage(err) }, 'could not load the alert state from the store; starting from what this aggregator sees')
@@ -99,8 +100,9 @@ export function alertingPart (options: AlertingPartOptions): Part & { readonly a
 
   const syncWindows = async (): Promise<void> => {
     await windows.flush().catch((err: unknown) => { logger.debug({ err: errorMessage(err) }, 'maintenance windows not saved yet; retrying') })
-    const now = clock.wall()
-    for (const { scope, window } of await windows.read()) alerting.applyStoredWindow(scope, window, now)
+    const stored = await windows.read()
+    const now = instantOf(clock)
+    for (const { scope, window } of stored) alerting.applyStoredWindow(scope, window, now)
   }
 
   const follow = async (): Promise<void> => {
@@ -109,7 +111,7 @@ export function alertingPart (options: AlertingPartOptions): Part & { readonly a
       await syncWindows()
       if (leadership?.leading !== true) {
         const state = await stateStore.load()
-        if (state !== undefined) alerting.follow(state)
+        if (state !== undefined) alerting.follow(state, instantOf(clock))
       }
     })().catch((err: unknown) => { logger.debug({ err: errorMessage(err) }, 'could not read the alert state from the store') })
     try { await following } finally { following = undefined }
@@ -120,12 +122,12 @@ export function alertingPart (options: AlertingPartOptions): Part & { readonly a
     alerting,
     get leadership () { return leadership },
     /** The live feed's `alerts` events. */
-    feedSource: { subscribe: (listener) => alerting.subscribe(listener), document: () => alerting.feedDocument(clock.wall()) },
-    /** The public status page's maintenance: whether, and until when; never why. */
+    feedSource: { subscribe: (listener) => alerting.subscribe(listener), document: () => alerting.feedDocument(instantOf(clock)) },
+    /** The public status page's maintenance: whether, and until when; never why. Windows end on the monotonic clock: the page's wall time is not needed. */
     statusSource: {
-      inMaintenance: (peerId, now) => alerting.maintenanceOf(peerId, now) !== undefined,
-      fleet: (now) => {
-        const window = alerting.maintenance.fleet(now)
+      inMaintenance: (peerId) => alerting.maintenanceOf(peerId, instantOf(clock)) !== undefined,
+      fleet: () => {
+        const window = alerting.maintenance.fleet(instantOf(clock))
         return window === undefined ? undefined : { until: window.until }
       },
       subscribe: (listener) => alerting.subscribe(() => { listener() }),

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { Clock } from '../../shared/clock.ts'
+import { type Clock, type Instant, instantOf } from '../../shared/clock.ts'
 import type { AlertStateChange, LeaseFence, StoreBackend, StoredResolved, StoredWindow } from '../store/backend.ts'
 import { ALERT_TEXT_REFRESH_MS, RESOLVED_MEMORY } from './constants.ts'
 import type { AlertEngineState } from './engine.ts'
@@ -9,9 +9,11 @@ import type { AlertRecord, MaintenanceWindow } from './types.ts'
 /**
  * Alert state and maintenance windows in the store, so that no restart or
  * failover re-fires a firing alert, loses a resolve, or forgets a window
- * (docs/alerts.md). Times are kept as the engine has them (the wall clock
- * today; if the engine moves to monotonic time, this is where it is mapped
- * to and from the wall clock, since another process reads them).
+ * (docs/alerts.md). Only wall stamps are kept (another process reads
+ * them, and a restart has a new monotonic origin): the engine keeps the wall
+ * stamps of an alert's start and last announcement beside their monotonic
+ * times and maps them back on load (AlertEngine.importState); a window keeps
+ * its end as a wall time, mapped back here (MaintenanceStore.read).
  */
 
 const subject = z.union([
@@ -175,23 +177,30 @@ export function scopeOf (key: string): MaintenanceScope | undefined {
  */
 export class MaintenanceStore {
   private readonly backend: () => StoreBackend | undefined
+  private readonly clock: Clock
   private readonly pending = new Map<string, StoredWindow>()
   /** The newest setAt known per scope (ours or read). */
   private readonly known = new Map<string, number>()
   private saving: Promise<void> | undefined
 
-  constructor (options: { backend: () => StoreBackend | undefined }) {
+  constructor (options: { backend: () => StoreBackend | undefined, clock: Clock }) {
     this.backend = options.backend
+    this.clock = options.clock
   }
 
-  /** An operator's change here, to be saved. */
-  changed (scope: MaintenanceScope, window: MaintenanceWindow | undefined, now: number): void {
+  /**
+   * An operator's change here, to be saved. Its `setAt` is the wall clock,
+   * but never at or before the newest change known for the scope: an
+   * operator's latest word wins even on a wall clock stepped back.
+   */
+  changed (scope: MaintenanceScope, window: MaintenanceWindow | undefined, now: Instant): void {
     const key = scopeKey(scope)
+    const setAt = Math.max(now.wall, (this.known.get(key) ?? Number.NEGATIVE_INFINITY) + 1)
     const stored: StoredWindow = window === undefined
-      ? { scope: key, until: now, reason: '', since: undefined, setAt: now, ended: true }
-      : { scope: key, until: window.until, reason: window.reason, since: window.since, setAt: now, ended: false }
+      ? { scope: key, until: now.wall, reason: '', since: undefined, setAt, ended: true }
+      : { scope: key, until: window.until, reason: window.reason, since: window.since, setAt, ended: false }
     this.pending.set(key, stored)
-    this.known.set(key, now)
+    this.known.set(key, setAt)
   }
 
   /** Saves what is pending; rejects (keeping it pending) when the store refuses. */
@@ -210,17 +219,23 @@ export class MaintenanceStore {
   /**
    * The stored windows newer than what this aggregator knows (and not
    * overtaken by a change of its own still unsaved): `window` undefined for
-   * one that ended.
+   * one that ended. A window's end is kept as a wall time; it is placed on
+   * this process's monotonic clock when read (what is left of it by the
+   * wall clock now), once per change, so a wall step afterwards neither
+   * shortens nor stretches it.
    */
   async read (): Promise<Array<{ scope: MaintenanceScope, window: MaintenanceWindow | undefined }>> {
     const backend = this.backend()
     if (backend === undefined) return []
+    const stored = await backend.loadMaintenance()
+    const now = instantOf(this.clock)
     const out: Array<{ scope: MaintenanceScope, window: MaintenanceWindow | undefined }> = []
-    for (const w of await backend.loadMaintenance()) {
+    for (const w of stored) {
       const scope = scopeOf(w.scope)
       if (scope === undefined || w.setAt <= (this.known.get(w.scope) ?? -1)) continue
       this.known.set(w.scope, w.setAt)
-      out.push({ scope, window: w.ended ? undefined : { until: w.until, reason: w.reason, source: 'admin', since: w.since } })
+      const untilMono = w.until === undefined ? undefined : now.mono + (w.until - now.wall)
+      out.push({ scope, window: w.ended ? undefined : { until: w.until, untilMono, reason: w.reason, source: 'admin', since: w.since } })
     }
     return out
   }

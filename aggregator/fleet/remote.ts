@@ -9,17 +9,17 @@ import type { NodeRecord, StatusVerdict } from './types.ts'
  * says. See docs/store.md, "Many aggregators, one fleet".
  */
 
-/** A remote node's liveness for the consensus pass, read from its holder's verdict. */
+/** A remote node's liveness for its vote, read from its holder's verdict (nothing changes it here by time: nextAt undefined). */
 export function remoteLiveness (verdict: StatusVerdict): Liveness {
   switch (verdict.status) {
     case 'healthy':
     case 'degraded':
     case 'unhealthy':
-      return { state: 'alive' }
+      return { state: 'alive', nextAt: undefined }
     case 'stale':
     case 'down':
     case 'stopped':
-      return { state: verdict.status, reason: verdict.reason }
+      return { state: verdict.status, reason: verdict.reason, nextAt: undefined }
   }
 }
 
@@ -30,16 +30,28 @@ export function remoteLiveness (verdict: StatusVerdict): Liveness {
  */
 export function localized (record: NodeRecord): NodeRecord {
   const { remote: _remote, ...rest } = record
-  return { ...rest, connected: false, connectedAt: undefined, disconnectedAt: undefined, arrivals: emptyArrivalWindow(), restored: false }
+  return {
+    ...rest,
+    connected: false,
+    connectedAt: undefined,
+    connectedAtMono: undefined,
+    disconnectedAt: undefined,
+    disconnectedAtMono: undefined,
+    arrivals: emptyArrivalWindow(),
+    restored: false,
+  }
 }
 
 /**
  * Whether another aggregator's copy of a node replaces what this one holds:
  * never while this one has the node connected; otherwise when the holder has
- * it connected, or heard from it later (the newer holder wins).
+ * it connected, or heard from it later (the newer holder wins). "Later" is
+ * judged on this aggregator's monotonic clock, where the remote record's
+ * last beat was placed when its row was read: no two machines' wall clocks
+ * are compared.
  */
 export function remoteReplaces (local: NodeRecord | undefined, remote: NodeRecord): boolean {
   if (local === undefined || local.remote !== undefined) return true
   if (local.connected) return false
-  return remote.connected || remote.lastSeen > local.lastSeen || local.restored === true
+  return remote.connected || remote.lastSeenMono > local.lastSeenMono || local.restored === true
 }

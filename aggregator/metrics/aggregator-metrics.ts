@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { Instant } from '../../shared/clock.ts'
 import type { BuildInfo, RuntimeInfo } from '../../shared/build-info.ts'
 import { HEALTH_STATUSES } from '../../shared/health.ts'
 import type { HealthRegistry } from '../../shared/health-registry.ts'
@@ -22,7 +23,7 @@ export interface AggregatorMetricsOptions {
   runtime: RuntimeInfo
   /** Node.js process metrics (CPU, memory, event loop, GC); on by default. */
   processMetrics?: boolean
-  now: () => number
+  now: () => Instant
   /** The aggregator holding a node's connection (a shared store); this one's name when absent. */
   holderOf?: (peerId: string) => string
 }
@@ -72,6 +73,22 @@ export class AggregatorMetrics {
       name: `${P}fleet_heaviest_height`, help: 'Height of the heaviest head seen on each network.', labelNames: ['network'], registers,
       collect: () => { setPerNetwork(heaviestHeight, fleet(), (n) => n.height) },
     })
+    const catchingUp: Gauge = new Gauge({
+      name: `${P}fleet_nodes_catching_up`, help: 'Nodes one block behind a height their network reached less than a block time ago (not in dispute).', labelNames: ['network'], registers,
+      collect: () => { setPerNetwork(catchingUp, fleet(), (n) => n.catchingUp) },
+    })
+    const behindClock: Gauge = new Gauge({
+      name: `${P}fleet_behind_clock`, help: 'Per network, 1 when every reporting node has a head older than its head-age threshold (FleetBehindClock).', labelNames: ['network'], registers,
+      collect: () => { setPerNetwork(behindClock, fleet(), (n) => n.behindClock === undefined ? undefined : (n.behindClock ? 1 : 0)) },
+    })
+    const networkHeadAge: Gauge = new Gauge({
+      name: `${P}fleet_head_age_seconds`, help: 'Per network, the freshest head age among its reporting nodes (block time against the agents\' clocks, aged by the aggregator\'s monotonic clock).', labelNames: ['network'], registers,
+      collect: () => { setPerNetwork(networkHeadAge, fleet(), (n) => n.headAgeSeconds) },
+    })
+    const expectedHeight: Gauge = new Gauge({
+      name: `${P}fleet_expected_height`, help: 'Per Filecoin network with a known genesis, the height the clock says (as lotus_chain_node_height_expected).', labelNames: ['network'], registers,
+      collect: () => { setPerNetwork(expectedHeight, fleet(), (n) => n.expectedHeight) },
+    })
 
     // Per node: rebuilt on each scrape from the snapshot.
     const nodeLabels = ['peer_id', 'nickname']
@@ -87,6 +104,11 @@ export class AggregatorMetrics {
     const headChanged: Gauge = new Gauge({
       name: `${P}node_head_changed_timestamp_seconds`, help: 'When the head of the node last changed (aggregator clock, Unix seconds).', labelNames: nodeLabels, registers,
       collect: () => { headChanged.reset(); for (const n of fleet().nodes) headChanged.set({ peer_id: n.peerId, nickname: n.nickname }, n.headChangedSeconds) },
+    })
+    // An age, not a timestamp: it is measured without the aggregator's wall clock (and so cannot be time() - x).
+    const headAge: Gauge = new Gauge({
+      name: `${P}node_head_age_seconds`, help: 'How old the head of the node is: its block\'s time against the agent\'s send time, aged since by the aggregator\'s monotonic clock (nodes whose head time is known).', labelNames: nodeLabels, registers,
+      collect: () => { headAge.reset(); for (const n of fleet().nodes) if (n.headAgeSeconds !== undefined) headAge.set({ peer_id: n.peerId, nickname: n.nickname }, n.headAgeSeconds) },
     })
     const lastHeartbeat: Gauge = new Gauge({
       name: `${P}node_last_heartbeat_timestamp_seconds`, help: 'When the last heartbeat of the node arrived (aggregator clock, Unix seconds).', labelNames: nodeLabels, registers,
@@ -194,7 +216,11 @@ export class AggregatorMetrics {
   }
 }
 
-function setPerNetwork (gauge: Gauge, snapshot: FleetSnapshot, value: (n: NonNullable<FleetSnapshot['networks']>[number]) => number): void {
+/** One series per network; a network whose value is unknown (undefined) has none. */
+function setPerNetwork (gauge: Gauge, snapshot: FleetSnapshot, value: (n: NonNullable<FleetSnapshot['networks']>[number]) => number | undefined): void {
   gauge.reset()
-  for (const n of snapshot.networks ?? []) gauge.set({ network: n.network }, value(n))
+  for (const n of snapshot.networks ?? []) {
+    const v = value(n)
+    if (v !== undefined) gauge.set({ network: n.network }, v)
+  }
 }

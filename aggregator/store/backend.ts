@@ -42,6 +42,13 @@ export interface RosterRow {
 export interface StoredRosterRow extends RosterRow {
   writer: string
   writeSeq: number
+  /**
+   * The database's clock when the row was written (a shared store; null in
+   * rows written before it was kept): with the ages the writer put in the
+   * row, how other aggregators place the node's times without comparing
+   * wall clocks (store/remote-rows.ts).
+   */
+  writtenAt?: number | null
 }
 
 export interface StoreBatch {
@@ -141,6 +148,11 @@ export interface MemberInfo extends Writer {
   startedAt: number
 }
 
+/**
+ * A lease row as read. Its times are on the database's clock: `startedAt`
+ * is when the run first renewed (the database stamps it, so every reader
+ * judges a holder's age on one clock), `renewedAt` the last renewal.
+ */
 export interface MemberRow extends MemberInfo {
   /** Database clock (ms) of the last renewal. */
   renewedAt: number

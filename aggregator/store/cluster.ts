@@ -1,11 +1,13 @@
-import type { Clock, Timer } from '../../shared/clock.ts'
+import { type Clock, instantOf, type Timer } from '../../shared/clock.ts'
 import { errorMessage } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/log.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
 import type { RemoteHolding } from '../fleet/types.ts'
-import type { ClusterBackend, MemberInfo, MemberRow, RosterCursor, StoredRosterRow, Writer } from './backend.ts'
+import type { ClusterBackend, MemberInfo, RosterCursor, StoredRosterRow, Writer } from './backend.ts'
 import { MEMBER_FORGET_MS, MEMBER_RENEW_MS, REMOTE_POLL_MAX_ROWS, REMOTE_POLL_MS, REMOTE_RESYNC_MS, RECONNECT_GRACE_MS } from './constants.ts'
-import { judgeRemoteRow, memberState, type MemberState, remoteRecord, type RemoteRow, sameHolding } from './remote-rows.ts'
+import {
+  judgeRemoteRow, type MemberSighting, memberState, type MemberState, remoteRecord, type RemoteRow, remoteTimes, sameHolding, sight,
+} from './remote-rows.ts'
 import { decodeRosterRow } from './roster-codec.ts'
 
 /** One aggregator as the fleet document lists it (`aggregators`). */
@@ -67,19 +69,28 @@ const PAGE_ROWS = 2_000
  * writes one at a time and commits them in order, so "rows of writer W after
  * (seq, peer)" misses nothing and needs no clock and no overlap window (see
  * docs/store.md for why this holds on PostgreSQL and YugabyteDB alike).
+ *
+ * Leases are judged on this aggregator's monotonic clock, from when it saw
+ * each renewal (remote-rows.ts, `sight`): the database's clock only places
+ * a stamp once, against its own "now" of the same read, and no wall clock of
+ * any aggregator takes part. Holders are judged again after every renewal,
+ * but only those whose judgement could have changed have their rows walked.
  */
 export class Cluster {
   private readonly options: ClusterOptions
   private readonly backend: ClusterBackend
   private readonly fleet: FleetState
-  private members = new Map<string, MemberRow>()
+  private members = new Map<string, MemberSighting>()
   /** Database clock at the last read of the members, and our monotonic clock then. */
   private dbNow = 0
   private dbNowMono = 0
-  /** Database clock of the first renewal of the current streak of good ones. */
-  private readingSince: number | undefined
+  /** Monotonic: the first renewal of the current streak of good ones. */
+  private readingSinceMono: number | undefined
   private readonly cursors = new Map<string, RosterCursor>()
   private readonly rows = new Map<string, RemoteRow>()
+  /** Peer ids of the rows per holder, and what each holder was judged by last (only a holder whose judgement changed is walked). */
+  private readonly rowsByHolder = new Map<string, Set<string>>()
+  private readonly judged = new Map<string, string>()
   private timers: Timer[] = []
   private renewing: Promise<void> | undefined
   private polling: Promise<void> | undefined
@@ -143,13 +154,14 @@ export class Cluster {
   views (): AggregatorView[] {
     const held = countHolders(this.fleet, this.options.writer.id)
     const leader = this.options.leader?.()
-    const now = this.estimatedDbNow()
+    const nowMono = this.options.clock.monotonic()
     const out: AggregatorView[] = []
-    for (const m of this.members.values()) {
+    for (const sighting of this.members.values()) {
+      const m = sighting.member
       const self = m.id === this.options.writer.id
-      const state = self ? 'reporting' : memberState(m, now, this.readingSince)
+      const state = self ? 'reporting' : memberState(sighting, nowMono, this.readingSinceMono)
       const nodes = held.get(m.id) ?? 0
-      if (!self && state !== 'reporting' && nodes === 0 && now - (m.stoppedAt ?? m.renewedAt) > MEMBER_FORGET_MS) continue
+      if (!self && state !== 'reporting' && nodes === 0 && nowMono - (sighting.stoppedMono ?? sighting.renewedMono) > MEMBER_FORGET_MS) continue
       out.push({
         id: m.id,
         peerId: m.peerId,
@@ -170,19 +182,20 @@ export class Cluster {
   summary (): ClusterSummary {
     const counts: Record<MemberState, number> = { reporting: 0, silent: 0, stopped: 0 }
     for (const v of this.views()) counts[v.state]++
-    const own = this.members.get(this.options.writer.id)
+    const own = this.members.get(this.options.writer.id)?.member
     return { aggregators: counts, lastRenewalAt: own === undefined ? null : iso(own.renewedAt), readFailures: this.readFailures, lastReadError: this.lastReadError ?? null }
   }
 
-  private estimatedDbNow (): number {
-    return this.dbNow + (this.options.clock.monotonic() - this.dbNowMono)
+  /** The database's clock now, from its "now" at the last renewal and this aggregator's monotonic time since. */
+  private estimatedDbNow (nowMono: number = this.options.clock.monotonic()): number {
+    return this.dbNow + (nowMono - this.dbNowMono)
   }
 
   private async renew (): Promise<void> {
     if (this.renewing !== undefined || this.stopped) return
     this.renewing = this.renewOnce().catch((err: unknown) => {
       // Nobody is judged on renewals this aggregator could not read.
-      this.readingSince = undefined
+      this.readingSinceMono = undefined
       this.failed(err, 'renew its lease row in')
     })
     try { await this.renewing } finally { this.renewing = undefined }
@@ -190,10 +203,12 @@ export class Cluster {
 
   private async renewOnce (): Promise<void> {
     const snapshot = await this.backend.renewMember({ ...this.options.member(), ...this.options.writer })
+    const readMono = this.options.clock.monotonic()
     this.dbNow = snapshot.now
-    this.dbNowMono = this.options.clock.monotonic()
-    this.readingSince ??= snapshot.now
-    this.members = new Map(snapshot.members.map((m) => [m.id, m]))
+    this.dbNowMono = readMono
+    this.readingSinceMono ??= readMono
+    const previous = this.members
+    this.members = new Map(snapshot.members.map((m) => [m.id, sight(previous.get(m.id), m, snapshot.now, readMono)]))
     this.succeeded()
     this.judgeAll()
   }
@@ -206,7 +221,7 @@ export class Cluster {
 
   private async pollOnce (): Promise<void> {
     let budget = REMOTE_POLL_MAX_ROWS
-    for (const m of this.members.values()) {
+    for (const { member: m } of this.members.values()) {
       if (m.runId === this.options.writer.runId || budget <= 0) continue
       let cursor = this.cursors.get(m.runId) ?? FIRST
       for (;;) {
@@ -220,7 +235,7 @@ export class Cluster {
       }
     }
     // Runs that left the member list write no more: their cursors can go.
-    const runs = new Set([...this.members.values()].map((m) => m.runId))
+    const runs = new Set([...this.members.values()].map((s) => s.member.runId))
     for (const run of this.cursors.keys()) if (!runs.has(run)) this.cursors.delete(run)
     this.succeeded()
   }
@@ -235,10 +250,10 @@ export class Cluster {
         this.applyRow(row)
       }
       // Removed by an operator (through any aggregator): gone from the roster, gone from the view.
-      for (const peerId of [...this.rows.keys()]) {
+      for (const [peerId, row] of [...this.rows]) {
         if (present.has(peerId)) continue
-        this.rows.delete(peerId)
-        if (this.fleet.get(peerId)?.remote !== undefined) this.fleet.remove(peerId)
+        this.forgetRow(row)
+        if (this.fleet.get(peerId)?.remote !== undefined) this.fleet.remove(peerId, instantOf(this.options.clock))
       }
       this.options.onRoster?.(present)
     })().catch((err: unknown) => { this.failed(err, 'read the roster from') })
@@ -263,30 +278,68 @@ export class Cluster {
       status: decoded.status,
       reason: row.reason,
       lastSeen: row.lastSeen,
+      statusSince: row.statusSince,
       restored: decoded.restored,
     }
+    if (known !== undefined) this.forgetRow(known)
     this.rows.set(row.peerId, remote)
-    return this.fleet.applyRemote(remoteRecord(decoded.saved, row.connected, this.holding(remote)), this.options.clock.wall())
+    let peers = this.rowsByHolder.get(row.holder)
+    if (peers === undefined) this.rowsByHolder.set(row.holder, peers = new Set())
+    peers.add(row.peerId)
+    const now = instantOf(this.options.clock)
+    const times = remoteTimes(decoded.saved, { ages: decoded.ages, writtenAt: row.writtenAt ?? undefined }, this.estimatedDbNow(now.mono), now.mono)
+    return this.fleet.applyRemote(remoteRecord(decoded.saved, row.connected, this.holding(remote, now.mono), times, now), now)
   }
 
-  private holding (row: RemoteRow): RemoteHolding {
-    const member = this.members.get(row.holder)
-    const now = this.estimatedDbNow()
-    const state = member === undefined ? undefined : memberState(member, now, this.readingSince)
-    const { verdict, restored } = judgeRemoteRow(row, { member, state, dbNow: now, wallNow: this.options.clock.wall(), reconnectGraceMs: RECONNECT_GRACE_MS })
-    return restored ? { holder: row.holder, verdict, restored } : { holder: row.holder, verdict }
+  private forgetRow (row: RemoteRow): void {
+    this.rows.delete(row.peerId)
+    const peers = this.rowsByHolder.get(row.holder)
+    peers?.delete(row.peerId)
+    if (peers?.size === 0) {
+      this.rowsByHolder.delete(row.holder)
+      this.judged.delete(row.holder)
+    }
   }
 
-  /** Judges every remote record again (a holder stopped reporting, or came back). */
+  private holding (row: RemoteRow, nowMono: number): RemoteHolding {
+    const sighting = this.members.get(row.holder)
+    const state = sighting === undefined ? undefined : memberState(sighting, nowMono, this.readingSinceMono)
+    const { verdict, restored, own } = judgeRemoteRow(row, { sighting, state, nowMono, reconnectGraceMs: RECONNECT_GRACE_MS })
+    const holding: RemoteHolding = { holder: row.holder, verdict }
+    return { ...holding, ...(restored ? { restored } : {}), ...(own ? { since: row.statusSince } : {}) }
+  }
+
+  /**
+   * What a holder's rows are judged by at `nowMono`: its state, its run, and
+   * whether it is still young or only just stopped (RECONNECT_GRACE_MS).
+   * The same key, the same verdicts: its rows need no walk.
+   */
+  private judgement (holder: string, nowMono: number): string {
+    const sighting = this.members.get(holder)
+    if (sighting === undefined) return 'unknown'
+    const { member } = sighting
+    const state = memberState(sighting, nowMono, this.readingSinceMono)
+    const young = nowMono - sighting.startedMono < RECONNECT_GRACE_MS
+    const stoppedYoung = state === 'stopped' && nowMono - (sighting.stoppedMono ?? sighting.renewedMono) < RECONNECT_GRACE_MS
+    return JSON.stringify([state, member.runId, young, stoppedYoung, state === 'stopped' ? member.stoppedAt : null, state === 'silent' ? member.renewedAt : null])
+  }
+
+  /** Judges the remote records of every holder whose judgement changed (it stopped reporting, came back, restarted, or its grace ran out). */
   private judgeAll (): void {
-    const now = this.options.clock.wall()
-    for (const row of this.rows.values()) {
-      const record = this.fleet.get(row.peerId)
-      // The node is held here now, or by someone whose row we have not read yet: nothing to judge.
-      if (record?.remote === undefined || record.remote.holder !== row.holder) continue
-      const holding = this.holding(row)
-      if (sameHolding(record.remote, holding)) continue
-      this.fleet.applyRemote({ ...record, remote: holding }, now)
+    const now = instantOf(this.options.clock)
+    for (const [holder, peers] of this.rowsByHolder) {
+      const key = this.judgement(holder, now.mono)
+      if (this.judged.get(holder) === key) continue
+      this.judged.set(holder, key)
+      for (const peerId of peers) {
+        const row = this.rows.get(peerId)
+        const record = this.fleet.get(peerId)
+        // The node is held here now, or by someone whose row we have not read yet: nothing to judge.
+        if (row === undefined || record?.remote === undefined || record.remote.holder !== row.holder) continue
+        const holding = this.holding(row, now.mono)
+        if (sameHolding(record.remote, holding)) continue
+        this.fleet.applyRemote({ ...record, remote: holding }, now)
+      }
     }
   }
 

@@ -11,7 +11,7 @@
  */
 import { join } from 'node:path'
 import { backoffDelay, type RandomSource } from '../../shared/backoff.ts'
-import type { Clock, Timer } from '../../shared/clock.ts'
+import { type Clock, instantOf, type Timer } from '../../shared/clock.ts'
 import { ErrorCodes, HeartbeatError, errorMessage } from '../../shared/errors.ts'
 import type { ComponentHealth } from '../../shared/health.ts'
 import type { Logger } from '../../shared/log.ts'
@@ -159,7 +159,7 @@ export class FleetStore {
       write: async (batch, now) => {
         const backend = this.backend
         if (backend === undefined) throw new HeartbeatError(ErrorCodes.STORE_UNAVAILABLE, `the store is not open: ${this.openError ?? 'opening'}`)
-        const rows = this.recorder?.rowsFor(batch.nodes) ?? { rows: [], commit: () => {} }
+        const rows = this.recorder?.rowsFor(batch.nodes, this.clock.monotonic()) ?? { rows: [], commit: () => {} }
         const result = await backend.writeBatch({
           nodes: rows.rows,
           samples: batch.samples,
@@ -255,7 +255,9 @@ export class FleetStore {
     const own: NodeRecord[] = []
     const others = []
     let skipped = 0
-    for (const row of await backend.roster()) {
+    const rows = await backend.roster()
+    const now = instantOf(this.clock)
+    for (const row of rows) {
       // Rows another aggregator holds are followed by the cluster; a SQLite file is this aggregator's alone.
       if (this.cluster !== undefined && row.holder !== this.writerId.id && row.holder !== '') {
         others.push(row)
@@ -264,12 +266,12 @@ export class FleetStore {
       const decoded = decodeRosterRow(row)
       if (decoded === undefined) { skipped++; continue }
       if (decoded.status !== undefined) recorder.seed(row.peerId, decoded.status, row.statusSince)
-      own.push(restoredRecord(decoded.saved))
+      own.push(restoredRecord(decoded.saved, now))
     }
     if (skipped > 0) this.log?.warn({ skipped, store: this.location }, 'some stored nodes could not be read and were left out')
     this.backend = backend
     this.openError = undefined
-    const restored = fleet.restore(own, this.clock.wall())
+    const restored = fleet.restore(own, now)
     const remote = this.cluster?.seed(others) ?? 0
     this.cluster?.start()
     await this.prune()

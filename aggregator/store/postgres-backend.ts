@@ -19,7 +19,7 @@ const TYPES: pg.CustomTypesConfig = {
 }
 
 const ROSTER_COLUMNS = `peer_id AS "peerId", nickname, first_seen AS "firstSeen", last_seen AS "lastSeen", last_beat AS "lastBeat", extras, status, reason,
-  status_since AS "statusSince", holder, connected, writer, write_seq AS "writeSeq"`
+  status_since AS "statusSince", holder, connected, writer, write_seq AS "writeSeq", written_at AS "writtenAt"`
 const TRANSITION_COLUMNS = 'id, peer_id, at, from_status, to_status, reason'
 
 interface TransitionRow { id: number, peer_id: string, at: number, from_status: string | null, to_status: string, reason: string, nickname?: string | null }
@@ -33,15 +33,15 @@ const toTransition = (r: TransitionRow): StoredTransition => ({ id: r.id, peerId
  * old holder's disconnect never overwrites a node another aggregator holds.
  */
 const UPSERT_NODES = `
-  INSERT INTO nodes AS n (peer_id, nickname, first_seen, last_seen, last_beat, extras, status, reason, status_since, holder, connected, writer, write_seq)
-  SELECT r.peer_id, r.nickname, r.first_seen, r.last_seen, r.last_beat, r.extras, r.status, r.reason, r.status_since, $11, r.connected, $12, $13
+  INSERT INTO nodes AS n (peer_id, nickname, first_seen, last_seen, last_beat, extras, status, reason, status_since, holder, connected, writer, write_seq, written_at)
+  SELECT r.peer_id, r.nickname, r.first_seen, r.last_seen, r.last_beat, r.extras, r.status, r.reason, r.status_since, $11, r.connected, $12, $13, ${DB_NOW_MS}
   FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::boolean[])
     AS r(peer_id, nickname, first_seen, last_seen, last_beat, extras, status, reason, status_since, connected)
   ON CONFLICT (peer_id) DO UPDATE SET
     nickname = excluded.nickname, first_seen = LEAST(n.first_seen, excluded.first_seen), last_seen = excluded.last_seen,
     last_beat = excluded.last_beat, extras = excluded.extras, status = excluded.status, reason = excluded.reason,
     status_since = excluded.status_since, holder = excluded.holder, connected = excluded.connected,
-    writer = excluded.writer, write_seq = excluded.write_seq
+    writer = excluded.writer, write_seq = excluded.write_seq, written_at = excluded.written_at
   WHERE n.holder = excluded.holder
      OR (excluded.connected AND (NOT n.connected OR NOT EXISTS (
           SELECT 1 FROM aggregators a
@@ -337,10 +337,12 @@ export class PostgresBackend implements StoreBackend, ClusterBackend {
   async renewMember (member: MemberInfo): Promise<MembersSnapshot> {
     await this.pool.query(`
       INSERT INTO aggregators AS a (id, run_id, peer_id, multiaddrs, version, http_url, started_at, renewed_at, stopped_at)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, ${DB_NOW_MS}, NULL)
+      VALUES ($1, $2, $3, $4, $5, $6, ${DB_NOW_MS}, ${DB_NOW_MS}, NULL)
       ON CONFLICT (id) DO UPDATE SET run_id = excluded.run_id, peer_id = excluded.peer_id, multiaddrs = excluded.multiaddrs, version = excluded.version,
-        http_url = excluded.http_url, started_at = excluded.started_at, renewed_at = excluded.renewed_at, stopped_at = NULL`,
-    [member.id, member.runId, member.peerId, JSON.stringify(member.multiaddrs), member.version, member.httpUrl, member.startedAt])
+        http_url = excluded.http_url, renewed_at = excluded.renewed_at, stopped_at = NULL,
+        started_at = CASE WHEN a.run_id = excluded.run_id THEN a.started_at ELSE excluded.started_at END`,
+    // started_at: the database's clock at the run's first renewal (its start), so every aggregator judges a holder's age on one clock.
+    [member.id, member.runId, member.peerId, JSON.stringify(member.multiaddrs), member.version, member.httpUrl])
     const result = await this.pool.query<{ id: string, run_id: string, peer_id: string, multiaddrs: string, version: string, http_url: string, started_at: number, renewed_at: number, stopped_at: number | null, now: number }>(
       `SELECT id, run_id, peer_id, multiaddrs, version, http_url, started_at, renewed_at, stopped_at, ${DB_NOW_MS} AS now FROM aggregators`)
     const members: MemberRow[] = result.rows.map((r) => ({

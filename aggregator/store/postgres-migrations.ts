@@ -108,6 +108,12 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       )`,
     ],
   },
+  {
+    description: 'roster rows stamped with the database clock when written (other aggregators age them by it, not by wall clocks)',
+    statements: [
+      'ALTER TABLE nodes ADD COLUMN IF NOT EXISTS written_at bigint',
+    ],
+  },
 ]
 
 /** SQLSTATEs of two sessions creating the same object at once (the loser sees the winner's catalog row). */

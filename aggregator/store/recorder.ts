@@ -32,7 +32,7 @@ export class FleetRecorder implements FleetListener {
   /** Whether each local node was connected at its last change. */
   private readonly connected = new Map<string, boolean>()
   /** What was last written per node: an unchanged record and status need no new row. */
-  private readonly written = new Map<string, { record: NodeRecord, status: NodeStatus }>()
+  private readonly written = new Map<string, { record: NodeRecord, status: NodeStatus, reason: string }>()
   /** When each node's row was first stored (a count of stored batches): only rows stored before a roster read can be missing from it. */
   private readonly firstStored = new Map<string, number>()
   private stored = 0
@@ -73,10 +73,11 @@ export class FleetRecorder implements FleetListener {
       if (this.shared()) this.pending.soon()
     }
     if (record === undefined || record.restored === true) return
-    // lastSeen only moves on a beat, so a status-only change never samples twice.
+    // lastSeen only moves on a beat, so a status-only change never samples twice. The interval is
+    // monotonic; the sample's stamp is the record's (never before the previous one).
     const last = this.lastSampleAt.get(peerId)
-    if (last !== undefined && record.lastSeen - last < this.sampleIntervalMs) return
-    this.lastSampleAt.set(peerId, record.lastSeen)
+    if (last !== undefined && record.lastSeenMono - last < this.sampleIntervalMs) return
+    this.lastSampleAt.set(peerId, record.lastSeenMono)
     this.pending.addSample({ peerId, at: record.lastSeen, height: record.beat.height, head: record.beat.head })
   }
 
@@ -112,24 +113,28 @@ export class FleetRecorder implements FleetListener {
 
   /**
    * Roster rows for the nodes marked since the last flush, skipping those
-   * whose record and status are what was last written (a reason that only
-   * re-words the same status, like a growing silence, is not worth a write).
+   * whose record and verdict are what was last written (reasons state
+   * absolute times, so a reason that changed says something new: other
+   * aggregators of a shared store show it). Each row carries the ages of
+   * the node's last beat and head change at `nowMono` (this aggregator's
+   * monotonic clock), which other aggregators place the node's times by.
    * Call `commit` once the rows are stored, with the nodes whose rows the
    * store refused (another aggregator holds them): those are offered again
    * with their next change.
    */
-  rowsFor (peerIds: readonly string[]): { rows: RosterRow[], commit: (refused: readonly string[]) => void } {
+  rowsFor (peerIds: readonly string[], nowMono: number): { rows: RosterRow[], commit: (refused: readonly string[]) => void } {
     const rows: RosterRow[] = []
-    const done: Array<[string, { record: NodeRecord, status: NodeStatus }]> = []
+    const done: Array<[string, { record: NodeRecord, status: NodeStatus, reason: string }]> = []
     for (const peerId of peerIds) {
       const record = this.fleet.get(peerId)
       const verdict = this.fleet.verdict(peerId)
       if (record === undefined || verdict === undefined || record.remote !== undefined) continue
       const previous = this.written.get(peerId)
-      if (previous !== undefined && previous.record === record && previous.status === verdict.status) continue
+      if (previous !== undefined && previous.record === record && previous.status === verdict.status && previous.reason === verdict.reason) continue
       const since = this.statuses.get(peerId)?.since ?? record.lastSeen
-      rows.push(encodeRosterRow(savedNode(record), { status: verdict.status, reason: verdict.reason, since, holder: this.holder, connected: record.connected, restored: record.restored === true }))
-      done.push([peerId, { record, status: verdict.status }])
+      const ages = { beatMs: nowMono - record.lastSeenMono, headMs: nowMono - record.lastHeadChangeMono }
+      rows.push(encodeRosterRow(savedNode(record), { status: verdict.status, reason: verdict.reason, since, holder: this.holder, connected: record.connected, restored: record.restored === true }, ages))
+      done.push([peerId, { record, status: verdict.status, reason: verdict.reason }])
     }
     return {
       rows,

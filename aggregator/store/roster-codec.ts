@@ -15,8 +15,19 @@ export interface RowVerdict {
   restored: boolean
 }
 
+/**
+ * How long before the row was built the node last beat and its head last
+ * changed, on the writer's monotonic clock: what other aggregators of a
+ * shared store place the node's times by (store/remote-rows.ts), so no
+ * reader compares its wall clock with the writer's.
+ */
+export interface RowAges {
+  beatMs: number
+  headMs: number
+}
+
 /** A roster row for a node's latest state. */
-export function encodeRosterRow (saved: SavedNode, verdict: RowVerdict): RosterRow {
+export function encodeRosterRow (saved: SavedNode, verdict: RowVerdict, ages?: RowAges): RosterRow {
   return {
     peerId: saved.peerId,
     nickname: saved.beat.nickname,
@@ -31,6 +42,7 @@ export function encodeRosterRow (saved: SavedNode, verdict: RowVerdict): RosterR
       lastHeadChange: saved.lastHeadChange,
       skewMs: saved.skewMs,
       restored: verdict.restored,
+      ...(ages === undefined ? {} : { ages: { beatMs: Math.max(0, Math.round(ages.beatMs)), headMs: Math.max(0, Math.round(ages.headMs)) } }),
     }),
     status: verdict.status,
     reason: verdict.reason,
@@ -45,6 +57,8 @@ export interface DecodedRosterRow {
   status: NodeStatus | undefined
   /** The holder wrote it while the node was not heard from since the holder's restart. */
   restored: boolean
+  /** The writer's ages of the node's times when it built the row; undefined in rows written without them. */
+  ages: RowAges | undefined
 }
 
 /**
@@ -79,5 +93,13 @@ export function decodeRosterRow (row: RosterRow): DecodedRosterRow | undefined {
     },
     status: (NODE_STATUSES as readonly string[]).includes(row.status) ? row.status as NodeStatus : undefined,
     restored: e.restored === true,
+    ages: agesOf(e.ages),
   }
+}
+
+function agesOf (value: unknown): RowAges | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  const { beatMs, headMs } = value as Record<string, unknown>
+  const ok = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0
+  return ok(beatMs) && ok(headMs) ? { beatMs, headMs } : undefined
 }

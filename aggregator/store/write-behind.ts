@@ -82,6 +82,8 @@ export class WriteBehind {
   private nextAttemptMono = 0
   /** Monotonic start of the last write attempt. */
   private lastStartMono = Number.NEGATIVE_INFINITY
+  /** The wall stamp handed to the last write: the next is never before it (a wall clock stepped back keeps the run's marks in order). */
+  private lastStamp = Number.NEGATIVE_INFINITY
   readonly stats: WriteBehindStats = { flushes: 0, failures: 0, consecutiveFailures: 0, dropped: 0, lastFlushAt: undefined, lastFlushMs: undefined, lastError: undefined }
 
   constructor (options: WriteBehindOptions) {
@@ -173,11 +175,11 @@ export class WriteBehind {
 
   private async writeOnce (): Promise<boolean> {
     const { clock } = this.options
-    const now = clock.wall()
     const startMono = clock.monotonic()
     const empty = this.dirty.size === 0 && this.samples.length === 0 && this.transitions.length === 0
     if (empty && (this.options.idleWriteMs === undefined || startMono - this.lastWriteMono < this.options.idleWriteMs)) return false
     this.lastStartMono = startMono
+    const now = this.lastStamp = Math.max(clock.wall(), this.lastStamp)
     const batch: PendingBatch = { nodes: [...this.dirty], samples: this.samples, transitions: this.transitions }
     this.dirty = new Set()
     this.samples = []

@@ -12,6 +12,8 @@ import type { ClusterBackend, LeaseState } from '../../aggregator/store/backend.
 import { SqliteBackend } from '../../aggregator/store/sqlite-backend.ts'
 import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
 import { createLogger } from '../../shared/log.ts'
+import { instantOf } from '../../shared/clock.ts'
+import { at } from '../support/instant.ts'
 import { ManualClock } from '../support/manual-clock.ts'
 import { tempDir } from '../support/processes.ts'
 
@@ -26,33 +28,33 @@ const brief = (ns: AlertNotification[]): string[] => ns.map((n) => `${n.status} 
 
 test('the engine carries on from a saved state: what was announced is not announced again, a resolve after the hand-over is', () => {
   const first = new AlertEngine(rules())
-  first.evaluate(world(view(PEER_A, 'alpha', 'down'), view(PEER_B, 'bravo', 'healthy')), 0)
-  assert.deepEqual(brief(first.evaluate(world(view(PEER_A, 'alpha', 'down'), view(PEER_B, 'bravo', 'down')), 1_000)), ['firing alpha'])
+  first.evaluate(world(view(PEER_A, 'alpha', 'down'), view(PEER_B, 'bravo', 'healthy')), at(0))
+  assert.deepEqual(brief(first.evaluate(world(view(PEER_A, 'alpha', 'down'), view(PEER_B, 'bravo', 'down')), at(1_000))), ['firing alpha'])
   const saved = structuredClone(first.exportState())
   assert.deepEqual(saved.tracked.map((t) => [t.record.subject.kind === 'node' ? t.record.subject.nickname : '', t.record.state, t.announced]), [['alpha', 'firing', true], ['bravo', 'pending', false]])
 
   const second = new AlertEngine(rules())
-  second.importState(saved)
+  second.importState(saved, { now: at(1_500) })
   // alpha still down: not again; bravo's `for` runs from when it started, not from the hand-over.
-  assert.deepEqual(brief(second.evaluate(world(view(PEER_A, 'alpha', 'down'), view(PEER_B, 'bravo', 'down')), 2_000)), ['firing bravo'])
-  assert.deepEqual(brief(second.evaluate(world(view(PEER_A, 'alpha', 'healthy'), view(PEER_B, 'bravo', 'down')), 3_000)), ['resolved alpha'])
+  assert.deepEqual(brief(second.evaluate(world(view(PEER_A, 'alpha', 'down'), view(PEER_B, 'bravo', 'down')), at(2_000))), ['firing bravo'])
+  assert.deepEqual(brief(second.evaluate(world(view(PEER_A, 'alpha', 'healthy'), view(PEER_B, 'bravo', 'down')), at(3_000))), ['resolved alpha'])
   assert.equal(second.recentlyResolved()[0]?.labels.nickname, 'alpha')
 
   // An alert whose rule is gone from the new configuration resolves, and says so.
   const third = new AlertEngine([])
-  third.importState(second.exportState())
-  assert.deepEqual(brief(third.evaluate(world(view(PEER_B, 'bravo', 'down')), 4_000)), ['resolved bravo'])
+  third.importState(second.exportState(), { now: at(3_500) })
+  assert.deepEqual(brief(third.evaluate(world(view(PEER_B, 'bravo', 'down')), at(4_000))), ['resolved bravo'])
 })
 
 test('new alerts can be held back (a node still expected back after a restart); tracked ones go on', () => {
   const engine = new AlertEngine(rules())
   const admitOnlyAlpha = { admit: (m: { subject: { kind: string, peerId?: string } }) => m.subject.peerId === PEER_A }
-  engine.evaluate(world(view(PEER_A, 'alpha', 'down'), view(PEER_B, 'bravo', 'down')), 0, admitOnlyAlpha)
-  assert.deepEqual(brief(engine.evaluate(world(view(PEER_A, 'alpha', 'down'), view(PEER_B, 'bravo', 'down')), 1_000, admitOnlyAlpha)), ['firing alpha'])
+  engine.evaluate(world(view(PEER_A, 'alpha', 'down'), view(PEER_B, 'bravo', 'down')), at(0), admitOnlyAlpha)
+  assert.deepEqual(brief(engine.evaluate(world(view(PEER_A, 'alpha', 'down'), view(PEER_B, 'bravo', 'down')), at(1_000), admitOnlyAlpha)), ['firing alpha'])
   assert.deepEqual(engine.active().map((a) => a.subject.kind === 'node' ? a.subject.nickname : ''), ['alpha'])
   // Once admitted, bravo's `for` starts then.
-  engine.evaluate(world(view(PEER_A, 'alpha', 'down'), view(PEER_B, 'bravo', 'down')), 2_000)
-  assert.deepEqual(brief(engine.evaluate(world(view(PEER_A, 'alpha', 'down'), view(PEER_B, 'bravo', 'down')), 3_000)), ['firing bravo'])
+  engine.evaluate(world(view(PEER_A, 'alpha', 'down'), view(PEER_B, 'bravo', 'down')), at(2_000))
+  assert.deepEqual(brief(engine.evaluate(world(view(PEER_A, 'alpha', 'down'), view(PEER_B, 'bravo', 'down')), at(3_000))), ['firing bravo'])
 })
 
 test('the alert state store saves by difference: state changes at once, text at most every 10 s, resolved alerts once; loads skip damaged rows', async () => {
@@ -60,21 +62,21 @@ test('the alert state store saves by difference: state changes at once, text at 
   const time = new ManualClock()
   const store = new AlertStateStore({ backend: () => backend, clock: time })
   const engine = new AlertEngine(rules())
-  engine.evaluate(world(view(PEER_A, 'alpha', 'down')), time.wall())
+  engine.evaluate(world(view(PEER_A, 'alpha', 'down')), instantOf(time))
   assert.equal(store.diff(engine.exportState())?.upserts.length, 1, 'a new pending alert')
   await store.save(engine.exportState())
   assert.equal(store.diff(engine.exportState()), undefined, 'nothing new')
   time.advance(1_000)
-  engine.evaluate(world({ ...view(PEER_A, 'alpha', 'down'), reason: 'down for longer' }), time.wall())
+  engine.evaluate(world({ ...view(PEER_A, 'alpha', 'down'), reason: 'down for longer' }), instantOf(time))
   assert.equal(store.diff(engine.exportState())?.upserts.length, 1, 'fired: saved at once')
   await store.save(engine.exportState())
   time.advance(1_000)
-  engine.evaluate(world({ ...view(PEER_A, 'alpha', 'down'), reason: 'down for even longer' }), time.wall())
+  engine.evaluate(world({ ...view(PEER_A, 'alpha', 'down'), reason: 'down for even longer' }), instantOf(time))
   assert.equal(store.diff(engine.exportState()), undefined, 'only the text changed: not yet')
   time.advance(10_000)
   assert.equal(store.diff(engine.exportState())?.upserts.length, 1, 'the text, 10 s later')
   await store.save(engine.exportState())
-  engine.evaluate(world(view(PEER_A, 'alpha', 'healthy')), time.wall())
+  engine.evaluate(world(view(PEER_A, 'alpha', 'healthy')), instantOf(time))
   const change = store.diff(engine.exportState())
   assert.deepEqual([change?.upserts.length, change?.deletes, change?.resolved.length], [0, [engine.recentlyResolved()[0]?.id], 1])
   await store.save(engine.exportState())
@@ -89,16 +91,17 @@ test('the alert state store saves by difference: state changes at once, text at 
 
 test('maintenance windows in the store: the newest change per scope wins, an end is kept as an end', async () => {
   const backend = await SqliteBackend.open(join(tempDir('hb-alerts-'), 'fleet.sqlite'))
-  const here = new MaintenanceStore({ backend: () => backend })
-  const there = new MaintenanceStore({ backend: () => backend })
-  here.changed({ peerId: PEER_A }, { until: 5_000, reason: 'disk swap', source: 'admin', since: 1_000 }, 1_000)
-  here.changed({ fleet: true }, { until: 9_000, reason: 'upgrade', source: 'admin', since: 1_000 }, 1_000)
+  const time = new ManualClock({ wallStart: 1_000, monoStart: 1_000 })
+  const here = new MaintenanceStore({ backend: () => backend, clock: time })
+  const there = new MaintenanceStore({ backend: () => backend, clock: time })
+  here.changed({ peerId: PEER_A }, { until: 5_000, untilMono: 5_000, reason: 'disk swap', source: 'admin', since: 1_000 }, at(1_000))
+  here.changed({ fleet: true }, { until: 9_000, untilMono: 9_000, reason: 'upgrade', source: 'admin', since: 1_000 }, at(1_000))
   await here.flush()
   assert.equal(here.pendingCount, 0)
   assert.deepEqual((await there.read()).map((w) => `${'fleet' in w.scope ? 'fleet' : w.scope.peerId} ${w.window?.reason ?? ''}`).sort(), [`${PEER_A} disk swap`, 'fleet upgrade'])
   assert.deepEqual(await there.read(), [], 'nothing new on a second read')
   // Ended elsewhere later: the end reaches here; a late copy of the old window does not bring it back.
-  there.changed({ peerId: PEER_A }, undefined, 2_000)
+  there.changed({ peerId: PEER_A }, undefined, at(2_000))
   await there.flush()
   assert.deepEqual(await here.read(), [{ scope: { peerId: PEER_A }, window: undefined }])
   await backend.saveMaintenance([{ scope: `node:${PEER_A}`, until: 5_000, reason: 'disk swap', since: 1_000, setAt: 1_000, ended: false }])
@@ -193,27 +196,27 @@ test('with a shared store, notifications wait for their state to be saved; a fai
   })
   alerting.receivers.push({ kind: 'test', target: 'memory', notify: (n: AlertNotification) => { delivered.push(`${n.status} ${n.alert.name}`) }, stats: () => ({ sent: 0, failed: 0, dropped: 0, retries: 0, queued: 0 }), stop: async () => {} } as never)
   let downNow = true
-  alerting.evaluate(0)
+  alerting.evaluate(at(0))
   // The save fails (the store is away): the firing notice waits.
   save = async () => { throw new Error('connection refused') }
-  alerting.evaluate(1_000)
+  alerting.evaluate(at(1_000))
   await alerting.settled()
   assert.deepEqual(delivered, [])
   // The store is back: the notice goes out after the save.
   let saves = 0
   save = async () => { saves++ }
-  alerting.evaluate(2_000)
+  alerting.evaluate(at(2_000))
   await alerting.settled()
   assert.deepEqual(delivered, ['firing NodeDown'])
   assert.ok(saves >= 1)
   // The lease is lost while a save runs: the resolve is the next leader's to announce.
   downNow = false
   save = async () => { leading = false; throw new HeartbeatError(ErrorCodes.LEASE_LOST, 'lost') }
-  alerting.evaluate(3_000)
+  alerting.evaluate(at(3_000))
   await alerting.settled()
   assert.deepEqual(delivered, ['firing NodeDown'])
   // A follower does not evaluate at all.
-  alerting.evaluate(4_000)
+  alerting.evaluate(at(4_000))
   await alerting.settled()
   assert.deepEqual(delivered, ['firing NodeDown'])
 })
