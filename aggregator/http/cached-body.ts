@@ -19,26 +19,33 @@ export class CachedBody {
   /** 200, or 503 for a failing fleet health document. */
   readonly statusCode: number
   private readonly tag: string
+  private readonly weak: boolean
   private readonly encoded = new Map<ContentEncoding, Promise<Buffer>>()
 
-  /** `tag`: unique to these bytes (ETag characters only: letters, digits, `.`, `-`, `_`). */
-  constructor (bytes: Buffer, tag: string, type: string, statusCode = 200) {
+  /**
+   * `tag`: unique to these bytes (ETag characters only: letters, digits, `.`,
+   * `-`, `_`), or with `weak` to what they mean: a weak ETag (`W/"…"`, RFC
+   * 9110 8.8.1) for bodies that differ only in what time alone moves.
+   */
+  constructor (bytes: Buffer, tag: string, type: string, statusCode = 200, weak = false) {
     this.bytes = bytes
     this.tag = tag
+    this.weak = weak
     this.type = type
     this.statusCode = statusCode
   }
 
   /** The ETag of one representation: each encoding is its own (a cache may hold them side by side). */
   etag (encoding?: ContentEncoding): string {
-    return encoding === undefined ? `"${this.tag}"` : `"${this.tag}-${encoding}"`
+    const quoted = encoding === undefined ? `"${this.tag}"` : `"${this.tag}-${encoding}"`
+    return this.weak ? `W/${quoted}` : quoted
   }
 
   /** Whether an If-None-Match header names this answer, in any representation (weak comparison, RFC 9110 13.1.2). */
   matches (ifNoneMatch: string | undefined): boolean {
     if (ifNoneMatch === undefined) return false
     if (ifNoneMatch.trim() === '*') return true
-    const ours = new Set([this.etag(), this.etag('gzip'), this.etag('br')])
+    const ours = new Set([this.etag(), this.etag('gzip'), this.etag('br')].map((tag) => tag.replace(/^W\//, '')))
     return ifNoneMatch.split(',').some((candidate) => ours.has(candidate.trim().replace(/^W\//, '')))
   }
 

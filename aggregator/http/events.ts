@@ -22,7 +22,7 @@ export interface LiveFeedOptions {
   flushMs?: number
   pingMs?: number
   summaryMs?: number
-  /** The flush and keepalive timers, and the times events carry (wall clock). */
+  /** The flush and keepalive timers and the feed's bounds (monotonic), and the times events carry (wall clock). */
   clock?: Clock
   /** How many clients, and when a client that stops reading is dropped. */
   limits?: FeedLimits
@@ -106,7 +106,8 @@ export function serveEvents (source: LiveFeedSource, options: LiveFeedOptions = 
   const pingMs = options.pingMs ?? EVENTS_KEEPALIVE_MS
   const summaryMs = options.summaryMs ?? EVENTS_SUMMARY_MS
   const clock = options.clock ?? systemClock
-  const now = clock.wall
+  /** Intervals (backpressure, the summary's pace) on the monotonic clock; the wall clock only for the times shown. */
+  const now = clock.monotonic
   const limits = options.limits ?? DEFAULT_FEED_LIMITS
   const stats = options.stats ?? new FeedStats()
   const clients = new Map<ServerResponse, Client>()
@@ -218,7 +219,7 @@ export function serveEvents (source: LiveFeedSource, options: LiveFeedOptions = 
     flushTimer = clock.every(flushMs, flush)
     pingTimer = clock.every(pingMs, () => {
       dropSlowClients()
-      broadcast(frame('ping', { at: new Date(now()).toISOString() }))
+      broadcast(frame('ping', { at: new Date(clock.wall()).toISOString() }))
     })
   }
   const stopWatching = (): void => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { Clock, Timer } from '../../shared/clock.ts'
+import { type Clock, type Instant, instantOf, type Timer } from '../../shared/clock.ts'
 import { FLEET_DEMAND_MS, FLEET_DOCUMENT_HOLD_FACTOR, FLEET_DOCUMENT_REBUILD_MS, FLEET_PUBLISH_TICK_MS, FLEET_RENDITIONS_KEPT, FLEET_RENDITIONS_MAX_BYTES, NODE_VIEW_MAX_AGE_MS } from '../constants.ts'
 import { exposeNode } from '../fleet/exposure.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
@@ -24,7 +24,7 @@ export interface FleetDocumentsOptions {
   clock: Clock
   info: () => AggregatorInfo
   /** The parts' top-level fields of the fleet document (HttpRegistry.fleetFields). */
-  fields: (nodes: readonly NodeView[], now: number) => Record<string, unknown>
+  fields: (nodes: readonly NodeView[], now: Instant) => Record<string, unknown>
   /** The longest a document holds back the beat stream (FLEET_DOCUMENT_REBUILD_MS). */
   rebuildMs?: number
   maxAgeMs?: number
@@ -88,9 +88,10 @@ interface Slot {
  * for FLEET_DOCUMENT_HOLD_FACTOR times what it cost to build, at most
  * `rebuildMs`: a fleet that never stops changing is serialised at most once
  * per interval however many read it (about a second at 10,000 nodes, at once
- * for a small fleet). What is not the beat stream (an operator's action, an
- * alert, a window, a removed node) is never held back: a client that changed
- * something reads its change.
+ * for a small fleet). What is not the beat stream (a node's status changed,
+ * on a beat or on a deadline; an operator's action, an alert, a window, a
+ * removed node) is never held back: no document shows a status the fleet has
+ * left, and a client that changed something reads its change.
  *
  * While a document is read (within FLEET_DEMAND_MS), a publisher keeps it
  * current ahead of the requests: every tick it rebuilds the changed node
@@ -175,7 +176,8 @@ export class FleetDocuments {
   /** The fleet's summary now (no document built). */
   summary (): FleetSummary {
     const { fleet, clock } = this.options
-    return fleetSummary(fleet, fleet.consensus(clock.wall()))
+    const now = instantOf(clock)
+    return fleetSummary(fleet, fleet.consensus(now), now)
   }
 
   close (): void {
@@ -248,7 +250,7 @@ export class FleetDocuments {
     const { cache } = this.options
     const { notices, urgentNotices } = cache
     const started = this.stopwatch()
-    const consensus = cache.refresh(this.preparer([slot]), true)
+    const consensus = cache.refresh(this.preparer([slot]))
     const built = slot.kind === 'fleet' ? this.buildFleet(slot.details, consensus, kept) : this.buildHealth(slot.details, kept)
     // One that replaced another holds back the beat stream in proportion to what it cost; the first holds nothing back.
     const hold = kept === undefined ? 0 : Math.min(this.rebuildMs, FLEET_DOCUMENT_HOLD_FACTOR * Math.max(0, this.stopwatch() - started))
@@ -264,16 +266,16 @@ export class FleetDocuments {
 
   private buildFleet (details: boolean, consensus: ReturnType<FleetViewCache['refresh']>, kept: Built | undefined): Omit<Built, 'builtAt' | 'notices' | 'urgentNotices' | 'heldUntil'> {
     const { cache, fleet, info } = this.options
-    const now = this.options.clock.wall()
+    const now = instantOf(this.options.clock)
     const about = JSON.stringify(info())
     const entries = cache.ordered()
     const views = entries.map((e) => e.view)
-    const summary = JSON.stringify(fleetSummary(fleet, consensus, views))
+    const summary = JSON.stringify(fleetSummary(fleet, consensus, now, views))
     const fieldsJson = this.fieldsJson(views, now)
     const rest = `${about}\n${summary}\n${fieldsJson}`
     // Nothing changed after all (only time passed, and it moved nothing): the same bytes, the same ETag.
     if (kept !== undefined && kept.generation === cache.generation && kept.rest === rest) return kept
-    const head = Buffer.from(`{"aggregator":${about},"generatedAt":"${new Date(now).toISOString()}","summary":${summary},"nodes":[`)
+    const head = Buffer.from(`{"aggregator":${about},"generatedAt":"${new Date(now.wall).toISOString()}","summary":${summary},"nodes":[`)
     const fields = Buffer.from(fieldsJson === '{}' ? '}' : `,${fieldsJson.slice(1)}`)
     const version = ++this.versions
     const tag = `${this.epoch()}-${version}-${details ? 1 : 0}`
@@ -288,9 +290,9 @@ export class FleetDocuments {
    * went, and at least every maxAgeMs, not for every beat: walking the fleet
    * for them is a large share of a build at 10,000 nodes.
    */
-  private fieldsJson (views: readonly NodeView[], now: number): string {
-    const { cache, clock } = this.options
-    const at = clock.monotonic()
+  private fieldsJson (views: readonly NodeView[], now: Instant): string {
+    const { cache } = this.options
+    const at = now.mono
     const memo = this.fieldsMemo
     if (memo !== undefined && memo.urgentNotices === cache.urgentNotices && memo.membership === cache.membership && at - memo.at < this.maxAgeMs && at >= memo.at) return memo.json
     const json = JSON.stringify(this.options.fields(views, now))

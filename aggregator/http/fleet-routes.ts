@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
 import type { FastifyRequest } from 'fastify'
-import type { Clock } from '../../shared/clock.ts'
+import { type Clock, instantOf } from '../../shared/clock.ts'
 import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
 import { exposeNode } from '../fleet/exposure.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
@@ -13,6 +13,7 @@ import { type AggregatorInfo, FleetDocuments } from './fleet-documents.ts'
 import { parseFleetQuery } from './fleet-query.ts'
 import { FleetViewCache } from './fleet-view-cache.ts'
 import type { HttpRegistry } from './registry.ts'
+import { TIME_MOVED_FIELDS } from './view-delta.ts'
 
 export type { AggregatorInfo } from './fleet-documents.ts'
 
@@ -77,13 +78,18 @@ export function registerFleetRoutes (http: HttpRegistry, options: FleetRoutesOpt
     summary: 'one node',
     handler: async (request, reply) => {
       const { peerId } = request.params
-      const at = clock.wall()
+      if (fleet.get(peerId) !== undefined) await http.prepare(peerId)
+      const at = instantOf(clock)
       const view = nodeViewOf(fleet, peerId, at)
       if (view === undefined) throw new HeartbeatError(ErrorCodes.NODE_NOT_FOUND, `no node with peer id ${peerId}`)
-      // Built fresh (its uptime is exact here, unlike the list's); the ETag still spares an unchanged body.
-      const bytes = Buffer.from(JSON.stringify(exposeNode(http.decorate(view, 'node', at), details(request), fleet.get(peerId)?.remoteAddr)))
-      const tag = createHash('sha1').update(bytes).digest('base64url').slice(0, 22)
-      return await sendCached(request, reply, new CachedBody(bytes, tag, 'application/json; charset=utf-8'))
+      // Built fresh (its uptime and what time moves are exact here, unlike the list's). The ETag is weak: it names
+      // the view but for what time alone moves (phi, the head's age), so a client that holds it is spared the body.
+      const exposed = exposeNode(http.decorate(view, 'node', at), details(request), fleet.get(peerId)?.remoteAddr)
+      const bytes = Buffer.from(JSON.stringify(exposed))
+      const timeless: Record<string, unknown> = { ...exposed }
+      for (const key of TIME_MOVED_FIELDS) delete timeless[key]
+      const tag = createHash('sha1').update(JSON.stringify(timeless)).digest('base64url').slice(0, 22)
+      return await sendCached(request, reply, new CachedBody(bytes, tag, 'application/json; charset=utf-8', 200, true))
     },
   })
 

@@ -1,10 +1,10 @@
-import { type Clock, systemClock } from '../../shared/clock.ts'
-import { NODE_VIEW_CONSENSUS_REUSE_MS, NODE_VIEW_MAX_AGE_MS, NODE_VIEW_REBUILD_BUDGET } from '../constants.ts'
+import { type Clock, type Instant, instantOf, systemClock } from '../../shared/clock.ts'
+import { NODE_VIEW_MAX_AGE_MS, NODE_VIEW_REBUILD_BUDGET } from '../constants.ts'
 import { exposeNode, withoutDetails } from '../fleet/exposure.ts'
 import type { FleetConsensus, FleetState } from '../fleet/fleet-state.ts'
 import { lagOf } from '../fleet/status.ts'
 import { compareNodeViews, nodeView, nodeViewContext, type NodeView } from '../fleet/view.ts'
-import { changedKeys, HEALTH_DETAILS_ONLY, mergeChange, sameValue, type NodeChange } from './view-delta.ts'
+import { changedKeys, HEALTH_DETAILS_ONLY, mergeChange, onlyTimeMoved, sameValue, type NodeChange } from './view-delta.ts'
 
 /** One node's view as the fleet document and the live feed serve it, built once per change. */
 export interface NodeEntry {
@@ -12,7 +12,7 @@ export interface NodeEntry {
   /** Through the registry's decorator chain (scope `fleet`), before exposure. */
   readonly view: NodeView
   readonly remoteAddr: string | undefined
-  /** When it was built (monotonic clock): time alone moves phi and uptime, so an old entry is rebuilt. */
+  /** When it was built (monotonic clock): time alone moves phi, the head's age and uptime (TIME_MOVED_FIELDS), so an old entry is rebuilt. */
   readonly builtAt: number
   /** The exposed view's JSON per exposure ([without details, with details]), made on first use. */
   readonly json: [Buffer | undefined, Buffer | undefined]
@@ -24,8 +24,8 @@ export interface NodeEntry {
 
 export interface FleetViewCacheOptions {
   fleet: FleetState
-  /** The node-view decorator chain (HttpRegistry.decorate, scope `fleet`); `now` is the wall clock. */
-  decorate: (view: NodeView, now: number) => NodeView
+  /** The node-view decorator chain (HttpRegistry.decorate, scope `fleet`). */
+  decorate: (view: NodeView, now: Instant) => NodeView
   /** Wall clock for the views, monotonic for their age. */
   clock?: Clock
   /** Rebuild an entry this old even if nothing said it changed (phi and uptime move with time). */
@@ -50,12 +50,9 @@ export interface FleetViewCacheOptions {
  */
 export class FleetViewCache {
   private readonly fleet: FleetState
-  private readonly decorate: (view: NodeView, now: number) => NodeView
+  private readonly decorate: (view: NodeView, now: Instant) => NodeView
   private readonly clock: Clock
   private readonly maxAgeMs: number
-  /** The network picture views are judged by, and when (monotonic) it was taken. */
-  private consensus: FleetConsensus | undefined
-  private consensusAt = Number.NEGATIVE_INFINITY
   /** In build order, oldest first (a rebuilt entry moves to the end): the aged ones are at the front. */
   private readonly entries = new Map<string, NodeEntry>()
   /** Beat-stream changes, aged views, moved lags and duplicates: rebuilt within a budget per refresh. */
@@ -84,10 +81,11 @@ export class FleetViewCache {
     this.maxAgeMs = options.maxAgeMs ?? NODE_VIEW_MAX_AGE_MS
     this.budget = options.budget ?? NODE_VIEW_REBUILD_BUDGET
     this.unsubscribe = this.fleet.subscribe({
-      // The tick has just walked the fleet: its network picture is fresh and costs nothing to take.
-      onTick: (now) => { this.takeConsensus(this.fleet.consensus(now)) },
       // Beats and ticks: the documents may hold these back (FleetDocuments).
       onNodeChanged: (peerId) => { this.invalidate([peerId], false) },
+      // A status that changed (a deadline passed with no beat, a beat that turned it) is never held back:
+      // a document must not show a verdict the fleet has left. onNodeChanged follows for the same node.
+      onStatusChanged: (change) => { this.invalidate([change.peerId]) },
       // Gone from the state: the next refresh finds no record and drops the entry.
       onNodeForgotten: (peerId) => { this.invalidate([peerId]) },
     })
@@ -109,8 +107,9 @@ export class FleetViewCache {
   }
 
   /**
-   * Notices that are not the beat stream: an operator's action, an alert or a
-   * window that changed, a node removed. The documents never hold these back.
+   * Notices that are not the beat stream: a node's status changed (on a beat
+   * or on a deadline), an operator's action, an alert or a window that
+   * changed, a node removed. The documents never hold these back.
    */
   get urgentNotices (): number {
     return this.urgentCount
@@ -147,17 +146,14 @@ export class FleetViewCache {
    * old view) at most `budget` views are rebuilt, the others at the next
    * refresh: when a block moves every node's lag at once, the work is spread
    * over a few refreshes instead of one long stop. Returns the network picture
-   * lags were judged by: with `exact`, the fleet's as of now (a document
-   * built for a request: its summary and its views agree with what was
-   * folded); otherwise the one the last status tick computed (statuses are
-   * judged by it too), or a new one when no tick came for two (a fleet that
-   * keeps changing would otherwise be walked once more per refresh).
+   * lags were judged by: the fleet's as of now (its running tally), so a
+   * document's summary and its views agree with what was folded.
    */
-  refresh (prepare?: (entry: NodeEntry) => void, exact = false): FleetConsensus {
-    const now = this.clock.wall()
-    const at = this.clock.monotonic()
-    const reusable = !exact && this.consensus !== undefined && at - this.consensusAt < NODE_VIEW_CONSENSUS_REUSE_MS && at >= this.consensusAt
-    const consensus = reusable ? this.consensus as FleetConsensus : this.takeConsensus(this.fleet.consensus(now))
+  refresh (prepare?: (entry: NodeEntry) => void): FleetConsensus {
+    const now = instantOf(this.clock)
+    const at = now.mono
+    // The fleet's running tally: O(networks), and the same picture its statuses were judged by.
+    const consensus = this.fleet.consensus(now)
     if (this.everything) {
       this.everything = false
       for (const peerId of this.entries.keys()) this.stale.add(peerId)
@@ -195,12 +191,6 @@ export class FleetViewCache {
     this.unsubscribe()
   }
 
-  private takeConsensus (consensus: FleetConsensus): FleetConsensus {
-    this.consensus = consensus
-    this.consensusAt = this.clock.monotonic()
-    return consensus
-  }
-
   /** A network whose maximum height moved changes the lag of its nodes, which no node notice says. */
   private markMovedLags (consensus: FleetConsensus): void {
     const moved = new Set<string>()
@@ -228,7 +218,7 @@ export class FleetViewCache {
   }
 
   /** Rebuilds the nodes of `pending` (taking them out), existing views at most `budget` of them; returns what is left of it. */
-  private rebuild (pending: Set<string>, budget: number, consensus: FleetConsensus, now: number, at: number, prepare: ((entry: NodeEntry) => void) | undefined): number {
+  private rebuild (pending: Set<string>, budget: number, consensus: FleetConsensus, now: Instant, at: number, prepare: ((entry: NodeEntry) => void) | undefined): number {
     for (const peerId of pending) {
       const old = this.entries.get(peerId)
       const record = this.fleet.get(peerId)
@@ -249,6 +239,8 @@ export class FleetViewCache {
       this.stale.delete(peerId)
       const view = this.decorate(nodeView(record, verdict, nodeViewContext(this.fleet, record, consensus, now)), now)
       const change = old === undefined ? 'full' : this.changeOf(old, view, record.remoteAddr)
+      // Rebuilt for a notice that did not concern it: time alone moved it, and it is not old yet. It stays as it was.
+      if (old !== undefined && change !== 'full' && change.size > 0 && onlyTimeMoved(change) && at - old.builtAt < this.maxAgeMs && at >= old.builtAt) continue
       const unchanged = change !== 'full' && change.size === 0
       // Unchanged views keep their JSON: only the age is new.
       const kept = unchanged ? old : undefined

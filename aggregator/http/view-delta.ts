@@ -14,6 +14,20 @@ export type NodeChange = 'removed' | 'full' | ReadonlySet<string>
  */
 export const HEALTH_DETAILS_ONLY = 'health (details only)'
 
+/**
+ * The fields of a node view that move with time alone (the silence's phi, how
+ * long the head has been unchanged, its age, the height the clock expects):
+ * a cached view shows them as of its build, and a rebuild that moved only
+ * these (a notice that did not concern the node) keeps the view it had.
+ */
+export const TIME_MOVED_FIELDS: ReadonlySet<string> = new Set(['phi', 'headUnchangedForMs', 'headAgeMs', 'expectedHeight', 'epochsBehindClock'])
+
+/** Whether a change moved only what time moves (or nothing). */
+export function onlyTimeMoved (change: ReadonlySet<string>): boolean {
+  for (const key of change) if (!TIME_MOVED_FIELDS.has(key)) return false
+  return true
+}
+
 /** Deep equality of JSON values (what the serialised views would show), key order ignored. */
 export function sameValue (a: unknown, b: unknown): boolean {
   if (a === b) return true

@@ -131,6 +131,7 @@ describe('fleet reads over HTTP', () => {
     assert.equal(first.status, 200)
     assert.equal(first.headers['cache-control'], 'no-cache')
     assert.equal(JSON.parse(first.body.toString()).nickname, 'lotus-1')
+    assert.match(String(first.headers.etag), /^W\/"/, 'weak: the view but for what time alone moves (it is built for each request)')
     assert.equal((await raw(url, { 'if-none-match': String(first.headers.etag) })).status, 304)
     assert.equal((await raw(`${aggregator.url}/api/v1/nodes/nobody`)).status, 404)
   })

@@ -11,6 +11,7 @@ import { FleetDocuments } from '../../aggregator/http/fleet-documents.ts'
 import { FleetViewCache } from '../../aggregator/http/fleet-view-cache.ts'
 import type { Heartbeat } from '../../shared/heartbeat.ts'
 import { heartbeat } from '../support/heartbeats.ts'
+import { instantOf } from '../../shared/clock.ts'
 import { ManualClock } from '../support/manual-clock.ts'
 
 const FLUSH_MS = 20
@@ -91,7 +92,7 @@ describe('live feed deltas', () => {
   const followers: Follower[] = []
   const follow = (): Follower => { const f = new Follower(`${url}?delta=1`); followers.push(f); return f }
   const put = (peerId: string, hb: Partial<Heartbeat> = {}): void => {
-    fleet.apply({ type: 'beat', peerId, heartbeat: heartbeat({ nickname: peerId, period: 60_000, sentAt: clock.wall(), ...hb }), protocol: 'v2' }, clock.wall())
+    fleet.apply({ type: 'beat', peerId, heartbeat: heartbeat({ nickname: peerId, period: 60_000, sentAt: clock.wall(), ...hb }), protocol: 'v2' }, instantOf(clock))
   }
   /** What GET /api/v1/fleet would say now, with the views the feed has sent. */
   const current = (): Map<string, unknown> => new Map(JSON.parse(documents.snapshot(false, cache.generation).bytes.toString()).nodes.map((n: { peerId: string }) => [n.peerId, n]))
@@ -179,7 +180,8 @@ describe('live feed deltas', () => {
       clock.advance(FLUSH_MS)
       let change: Record<string, unknown> | undefined
       while (change === undefined) change = (await nextDelta()).changes.find((c: { peerId: string }) => c.peerId === 'solo')
-      assert.deepEqual(Object.keys(change).sort(), ['beats', 'lastSeen', 'minerAddress', 'peerId', 'seq'])
+      // What the beat changed, and how long the head has been unchanged (the view is as of its rebuild).
+      assert.deepEqual(Object.keys(change).sort(), ['beats', 'headUnchangedForMs', 'lastSeen', 'minerAddress', 'peerId', 'seq'])
     } finally {
       await reader.cancel()
     }

@@ -15,6 +15,7 @@ import { BUNDLE_FILES, buildPage, ensurePageBuilt, pageFreshness } from '../../a
 import type { Heartbeat } from '../../shared/heartbeat.ts'
 import { startTestAggregator } from '../support/in-process.ts'
 import { ManualClock } from '../support/manual-clock.ts'
+import { instantOf } from '../../shared/clock.ts'
 import { tempDir } from '../support/processes.ts'
 
 function beat (height: number, status: Heartbeat['health']['status'] = 'ready'): Heartbeat {
@@ -229,7 +230,7 @@ describe('live feed fan-out', () => {
   /** Resolves when the last client left and the feed stopped watching. */
   let unwatched = Promise.withResolvers<void>()
   const clock = new ManualClock({ wallStart: Date.now() })
-  const put = (peerId: string, height: number): void => { fleet.apply({ type: 'beat', peerId, heartbeat: { ...beat(height), nickname: peerId }, protocol: 'v2' }, clock.wall()) }
+  const put = (peerId: string, height: number): void => { fleet.apply({ type: 'beat', peerId, heartbeat: { ...beat(height), nickname: peerId }, protocol: 'v2' }, instantOf(clock)) }
 
   before(async () => {
     fleet = new FleetState()

@@ -27,6 +27,14 @@ describe('cached bodies', () => {
     for (const header of [undefined, '"v2"', '"v1-"', 'v1']) assert.equal(body.matches(header), false, String(header))
   })
 
+  it('says a weak ETag for a body that names its meaning, and matches it either way', () => {
+    const body = new CachedBody(Buffer.from('{}'), 'n1', 'application/json', 200, true)
+    assert.equal(body.etag(), 'W/"n1"')
+    assert.equal(body.etag('br'), 'W/"n1-br"')
+    for (const header of ['W/"n1"', '"n1"', 'W/"n1-gzip"']) assert.equal(body.matches(header), true, header)
+    assert.equal(body.matches('W/"n2"'), false)
+  })
+
   it('compresses once per encoding, whatever the number of waiting requests', async () => {
     const text = JSON.stringify({ nodes: Array.from({ length: 500 }, (_, i) => ({ peerId: `P${i}`, status: 'healthy' })) })
     const body = new CachedBody(Buffer.from(text), 'v1', 'application/json')

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { FLEET_DOCUMENT_HOLD_FACTOR, FLEET_DOCUMENT_REBUILD_MS, FLEET_PUBLISH_TICK_MS, NODE_VIEW_MAX_AGE_MS } from '../../aggregator/constants.ts'
+import { FLEET_DOCUMENT_HOLD_FACTOR, FLEET_DOCUMENT_REBUILD_MS, FLEET_PUBLISH_TICK_MS, NODE_VIEW_MAX_AGE_MS, STATUS_TICK_MS } from '../../aggregator/constants.ts'
 import { exposeNode } from '../../aggregator/fleet/exposure.ts'
 import { FleetState } from '../../aggregator/fleet/fleet-state.ts'
 import { fleetViews } from '../../aggregator/fleet/view.ts'
@@ -10,6 +10,7 @@ import { parseFleetQuery } from '../../aggregator/http/fleet-query.ts'
 import { FleetViewCache } from '../../aggregator/http/fleet-view-cache.ts'
 import type { Heartbeat } from '../../shared/heartbeat.ts'
 import { heartbeat } from '../support/heartbeats.ts'
+import { instantOf } from '../../shared/clock.ts'
 import { ManualClock } from '../support/manual-clock.ts'
 
 const INFO = { peerId: 'agg', multiaddrs: ['/ip4/127.0.0.1/tcp/4100'], version: '0.1.0', startedAt: '2027-01-15T08:00:00.000Z' }
@@ -25,7 +26,7 @@ function setup (fields: () => Record<string, unknown> = () => ({ alerts: { firin
   const stopwatch = (): number => { watch += BUILD_MS / 2; return watch }
   const documents = new FleetDocuments({ cache, fleet, clock, info: () => INFO, fields, stopwatch })
   const beat = (peerId: string, hb: Partial<Heartbeat> = {}): void => {
-    fleet.apply({ type: 'beat', peerId, heartbeat: heartbeat({ nickname: peerId, seq: 1, ...hb }), protocol: 'v2' }, clock.wall())
+    fleet.apply({ type: 'beat', peerId, heartbeat: heartbeat({ nickname: peerId, seq: 1, ...hb }), protocol: 'v2' }, instantOf(clock))
   }
   const doc = (details = false): any => JSON.parse(documents.fleet(details).bytes.toString())
   return { clock, fleet, cache, documents, beat, doc }
@@ -36,7 +37,7 @@ describe('fleet documents', () => {
     const { clock, fleet, beat, doc } = setup()
     beat('b', { health: { status: 'ready', components: { rpc: { status: 'ready', details: { url: 'http://10.0.0.7' } } } } })
     beat('a')
-    const { nodes, summary } = fleetViews(fleet, clock.wall())
+    const { nodes, summary } = fleetViews(fleet, instantOf(clock))
     const document = doc()
     assert.deepEqual(document, {
       aggregator: INFO,
@@ -49,15 +50,16 @@ describe('fleet documents', () => {
     assert.equal(JSON.stringify(doc(true)).includes('10.0.0.7'), true)
   })
 
-  it('serves the same bytes while nothing changes, and rebuilds once time alone may have moved them', () => {
-    const { clock, beat, documents } = setup()
+  it('serves the same bytes while nothing changes, and rebuilds once time alone moved them', () => {
+    const { clock, beat, documents, doc } = setup()
     beat('a')
     const first = documents.fleet(false)
     clock.advance(NODE_VIEW_MAX_AGE_MS - 1)
     assert.equal(documents.fleet(false), first)
     clock.advance(1)
-    // Old, rebuilt: phi and uptime could have moved; here nothing did, so the same body (and ETag) stays.
-    assert.equal(documents.fleet(false).etag(), first.etag())
+    // Old, rebuilt: phi, the head's age and uptime move with time alone.
+    assert.notEqual(documents.fleet(false).etag(), first.etag())
+    assert.equal(doc().nodes[0].headUnchangedForMs, NODE_VIEW_MAX_AGE_MS)
   })
 
   it('shows the first change after a quiet spell at once, then holds the beat stream back for an interval', () => {
@@ -98,13 +100,37 @@ describe('fleet documents', () => {
     assert.equal(doc().nodes[0].height, 8, 'a part said something changed: rebuilt, with the beat folded meanwhile')
   })
 
+  it('never holds back a status change, even one a deadline made with no beat', () => {
+    const { clock, fleet, beat, doc } = setup()
+    beat('a')
+    doc()
+    clock.advance(10)
+    beat('a', { seq: 2 })
+    doc()
+    clock.advance(10)
+    fleet.apply({ type: 'disconnected', peerId: 'a' }, instantOf(clock))
+    const disconnected = doc().nodes[0]
+    assert.equal(disconnected.status, fleet.verdict('a')?.status, 'a status the fleet changed: shown at once, however held the document was')
+    assert.equal(disconnected.statusSince, new Date(clock.wall()).toISOString())
+    assert.notEqual(disconnected.statusUntil, null)
+    doc()
+    // The grace ends with no event: the ticker turns it, and the next answer says so (no hold, no publisher tick).
+    clock.advance(Date.parse(disconnected.statusUntil) - clock.wall() + STATUS_TICK_MS)
+    fleet.tick(instantOf(clock))
+    assert.notEqual(fleet.verdict('a')?.status, disconnected.status)
+    const turned = doc().nodes[0]
+    assert.equal(turned.status, fleet.verdict('a')?.status)
+    assert.equal(turned.reason, fleet.verdict('a')?.reason)
+    assert.equal(turned.statusSince, new Date(clock.wall()).toISOString())
+  })
+
   it('holds back in proportion to what a build costs: a cheap document follows at once', () => {
     const clock = new ManualClock()
     const fleet = new FleetState()
     const cache = new FleetViewCache({ fleet, decorate: (view) => view, clock })
     let watch = 0
     const documents = new FleetDocuments({ cache, fleet, clock, info: () => INFO, fields: () => ({}), stopwatch: () => (watch += 1) })
-    const beat = (height: number): void => { fleet.apply({ type: 'beat', peerId: 'a', heartbeat: heartbeat({ height, seq: height }), protocol: 'v2' }, clock.wall()) }
+    const beat = (height: number): void => { fleet.apply({ type: 'beat', peerId: 'a', heartbeat: heartbeat({ height, seq: height }), protocol: 'v2' }, instantOf(clock)) }
     const height = (): number => JSON.parse(documents.fleet(false).bytes.toString()).nodes[0].height
     beat(1)
     height()
@@ -153,7 +179,7 @@ describe('fleet documents', () => {
     beat('a')
     beat('b', { health: { status: 'not_ready', components: { disk: { status: 'not_ready', details: { error: 'disk full' } } } } })
     for (const details of [false, true]) {
-      const nodes = fleetViews(fleet, clock.wall()).nodes.map((n) => exposeNode(n, details))
+      const nodes = fleetViews(fleet, instantOf(clock)).nodes.map((n) => exposeNode(n, details))
       const expected = fleetHealthDocument({ nodes, aggregatorPeerId: INFO.peerId, releaseId: INFO.version })
       const body = documents.health(details)
       assert.equal(body.statusCode, expected.statusCode)

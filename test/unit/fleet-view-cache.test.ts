@@ -4,13 +4,14 @@ import { STATUS_TICK_MS } from '../../aggregator/constants.ts'
 import { FleetState } from '../../aggregator/fleet/fleet-state.ts'
 import { fleetViews, type NodeView } from '../../aggregator/fleet/view.ts'
 import { entryJson, FleetViewCache } from '../../aggregator/http/fleet-view-cache.ts'
-import { HEALTH_DETAILS_ONLY, type NodeChange } from '../../aggregator/http/view-delta.ts'
+import { HEALTH_DETAILS_ONLY, type NodeChange, TIME_MOVED_FIELDS } from '../../aggregator/http/view-delta.ts'
 import type { Heartbeat } from '../../shared/heartbeat.ts'
 import { heartbeat } from '../support/heartbeats.ts'
+import { instantOf } from '../../shared/clock.ts'
 import { ManualClock } from '../support/manual-clock.ts'
 
 const MAX_AGE = 5_000
-/** Past the reuse of the network picture (one status tick). */
+/** One status tick. */
 const TICK = STATUS_TICK_MS
 
 function setup (decorate: (view: NodeView) => NodeView = (v) => v): { clock: ManualClock, fleet: FleetState, cache: FleetViewCache, beat: (peerId: string, hb?: Partial<Heartbeat>) => void } {
@@ -18,9 +19,16 @@ function setup (decorate: (view: NodeView) => NodeView = (v) => v): { clock: Man
   const fleet = new FleetState()
   const cache = new FleetViewCache({ fleet, decorate, clock, maxAgeMs: MAX_AGE })
   const beat = (peerId: string, hb: Partial<Heartbeat> = {}): void => {
-    fleet.apply({ type: 'beat', peerId, heartbeat: heartbeat({ nickname: peerId, seq: 1, ...hb }), protocol: 'v2' }, clock.wall())
+    fleet.apply({ type: 'beat', peerId, heartbeat: heartbeat({ nickname: peerId, seq: 1, ...hb }), protocol: 'v2' }, instantOf(clock))
   }
   return { clock, fleet, cache, beat }
+}
+
+/** A view without what time alone moves (TIME_MOVED_FIELDS). */
+const untimed = (view: NodeView | { view: NodeView }): Partial<NodeView> => {
+  const copy: Record<string, unknown> = { ...('view' in view ? view.view : view) }
+  for (const key of TIME_MOVED_FIELDS) delete copy[key]
+  return copy
 }
 
 const keys = (change: NodeChange | undefined): string[] | string | undefined => change === undefined || typeof change === 'string' ? change : [...change].sort()
@@ -31,7 +39,7 @@ describe('fleet view cache', () => {
     for (const p of ['c', 'a', 'b']) beat(p)
     cache.refresh()
     const views = cache.ordered().map((e) => e.view)
-    assert.deepEqual(views, fleetViews(fleet, clock.wall()).nodes)
+    assert.deepEqual(views, fleetViews(fleet, instantOf(clock)).nodes)
     const jsonOfA = entryJson(cache.entry('a')!, false)
     const jsonOfB = entryJson(cache.entry('b')!, false)
     const generation = cache.generation
@@ -42,7 +50,10 @@ describe('fleet view cache', () => {
     assert.notEqual(entryJson(cache.entry('b')!, false), jsonOfB)
     assert.equal(JSON.parse(entryJson(cache.entry('b')!, false).toString()).minerAddress, 'f0999')
     assert.ok(cache.generation > generation)
-    assert.deepEqual(cache.ordered().map((e) => e.view), fleetViews(fleet, clock.wall()).nodes, 'the same as a view built from scratch')
+    const fresh = fleetViews(fleet, instantOf(clock)).nodes
+    assert.deepEqual(cache.entry('b')?.view, fresh.find((v) => v.peerId === 'b'), 'the rebuilt one: as built from scratch')
+    assert.deepEqual(cache.ordered().map(untimed), fresh.map(untimed), 'the others too, but for what time alone moved (as of their build)')
+    assert.equal(cache.entry('a')?.view.headUnchangedForMs, 0)
     cache.close()
   })
 
@@ -55,7 +66,7 @@ describe('fleet view cache', () => {
     cache.trackChanges(true)
     clock.advance(TICK)
     beat('a', { height: 104, seq: 2 })
-    fleet.tick(clock.wall())
+    fleet.tick(instantOf(clock))
     cache.refresh()
     assert.equal(cache.entry('b')?.view.lag, 4, 'b did not beat, its lag moved')
     clock.advance(10)
@@ -64,9 +75,9 @@ describe('fleet view cache', () => {
     assert.equal(cache.entry('c')?.view.duplicateNickname, true, 'c shares its nickname now')
     const changes = cache.takeChanges()
     assert.ok(keys(changes.get('b'))?.includes('lag'))
-    assert.deepEqual(keys(changes.get('c')), ['duplicateNickname', 'lag'], 'c lags too (it sits at 100)')
+    assert.deepEqual(keys(changes.get('c')), ['duplicateNickname', 'headUnchangedForMs', 'lag'], 'c lags too (it sits at 100); rebuilt, it is as of now')
     assert.equal(changes.get('d'), 'full', 'a new node goes whole')
-    assert.deepEqual(cache.ordered().map((e) => e.view), fleetViews(fleet, clock.wall()).nodes)
+    assert.deepEqual(cache.ordered().map(untimed), fleetViews(fleet, instantOf(clock)).nodes.map(untimed))
     cache.close()
   })
 
@@ -106,7 +117,7 @@ describe('fleet view cache', () => {
     cache.close()
   })
 
-  it('rebuilds an entry once it is old (phi moves with time), keeping the bytes when nothing moved', () => {
+  it('rebuilds an entry once it is old (phi and the head\'s age move with time alone)', () => {
     let decorations = 0
     const { clock, cache, beat } = setup((view) => { decorations++; return view })
     beat('a')
@@ -119,7 +130,50 @@ describe('fleet view cache', () => {
     clock.advance(1)
     cache.refresh()
     assert.equal(decorations, before + 1, 'old: rebuilt')
-    assert.equal(entryJson(cache.entry('a')!, true), json, 'the same view: the same bytes')
+    assert.notEqual(entryJson(cache.entry('a')!, true), json)
+    assert.equal(cache.entry('a')?.view.headUnchangedForMs, MAX_AGE, 'as of now')
+    cache.close()
+  })
+
+  it('keeps a young view that a notice about something else rebuilt and found moved by time alone', () => {
+    const { clock, cache, beat } = setup()
+    beat('a')
+    cache.refresh()
+    const entry = cache.entry('a')
+    const generation = cache.generation
+    cache.trackChanges(true)
+    clock.advance(MAX_AGE - 1)
+    cache.invalidate()
+    cache.refresh()
+    assert.equal(cache.entry('a'), entry, 'the same entry, its bytes and its age')
+    assert.equal(cache.generation, generation)
+    assert.equal(cache.takeChanges().size, 0, 'nothing for the feed')
+    clock.advance(1)
+    cache.refresh()
+    assert.equal(cache.entry('a')?.view.headUnchangedForMs, MAX_AGE, 'once old, rebuilt as of now')
+    cache.close()
+  })
+
+  it('takes a status the fleet changed on a deadline, with no beat, as urgent: outside the budget', () => {
+    const clock = new ManualClock()
+    const fleet = new FleetState()
+    const cache = new FleetViewCache({ fleet, decorate: (v) => v, clock, budget: 0 })
+    fleet.apply({ type: 'beat', peerId: 'a', heartbeat: heartbeat({ nickname: 'a', seq: 1 }), protocol: 'v2' }, instantOf(clock))
+    cache.refresh()
+    const urgent = cache.urgentNotices
+    fleet.apply({ type: 'disconnected', peerId: 'a' }, instantOf(clock))
+    cache.refresh()
+    const disconnected = cache.entry('a')?.view
+    assert.equal(disconnected?.status, fleet.verdict('a')?.status)
+    assert.notEqual(disconnected?.statusUntil, null, 'the grace ends at a time the view says')
+    assert.ok(cache.urgentNotices > urgent)
+    // The grace passes: only the ticker sees it.
+    clock.advance(Date.parse(disconnected?.statusUntil as string) - clock.wall() + STATUS_TICK_MS)
+    fleet.tick(instantOf(clock))
+    assert.notEqual(fleet.verdict('a')?.status, disconnected?.status, 'the deadline turned it')
+    cache.refresh()
+    assert.equal(cache.entry('a')?.view.status, fleet.verdict('a')?.status, 'a budget of nothing still takes it')
+    assert.equal(cache.entry('a')?.view.reason, fleet.verdict('a')?.reason)
     cache.close()
   })
 
@@ -146,7 +200,7 @@ describe('fleet view cache', () => {
     const fleet = new FleetState()
     const cache = new FleetViewCache({ fleet, decorate: (v) => v, clock, budget: 2 })
     const beat = (peerId: string, hb: Partial<Heartbeat> = {}): void => {
-      fleet.apply({ type: 'beat', peerId, heartbeat: heartbeat({ nickname: peerId, seq: 1, ...hb }), protocol: 'v2' }, clock.wall())
+      fleet.apply({ type: 'beat', peerId, heartbeat: heartbeat({ nickname: peerId, seq: 1, ...hb }), protocol: 'v2' }, instantOf(clock))
     }
     for (const p of ['a', 'b', 'c', 'd', 'e']) beat(p)
     cache.refresh()
