@@ -140,6 +140,13 @@ export const FLEET_PUBLISH_TICK_MS = STATUS_TICK_MS
  * work each here, rather than one stop of a tenth of a second.
  */
 export const NODE_VIEW_REBUILD_BUDGET = 2_500
+/**
+ * ...but a view the budget defers is rebuilt once it has waited this long,
+ * whatever the budget: the spread covers the four publisher ticks a burst
+ * needs, and a document built after a quiet spell (no refresh in between)
+ * brings every changed view up to date instead of a budget's worth.
+ */
+export const NODE_VIEW_DEFER_MAX_MS = 1_000
 /** Filtered or paged answers of one fleet document version kept for repeat requests (least recently used dropped). */
 export const FLEET_RENDITIONS_KEPT = 32
 /** ...and at most this many bytes of them (a filter that keeps most of 10,000 nodes is most of a 9 MiB document). */

@@ -1,5 +1,5 @@
 import { type Clock, type Instant, instantOf, systemClock } from '../../shared/clock.ts'
-import { NODE_VIEW_MAX_AGE_MS, NODE_VIEW_REBUILD_BUDGET } from '../constants.ts'
+import { NODE_VIEW_DEFER_MAX_MS, NODE_VIEW_MAX_AGE_MS, NODE_VIEW_REBUILD_BUDGET } from '../constants.ts'
 import { exposeNode, withoutDetails } from '../fleet/exposure.ts'
 import type { FleetConsensus, FleetState } from '../fleet/fleet-state.ts'
 import { lagOf } from '../fleet/status.ts'
@@ -32,6 +32,8 @@ export interface FleetViewCacheOptions {
   maxAgeMs?: number
   /** Existing views rebuilt at most per refresh for the beat stream (NODE_VIEW_REBUILD_BUDGET). */
   budget?: number
+  /** The longest the budget defers a view's rebuild (NODE_VIEW_DEFER_MAX_MS). */
+  deferMaxMs?: number
 }
 
 /**
@@ -55,10 +57,15 @@ export class FleetViewCache {
   private readonly maxAgeMs: number
   /** In build order, oldest first (a rebuilt entry moves to the end): the aged ones are at the front. */
   private readonly entries = new Map<string, NodeEntry>()
-  /** Beat-stream changes, aged views, moved lags and duplicates: rebuilt within a budget per refresh. */
-  private readonly stale = new Set<string>()
-  /** What a part or an operator said changed, and removals: rebuilt at the next refresh, whatever the budget. */
-  private readonly urgentStale = new Set<string>()
+  /**
+   * Beat-stream changes, aged views, moved lags and duplicates, each with when
+   * (monotonic) it was first marked, oldest first: rebuilt within a budget per
+   * refresh, but none deferred longer than deferMaxMs.
+   */
+  private readonly stale = new Map<string, number>()
+  /** What a part or an operator said changed, status changes and removals: rebuilt at the next refresh, whatever the budget. */
+  private readonly urgentStale = new Map<string, number>()
+  private readonly deferMaxMs: number
   private readonly budget: number
   private everything = true
   /** Peer ids in the document's order; undefined when it must be sorted again. */
@@ -80,6 +87,7 @@ export class FleetViewCache {
     this.clock = options.clock ?? systemClock
     this.maxAgeMs = options.maxAgeMs ?? NODE_VIEW_MAX_AGE_MS
     this.budget = options.budget ?? NODE_VIEW_REBUILD_BUDGET
+    this.deferMaxMs = options.deferMaxMs ?? NODE_VIEW_DEFER_MAX_MS
     this.unsubscribe = this.fleet.subscribe({
       // Beats and ticks: the documents may hold these back (FleetDocuments).
       onNodeChanged: (peerId) => { this.invalidate([peerId], false) },
@@ -124,7 +132,7 @@ export class FleetViewCache {
     this.noticeCount++
     if (urgent) this.urgentCount++
     if (peerIds === undefined) this.everything = true
-    else for (const peerId of peerIds) (urgent ? this.urgentStale : this.stale).add(peerId)
+    else for (const peerId of peerIds) mark(urgent ? this.urgentStale : this.stale, peerId, this.clock.monotonic())
   }
 
   /** Starts or stops noting changes for `takeChanges` (the live feed while it has clients). */
@@ -156,18 +164,18 @@ export class FleetViewCache {
     const consensus = this.fleet.consensus(now)
     if (this.everything) {
       this.everything = false
-      for (const peerId of this.entries.keys()) this.stale.add(peerId)
-      for (const record of this.fleet.nodes()) this.stale.add(record.peerId)
+      for (const peerId of this.entries.keys()) mark(this.stale, peerId, at)
+      for (const record of this.fleet.nodes()) mark(this.stale, record.peerId, at)
     }
     for (const entry of this.entries.values()) {
       if (at - entry.builtAt < this.maxAgeMs && at >= entry.builtAt) break
-      this.stale.add(entry.peerId)
+      mark(this.stale, entry.peerId, at)
     }
-    this.markMovedLags(consensus)
+    this.markMovedLags(consensus, at)
     this.rebuild(this.urgentStale, Number.POSITIVE_INFINITY, consensus, now, at, prepare)
     const budget = this.rebuild(this.stale, this.budget, consensus, now, at, prepare)
     if (this.movedNicknames.size > 0) {
-      this.markMovedDuplicates()
+      this.markMovedDuplicates(at)
       this.rebuild(this.stale, budget, consensus, now, at, prepare)
     }
     return consensus
@@ -192,7 +200,7 @@ export class FleetViewCache {
   }
 
   /** A network whose maximum height moved changes the lag of its nodes, which no node notice says. */
-  private markMovedLags (consensus: FleetConsensus): void {
+  private markMovedLags (consensus: FleetConsensus, at: number): void {
     const moved = new Set<string>()
     const heights = new Map<string, number | undefined>()
     for (const [network, context] of consensus.contexts) {
@@ -204,22 +212,22 @@ export class FleetViewCache {
     for (const entry of this.entries.values()) {
       if (!moved.has(entry.view.network) || this.stale.has(entry.peerId) || this.urgentStale.has(entry.peerId)) continue
       const record = this.fleet.get(entry.peerId)
-      if (record === undefined || lagOf(record, consensus.contexts.get(record.beat.network)) !== entry.view.lag) this.stale.add(entry.peerId)
+      if (record === undefined || lagOf(record, consensus.contexts.get(record.beat.network)) !== entry.view.lag) mark(this.stale, entry.peerId, at)
     }
   }
 
   /** A nickname that came or went flips the duplicate flag of the other nodes carrying it. */
-  private markMovedDuplicates (): void {
+  private markMovedDuplicates (at: number): void {
     for (const entry of this.entries.values()) {
       const { nickname, duplicateNickname } = entry.view
-      if (this.movedNicknames.has(nickname) && this.fleet.sharesNickname(nickname) !== duplicateNickname) this.stale.add(entry.peerId)
+      if (this.movedNicknames.has(nickname) && this.fleet.sharesNickname(nickname) !== duplicateNickname) mark(this.stale, entry.peerId, at)
     }
     this.movedNicknames.clear()
   }
 
   /** Rebuilds the nodes of `pending` (taking them out), existing views at most `budget` of them; returns what is left of it. */
-  private rebuild (pending: Set<string>, budget: number, consensus: FleetConsensus, now: Instant, at: number, prepare: ((entry: NodeEntry) => void) | undefined): number {
-    for (const peerId of pending) {
+  private rebuild (pending: Map<string, number>, budget: number, consensus: FleetConsensus, now: Instant, at: number, prepare: ((entry: NodeEntry) => void) | undefined): number {
+    for (const [peerId, since] of pending) {
       const old = this.entries.get(peerId)
       const record = this.fleet.get(peerId)
       const verdict = this.fleet.verdict(peerId)
@@ -231,8 +239,10 @@ export class FleetViewCache {
         continue
       }
       // A node not in the view yet always comes in: a document never lacks a node the fleet holds.
+      // The budget spreads a burst over refreshes; it never leaves a view behind longer than deferMaxMs (a document
+      // built after a quiet spell, with no refresh in between, rebuilds every view that changed).
       if (old !== undefined) {
-        if (budget <= 0) continue
+        if (budget <= 0 && at - since < this.deferMaxMs && at >= since) continue
         budget--
       }
       pending.delete(peerId)
@@ -290,6 +300,11 @@ export class FleetViewCache {
     if (this.tracked === undefined) return
     this.tracked.set(peerId, mergeChange(this.tracked.get(peerId), change))
   }
+}
+
+/** Marks a node stale at `at`, keeping the time it was first marked. */
+function mark (pending: Map<string, number>, peerId: string, at: number): void {
+  if (!pending.has(peerId)) pending.set(peerId, at)
 }
 
 /** The JSON of an entry's view as a caller with (or without) details may see it; made once per entry and exposure. */

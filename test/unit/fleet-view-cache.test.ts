@@ -219,4 +219,33 @@ describe('fleet view cache', () => {
     assert.equal(miners().filter((m) => m === 'f0999').length, 4, 'the rest the next time')
     cache.close()
   })
+
+  it('defers a rebuild no longer than deferMaxMs: a refresh after a quiet spell brings every changed view', () => {
+    const clock = new ManualClock()
+    const fleet = new FleetState()
+    const cache = new FleetViewCache({ fleet, decorate: (v) => v, clock, budget: 2, deferMaxMs: 1_000 })
+    const beat = (peerId: string, seq: number): void => {
+      fleet.apply({ type: 'beat', peerId, heartbeat: heartbeat({ nickname: peerId, seq, minerAddress: `f0${seq}` }), protocol: 'v2' }, instantOf(clock))
+    }
+    const peers = ['a', 'b', 'c', 'd', 'e']
+    for (const p of peers) beat(p, 1)
+    cache.refresh()
+    clock.advance(10)
+    for (const p of peers) beat(p, 2)
+    // No refresh for a while (no reader): the next one is a document's, and it must be current.
+    clock.advance(1_000)
+    cache.refresh()
+    assert.deepEqual(cache.ordered().map((e) => e.view.minerAddress), peers.map(() => 'f02'), 'waited past deferMaxMs: all rebuilt')
+    clock.advance(10)
+    for (const p of peers) beat(p, 3)
+    cache.refresh()
+    assert.equal(cache.ordered().filter((e) => e.view.minerAddress === 'f03').length, 2, 'fresh changes: within the budget')
+    clock.advance(999)
+    cache.refresh()
+    assert.equal(cache.ordered().filter((e) => e.view.minerAddress === 'f03').length, 4)
+    clock.advance(1)
+    cache.refresh()
+    assert.equal(cache.ordered().filter((e) => e.view.minerAddress === 'f03').length, 5, 'the last one once it waited deferMaxMs')
+    cache.close()
+  })
 })
