@@ -250,7 +250,6 @@ export class Aggregator {
       startedAt: this.startedAt,
       clock,
       processMetrics: options.processMetrics,
-      showDetails: details,
     })
     registerAlertMetrics(this.operations.metrics.registry, this.alerting.alerting.engine, () => this.alerting.leadership?.leading ?? false)
     registerStoreMetrics(this.operations.metrics.registry, () => this.store.store)

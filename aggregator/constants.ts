@@ -102,10 +102,67 @@ export const DEFAULT_FORGET_AFTER_MS = 7 * 24 * 3_600_000
 export const EVENTS_FLUSH_MS = 250
 /** Live feed: a `ping` event this often keeps proxies from closing an idle feed and tells clients the feed is alive. */
 export const EVENTS_KEEPALIVE_MS = 15_000
-/** Live feed: the fleet summary is sent at most this often (it builds every node's view: ~0.1 s per 10,000 nodes). */
+/** Live feed: the fleet summary is sent at most this often (a walk over every node's record). */
 export const EVENTS_SUMMARY_MS = 5_000
 /** Live feed: the reconnect delay suggested to plain EventSource clients (the page has its own backoff). */
 export const EVENTS_RETRY_MS = 2_000
+
+/**
+ * The fleet documents (GET /api/v1/fleet and /api/v1/fleet/health) are built
+ * from the cached node views; while the fleet keeps changing, a document
+ * holds back the beat stream for this many times what its build took, so
+ * building stays under 5% of the process's time however many read it (about
+ * a second at 10,000 nodes; a small fleet's document follows at once)...
+ */
+export const FLEET_DOCUMENT_HOLD_FACTOR = 20
+/** ...and never longer than this: requests in between get the same bytes, at most this old (plus a publisher tick). */
+export const FLEET_DOCUMENT_REBUILD_MS = 1_000
+/**
+ * A node's cached view is rebuilt once it is this old even if nothing said it
+ * changed: phi (the suspicion of a silence) and the list's uptime move with
+ * time alone. Five seconds is well within a beat period's worth of phi.
+ */
+export const NODE_VIEW_MAX_AGE_MS = 5_000
+/**
+ * A document read within this long is kept current ahead of its requests
+ * (FleetDocuments' publisher: node views rebuilt and serialised as they
+ * change, the next version built and compressed once the hold is over).
+ * Nobody reading for this long: the publisher stops, and the next request
+ * builds what it needs itself.
+ */
+export const FLEET_DEMAND_MS = 10_000
+/** How often the publisher looks: the work of a busy fleet in slices this far apart (one status tick). */
+export const FLEET_PUBLISH_TICK_MS = STATUS_TICK_MS
+/**
+ * Cached node views rebuilt at most per refresh for the beat stream (new,
+ * gone and urgently changed nodes do not count). A block that moves every
+ * lag at once (10,000 views) is spread over four refreshes, about 25 ms of
+ * work each here, rather than one stop of a tenth of a second.
+ */
+export const NODE_VIEW_REBUILD_BUDGET = 2_500
+/**
+ * ...but a view the budget defers is rebuilt once it has waited this long,
+ * whatever the budget: the spread covers the four publisher ticks a burst
+ * needs, and a document built after a quiet spell (no refresh in between)
+ * brings every changed view up to date instead of a budget's worth.
+ */
+export const NODE_VIEW_DEFER_MAX_MS = 1_000
+/** Filtered or paged answers of one fleet document version kept for repeat requests (least recently used dropped). */
+export const FLEET_RENDITIONS_KEPT = 32
+/** ...and at most this many bytes of them (a filter that keeps most of 10,000 nodes is most of a 9 MiB document). */
+export const FLEET_RENDITIONS_MAX_BYTES = 32 * 1024 * 1024
+/** `?limit=` of GET /api/v1/fleet: at most this many nodes per page. */
+export const FLEET_PAGE_MAX_LIMIT = 10_000
+/** Answers smaller than this are sent uncompressed (the encoding would save less than it costs). */
+export const COMPRESS_MIN_BYTES = 1_024
+/**
+ * Compression of the cached documents, once per version and encoding, off the
+ * event loop (zlib's thread pool). At 10,000 nodes (~9 MiB of JSON) gzip 6
+ * and brotli 4 each take tens of milliseconds and shrink it 20x or more;
+ * brotli's higher qualities cost seconds.
+ */
+export const GZIP_LEVEL = 6
+export const BROTLI_QUALITY = 4
 
 /** Peers whose bad frames were already logged (bounded, oldest forgotten first). */
 export const REJECT_LOG_MEMORY = 10_000

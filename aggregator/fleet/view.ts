@@ -179,7 +179,8 @@ function roundPhi (phi: number): number {
   return Number.isFinite(phi) ? Math.round(phi * 100) / 100 : Number.MAX_VALUE
 }
 
-function contextFor (fleet: FleetState, record: NodeRecord, consensus: FleetConsensus, now: Instant): NodeViewContext {
+/** What a node's view needs of the rest of the fleet at `now` (the view cache checks lag and duplicateNickname against its views). */
+export function nodeViewContext (fleet: FleetState, record: NodeRecord, consensus: FleetConsensus, now: Instant): NodeViewContext {
   return {
     since: fleet.statusSince(record.peerId) ?? record.lastSeen,
     lag: lagOf(record, consensus.contexts.get(record.beat.network)),
@@ -230,47 +231,82 @@ export function nodeViewOf (fleet: FleetState, peerId: string, now: Instant): No
   const record = fleet.get(peerId)
   const verdict = fleet.verdict(peerId)
   if (record === undefined || verdict === undefined) return undefined
-  return nodeView(record, verdict, contextFor(fleet, record, fleet.consensus(now), now))
+  return nodeView(record, verdict, nodeViewContext(fleet, record, fleet.consensus(now), now))
 }
 
 export function emptyByStatus (): Record<NodeStatus, number> {
   return Object.fromEntries(NODE_STATUSES.map((s) => [s, 0])) as Record<NodeStatus, number>
 }
 
+/** The order of the fleet document's nodes: by display name (natural, case ignored), then peer id. */
+export function compareNodeViews (a: Pick<NodeView, 'displayName' | 'peerId'>, b: Pick<NodeView, 'displayName' | 'peerId'>): number {
+  return byName.compare(a.displayName, b.displayName) || byName.compare(a.peerId, b.peerId)
+}
+
+/** What the summary counts of each node. */
+export type SummaryCounted = Pick<NodeView, 'status' | 'connected' | 'duplicateNickname'>
+
+/** A reporting node's head against the clock, in its network's tally. */
+function tallyClock (clocks: ClockTally, fleet: FleetState, record: NodeRecord, headAgeMs: number | undefined, expectedHeight: number | undefined): void {
+  clocks.add(record.beat.network, headAgeMs, headAgeThresholdOf(record.beat.network, fleet.rules.headAgeThresholdMs), expectedHeight)
+}
+
+/**
+ * The fleet's summary at `now` (by `consensus`): statuses counted over
+ * `nodes` when given (views already built), else over the records and
+ * verdicts (no view is built). The networks' heads against the clock are
+ * always judged from the records at `now`: a cached view's head age is as old
+ * as the view, and behindClock must not lag behind the clock.
+ */
+export function fleetSummary (fleet: FleetState, consensus: FleetConsensus, now: Instant, nodes?: Iterable<SummaryCounted>): FleetSummary {
+  const clocks = new ClockTally()
+  const counted: SummaryCounted[] | undefined = nodes === undefined ? [] : undefined
+  for (const record of fleet.nodes()) {
+    if (counted !== undefined) {
+      const verdict = fleet.verdict(record.peerId)
+      if (verdict !== undefined) counted.push({ status: verdict.status, connected: record.connected, duplicateNickname: fleet.sharesNickname(record.beat.nickname) })
+    }
+    if (fleet.isReporting(record.peerId)) tallyClock(clocks, fleet, record, headAgeAt(record, now.mono), clockHeightOf(record, now.mono)?.expectedHeight)
+  }
+  return summaryOf(fleet, consensus, nodes ?? counted ?? [], clocks)
+}
+
+function summaryOf (fleet: FleetState, consensus: FleetConsensus, nodes: Iterable<SummaryCounted>, clocks: ClockTally): FleetSummary {
+  const byStatus = emptyByStatus()
+  let total = 0
+  let connected = 0
+  let duplicates = 0
+  for (const node of nodes) {
+    total++
+    byStatus[node.status]++
+    if (node.connected) connected++
+    if (node.duplicateNickname) duplicates++
+  }
+  const networks = sortedNetworks(consensus.networks).map((n) => clocks.view(n))
+  const maxHeight = networks.reduce((max, n) => Math.max(max, n.height), 0)
+  return {
+    total,
+    byStatus,
+    connected,
+    maxHeight,
+    networks,
+    duplicateNicknames: duplicates,
+    forgotten: fleet.forgotten,
+    network: fleet.network ?? null,
+  }
+}
+
 export function fleetViews (fleet: FleetState, now: Instant): { nodes: NodeView[], summary: FleetSummary } {
   const consensus = fleet.consensus(now)
   const nodes: NodeView[] = []
-  const byStatus = emptyByStatus()
-  let connected = 0
-  let duplicates = 0
   const clocks = new ClockTally()
   for (const record of fleet.nodes()) {
     const verdict = fleet.verdict(record.peerId)
     if (verdict === undefined) continue
-    const context = contextFor(fleet, record, consensus, now)
-    const view = nodeView(record, verdict, context)
-    nodes.push(view)
-    byStatus[verdict.status]++
-    if (record.connected) connected++
-    if (view.duplicateNickname) duplicates++
-    if (fleet.isReporting(record.peerId)) {
-      clocks.add(record.beat.network, context.headAgeMs, headAgeThresholdOf(record.beat.network, fleet.rules.headAgeThresholdMs), context.clock?.expectedHeight)
-    }
+    const context = nodeViewContext(fleet, record, consensus, now)
+    nodes.push(nodeView(record, verdict, context))
+    if (fleet.isReporting(record.peerId)) tallyClock(clocks, fleet, record, context.headAgeMs, context.clock?.expectedHeight)
   }
-  nodes.sort((a, b) => byName.compare(a.displayName, b.displayName) || byName.compare(a.peerId, b.peerId))
-  const networks = sortedNetworks(consensus.networks).map((n) => clocks.view(n))
-  const maxHeight = networks.reduce((max, n) => Math.max(max, n.height), 0)
-  return {
-    nodes,
-    summary: {
-      total: nodes.length,
-      byStatus,
-      connected,
-      maxHeight,
-      networks,
-      duplicateNicknames: duplicates,
-      forgotten: fleet.forgotten,
-      network: fleet.network ?? null,
-    },
-  }
+  nodes.sort(compareNodeViews)
+  return { nodes, summary: summaryOf(fleet, consensus, nodes, clocks) }
 }

@@ -62,52 +62,72 @@ export interface FleetHealthInput {
 /** Longest `output` text taken from a component's details. */
 const MAX_OUTPUT_CHARS = 300
 
+/** The document's `links`. */
+export const FLEET_HEALTH_LINKS: Readonly<Record<string, string>> = { about: '/api/v1/fleet' }
+
 /**
- * Checks are keyed `node:<peerId>` (the node's derived status, `output` its
- * reason) and `<peerId>:<component>` (each component it reports). The
- * fleet's status is the worst node status: any node failing fails the fleet
- * (HTTP 503, as the draft requires for `fail`); warnings answer 200.
- * Components inform; they already count through their node's status.
+ * One node's checks: `node:<peerId>` (the node's derived status, `output` its
+ * reason) and `<peerId>:<component>` (each component it reports).
  */
-export function fleetHealthDocument (input: FleetHealthInput): { statusCode: 200 | 503, body: HealthDocument } {
+export function nodeChecks (node: FleetHealthNode): Record<string, HealthCheckEntry[]> {
   const checks: Record<string, HealthCheckEntry[]> = {}
-  const counts: Record<CheckStatus, number> = { pass: 0, warn: 0, fail: 0 }
-  for (const node of input.nodes) {
-    const status = CHECK_STATUS_OF_NODE[node.status]
-    counts[status]++
-    const entry: HealthCheckEntry = {
-      componentId: node.peerId,
-      componentType: 'system',
-      status,
-      time: node.lastSeen,
-      links: { about: `/api/v1/nodes/${encodeURIComponent(node.peerId)}` },
-    }
-    if (status !== 'pass') entry.output = node.reason !== '' ? node.reason : node.status
-    checks[`node:${node.peerId}`] = [entry]
-    for (const [name, component] of Object.entries(node.health.components)) {
-      const componentStatus = checkStatusOfComponent(component.status)
-      const componentEntry: HealthCheckEntry = { componentId: node.peerId, componentType: 'component', status: componentStatus, time: node.lastSeen }
-      if (componentStatus !== 'pass') componentEntry.output = componentOutput(component.status, component.details)
-      checks[`${node.peerId}:${name}`] = [componentEntry]
-    }
+  const status = CHECK_STATUS_OF_NODE[node.status]
+  const entry: HealthCheckEntry = {
+    componentId: node.peerId,
+    componentType: 'system',
+    status,
+    time: node.lastSeen,
+    links: { about: `/api/v1/nodes/${encodeURIComponent(node.peerId)}` },
   }
-  const status: CheckStatus = counts.fail > 0 ? 'fail' : counts.warn > 0 ? 'warn' : 'pass'
-  const body: HealthDocument = {
+  if (status !== 'pass') entry.output = node.reason !== '' ? node.reason : node.status
+  checks[`node:${node.peerId}`] = [entry]
+  for (const [name, component] of Object.entries(node.health.components)) {
+    const componentStatus = checkStatusOfComponent(component.status)
+    const componentEntry: HealthCheckEntry = { componentId: node.peerId, componentType: 'component', status: componentStatus, time: node.lastSeen }
+    if (componentStatus !== 'pass') componentEntry.output = componentOutput(component.status, component.details)
+    checks[`${node.peerId}:${name}`] = [componentEntry]
+  }
+  return checks
+}
+
+/**
+ * Everything of the document but its checks and links, from how many nodes
+ * pass, warn and fail. The fleet's status is the worst node status: any node
+ * failing fails the fleet (HTTP 503, as the draft requires for `fail`);
+ * warnings answer 200. Components inform; they already count through their
+ * node's status.
+ */
+export function fleetHealthHead (counts: Readonly<Record<CheckStatus, number>>, input: Omit<FleetHealthInput, 'nodes'>): { statusCode: 200 | 503, head: Omit<HealthDocument, 'checks' | 'links'> } {
+  const total = counts.pass + counts.warn + counts.fail
+  let status: CheckStatus = counts.fail > 0 ? 'fail' : counts.warn > 0 ? 'warn' : 'pass'
+  let output: string | undefined
+  if (total === 0) {
+    status = 'warn'
+    output = 'no node has sent a heartbeat yet'
+  } else if (status !== 'pass') {
+    output = `${counts.fail} failing, ${counts.warn} warning, ${counts.pass} passing of ${total} nodes`
+  }
+  const head: Omit<HealthDocument, 'checks' | 'links'> = {
     status,
     version: '1',
     releaseId: input.releaseId,
     serviceId: input.aggregatorPeerId,
     description: 'health of the node fleet seen by this heartbeat aggregator',
-    checks,
-    links: { about: '/api/v1/fleet' },
   }
-  if (input.nodes.length === 0) {
-    body.status = 'warn'
-    body.output = 'no node has sent a heartbeat yet'
-  } else if (status !== 'pass') {
-    body.output = `${counts.fail} failing, ${counts.warn} warning, ${counts.pass} passing of ${input.nodes.length} nodes`
+  if (output !== undefined) head.output = output
+  return { statusCode: status === 'fail' ? 503 : 200, head }
+}
+
+/** The whole document (the cached route assembles the same from each node's checks, see http/fleet-documents.ts). */
+export function fleetHealthDocument (input: FleetHealthInput): { statusCode: 200 | 503, body: HealthDocument } {
+  const counts: Record<CheckStatus, number> = { pass: 0, warn: 0, fail: 0 }
+  const checks: Record<string, HealthCheckEntry[]> = {}
+  for (const node of input.nodes) {
+    counts[CHECK_STATUS_OF_NODE[node.status]]++
+    Object.assign(checks, nodeChecks(node))
   }
-  return { statusCode: body.status === 'fail' ? 503 : 200, body }
+  const { statusCode, head } = fleetHealthHead(counts, input)
+  return { statusCode, body: { ...head, checks, links: { ...FLEET_HEALTH_LINKS } } }
 }
 
 function componentOutput (status: HealthStatus, details: unknown): string {

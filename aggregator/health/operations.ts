@@ -1,5 +1,4 @@
 import type { Libp2p } from '@libp2p/interface'
-import type { FastifyRequest } from 'fastify'
 import { buildInfo, runtimeInfo, type BuildInfo } from '../../shared/build-info.ts'
 import { type Clock, instantOf, type Timer } from '../../shared/clock.ts'
 import type { ComponentHealth } from '../../shared/health.ts'
@@ -34,8 +33,6 @@ export interface OperationsOptions {
   clock: Clock
   processMetrics?: boolean
   build?: BuildInfo
-  /** Whether a request may see nodes' component details on /api/v1/fleet/health (--details); never when absent. */
-  showDetails?: (request: FastifyRequest) => boolean
   /** The store's health (undefined before it starts). */
   store?: () => ComponentHealth | undefined
   /** The aggregator holding a node's connection, for the per-node metrics. */
@@ -98,17 +95,9 @@ export class AggregatorOperations implements Part {
     })
   }
 
-  /** The probe, fleet-health and metrics routes. */
+  /** The probe and metrics routes. */
   routes (http: HttpRegistry): void {
-    registerHealthRoutes(http, {
-      showDetails: this.options.showDetails,
-      registry: this.health,
-      info: () => this.info(),
-      fleet: this.options.fleet,
-      aggregatorPeerId: () => this.options.libp2p()?.peerId.toString() ?? '',
-      releaseId: this.build.version,
-      clock: this.options.clock,
-    })
+    registerHealthRoutes(http, { registry: this.health, info: () => this.info() })
     http.route(metricsRoute(this.metrics))
   }
 

@@ -1,20 +1,21 @@
+import { createHash } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
 import type { FastifyRequest } from 'fastify'
-import { type Clock, type Instant, instantOf } from '../../shared/clock.ts'
+import { type Clock, instantOf } from '../../shared/clock.ts'
 import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
-import { exposeNode, type ExposedNodeView } from '../fleet/exposure.ts'
+import { exposeNode } from '../fleet/exposure.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
-import { fleetViews, nodeViewOf, type NodeView } from '../fleet/view.ts'
+import { nodeViewOf } from '../fleet/view.ts'
+import { CachedBody, negotiateEncoding, sendCached } from './cached-body.ts'
 import { type AlertsFeedSource, serveEvents } from './events.ts'
 import { DEFAULT_FEED_LIMITS, FeedStats, type FeedLimits } from './feed-guard.ts'
-import type { HttpRegistry, NodeScope } from './registry.ts'
+import { type AggregatorInfo, FleetDocuments } from './fleet-documents.ts'
+import { parseFleetQuery } from './fleet-query.ts'
+import { FleetViewCache } from './fleet-view-cache.ts'
+import type { HttpRegistry } from './registry.ts'
+import { TIME_MOVED_FIELDS } from './view-delta.ts'
 
-export interface AggregatorInfo {
-  peerId: string
-  multiaddrs: string[]
-  version: string
-  startedAt: string
-}
+export type { AggregatorInfo } from './fleet-documents.ts'
 
 export interface FleetRoutesOptions {
   fleet: FleetState
@@ -32,55 +33,89 @@ export interface FleetRoutesOptions {
 }
 
 /**
- * The fleet's views: GET /api/v1/fleet (the fleet document), GET
- * /api/v1/nodes/:peerId and GET /api/v1/events (the live feed, which starts
- * with the same document). Every node view leaves through one path: the
- * registry's decorator chain, then cut to what the caller may see.
+ * The fleet's views: GET /api/v1/fleet (the fleet document, whole or
+ * filtered and paged), GET /api/v1/fleet/health, GET /api/v1/nodes/:peerId
+ * and GET /api/v1/events (the live feed, which starts with the same
+ * document). Every node view leaves through one path: the registry's
+ * decorator chain, then cut to what the caller may see. The list views are
+ * built once per change (FleetViewCache, FleetDocuments) and served as cached
+ * bytes with an ETag, compressed when the client takes it. Returns what
+ * stops the cache from listening.
  */
-export function registerFleetRoutes (http: HttpRegistry, options: FleetRoutesOptions): void {
+export function registerFleetRoutes (http: HttpRegistry, options: FleetRoutesOptions): { close: () => void } {
   const { fleet, clock, info, details } = options
-  const now = (): Instant => instantOf(clock)
-  const expose = (view: NodeView, scope: NodeScope, at: Instant, showDetails: boolean): ExposedNodeView =>
-    exposeNode(http.decorate(view, scope, at), showDetails, fleet.get(view.peerId)?.remoteAddr)
+  const cache = new FleetViewCache({ fleet, clock, decorate: (view, at) => http.decorate(view, 'fleet', at) })
+  const documents = new FleetDocuments({ cache, fleet, clock, info, fields: (nodes, at) => http.fleetFields(nodes, at) })
+  const alerts = options.feed?.alerts
+  // A notice without peer ids may concern anything (remote nodes, a field): every view is rebuilt.
+  const unsubscribeChanges = http.onChanged((change) => { cache.invalidate(change.peerIds) })
+  // The alert set and windows are fleet fields; a node whose own window changed is a node change.
+  const unsubscribeAlerts = alerts?.subscribe((change) => { cache.invalidate(change.peerIds) })
 
-  const fleetDocument = (showDetails: boolean): unknown => {
-    const at = now()
-    const { nodes, summary } = fleetViews(fleet, at)
-    const exposed = nodes.map((n) => expose(n, 'fleet', at, showDetails))
-    return { aggregator: info(), generatedAt: new Date(at.wall).toISOString(), summary, nodes: exposed, ...http.fleetFields(exposed, at) }
-  }
+  http.route<{ Querystring: Record<string, string | string[] | undefined> }>({
+    method: 'GET',
+    path: '/api/v1/fleet',
+    query: '?status=&network=&q=&limit=&cursor=|offset=',
+    summary: 'the fleet as JSON (filters and pages optional)',
+    handler: async (request, reply) => {
+      const query = parseFleetQuery(request.query)
+      const showDetails = details(request)
+      const body = query === undefined ? documents.fleet(showDetails, negotiateEncoding(request.headers['accept-encoding'])) : documents.query(showDetails, query)
+      return await sendCached(request, reply, body)
+    },
+  })
 
-  http.route({ method: 'GET', path: '/api/v1/fleet', summary: 'the fleet as JSON', handler: async (request) => fleetDocument(details(request)) })
+  http.route({
+    method: 'GET',
+    path: '/api/v1/fleet/health',
+    summary: 'the fleet\'s health as application/health+json (IETF draft)',
+    handler: async (request, reply) => await sendCached(request, reply, documents.health(details(request), negotiateEncoding(request.headers['accept-encoding']))),
+  })
 
   http.route<{ Params: { peerId: string } }>({
     method: 'GET',
     path: '/api/v1/nodes/:peerId',
     summary: 'one node',
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const { peerId } = request.params
       if (fleet.get(peerId) !== undefined) await http.prepare(peerId)
-      const at = now()
+      const at = instantOf(clock)
       const view = nodeViewOf(fleet, peerId, at)
       if (view === undefined) throw new HeartbeatError(ErrorCodes.NODE_NOT_FOUND, `no node with peer id ${peerId}`)
-      return expose(view, 'node', at, details(request))
+      // Built fresh (its uptime and what time moves are exact here, unlike the list's). The ETag is weak: it names
+      // the view but for what time alone moves (phi, the head's age), so a client that holds it is spared the body.
+      const exposed = exposeNode(http.decorate(view, 'node', at), details(request), fleet.get(peerId)?.remoteAddr)
+      const bytes = Buffer.from(JSON.stringify(exposed))
+      const timeless: Record<string, unknown> = { ...exposed }
+      for (const key of TIME_MOVED_FIELDS) delete timeless[key]
+      const tag = createHash('sha1').update(JSON.stringify(timeless)).digest('base64url').slice(0, 22)
+      return await sendCached(request, reply, new CachedBody(bytes, tag, 'application/json; charset=utf-8', 200, true))
     },
   })
 
-  const events = serveEvents(fleet, fleetDocument, () => fleetViews(fleet, now()).summary, {
+  const events = serveEvents({ fleet, cache, documents }, {
     clock,
     limits: options.feed?.limits ?? DEFAULT_FEED_LIMITS,
     stats: options.feed?.stats ?? new FeedStats(),
     details,
-    // Node events carry what the snapshot's views carry.
-    decorateNode: (view) => http.decorate(view, 'fleet', now()),
-    alerts: options.feed?.alerts,
+    alerts,
   })
   const bindStream = options.feed?.bindStream
   http.route({
     method: 'GET',
     path: '/api/v1/events',
+    query: '?delta=1|batch=1',
     summary: 'live feed (server-sent events)',
     // A feed opened with a page session closes when that session ends: it must stop carrying details.
     handler: bindStream === undefined ? events : (request, reply) => { events(request, reply); bindStream(request, reply.raw) },
   })
+
+  return {
+    close: () => {
+      unsubscribeChanges()
+      unsubscribeAlerts?.()
+      documents.close()
+      cache.close()
+    },
+  }
 }

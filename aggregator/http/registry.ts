@@ -31,10 +31,21 @@ export type NodePreparer = (peerId: string) => Promise<void>
 export type FleetField = (nodes: ReadonlyArray<{ peerId: string }>, now: Instant) => unknown
 
 /**
+ * Something the fleet views show changed without the fleet state saying so:
+ * some nodes' decorations (`peerIds`), or, without peer ids, anything (a
+ * fleet document field, nodes held elsewhere). The cached documents and the
+ * live feed are rebuilt from it (fleet-view-cache.ts).
+ */
+export interface ViewChange {
+  peerIds?: readonly string[]
+}
+
+/**
  * Everything the aggregator serves over HTTP, as parts declare it before
  * anything starts (Part.routes): the routes, the one chain of node-view
  * decorators that every node view passes through (fleet document, node
- * route, live feed), and the fields parts add to the fleet document. The
+ * route, live feed), the fields parts add to the fleet document, and the
+ * one "the fleet changed" notice for what decorators and fields show. The
  * HTTP server mounts the routes; --help lists them.
  */
 export class HttpRegistry {
@@ -42,6 +53,7 @@ export class HttpRegistry {
   private readonly decorators: NodeDecorator[] = []
   private readonly preparers: NodePreparer[] = []
   private readonly fields = new Map<string, FleetField>()
+  private readonly changeListeners = new Set<(change: ViewChange) => void>()
 
   /** Adds a route; a second route on the same method and path is a mistake. */
   route<R extends RouteGenericInterface> (route: AggregatorRoute<R>): void {
@@ -70,6 +82,21 @@ export class HttpRegistry {
   fleetField (name: string, build: FleetField): void {
     if (this.fields.has(name)) throw new Error(`two fleet document fields named ${name}`)
     this.fields.set(name, build)
+  }
+
+  /**
+   * Says that what a decorator or a fleet field shows changed (the fleet
+   * state's own changes need no notice): the views cached from them are
+   * rebuilt. A part whose data changes on its own calls this.
+   */
+  changed (change: ViewChange = {}): void {
+    for (const listener of this.changeListeners) listener(change)
+  }
+
+  /** Hears every `changed` notice; returns the unsubscribe function. */
+  onChanged (listener: (change: ViewChange) => void): () => void {
+    this.changeListeners.add(listener)
+    return () => { this.changeListeners.delete(listener) }
   }
 
   get routes (): ReadonlyArray<AggregatorRoute<any>> {

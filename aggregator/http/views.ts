@@ -21,16 +21,18 @@ export interface ViewsPartOptions extends FleetRoutesOptions {
 }
 
 /**
- * The views of the fleet as a part: the fleet document, one node, the live
- * feed, the security admin routes, page sign-in, node removal, the public
- * status page and the page. Starting it builds and loads the page (and
- * makes the status page's cache), before the HTTP server listens; stopping
- * it, after the server closed, ends the sessions and drops that cache.
+ * The views of the fleet as a part: the fleet document and its health
+ * document, one node, the live feed, the security admin routes, page
+ * sign-in, node removal, the public status page and the page. Starting it
+ * builds and loads the page (and makes the status page's cache), before the
+ * HTTP server listens; stopping it, after the server closed, ends the
+ * sessions, drops that cache and stops the node-view cache listening.
  */
 export function viewsPart (options: ViewsPartOptions): Part {
   const page = new FleetPage(options.logger)
   const { viewers, logger, statusPage } = options
   let statusCache: PublicStatusCache | undefined
+  let fleetRoutes: { close: () => void } | undefined
   const publicStatus = (): PublicStatusCache => {
     if (statusCache === undefined) throw new Error('the status page is not started')
     return statusCache
@@ -39,7 +41,7 @@ export function viewsPart (options: ViewsPartOptions): Part {
     name: 'views',
     routes (http) {
       page.routes(http)
-      registerFleetRoutes(http, { ...options, feed: { ...options.feed, bindStream: (request, res) => { viewers.bindStream(request, res) } } })
+      fleetRoutes = registerFleetRoutes(http, { ...options, feed: { ...options.feed, bindStream: (request, res) => { viewers.bindStream(request, res) } } })
       registerAdminRoutes(http, options.admin)
       registerSessionRoutes(http, { ...options.session, auth: viewers, logger })
       registerNodeAdminRoutes(http, { auth: viewers, forget: options.forget, logger })
@@ -50,6 +52,7 @@ export function viewsPart (options: ViewsPartOptions): Part {
       if (statusPage !== undefined) statusCache = new PublicStatusCache({ ...statusPage, fleet: options.fleet, clock: options.clock })
     },
     stop () {
+      fleetRoutes?.close()
       statusCache?.close()
       statusCache = undefined
       viewers.stop()

@@ -10,11 +10,13 @@ import { startTestAggregator } from '../support/in-process.ts'
 
 const NODES = 10_000
 /**
- * The issue asks for a first render within a second; test machines are shared
- * (other suites, other builds) and timing there is noisy, so the test allows
- * five times that and prints the figure, which is the number to watch.
+ * The goal (issue 16): the first rows of 10,000 nodes on screen within 1.5 s
+ * of navigation. Measured by the page itself (performance marks on the
+ * page's own clock, from navigation start to the frame after the first one
+ * with rows, i.e. once those rows were painted), not by the test's wall
+ * clock, so the test's own waits and the browser's start do not count.
  */
-const FIRST_RENDER_BOUND_MS = 5_000
+const FIRST_PAINT_GOAL_MS = 1_500
 /** A burst that changes every node must be on screen within this (typically well under a second). */
 const BURST_BOUND_MS = 10_000
 const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
@@ -75,11 +77,14 @@ describe('fleet page, 10,000 nodes', { timeout: 180_000 }, () => {
   it('renders the first screen quickly and only the visible rows', async () => {
     const { page } = browser
     await page.goto(aggregator.url)
-    const handle = await page.waitForFunction(() => document.documentElement.dataset.firstRenderMs, undefined, { timeout: 30_000 })
-    const firstRenderMs = Number(await handle.jsonValue())
-    const snapshotAt = await page.evaluate(() => Math.round(performance.getEntriesByName('fleet-snapshot-received')[0]?.startTime ?? Number.NaN))
-    console.log(`# first render of ${NODES} nodes: ${firstRenderMs} ms after navigation (snapshot in the page after ${snapshotAt} ms, page work ${firstRenderMs - snapshotAt} ms)`)
-    assert.ok(firstRenderMs < FIRST_RENDER_BOUND_MS, `first render took ${firstRenderMs} ms`)
+    await page.waitForFunction(() => document.documentElement.dataset.firstPaintMs, undefined, { timeout: 30_000 })
+    const marks = await page.evaluate(() => {
+      const at = (name: string): number => Math.round(performance.getEntriesByName(name)[0]?.startTime ?? Number.NaN)
+      const navigation = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined
+      return { script: Math.round(navigation?.domContentLoadedEventEnd ?? Number.NaN), snapshot: at('fleet-snapshot-received'), render: at('fleet-first-render'), painted: at('fleet-first-rows-painted') }
+    })
+    console.log(`# first rows of ${NODES} nodes painted ${marks.painted} ms after navigation (page loaded ${marks.script} ms, snapshot in the page ${marks.snapshot} ms, first frame with rows ${marks.render} ms: the page's own work ${marks.render - marks.snapshot} ms)`)
+    assert.ok(marks.painted <= FIRST_PAINT_GOAL_MS, `first rows painted ${marks.painted} ms after navigation (goal ${FIRST_PAINT_GOAL_MS} ms)`)
 
     assert.equal(await page.locator('[data-tile="nodes"] .tile-value').textContent(), '10,000')
     assert.match(await page.locator('[data-tile="fleet"]').textContent() ?? '', /104 need attention/)

@@ -1,7 +1,5 @@
 // The page's HTTP side through real HTTP: the assets and their headers, the
 // live feed's events, and the bundle's freshness check.
-import { emptyArrivalWindow } from '../../aggregator/fleet/phi.ts'
-import { DEFAULT_STATUS_RULES } from '../../aggregator/fleet/status.ts'
 import assert from 'node:assert/strict'
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -11,10 +9,13 @@ import type { Aggregator } from '../../aggregator/aggregator.ts'
 import { defaultAlertingConfig } from '../../aggregator/alerts/config.ts'
 import { FleetState, type FleetListener } from '../../aggregator/fleet/fleet-state.ts'
 import { serveEvents } from '../../aggregator/http/events.ts'
+import { FleetDocuments } from '../../aggregator/http/fleet-documents.ts'
+import { FleetViewCache } from '../../aggregator/http/fleet-view-cache.ts'
 import { BUNDLE_FILES, buildPage, ensurePageBuilt, pageFreshness } from '../../aggregator/web/build.ts'
 import type { Heartbeat } from '../../shared/heartbeat.ts'
 import { startTestAggregator } from '../support/in-process.ts'
 import { ManualClock } from '../support/manual-clock.ts'
+import { instantOf } from '../../shared/clock.ts'
 import { tempDir } from '../support/processes.ts'
 
 function beat (height: number, status: Heartbeat['health']['status'] = 'ready'): Heartbeat {
@@ -24,7 +25,7 @@ function beat (height: number, status: Heartbeat['health']['status'] = 'ready'):
   }
 }
 
-interface SseEvent { event: string, data: any }
+interface SseEvent { event: string, data: any, id?: string }
 
 /** Reads server-sent events from a URL until `stop` says so. */
 async function readEvents (url: string, stop: (events: SseEvent[]) => boolean, timeoutMs = 10_000): Promise<SseEvent[]> {
@@ -44,7 +45,8 @@ async function readEvents (url: string, stop: (events: SseEvent[]) => boolean, t
         buffer = buffer.slice(end + 2)
         const event = /^event: (.*)$/m.exec(block)?.[1]
         const data = /^data: (.*)$/m.exec(block)?.[1]
-        if (event !== undefined && data !== undefined) events.push({ event, data: JSON.parse(data) })
+        const id = /^id: (.*)$/m.exec(block)?.[1]
+        if (event !== undefined && data !== undefined) events.push({ event, data: JSON.parse(data), ...(id === undefined ? {} : { id }) })
       }
       if (stop(events)) break
     }
@@ -223,63 +225,55 @@ describe('live feed: alerts and maintenance', () => {
 describe('live feed fan-out', () => {
   let app: FastifyInstance
   let url: string
-  let listeners: FleetListener[]
-  /** Resolves when the last listener unsubscribes. */
+  let fleet: FleetState
+  let cache: FleetViewCache
+  /** Resolves when the last client left and the feed stopped watching. */
   let unwatched = Promise.withResolvers<void>()
-  const views = new Map<string, number>()
   const clock = new ManualClock({ wallStart: Date.now() })
+  const put = (peerId: string, height: number): void => { fleet.apply({ type: 'beat', peerId, heartbeat: { ...beat(height), nickname: peerId }, protocol: 'v2' }, instantOf(clock)) }
 
   before(async () => {
-    // A fleet stand-in: the test says which nodes changed and which are gone.
-    listeners = []
-    const fleet = {
-      subscribe: (l: FleetListener) => {
-        listeners.push(l)
-        return () => {
-          listeners = listeners.filter((x) => x !== l)
-          if (listeners.length === 0) unwatched.resolve()
-        }
-      },
-      get: (peerId: string) => views.has(peerId) ? { peerId, beat: beat(views.get(peerId) as number), protocol: 'v2', firstSeen: 0, lastSeen: 0, lastSeenMono: 0, beats: 1, seqGaps: 0, connected: true, lastHeadChange: 0, lastHeadChangeMono: 0, skewMs: 0, arrivals: emptyArrivalWindow() } : undefined,
-      verdict: (peerId: string) => views.has(peerId) ? { status: 'healthy', reason: '' } : undefined,
-      statusSince: () => 0,
-      consensus: () => ({ networks: new Map(), contexts: new Map(), at: 0 }),
-      sharesNickname: () => false,
-      rules: DEFAULT_STATUS_RULES,
-    } as unknown as FleetState
+    fleet = new FleetState()
+    const realSubscribe = fleet.subscribe.bind(fleet)
+    let listeners = 0
+    // Counts the feed's own subscription (the view cache holds one for its life).
+    const watched = { subscribe: (l: FleetListener) => { listeners++; const off = realSubscribe(l); return () => { off(); if (--listeners === 0) unwatched.resolve() } } }
+    cache = new FleetViewCache({ fleet, decorate: (view) => view, clock })
+    const documents = new FleetDocuments({ cache, fleet, clock, info: () => ({ peerId: 'agg', multiaddrs: [], version: 'test', startedAt: new Date(0).toISOString() }), fields: () => ({}) })
+    put('gone', 1)
     app = Fastify()
-    app.get('/events', serveEvents(fleet, () => ({ nodes: [] }), () => ({ total: views.size }), { flushMs: 20, pingMs: 100, summaryMs: 0, clock }))
+    app.get('/events', serveEvents({ fleet: watched, cache, documents }, { flushMs: 20, pingMs: 100, summaryMs: 0, clock }))
     url = `${await app.listen({ host: '127.0.0.1', port: 0 })}/events`
   })
-  after(async () => { await app.close() })
+  after(async () => {
+    await app.close()
+    cache.close()
+  })
 
-  const change = (peerId: string): void => { for (const l of listeners) l.onNodeChanged?.(peerId) }
-
-  it('sends node, remove, summary and ping events; batches for clients that ask', async () => {
+  it('sends node, remove, status, summary and ping events; batches for clients that ask', async () => {
     // Both clients hold their snapshot before anything changes; the feed's timers run on the test's clock.
     const snapshots = [Promise.withResolvers<void>(), Promise.withResolvers<void>()] as const
     const single = readEvents(url, (events) => { if (events[0]?.event === 'snapshot') snapshots[0].resolve(); return events.some((e) => e.event === 'ping') })
     const batched = readEvents(`${url}?batch=1`, (events) => { if (events[0]?.event === 'snapshot') snapshots[1].resolve(); return events.some((e) => e.event === 'ping') })
     await Promise.all(snapshots.map(async (s) => { await s.promise }))
-    assert.equal(listeners.length, 1, 'one subscription serves every client')
     unwatched = Promise.withResolvers<void>()
-    views.set('a', 1)
-    views.set('b', 2)
-    change('a')
-    change('b')
-    change('gone')
+    put('a', 1)
+    put('b', 2)
+    fleet.remove('gone')
     clock.advance(20) // a flush: the changes go out
     clock.advance(80) // the keepalive
     const [one, many] = await Promise.all([single, batched])
-    assert.deepEqual(one.map((e) => e.event), ['snapshot', 'node', 'node', 'remove', 'summary', 'ping'])
+    assert.deepEqual(one[0]?.data.nodes.map((n: { peerId: string }) => n.peerId), ['gone'])
+    assert.equal(one[0]?.id, undefined, 'only delta clients get event ids')
+    assert.deepEqual(one.map((e) => e.event), ['snapshot', 'node', 'node', 'remove', 'status', 'status', 'summary', 'ping'])
+    assert.deepEqual(one.filter((e) => e.event === 'node').map((e) => [e.data.peerId, e.data.height]), [['a', 1], ['b', 2]])
     assert.deepEqual(one.find((e) => e.event === 'remove')?.data, { peerId: 'gone' })
-    assert.deepEqual(one.find((e) => e.event === 'summary')?.data, { total: 2 })
-    assert.deepEqual(many.map((e) => e.event), ['snapshot', 'nodes', 'remove', 'summary', 'ping'])
+    assert.equal(one.find((e) => e.event === 'summary')?.data.total, 2)
+    assert.deepEqual(many.map((e) => e.event), ['snapshot', 'nodes', 'remove', 'status', 'status', 'summary', 'ping'])
     assert.deepEqual(many[1]?.data.map((n: { peerId: string, height: number }) => [n.peerId, n.height]), [['a', 1], ['b', 2]])
     assert.ok(Number.isFinite(Date.parse(one.at(-1)?.data.at)), 'ping carries the aggregator clock')
     // Both clients gone: the fleet is no longer watched.
     await unwatched.promise
-    assert.equal(listeners.length, 0)
   })
 })
 

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { FleetFeed, type FeedEnvironment, type FeedHandlers, type FeedState } from '../../aggregator/web/src/feed.ts'
-import { FEED_SILENCE_MS } from '../../aggregator/web/src/constants.ts'
+import { FEED_RESYNC_MIN_MS, FEED_SILENCE_MS } from '../../aggregator/web/src/constants.ts'
 import { ROOT } from '../support/processes.ts'
 
 /** An EventSource stand-in the test drives by hand. */
@@ -17,8 +17,11 @@ class FakeEventSource {
   }
 
   close (): void { this.closed = true }
-  emit (name: string, data?: unknown): void {
-    for (const fn of this.listeners.get(name) ?? []) fn({ data: typeof data === 'string' ? data : JSON.stringify(data) })
+  /** `id`: the SSE id EventSource reports as lastEventId (it keeps the last one given). */
+  private lastEventId = ''
+  emit (name: string, data?: unknown, id?: number): void {
+    if (id !== undefined) this.lastEventId = String(id)
+    for (const fn of this.listeners.get(name) ?? []) fn({ data: typeof data === 'string' ? data : JSON.stringify(data), lastEventId: this.lastEventId })
   }
 }
 
@@ -58,12 +61,15 @@ function fakeEnvironment (): FeedEnvironment & { sources: FakeEventSource[], adv
   }
 }
 
-function recordingHandlers (): FeedHandlers & { log: string[], states: FeedState[] } {
+function recordingHandlers (): FeedHandlers & { log: string[], states: FeedState[], applies: boolean } {
   const log: string[] = []
   const states: FeedState[] = []
   return {
     log,
     states,
+    /** What `delta` answers: whether the model could apply it. */
+    applies: true,
+    delta (delta) { log.push(`delta:${delta.nodes.length}+${delta.changes.length}`); return this.applies },
     snapshot: (doc) => { log.push(`snapshot:${doc.nodes.length}`) },
     node: (node) => { log.push(`node:${node.peerId}`) },
     status: (change) => { log.push(`status:${change.peerId}:${change.to}`) },
@@ -150,6 +156,65 @@ describe('live feed client', () => {
     // Events from the old connection no longer count.
     first.emit('node', { peerId: 'late' })
     assert.equal(handlers.log.includes('node:late'), false)
+    feed.stop()
+  })
+})
+
+describe('live feed deltas', () => {
+  const DELTA = { nodes: [], changes: [{ peerId: 'a', height: 5 }] }
+
+  it('applies deltas that follow each other, numbered from the snapshot on', () => {
+    const env = fakeEnvironment()
+    const handlers = recordingHandlers()
+    const feed = new FleetFeed(handlers, env)
+    feed.start()
+    const source = env.sources[0] as FakeEventSource
+    source.emit('snapshot', SNAPSHOT, 41)
+    source.emit('delta', DELTA, 42)
+    source.emit('remove', { peerId: 'b' })
+    source.emit('delta', { nodes: [{ peerId: 'c' }], changes: [] }, 43)
+    assert.deepEqual(handlers.log, ['snapshot:1', 'delta:0+1', 'remove:b', 'delta:1+0'])
+    assert.equal(env.sources.length, 1, 'no reconnect')
+    feed.stop()
+  })
+
+  it('resyncs on a gap: a fresh connection at once, and with backoff when it happens again soon', () => {
+    const env = fakeEnvironment()
+    const handlers = recordingHandlers()
+    const feed = new FleetFeed(handlers, env)
+    feed.start()
+    const first = env.sources[0] as FakeEventSource
+    first.emit('snapshot', SNAPSHOT, 7)
+    first.emit('delta', DELTA, 9)
+    assert.equal(first.closed, true, 'a lost event: the copy is out of step')
+    assert.equal(handlers.log.includes('delta:0+1'), false, 'the delta after the gap is not applied')
+    assert.equal(env.sources.length, 2, 'reconnected at once')
+    assert.equal(handlers.states.at(-1)?.kind, 'connecting')
+    const second = env.sources[1] as FakeEventSource
+    second.emit('snapshot', SNAPSHOT, 100)
+    second.emit('delta', DELTA, 101)
+    assert.equal(second.closed, false)
+    // Within FEED_RESYNC_MIN_MS of the first resync: back off as for a lost connection.
+    env.advance(FEED_RESYNC_MIN_MS - 1)
+    second.emit('delta', DELTA, 105)
+    assert.equal(second.closed, true)
+    const state = handlers.states.at(-1)
+    assert.equal(state?.kind, 'waiting')
+    env.advance(state?.kind === 'waiting' ? state.retryAt - env.now() : 0)
+    assert.equal(env.sources.length, 3)
+    feed.stop()
+  })
+
+  it('resyncs when the model cannot apply a delta (a change for a node it never had)', () => {
+    const env = fakeEnvironment()
+    const handlers = recordingHandlers()
+    const feed = new FleetFeed(handlers, env)
+    feed.start()
+    ;(env.sources[0] as FakeEventSource).emit('snapshot', SNAPSHOT, 1)
+    handlers.applies = false
+    ;(env.sources[0] as FakeEventSource).emit('delta', DELTA, 2)
+    assert.equal((env.sources[0] as FakeEventSource).closed, true)
+    assert.equal(env.sources.length, 2)
     feed.stop()
   })
 })

@@ -94,6 +94,26 @@ describe('page fleet model', () => {
     assert.deepEqual(model.heights.get('b')?.heights, [100, 101, 102, 100], 'the height history of a node still there is kept')
   })
 
+  it('merges deltas into the nodes it holds, adds whole views, and says when a change names a node it lacks', () => {
+    const model = new FleetModel()
+    model.applySnapshot(doc([node('a'), node('b')]), T0)
+    model.takeChanges()
+    const before = model.nodes.get('a')
+    assert.equal(model.applyDelta({ nodes: [node('c', { height: 90 })], changes: [{ peerId: 'a', height: 101, lastSeen: iso(T0 + 3_000), status: 'degraded', reason: 'lagging' }] }), true)
+    const a = model.nodes.get('a')
+    assert.notEqual(a, before, 'a new object: caches keyed by the node see the change')
+    assert.deepEqual({ height: a?.height, status: a?.status, reason: a?.reason, nickname: a?.nickname, lastSeen: a?.lastSeen }, { height: 101, status: 'degraded', reason: 'lagging', nickname: 'a', lastSeen: iso(T0 + 3_000) })
+    assert.deepEqual(model.heights.get('a')?.heights, [100, 101], 'the height is recorded for the chart')
+    assert.equal(model.nodes.get('c')?.height, 90)
+    const changes = model.takeChanges()
+    assert.deepEqual([...changes.peerIds].sort(), ['a', 'c'])
+    assert.equal(changes.membership, true)
+
+    assert.equal(model.applyDelta({ nodes: [], changes: [{ peerId: 'stranger', height: 1 }, { peerId: 'b', height: 7 }] }), false, 'a node it never had: resync')
+    assert.equal(model.nodes.has('stranger'), false)
+    assert.equal(model.nodes.get('b')?.height, 7, 'what it could apply is applied')
+  })
+
   it('ignores feed data it cannot use', () => {
     const model = new FleetModel()
     model.applyNode({ nickname: 'no peer id' } as unknown as PageNode)

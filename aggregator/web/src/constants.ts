@@ -1,7 +1,7 @@
 /** Every default of the fleet page, named. Durations are milliseconds. */
 
-/** The live feed, with node changes batched into one `nodes` event per flush. */
-export const EVENTS_URL = '/api/v1/events?batch=1'
+/** The live feed, with node changes as one `delta` event per flush (only the fields that changed). */
+export const EVENTS_URL = '/api/v1/events?delta=1'
 export const nodeUrl = (peerId: string): string => `/api/v1/nodes/${encodeURIComponent(peerId)}`
 export const historyUrl = (peerId: string): string => `/api/v1/nodes/${encodeURIComponent(peerId)}/history`
 
@@ -33,6 +33,8 @@ export const RECONNECT_MAX_MS = 30_000
 export const RECONNECT_JITTER = 0.2
 /** The aggregator pings every 15 s; this long without any event means the feed is dead even if the socket is not. */
 export const FEED_SILENCE_MS = 45_000
+/** A second gap in the feed's deltas within this long reconnects with backoff rather than at once (no reconnect loop). */
+export const FEED_RESYNC_MIN_MS = 10_000
 
 /** Height samples kept per node for its chart (only changes of height are recorded). */
 export const HEIGHT_HISTORY_POINTS = 240

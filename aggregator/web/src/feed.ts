@@ -2,10 +2,14 @@
 // on its own at a fixed pace and never notices a feed that went quiet, so
 // this closes it on any error or long silence and reconnects with backoff.
 // Every connection starts with a `snapshot`, so a reconnect re-fetches the
-// whole fleet state and nothing missed while away lingers.
+// whole fleet state and nothing missed while away lingers. Node changes come
+// as `delta` events (only the fields that changed), numbered by their SSE
+// ids: one that does not follow the last (a lost event) or that the model
+// cannot apply (a node it never had) means the page's copy is no longer the
+// aggregator's, and a fresh connection brings a fresh snapshot.
 import { reconnectDelay } from './backoff.ts'
-import { EVENTS_URL, FEED_SILENCE_MS } from './constants.ts'
-import type { AlertsEvent, FleetDocument, PageNode, PageSummary, StatusChangeEvent } from './types.ts'
+import { EVENTS_URL, FEED_RESYNC_MIN_MS, FEED_SILENCE_MS } from './constants.ts'
+import type { AlertsEvent, DeltaEvent, FleetDocument, PageNode, PageSummary, StatusChangeEvent } from './types.ts'
 
 export type FeedState =
   | { kind: 'connecting', attempt: number }
@@ -15,6 +19,8 @@ export type FeedState =
 export interface FeedHandlers {
   snapshot (doc: FleetDocument): void
   node (node: PageNode): void
+  /** Node changes of one flush; false when they could not all be applied (the feed then resyncs). */
+  delta (delta: DeltaEvent): boolean
   status (change: StatusChangeEvent): void
   remove (peerId: string): void
   summary (summary: PageSummary): void
@@ -41,7 +47,7 @@ export const browserEnvironment: FeedEnvironment = {
   clearTimeout: (id) => { window.clearTimeout(id) },
 }
 
-const EVENT_NAMES = ['snapshot', 'node', 'nodes', 'status', 'remove', 'summary', 'alerts', 'ping'] as const
+const EVENT_NAMES = ['snapshot', 'node', 'nodes', 'delta', 'status', 'remove', 'summary', 'alerts', 'ping'] as const
 
 export class FleetFeed {
   private readonly handlers: FeedHandlers
@@ -53,6 +59,10 @@ export class FleetFeed {
   private silenceTimer: number | undefined
   private lostAt: number | undefined
   private stopped = true
+  /** The id of the last `delta` (or of the snapshot: the last delta it holds); undefined when the aggregator numbers none. */
+  private lastDeltaId: number | undefined
+  /** When the feed last reconnected for a gap: a second gap soon after backs off as a lost connection does. */
+  private resyncedAt: number | undefined
 
   constructor (handlers: FeedHandlers, env: FeedEnvironment = browserEnvironment, url: string = EVENTS_URL) {
     this.handlers = handlers
@@ -97,7 +107,8 @@ export class FleetFeed {
     for (const name of EVENT_NAMES) {
       source.addEventListener(name, (event) => {
         if (this.source !== source) return
-        this.onMessage(name, (event as MessageEvent<string>).data)
+        const message = event as MessageEvent<string>
+        this.onMessage(name, message.data, message.lastEventId)
       })
     }
     // Any error (refused, dropped, a non-200 answer): close and back off ourselves.
@@ -107,7 +118,7 @@ export class FleetFeed {
     this.armSilenceTimer()
   }
 
-  private onMessage (name: typeof EVENT_NAMES[number], data: string): void {
+  private onMessage (name: typeof EVENT_NAMES[number], data: string, lastEventId: string | undefined): void {
     // For whoever measures the page (the scale test): when the fleet arrived, before the page worked on it.
     if (name === 'snapshot') performance.mark('fleet-snapshot-received')
     this.armSilenceTimer()
@@ -121,9 +132,17 @@ export class FleetFeed {
       case 'snapshot':
         this.attempt = 0
         this.lostAt = undefined
+        this.lastDeltaId = eventId(lastEventId)
         this.handlers.snapshot(payload as FleetDocument)
         this.handlers.state({ kind: 'live', since: this.env.now() })
         break
+      case 'delta': {
+        const id = eventId(lastEventId)
+        const follows = this.lastDeltaId === undefined || id === undefined || id === this.lastDeltaId + 1
+        this.lastDeltaId = id
+        if (!follows || typeof payload !== 'object' || payload === null || !this.handlers.delta(payload as DeltaEvent)) this.resync()
+        break
+      }
       case 'node':
         this.handlers.node(payload as PageNode)
         break
@@ -152,6 +171,15 @@ export class FleetFeed {
     }
   }
 
+  /** The page's copy went out of step: a fresh connection (and snapshot) now, or after a backoff if that happened just before. */
+  private resync (): void {
+    const now = this.env.now()
+    const again = this.resyncedAt !== undefined && now - this.resyncedAt < FEED_RESYNC_MIN_MS
+    this.resyncedAt = now
+    if (again) this.lose()
+    else this.connect()
+  }
+
   private lose (): void {
     this.closeSource()
     if (this.stopped) return
@@ -175,9 +203,16 @@ export class FleetFeed {
   }
 
   private closeSource (): void {
+    this.lastDeltaId = undefined
     if (this.silenceTimer !== undefined) this.env.clearTimeout(this.silenceTimer)
     this.silenceTimer = undefined
     this.source?.close()
     this.source = undefined
   }
+}
+
+/** An SSE id as a number; undefined when there is none. */
+function eventId (text: string | undefined): number | undefined {
+  if (text === undefined || !/^\d{1,15}$/.test(text)) return undefined
+  return Number(text)
 }

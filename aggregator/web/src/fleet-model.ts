@@ -6,7 +6,7 @@ import { type PageAlerts, readAlerts } from './alerts-model.ts'
 import { HEIGHT_HISTORY_POINTS, STATUS_HISTORY_ENTRIES } from './constants.ts'
 import { parseTime } from './format.ts'
 import { NODE_STATUSES } from './status.ts'
-import type { AggregatorInfo, AlertsEvent, FleetDocument, NetworkSummary, NodeStatus, PageNode, PageSummary, StatusChangeEvent } from './types.ts'
+import type { AggregatorInfo, AlertsEvent, DeltaEvent, FleetDocument, NetworkSummary, NodeStatus, PageNode, PageSummary, StatusChangeEvent } from './types.ts'
 
 export interface StatusEntry {
   at: number
@@ -198,6 +198,30 @@ export class FleetModel {
     this.recordHeight(node)
     this.changes.peerIds.add(node.peerId)
     if (!known) this.changes.membership = true
+  }
+
+  /**
+   * One `delta` event: whole views replace (or add) nodes, changes are merged
+   * into the nodes held (a new object each, so per-node caches keyed by the
+   * object see the change). False when a change names a node the page does
+   * not hold: its copy missed something and needs a fresh snapshot.
+   */
+  applyDelta (delta: DeltaEvent): boolean {
+    for (const node of Array.isArray(delta.nodes) ? delta.nodes : []) this.applyNode(node)
+    let complete = true
+    for (const change of Array.isArray(delta.changes) ? delta.changes : []) {
+      if (typeof change?.peerId !== 'string') continue
+      const old = this.nodes.get(change.peerId)
+      if (old === undefined) {
+        complete = false
+        continue
+      }
+      const node: PageNode = { ...old, ...change }
+      this.nodes.set(node.peerId, node)
+      if (change.height !== undefined || change.lastSeen !== undefined) this.recordHeight(node)
+      this.changes.peerIds.add(node.peerId)
+    }
+    return complete
   }
 
   applyRemove (peerId: string): void {

@@ -55,6 +55,12 @@ export interface FleetDocument {
 /** The feed's `alerts` event: the snapshot's two alerting fields, sent again when they change. */
 export type AlertsEvent = AlertsFeedDocument
 
+/** The feed's `delta` event: whole views (new to the feed, or replacing one) and the changed fields of the others. */
+export interface DeltaEvent {
+  nodes: PageNode[]
+  changes: Array<Partial<PageNode> & { peerId: string }>
+}
+
 /** The feed's `status` event. */
 export interface StatusChangeEvent {
   peerId: string
