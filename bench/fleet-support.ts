@@ -1,3 +1,5 @@
+import { LINK_PING_INTERVAL_MS } from '../agent/constants.ts'
+import { parsePositiveDuration } from '../shared/duration.ts'
 import { fetchJson, startAggregatorProcess as startAggregator, type RunningAggregator } from '../test/support/processes.ts'
 import { SwarmWorker, type SwarmOptions } from '../test/support/swarm-worker.ts'
 
@@ -79,4 +81,16 @@ export async function fleet (aggregator: RunningAggregator): Promise<any> {
  */
 export async function startAggregatorProcess (options: Parameters<typeof startAggregator>[0] = {}): Promise<RunningAggregator> {
   return await startAggregator({ ...options, args: ['--max-connections-per-ip', '1000000', '--host-connection-rate', '1000000', ...(options.args ?? [])] })
+}
+
+/**
+ * `--monitor-ping`: how often each lean agent emulates libp2p's connection
+ * monitor. The real agent's host runs it (agent/host.ts, every
+ * LINK_PING_INTERVAL_MS), so the lean agents do too unless told `0` (or
+ * `off`): an agent whose monitor is turned off.
+ */
+export function monitorPingMs (raw: string | undefined): number {
+  if (raw === undefined) return LINK_PING_INTERVAL_MS
+  if (raw === '0' || raw === 'off') return 0
+  return parsePositiveDuration(raw, '--monitor-ping')
 }

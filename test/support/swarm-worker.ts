@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
+import { reapOnExit } from './child-reaper.ts'
 import { ROOT } from './processes.ts'
 
 /** The worker script: many agents in one process, each its own libp2p identity (see bench/workers/swarm.ts). */
@@ -11,6 +12,8 @@ export interface SwarmStatus {
   /** The worker process's CPU time so far (user + system). */
   cpuSeconds: number
   errors: Record<string, number>
+  /** Lean agents: failed connection attempts so far by cause (refused, reset, timeout, other). */
+  failures?: Record<string, number>
 }
 
 export interface SwarmOptions {
@@ -21,7 +24,7 @@ export interface SwarmOptions {
   kind?: 'lean' | 'agent'
   /** lean: handshakes this worker runs at once. */
   concurrentHandshakes?: number
-  /** lean: emulate js-libp2p's connection monitor, a ping stream per connection this often (0 = off). */
+  /** lean: emulate js-libp2p's connection monitor, a ping stream per connection this often (0 = off; default the real agent's LINK_PING_INTERVAL_MS). */
   monitorPingMs?: number
   /** One demo-chain origin for every worker, so the whole fleet agrees on heads. */
   originMs?: number
@@ -54,6 +57,7 @@ export class SwarmWorker {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
+    reapOnExit(this.proc)
     let partial = ''
     this.ready = new Promise((resolve, reject) => {
       this.proc.stdout?.on('data', (d: Buffer) => {
@@ -73,6 +77,19 @@ export class SwarmWorker {
       this.proc.on('exit', (code) => { reject(new Error(`swarm worker ${index} exited (${code}): ${this.stderr.slice(-2000)}`)) })
     })
     this.proc.stderr?.on('data', (d: Buffer) => { this.stderr += d.toString() })
+  }
+
+  /** `ready`, or an error with the worker's last status once `timeoutMs` has passed without it. */
+  async readyWithin (timeoutMs: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const late = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => { reject(new Error(`swarm worker: not every agent beating after ${timeoutMs} ms; last status ${JSON.stringify(this.last)}`)) }, timeoutMs)
+    })
+    try {
+      await Promise.race([this.ready, late])
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   get alive (): boolean {
