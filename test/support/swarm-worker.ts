@@ -28,6 +28,16 @@ export interface SwarmOptions {
   monitorPingMs?: number
   /** One demo-chain origin for every worker, so the whole fleet agrees on heads. */
   originMs?: number
+  /**
+   * Scheduling niceness of the worker process (0-19; default 0). On one machine
+   * the simulated agents compete with the aggregator for the same cores, and the
+   * kernel shares them per process: five busy workers leave the aggregator a
+   * third of two cores. A real fleet's agents run on machines of their own, so
+   * a benchmark that measures the aggregator may let its simulated agents yield.
+   * Started under nice(1) rather than setpriority(2) after the spawn: on Linux that
+   * sets one thread only, and the worker's V8 and libuv threads may already exist.
+   */
+  nice?: number
 }
 
 /** One agent-swarm worker process: its agents' peer ids once ready, and its last status report. */
@@ -41,7 +51,9 @@ export class SwarmWorker {
   readonly ready: Promise<void>
 
   constructor (index: number, count: number, target: string, options: SwarmOptions) {
-    this.proc = spawn(process.execPath, [SWARM], {
+    const nice = options.nice ?? 0
+    const [command, args] = nice === 0 ? [process.execPath, [SWARM]] : ['nice', ['-n', String(nice), process.execPath, SWARM]]
+    this.proc = spawn(command, args, {
       env: {
         ...process.env,
         SWARM_WORKER: String(index + 1),
