@@ -22,7 +22,7 @@ import { CheckRunner } from './checks/runner.ts'
 import type { RunnableCheck } from './checks/types.ts'
 import type { ChainSource } from './source.ts'
 import { assertDistinctTargets, formatWeightedTarget, type WeightedTarget } from './targets.ts'
-import { WallStepDetector } from './wall-step.ts'
+import { WallStepDetector } from '../shared/wall-step.ts'
 
 /** One heartbeat service: where it sends (one target, or several ranked by weight) and how often. */
 export interface ServiceSpec {

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
-import { type Clock, systemClock } from '../shared/clock.ts'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { type Clock, instantOf, systemClock } from '../shared/clock.ts'
 import { loadOrCreateKey } from '../shared/identity.ts'
 import { createLogger, type Logger } from '../shared/log.ts'
 import { PRODUCT_VERSION } from '../shared/version.ts'
@@ -34,6 +36,8 @@ import type { BeatBudget } from './ingest/beat-budget.ts'
 import type { PeerAdmission } from './ingest/peer-admission.ts'
 import { type Part, PartRunner } from './parts.ts'
 import type { FleetStore, StoreSettings } from './store/index.ts'
+import { registerStoreMetrics } from './store/metrics.ts'
+import { storeTarget, type StoreTarget } from './store/open.ts'
 import { storePart } from './store/part.ts'
 
 export interface AggregatorOptions {
@@ -41,10 +45,22 @@ export interface AggregatorOptions {
   listen: string[]
   /** The HTTP listen address; `timeouts` shortens the slow-client deadlines (tests; docs/security.md). */
   http: { host: string, port: number, timeouts?: Partial<HttpTimeouts> }
-  /** Holds the peer key and the store (fleet.sqlite). */
+  /** Holds the peer key and, without storeUrl, the store (fleet.sqlite). */
   dataDir: string
+  /** --store: a postgres:// URL selects the shared store (many aggregators, one fleet); the data dir's SQLite file when absent. Never shown. */
+  storeUrl?: string
   /** Store settings (flush interval, retention, sampling); defaults in store/constants.ts. */
   store?: Partial<StoreSettings>
+  /**
+   * --instance: this aggregator's name in a shared store, when several
+   * replicas share one peer key (and one address, behind one Service); its
+   * peer id when absent.
+   */
+  instance?: string
+  /** This run's id in a shared store (tests); a fresh UUID when absent. */
+  runId?: string
+  /** Nodes not heard from since a restart start no new alert for this long (tests; default in store/constants.ts). */
+  restartGraceMs?: number
   /** Overrides the key in the data dir (tests). */
   privateKey?: PrivateKey
   maxFrameBytes?: number
@@ -114,9 +130,9 @@ export interface AggregatorInternals {
  *
  *   lock       the data dir's lock (first: nothing reads or writes the dir before it holds it; docs/deployment.md)
  *   listen     every --http and --listen address bound once and released: a taken port fails before anything starts
- *   store      the roster, history and uptime (known nodes are back before any agent dials in)
+ *   store      the roster, history and uptime; with a shared store, the other aggregators' nodes (known nodes are back before any agent dials in)
  *   ingest     the libp2p host and the heartbeat streams it takes
- *   alerting   rules on the status tick, receivers, maintenance
+ *   alerting   rules on the status tick (while it leads), receivers, maintenance; state kept in the store
  *   ticker     re-derives every status (silence has no event)
  *   views      the fleet document, one node, the live feed, admin, the page, sign-in, node removal, /status
  *   http       the server that serves every part's routes
@@ -130,6 +146,7 @@ export class Aggregator {
   private readonly startedAt: number
   private readonly ingest: ReturnType<typeof createIngest>
   private readonly store: ReturnType<typeof storePart>
+  private readonly storeTarget: StoreTarget
   private readonly alerting: ReturnType<typeof alertingPart>
   private readonly http: ReturnType<typeof httpPart>
   private readonly operations: AggregatorOperations
@@ -151,10 +168,34 @@ export class Aggregator {
     const details = detailsDecider(detailsMode, viewers)
     const feedStats = new FeedStats()
 
-    this.store = storePart({ dataDir: options.dataDir, settings: options.store, fleet, clock, logger: log })
+    // The key is read once: the store needs the peer id (the holder of this aggregator's nodes) before ingest starts.
+    let key: Promise<PrivateKey> | undefined
+    const privateKey = async (): Promise<PrivateKey> => await (key ??= options.privateKey !== undefined ? Promise.resolve(options.privateKey) : loadOrCreateKey(join(options.dataDir, PEER_KEY_FILE)).then((k) => k.key))
+    const runId = options.runId ?? randomUUID()
+    let ownPeerId = ''
+    this.storeTarget = storeTarget(options.storeUrl, options.dataDir)
+    this.store = storePart({
+      target: this.storeTarget,
+      settings: options.store,
+      fleet,
+      writer: async () => {
+        ownPeerId = peerIdFromPrivateKey(await privateKey()).toString()
+        return { id: options.instance ?? ownPeerId, runId }
+      },
+      member: () => ({
+        peerId: ownPeerId,
+        multiaddrs: this.ingest.host === undefined ? [] : this.multiaddrs(),
+        version: PRODUCT_VERSION,
+        httpUrl: options.publicUrl ?? (this.http.listening ? this.http.url : ''),
+        startedAt: this.startedAt,
+      }),
+      leader: () => this.alerting.leadership?.holder(),
+      clock,
+      logger: log,
+    })
     const ingest = this.ingest = createIngest({
       listen: options.listen,
-      privateKey: async () => options.privateKey ?? (await loadOrCreateKey(join(options.dataDir, PEER_KEY_FILE))).key,
+      privateKey,
       fleet,
       clock,
       logger: log,
@@ -169,8 +210,10 @@ export class Aggregator {
       config: options.alerting ?? defaultAlertingConfig(),
       fleet,
       source: { peerId: () => ingest.host?.peerId.toString() ?? '', publicUrl: () => options.publicUrl ?? this.http.url },
+      store: () => this.store.store,
       clock,
       logger: log,
+      restartGraceMs: options.restartGraceMs,
     })
     const views = viewsPart({
       fleet,
@@ -183,7 +226,7 @@ export class Aggregator {
       session: { details: detailsMode },
       forget: (peerId) => this.forgetNode(peerId),
       statusPage: options.statusPage === true
-        ? { uptimeOf: (peerId) => this.store.store?.cachedUptime(peerId), maintenance: this.alerting.statusSource }
+        ? { uptimeOf: (peerId) => this.store.store?.uptimeFor(peerId, 'fleet'), maintenance: this.alerting.statusSource }
         : undefined,
       admin: {
         snapshot: () => {
@@ -202,12 +245,15 @@ export class Aggregator {
       libp2p: () => ingest.host,
       http: () => ({ listening: this.http.listening, url: this.http.url }),
       config: () => this.effectiveConfig(),
+      store: () => this.store.store?.health(),
+      holderOf: (peerId) => this.store.store?.holderOf(peerId) ?? '',
       startedAt: this.startedAt,
       clock,
       processMetrics: options.processMetrics,
       showDetails: details,
     })
-    registerAlertMetrics(this.operations.metrics.registry, this.alerting.alerting.engine)
+    registerAlertMetrics(this.operations.metrics.registry, this.alerting.alerting.engine, () => this.alerting.leadership?.leading ?? false)
+    registerStoreMetrics(this.operations.metrics.registry, () => this.store.store)
     registerReceiverMetrics(this.operations.metrics.registry, () => this.alerting.alerting.receiverStatus())
     const deadman = options.deadman === undefined ? undefined : new DeadmanSwitch({
       url: options.deadman.url,
@@ -245,10 +291,13 @@ export class Aggregator {
    * credential) that no key-name redaction can be trusted to catch.
    */
   private effectiveConfig (): Record<string, unknown> {
-    const { alerting: _alerting, deadman, ...rest } = this.options
+    const { alerting: _alerting, deadman, storeUrl: _storeUrl, ...rest } = this.options
     const { alerting } = this.alerting
+    const target = this.storeTarget
     return {
       ...rest,
+      // The store URL may hold a password: only where it points is shown.
+      store: { ...this.options.store, backend: target.kind, location: target.kind === 'postgres' ? target.location : target.file },
       shutdownDrainMs: this.options.shutdownDrainMs ?? DEFAULT_SHUTDOWN_DRAIN_MS,
       alerting: {
         rules: alerting.engine.ruleSet.map((r) => r.name),
@@ -278,7 +327,7 @@ export class Aggregator {
 
   /** Folds one event at the aggregator's clock (embedding programs, tests). */
   apply (event: FleetEvent): void {
-    this.fleet.apply(event, this.clock.wall())
+    this.fleet.apply(event, instantOf(this.clock))
   }
 
   /** What tests and benchmarks look at inside (see AggregatorInternals). */
@@ -334,12 +383,12 @@ export class Aggregator {
    * its maintenance window and alerts (they resolve now). Undefined when
    * neither the fleet nor the store knows the peer id.
    */
-  forgetNode (peerId: string): { nickname: string } | undefined {
+  async forgetNode (peerId: string): Promise<{ nickname: string } | undefined> {
     const record = this.fleet.get(peerId)
-    const stored = this.store.store?.forget(peerId) ?? false
+    const stored = await this.store.store?.forget(peerId) ?? false
     if (record === undefined && !stored) return undefined
-    this.fleet.remove(peerId)
-    this.alerting.alerting.forgetNode(peerId, this.clock.wall())
+    this.fleet.remove(peerId, instantOf(this.clock))
+    this.alerting.alerting.forgetNode(peerId, instantOf(this.clock))
     return { nickname: record?.beat.nickname ?? '' }
   }
 

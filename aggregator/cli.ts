@@ -16,7 +16,7 @@ import { Aggregator } from './aggregator.ts'
 import { DEFAULT_SHUTDOWN_DRAIN_MS, STOP_DEADLINE_MS } from './health/constants.ts'
 import {
   DEFAULT_DATA_DIR, DEFAULT_FORGET_AFTER_MS, DEFAULT_HTTP, DEFAULT_INBOUND_CONNECTIONS_PER_HOST_PER_SECOND, DEFAULT_LAG_THRESHOLD,
-  DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PENDING_CONNECTIONS, DEFAULT_STUCK_AFTER_MS, PHI_THRESHOLD,
+  DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PENDING_CONNECTIONS, DEFAULT_STUCK_AFTER_MS, DEFAULT_UNKNOWN_HEAD_AGE_MS, HEAD_AGE_BLOCKS, PHI_THRESHOLD,
 } from './constants.ts'
 import { DEFAULT_STATUS_RULES, type StatusRules } from './fleet/status.ts'
 import { type AlertingFlags, checkReceiverUrl, loadAlertingConfig } from './alerts/config.ts'
@@ -26,7 +26,7 @@ import { receiversTest, type ReceiverTestResult } from './alerts/receivers/statu
 import { readAdminTokenFile } from './http/admin-auth.ts'
 import { routeHelp } from './http/registry.ts'
 import { addSecurityOptions, securityOptionsFromFlags, type SecurityFlags } from './security-cli.ts'
-import { DEFAULT_FLUSH_INTERVAL_MS, DEFAULT_HEIGHT_SAMPLE_INTERVAL_MS, DEFAULT_HISTORY_RETENTION_MS, STORE_FILE } from './store/constants.ts'
+import { DEFAULT_FLUSH_INTERVAL_MS, DEFAULT_HEIGHT_SAMPLE_INTERVAL_MS, DEFAULT_SHARED_FLUSH_INTERVAL_MS, DEFAULT_HISTORY_RETENTION_MS, STORE_FILE } from './store/constants.ts'
 
 const ENV = 'HEARTBEAT_AGGREGATOR'
 
@@ -40,6 +40,8 @@ interface AggregatorFlags extends LogFlags, Omit<AlertingFlags, 'receivers'>, Se
   listen?: string[]
   http: string
   dataDir: string
+  store?: string
+  instance?: string
   maxFrameBytes: string
   shutdownDrain: string
   maxConnections: string
@@ -47,11 +49,12 @@ interface AggregatorFlags extends LogFlags, Omit<AlertingFlags, 'receivers'>, Se
   hostConnectionRate: string
   network?: string
   stuckAfter: string
+  headAgeThreshold?: string
   lagThreshold: string
   forgetAfter: string
   phiThreshold: string
   historyRetention: string
-  storeFlushInterval: string
+  storeFlushInterval?: string
   heightSampleInterval: string
 }
 
@@ -63,9 +66,11 @@ export function buildProgram (): Command {
     .version(PRODUCT_VERSION)
     .addOption(envOption(ENV, '--listen <multiaddr>', `libp2p listen address; repeatable (default: ${DEFAULT_LISTEN})`).argParser(collect))
     .addOption(envOption(ENV, '--http <host:port>', 'HTTP address of the page and the API').default(DEFAULT_HTTP))
-    .addOption(envOption(ENV, '--data-dir <dir>', `holds the peer key (so the peer id survives restarts) and the store, ${STORE_FILE} (the fleet, its history)`).default(DEFAULT_DATA_DIR))
+    .addOption(envOption(ENV, '--data-dir <dir>', `holds the peer key (so the peer id survives restarts) and, without --store, the store ${STORE_FILE} (the fleet, its history)`).default(DEFAULT_DATA_DIR))
+    .addOption(envOption(ENV, '--store <url>', 'postgres://user:password@host:5432/db: a PostgreSQL (or YugabyteDB) store that many aggregators share as one fleet, with alerting that fails over (docs/store.md); default: SQLite in --data-dir'))
+    .addOption(envOption(ENV, '--instance <name>', 'this aggregator\'s name in a shared --store when replicas share one peer key behind one address (e.g. the pod name); default: its peer id'))
     .addOption(envOption(ENV, '--history-retention <duration>', 'how long height samples and status changes are kept').default(formatDuration(DEFAULT_HISTORY_RETENTION_MS)))
-    .addOption(envOption(ENV, '--store-flush-interval <duration>', 'changes are written to the store once per interval (a crash loses at most this much)').default(formatDuration(DEFAULT_FLUSH_INTERVAL_MS)))
+    .addOption(envOption(ENV, '--store-flush-interval <duration>', `changes are written to the store once per interval (a crash loses at most this much); default ${formatDuration(DEFAULT_FLUSH_INTERVAL_MS)}, ${formatDuration(DEFAULT_SHARED_FLUSH_INTERVAL_MS)} with a shared --store`))
     .addOption(envOption(ENV, '--height-sample-interval <duration>', 'at most one stored height sample per node per interval').default(formatDuration(DEFAULT_HEIGHT_SAMPLE_INTERVAL_MS)))
     .addOption(envOption(ENV, '--max-frame-bytes <n>', 'largest heartbeat frame accepted; larger resets the stream').default(String(DEFAULT_MAX_FRAME_BYTES)))
     .addOption(envOption(ENV, '--shutdown-drain <duration>', 'on SIGTERM, readiness turns DOWN this long before the listeners close (0 = at once)').default(formatDuration(DEFAULT_SHUTDOWN_DRAIN_MS)))
@@ -76,6 +81,7 @@ export function buildProgram (): Command {
     .addOption(envOption(ENV, '--phi-threshold <phi>', 'silence detector: a connected node whose phi exceeds this is stale (higher = slower, fewer false alarms)').default(String(PHI_THRESHOLD)))
     .addOption(envOption(ENV, '--lag-threshold <heights>', 'a node more than this many heights behind its network\'s maximum is degraded').default(String(DEFAULT_LAG_THRESHOLD)))
     .addOption(envOption(ENV, '--stuck-after <duration>', 'a node whose head has not changed for longer than this is degraded').default(formatDuration(DEFAULT_STUCK_AFTER_MS)))
+    .addOption(envOption(ENV, '--head-age-threshold <duration>', `a node whose head (by its block's time) is older than this is degraded, even when every node agrees (default: ${HEAD_AGE_BLOCKS} block times of its network: Filecoin ${formatDuration(HEAD_AGE_BLOCKS * 30_000)}, Ethereum ${formatDuration(HEAD_AGE_BLOCKS * 12_000)}; unknown networks ${formatDuration(DEFAULT_UNKNOWN_HEAD_AGE_MS)})`))
     .addOption(envOption(ENV, '--forget-after <duration>', 'nodes silent for longer than this leave the view (counted as forgotten)').default(formatDuration(DEFAULT_FORGET_AFTER_MS)))
     .addOption(envOption(ENV, '--alert-for <duration>', 'how long a built-in rule\'s condition must hold before its alert fires').default(formatDuration(DEFAULT_ALERT_FOR_MS)))
     .addOption(envOption(ENV, '--alert-rules <path>', 'JSON rules file: more rules, thresholds, severities, labels, receivers (docs/alerts.md)'))
@@ -101,7 +107,8 @@ ${routeHelp(describeRoutes())}
 
 Alerts (built-in rules, each firing after --alert-for): NodeDown (down or stale), NodeUnhealthy,
 NodeLagging, HeadStuck, ComponentPanicked, ComponentNotReady, FleetBelowMinimum, NetworkInDispute,
-IdentityConflict (one peer id used by two agents at once).
+IdentityConflict (one peer id used by two agents at once), FleetBehindClock (every reporting node
+of a network has an old head).
 A node's component, head and lag alerts are held back while the node itself is down or unhealthy
 (one cause, one notification). Receivers (--alert-rules "receivers"): webhooks, alertmanagers,
 telegram, discord, slack, pagerduty, matrix, email, each with an optional route and quiet hours.
@@ -119,9 +126,11 @@ Node status (docs/fleet-semantics.md):
   stopped    the node announced a graceful stop (never alerts)
   down       disconnected and not back within one beat period
   stale      still connected but silent: phi (failure detector) above --phi-threshold
-  unhealthy  reports an unhealthy status, or its peer id is used by two agents at once
+  unhealthy  reports an unhealthy status, its peer id is used by two agents at once,
+             or it has not read a head from its node yet
   degraded   reports affected, lags more than --lag-threshold, head unchanged
-             longer than --stuck-after, or just disconnected (grace)
+             longer than --stuck-after, head older than --head-age-threshold,
+             or just disconnected (grace)
   healthy    everything else
 Durations use Go syntax (90s, 5m, 168h).
 
@@ -138,6 +147,7 @@ function parseStatusRules (flags: AggregatorFlags): StatusRules {
     phi: { ...DEFAULT_STATUS_RULES.phi, threshold: positiveNumber(flags.phiThreshold, '--phi-threshold') },
     lagThreshold: nonNegativeInt(flags.lagThreshold, '--lag-threshold'),
     stuckAfterMs: parsePositiveDuration(flags.stuckAfter, '--stuck-after'),
+    ...(flags.headAgeThreshold === undefined ? {} : { headAgeThresholdMs: parsePositiveDuration(flags.headAgeThreshold, '--head-age-threshold') }),
   }
 }
 
@@ -147,6 +157,13 @@ function parseNetwork (text: string | undefined): string | undefined {
   if (network === '') throw new UsageError(ErrorCodes.INVALID_ARGUMENT, 'invalid --network "": expected a genesis CID or chain id (leave the flag out to accept any network)')
   if (network.length > LIMITS.network) throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid --network: longer than ${LIMITS.network} characters`)
   return network
+}
+
+function parseInstance (text: string | undefined): string | undefined {
+  if (text === undefined) return undefined
+  const name = text.trim()
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `invalid --instance "${text.slice(0, 64)}": letters, digits, . _ - (at most 128, starting with a letter or digit)`)
+  return name
 }
 
 /** The routes an aggregator serves, for --help: wired with the defaults, never started. */
@@ -235,7 +252,7 @@ async function runAggregator (program: Command): Promise<void> {
   const network = parseNetwork(flags.network)
   const store = {
     retentionMs: parsePositiveDuration(flags.historyRetention, '--history-retention'),
-    flushIntervalMs: parsePositiveDuration(flags.storeFlushInterval, '--store-flush-interval'),
+    flushIntervalMs: flags.storeFlushInterval === undefined ? undefined : parsePositiveDuration(flags.storeFlushInterval, '--store-flush-interval'),
     sampleIntervalMs: parsePositiveDuration(flags.heightSampleInterval, '--height-sample-interval'),
   }
   const opts = program.opts<Record<string, unknown>>()
@@ -257,7 +274,7 @@ async function runAggregator (program: Command): Promise<void> {
   const statusPage = flags.statusPage === undefined ? false : booleanFlag(flags.statusPage, '--status-page')
   const security = await securityOptionsFromFlags(flags)
   const aggregator = new Aggregator({
-    listen, http, dataDir: flags.dataDir, maxFrameBytes, shutdownDrainMs, connectionLimits, statusRules, forgetAfterMs, network, store, logger,
+    listen, http, dataDir: flags.dataDir, storeUrl: flags.store, instance: parseInstance(flags.instance), maxFrameBytes, shutdownDrainMs, connectionLimits, statusRules, forgetAfterMs, network, store, logger,
     alerting, adminToken: adminToken?.token, viewerToken: viewerToken?.token, statusPage, publicUrl, deadman, ...security,
   })
   // SIGHUP re-reads --allow-peers and --deny-peers (a bad list is logged; the running lists stay).

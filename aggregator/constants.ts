@@ -50,6 +50,17 @@ export const LEGACY_IDLE_STREAM_MS = IDLE_STREAM_FLOOR_MS
 
 /** Statuses are re-evaluated this often (silence has no event of its own). */
 export const STATUS_TICK_MS = 250
+/**
+ * A status tick this late means the event loop was held: heartbeats may wait unread, so the tick lets the
+ * loop read its sockets before judging silence (fleet/ticker.ts). Well above timer jitter on a busy machine.
+ */
+export const STATUS_TICK_LATE_MS = 50
+/**
+ * The wall clock moving this much more or less than the monotonic clock
+ * between two ticks is a step (NTP, an operator), logged once as a WARN with
+ * its size. Slewing never comes near it; tick jitter under load stays far below.
+ */
+export const WALL_STEP_WARN_MS = 2_000
 /** Until a node has announced a period (or been observed), assume go-filecoin's default beat. */
 export const ASSUMED_PERIOD_MS = 3_000
 /** A disconnected node turns down when it has not reconnected within this many of its periods. */
@@ -79,6 +90,29 @@ export const PHI_FALLBACK_STALE_PERIODS = 3
 export const DEFAULT_LAG_THRESHOLD = 5
 /** A node whose head has not changed for longer than this is degraded (stuck). */
 export const DEFAULT_STUCK_AFTER_MS = 5 * 60_000
+/**
+ * A node whose head is older than this many of its network's block times is
+ * degraded, even when every node agrees (docs/fleet-semantics.md, "Sync
+ * judged by time"; --head-age-threshold sets one threshold for every network).
+ * Five: an in-sync node's head is up to one block time old plus propagation
+ * (Lotus allows 6 s), plus the agent's poll and beat; Filecoin's null rounds
+ * (an epoch with no block, ~0.7% of epochs) make two or three blocks'
+ * worth of age happen now and then. Filecoin: 2m30s; Ethereum: 1m.
+ */
+export const HEAD_AGE_BLOCKS = 5
+/**
+ * The head-age threshold for a network whose block time the aggregator does
+ * not know (fleet/chains.ts): ten minutes, loose enough for any chain with
+ * blocks up to two minutes apart, and still far below a stalled node's hours.
+ */
+export const DEFAULT_UNKNOWN_HEAD_AGE_MS = 10 * 60_000
+/**
+ * A head's age is measured by the agent's clock (its sentAt against the
+ * block's time) and aged by ours; when a beat arrives this far from its
+ * sentAt (clock skew plus transit), the reason says the two clocks differ.
+ */
+export const LARGE_SKEW_MS = 10_000
+
 /** Nodes silent for longer than this leave the view (counted as forgotten). 7 days. */
 export const DEFAULT_FORGET_AFTER_MS = 7 * 24 * 3_600_000
 

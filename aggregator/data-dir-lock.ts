@@ -16,6 +16,8 @@ export const HOLDER_FILE = 'aggregator.pid'
 const BOOT_ID_FILE = '/proc/sys/kernel/random/boot_id'
 /** SQLite's "database is locked". */
 const SQLITE_BUSY = 5
+/** A full disk or quota: not a reason to refuse to start (the lock holds; only its holder file is missing). */
+const DISK_FULL = new Set(['ENOSPC', 'EDQUOT'])
 
 /**
  * Data dirs this process holds (real paths). POSIX locks belong to a process,
@@ -54,6 +56,8 @@ export class DataDirLock {
   readonly holder: LockHolder
   private readonly key: string
   private db: DatabaseSync | undefined
+  /** Why HOLDER_FILE could not be written (a full disk), if it could not. */
+  holderError: string | undefined
 
   private constructor (dataDir: string, key: string, db: DatabaseSync, holder: LockHolder) {
     this.dataDir = dataDir
@@ -99,13 +103,20 @@ export class DataDirLock {
       processStartedAt: new Date(now - process.uptime() * 1000).toISOString(),
       lockedAt: new Date(now).toISOString(),
     }
+    let holderError: string | undefined
     try {
       writeHolder(dataDir, holder)
     } catch (err) {
-      db.close()
-      throw unusable(dataDir, `cannot write ${HOLDER_FILE}: ${errorMessage(err)}`, err)
+      // A full disk keeps the lock (it is the kernel's, not the file's): the aggregator serves from memory
+      // while its store waits for room (docs/store.md); a second aggregator is still refused, only unnamed.
+      if (!DISK_FULL.has(String((err as { code?: unknown }).code))) {
+        db.close()
+        throw unusable(dataDir, `cannot write ${HOLDER_FILE}: ${errorMessage(err)}`, err)
+      }
+      holderError = errorMessage(err)
     }
     const lock = new DataDirLock(dataDir, key, db, holder)
+    lock.holderError = holderError
     heldHere.set(key, lock)
     return lock
   }
@@ -137,6 +148,7 @@ export function dataDirLockPart (options: { dataDir: string, clock: Clock, logge
     async start () {
       lock = await DataDirLock.acquire(options.dataDir, options.clock)
       options.logger.debug({ dataDir: options.dataDir, lockFile: join(options.dataDir, LOCK_FILE) }, 'data dir locked')
+      if (lock.holderError !== undefined) options.logger.warn({ err: lock.holderError, file: join(options.dataDir, HOLDER_FILE) }, 'the data dir is locked, but who holds it could not be written (the disk is full)')
     },
     stop () {
       lock?.release()

@@ -6,6 +6,7 @@ import { FleetState } from '../aggregator/fleet/fleet-state.ts'
 import { benchHeartbeat } from './fixtures.ts'
 import { percentile, type BenchContext, type BenchResult, type Benchmark } from './harness.ts'
 import { startAggregatorProcess, startAgentProcess, fetchJson } from '../test/support/processes.ts'
+import { at } from '../test/support/instant.ts'
 
 async function timeUntil (url: string, accept: (status: string) => boolean, timeoutMs: number): Promise<number> {
   const start = Date.now()
@@ -32,11 +33,11 @@ export function falseStales (nodes: number, beats: number, periodMs: number, jit
   for (let now = 0; now <= end; now += tickMs) {
     for (let i = 0; i < nodes; i++) {
       while (next[i]! <= now) {
-        fleet.apply({ type: 'beat', peerId: `n${i}`, protocol: 'v2', heartbeat: benchHeartbeat(seq[i]!++, 0, { period: periodMs, sentAt: Math.floor(next[i]!) }) }, next[i]!)
+        fleet.apply({ type: 'beat', peerId: `n${i}`, protocol: 'v2', heartbeat: benchHeartbeat(seq[i]!++, 0, { period: periodMs, sentAt: Math.floor(next[i]!) }) }, at(next[i]!))
         next[i]! += periodMs * (1 + (random() * 2 - 1) * jitter)
       }
     }
-    fleet.tick(now)
+    fleet.tick(at(now))
     checks += nodes
   }
   return { stales, checks }

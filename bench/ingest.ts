@@ -9,6 +9,7 @@ import { DEFAULT_MAX_FRAME_BYTES } from '../shared/protocol.ts'
 import { startTestAggregator } from '../test/support/in-process.ts'
 import type { BenchContext, BenchResult, Benchmark } from './harness.ts'
 import { Worker } from './workers/spawn.ts'
+import { at } from '../test/support/instant.ts'
 
 const SENDER = new URL('./workers/ingest-sender.ts', import.meta.url).pathname
 
@@ -44,7 +45,7 @@ async function measure (mode: 'libp2p' | 'tcp', connections: number, beats: numb
         for (const body of decoder.push(chunk)) {
           const result = validateHeartbeat(decodeFrameBody(body))
           if (result.ok) {
-            fleet.apply({ type: 'beat', peerId, heartbeat: result.heartbeat, protocol: 'v2' }, Date.now())
+            fleet.apply({ type: 'beat', peerId, heartbeat: result.heartbeat, protocol: 'v2' }, at(Date.now()))
             count++
           }
         }

@@ -19,9 +19,15 @@ export const SYSTEM_PACKAGES: Record<string, string> = {
   '/usr/bin/systemd-analyze': 'systemd',
   // The fleet page's end-to-end tests (test/e2e/page-*.test.ts) drive it with playwright-core.
   '/usr/bin/chromium': 'chromium',
+  // The shared store's tests (test/support/postgres.ts: initdb + pg_ctl in a temporary directory, one server
+  // per test file): the store suite on PostgreSQL, test/integration/shared-store*.test.ts, test/e2e/shared-store.test.ts.
+  '/usr/lib/postgresql/15/bin/postgres': 'postgresql',
+  // test/e2e/store-faults.test.ts holds a write lock on the SQLite store with Debian's sqlite3 CLI.
+  '/usr/bin/sqlite3': 'sqlite3',
   // test/support/fakes/smtp.ts: the SMTP sink's self-signed certificate (STARTTLS) is made with openssl.
   '/usr/bin/openssl': 'openssl',
-  // test/e2e/agent-clock-step.test.ts steps an agent's wall clock with libfaketime (LD_PRELOAD); the
+  // test/e2e/agent-clock-step.test.ts and aggregator-clock-step.test.ts step a program's wall clock with
+  // libfaketime (LD_PRELOAD, test/support/faketime.ts); the
   // faketime package brings the library (libfaketime) with it.
   '/usr/bin/faketime': 'faketime',
 }

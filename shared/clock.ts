@@ -35,6 +35,21 @@ export interface Clock {
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>
 }
 
+/**
+ * One moment on both clocks: `mono` to judge intervals, `wall` only to stamp
+ * what is kept and shown. Pure code that needs both takes an Instant, so no
+ * interval is ever measured on the wall clock.
+ */
+export interface Instant {
+  readonly mono: number
+  readonly wall: number
+}
+
+/** The clock's present moment, read once. */
+export function instantOf (clock: Clock): Instant {
+  return { mono: clock.monotonic(), wall: clock.wall() }
+}
+
 /** Node's timers take at most 2^31-1 ms; longer delays are clamped (and re-armed by callers that care). */
 export const MAX_TIMER_MS = 2 ** 31 - 1
 

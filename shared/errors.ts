@@ -35,6 +35,10 @@ export const ErrorCodes = {
   DIAL_TO_SELF: 'ERR_DIAL_TO_SELF',
   STORE_FAILED: 'ERR_STORE_FAILED',
   STORE_TOO_NEW: 'ERR_STORE_TOO_NEW',
+  /** The store is not open yet, or cannot answer now (a database away, a disk refusing): try again later. */
+  STORE_UNAVAILABLE: 'ERR_STORE_UNAVAILABLE',
+  /** A leader's lease ran out (or another aggregator took it) before what it did could be saved. */
+  LEASE_LOST: 'ERR_LEASE_LOST',
   INVALID_ALERT_RULES: 'ERR_INVALID_ALERT_RULES',
   UNAUTHORIZED: 'ERR_UNAUTHORIZED',
   ADMIN_DISABLED: 'ERR_ADMIN_DISABLED',

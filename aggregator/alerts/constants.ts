@@ -49,6 +49,22 @@ export const ALERTMANAGER_RESEND_MS = 60_000
 export const ALERTMANAGER_ENDS_AFTER_RESENDS = 4
 export const ALERTMANAGER_PATH = '/api/v2/alerts'
 
+/**
+ * Alerting that fails over (a shared store): one aggregator at a time holds
+ * the alerting lease, renewing it every LEADER_RENEW_MS for LEADER_LEASE_MS
+ * (database clock). When the leader dies, another takes over within
+ * LEADER_LEASE_MS + LEADER_RENEW_MS: under two lease periods. The leader stops
+ * acting LEADER_SAFETY_MS before its lease could run out by its own clock, so
+ * two never act at once.
+ */
+export const ALERT_LEASE_NAME = 'alerting'
+export const LEADER_LEASE_MS = 6_000
+export const LEADER_RENEW_MS = 2_000
+export const LEADER_SAFETY_MS = 1_000
+/** Followers read the leader's saved alert state, and every aggregator the operators' windows, this often. */
+export const ALERT_FOLLOW_MS = 1_000
+/** A firing alert's text (a growing "down for 5m") is saved at most this often; its state changes are saved at once. */
+export const ALERT_TEXT_REFRESH_MS = 10_000
 /** A component's error text is cut to this many characters in alerts (it reaches chat messages and subjects). */
 export const MAX_CAUSE_CHARS = 300
 /** Fleet-wide alerts name at most this many nodes, then "and N more" (a message stays readable). */

@@ -46,6 +46,7 @@ function nodeInput (raw: unknown, sources: InputSources): NodeAlertInput | undef
     network: typeof raw.network === 'string' ? raw.network : '',
     lag: count(raw.lag),
     lastHeadChange: instant(raw.lastHeadChange),
+    headUnchangedForMs: count(raw.headUnchangedForMs),
     head: typeof raw.head === 'string' ? raw.head : '',
     components: components(raw.health),
     maintenance: sources.nodeMaintenance(peerId),
@@ -71,6 +72,11 @@ function networksInput (summary: unknown): NetworkAlertInput[] | undefined {
     const inDispute = Array.isArray(raw.inDispute) ? raw.inDispute.length : count(raw.inDispute)
     const network: NetworkAlertInput = { network: raw.network, inDispute, inConsensus, nodes }
     if (typeof raw.heaviestHead === 'string' && raw.heaviestHead !== '') network.heaviestHead = raw.heaviestHead
+    // Fields a later aggregator adds: present only when the summary says them.
+    if (typeof raw.behindClock === 'boolean') network.behindClock = raw.behindClock
+    if (count(raw.headAgeMs) !== undefined) network.headAgeMs = count(raw.headAgeMs)
+    if (count(raw.epochsBehindClock) !== undefined) network.epochsBehindClock = count(raw.epochsBehindClock)
+    if (count(raw.reporting) !== undefined) network.reporting = count(raw.reporting)
     out.push(network)
   }
   return out

@@ -1,3 +1,4 @@
+import type { Instant } from '../../shared/clock.ts'
 import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
 import { MAX_MAINTENANCE_ENTRIES } from './constants.ts'
 import type { MaintenanceWindow } from './types.ts'
@@ -12,23 +13,25 @@ export interface MaintenanceEntry extends MaintenanceWindow {
 /**
  * Maintenance windows set by operators (Dynamo's maintenance mode): one for
  * the whole fleet, one per node. Pure bookkeeping; time comes in with each
- * call, and windows that ended are forgotten as they are met.
+ * call, and windows that ended are forgotten as they are met. A window's
+ * length runs on the monotonic clock (a wall step neither shortens nor
+ * stretches it); its wall times are for display.
  */
 export class MaintenanceBook {
   private fleetWindow: MaintenanceWindow | undefined
   private readonly nodes = new Map<string, MaintenanceWindow>()
   private readonly maxEntries: number
-  private readonly onChange: ((scope: MaintenanceScope, now: number) => void) | undefined
+  private readonly onChange: ((scope: MaintenanceScope, now: Instant) => void) | undefined
 
   /** `onChange` hears of every window an operator starts or ends (not of windows that run out: whoever reads the book meets those). */
-  constructor (options: { maxEntries?: number, onChange?: (scope: MaintenanceScope, now: number) => void } = {}) {
+  constructor (options: { maxEntries?: number, onChange?: (scope: MaintenanceScope, now: Instant) => void } = {}) {
     this.maxEntries = options.maxEntries ?? MAX_MAINTENANCE_ENTRIES
     this.onChange = options.onChange
   }
 
   /** Starts (or replaces) a window of `durationMs` from `now`. */
-  start (scope: MaintenanceScope, durationMs: number, reason: string, now: number): MaintenanceEntry {
-    const window: MaintenanceWindow = { until: now + durationMs, reason, source: 'admin', since: now }
+  start (scope: MaintenanceScope, durationMs: number, reason: string, now: Instant): MaintenanceEntry {
+    const window: MaintenanceWindow = { until: now.wall + durationMs, untilMono: now.mono + durationMs, reason, source: 'admin', since: now.wall }
     if ('fleet' in scope) {
       this.fleetWindow = window
       this.onChange?.(scope, now)
@@ -46,7 +49,7 @@ export class MaintenanceBook {
   }
 
   /** Ends a window early; false when there was none in force. */
-  end (scope: MaintenanceScope, now: number): boolean {
+  end (scope: MaintenanceScope, now: Instant): boolean {
     if ('fleet' in scope) {
       const had = this.fleet(now) !== undefined
       this.fleetWindow = undefined
@@ -59,12 +62,27 @@ export class MaintenanceBook {
     return had
   }
 
-  fleet (now: number): MaintenanceWindow | undefined {
+  /**
+   * Sets (or clears) a window as the store has it: one another aggregator's
+   * operator set, or one kept from before a restart (its monotonic end
+   * mapped by the store's reader, state-store.ts). onChange is not told: it
+   * is not this aggregator's operator's doing.
+   */
+  replace (scope: MaintenanceScope, window: MaintenanceWindow | undefined): void {
+    if ('fleet' in scope) {
+      this.fleetWindow = window
+      return
+    }
+    if (window === undefined) this.nodes.delete(scope.peerId)
+    else this.nodes.set(scope.peerId, window)
+  }
+
+  fleet (now: Instant): MaintenanceWindow | undefined {
     if (this.fleetWindow !== undefined && ended(this.fleetWindow, now)) this.fleetWindow = undefined
     return this.fleetWindow
   }
 
-  node (peerId: string, now: number): MaintenanceWindow | undefined {
+  node (peerId: string, now: Instant): MaintenanceWindow | undefined {
     const window = this.nodes.get(peerId)
     if (window === undefined) return undefined
     if (ended(window, now)) {
@@ -75,7 +93,7 @@ export class MaintenanceBook {
   }
 
   /** Every window in force: the fleet's first, then nodes by peer id. */
-  list (now: number): MaintenanceEntry[] {
+  list (now: Instant): MaintenanceEntry[] {
     this.prune(now)
     const out: MaintenanceEntry[] = []
     const fleet = this.fleet(now)
@@ -84,29 +102,38 @@ export class MaintenanceBook {
     return out
   }
 
-  private prune (now: number): void {
+  private prune (now: Instant): void {
     for (const [peerId, window] of this.nodes) if (ended(window, now)) this.nodes.delete(peerId)
   }
 }
 
-function ended (window: MaintenanceWindow, now: number): boolean {
-  return window.until !== undefined && window.until <= now
+function ended (window: MaintenanceWindow, now: Instant): boolean {
+  return window.untilMono !== undefined && window.untilMono <= now.mono
+}
+
+/** The first monotonic moment at which one of these windows ends (undefined: none ends by itself). */
+export function nextWindowEnd (windows: Iterable<MaintenanceWindow>): number | undefined {
+  let next: number | undefined
+  for (const w of windows) if (w.untilMono !== undefined && (next === undefined || w.untilMono < next)) next = w.untilMono
+  return next
 }
 
 /**
  * The window a node announces in its heartbeats (`maintenance: {until?,
  * reason?}`). `until` is on the agent's clock, so it is mapped through the
- * beat's own `sentAt` onto the aggregator's clock: skew between the two
- * clocks cancels out. Without `until`, the window lasts as long as the
+ * beat's own `sentAt` onto the aggregator's monotonic clock at receipt: skew
+ * between the two clocks cancels out, and a step of the aggregator's wall
+ * clock changes nothing. Without `until`, the window lasts as long as the
  * node's last heartbeat carries it.
  */
 export function agentMaintenance (
   announced: { until?: number, reason?: string } | undefined,
-  beat: { sentAt: number, receivedAt: number },
-  now: number,
+  beat: { sentAt: number, receivedAtMono: number },
+  now: Instant,
 ): MaintenanceWindow | undefined {
   if (announced === undefined) return undefined
-  const until = announced.until === undefined ? undefined : beat.receivedAt + (announced.until - beat.sentAt)
-  if (until !== undefined && until <= now) return undefined
-  return { until, reason: announced.reason ?? '', source: 'agent', since: undefined }
+  const untilMono = announced.until === undefined ? undefined : beat.receivedAtMono + (announced.until - beat.sentAt)
+  if (untilMono !== undefined && untilMono <= now.mono) return undefined
+  const until = untilMono === undefined ? undefined : now.wall + (untilMono - now.mono)
+  return { until, untilMono, reason: announced.reason ?? '', source: 'agent', since: undefined }
 }

@@ -14,7 +14,7 @@ const ACTIVE_STATES = ['pending', 'firing'] as const
  * sees "none" rather than "no data". Silenced alerts count too: they fire,
  * only their notices are held back.
  */
-export function registerAlertMetrics (registry: Registry, engine: Pick<AlertEngine, 'ruleSet' | 'active'>): void {
+export function registerAlertMetrics (registry: Registry, engine: Pick<AlertEngine, 'ruleSet' | 'active'>, leading?: () => boolean): void {
   const gauge: Gauge = new Gauge({
     name: `${METRIC_PREFIX}alerts`,
     help: 'Alerts of each rule of the aggregator that are pending or firing now.',
@@ -31,6 +31,14 @@ export function registerAlertMetrics (registry: Registry, engine: Pick<AlertEngi
         for (const state of ACTIVE_STATES) gauge.set({ rule: rule.name, severity: rule.severity, state }, counts.get(`${rule.name}\u0000${state}`) ?? 0)
       }
     },
+  })
+  if (leading === undefined) return
+  // One aggregator of a shared store evaluates and notifies: sum over aggregators is 1 (0 while nobody can reach the store).
+  const leader: Gauge = new Gauge({
+    name: `${METRIC_PREFIX}alerting_leader`,
+    help: '1 while this aggregator evaluates the alert rules and sends the notifications (it holds the alerting lease).',
+    registers: [registry],
+    collect: () => { leader.set(leading() ? 1 : 0) },
   })
 }
 

@@ -62,6 +62,7 @@ const ruleSchema = z.discriminatedUnion('kind', [
     statuses: z.array(z.enum(MATCHABLE_STATUSES)).min(1).optional(),
   }),
   z.strictObject({ ...common, kind: z.literal('network_dispute'), maxInDispute: z.number().int().min(0).optional() }),
+  z.strictObject({ ...common, kind: z.literal('network_behind_clock') }),
   z.strictObject({ ...common, kind: z.literal('identity_conflict') }),
 ])
 
@@ -125,6 +126,7 @@ function toRule (r: FileRule, forMs: number, repeatInterval: number): AlertRule 
     case 'component': condition = { kind: r.kind, statuses: r.statuses, components: r.components }; break
     case 'fleet_min_healthy': condition = { kind: r.kind, min: r.min, statuses: r.statuses ?? ['healthy', 'degraded'] }; break
     case 'network_dispute': condition = { kind: r.kind, maxInDispute: r.maxInDispute ?? 0 }; break
+    case 'network_behind_clock': condition = { kind: r.kind }; break
     case 'identity_conflict': condition = { kind: r.kind }; break
   }
   return { ...common, ...condition }

@@ -37,6 +37,8 @@ export type RuleCondition =
   | { kind: 'network_dispute', maxInDispute: number }
   /** The node's peer id is used by two agents at once (docs/fleet-semantics.md, "One identity, one node"). */
   | { kind: 'identity_conflict' }
+  /** Every reporting node of a network has a head older than its threshold: the network is behind the clock. */
+  | { kind: 'network_behind_clock' }
 
 export type AlertRule = RuleCommon & RuleCondition
 export type RuleKind = RuleCondition['kind']
@@ -68,6 +70,7 @@ export function builtInRules (forMs: number = DEFAULT_ALERT_FOR_MS): AlertRule[]
     { ...common, name: 'FleetBelowMinimum', severity: 'critical', kind: 'fleet_min_healthy', min: DEFAULT_MIN_HEALTHY_NODES, statuses: ['healthy', 'degraded'] },
     { ...common, name: 'NetworkInDispute', severity: 'warning', kind: 'network_dispute', maxInDispute: DEFAULT_MAX_IN_DISPUTE },
     { ...common, name: 'IdentityConflict', severity: 'critical', kind: 'identity_conflict' },
+    { ...common, name: 'FleetBehindClock', severity: 'critical', kind: 'network_behind_clock' },
   ]
 }
 
@@ -76,11 +79,12 @@ export function displayName (node: { nickname: string, peerId: string }): string
 }
 
 /**
- * Where the rule's condition holds at `now` (pure). Nodes that announced a
+ * Where the rule's condition holds at `now` (wall ms; pure; nothing here
+ * measures an interval on it: the inputs carry their durations). Nodes that announced a
  * graceful stop never match; rules about what a node reports (lag, head,
  * components) only look at nodes whose reports are current.
  */
-export function matchRule (rule: AlertRule, input: AlertInput, now: number): RuleMatch[] {
+export function matchRule (rule: AlertRule, input: AlertInput, _now: number): RuleMatch[] {
   const fleetSilenced = input.fleetMaintenance !== undefined
   const forNode = (node: NodeAlertInput, suffix: string, summary: string, component?: string): RuleMatch => ({
     id: `${rule.name}/node/${node.peerId}${suffix}`,
@@ -101,8 +105,9 @@ export function matchRule (rule: AlertRule, input: AlertInput, now: number): Rul
       return live.filter((n) => n.lag !== undefined && n.lag > rule.maxLag)
         .map((n) => forNode(n, '', `${displayName(n)} is ${String(n.lag)} blocks behind the heaviest head of its network (more than ${rule.maxLag})`))
     case 'head_stuck':
-      return live.filter((n) => n.lastHeadChange !== undefined && now - n.lastHeadChange > rule.after)
-        .map((n) => forNode(n, '', `${displayName(n)}: head unchanged for ${formatDuration(roundToSecond(now - (n.lastHeadChange as number)))} (more than ${formatDuration(rule.after)})`))
+      // Measured on the aggregator's monotonic clock (headUnchangedForMs), never as wall now - lastHeadChange: a wall step is no stuck head.
+      return live.filter((n) => n.headUnchangedForMs !== undefined && n.headUnchangedForMs > rule.after)
+        .map((n) => forNode(n, '', `${displayName(n)}: head unchanged for ${formatDuration(roundToSecond(n.headUnchangedForMs as number))} (more than ${formatDuration(rule.after)})`))
     case 'component': {
       const statuses = new Set<HealthStatus>(rule.statuses)
       const wanted = rule.components === undefined ? undefined : new Set(rule.components)
@@ -144,7 +149,35 @@ export function matchRule (rule: AlertRule, input: AlertInput, now: number): Rul
           description: describe(rule),
           silenced: fleetSilenced,
         }))
+    case 'network_behind_clock':
+      return (input.networks ?? []).filter((n) => n.behindClock === true)
+        .map((n) => ({
+          id: `${rule.name}/network/${n.network}`,
+          subject: { kind: 'network', network: n.network },
+          summary: `every reporting node${n.reporting !== undefined ? ` (${n.reporting})` : ''} of network ${n.network !== '' ? n.network : '(unnamed)'} is behind the clock: its freshest head is ${n.headAgeMs !== undefined ? formatDuration(roundToMinuteAbove(n.headAgeMs)) : 'too'} old${n.epochsBehindClock !== undefined && n.epochsBehindClock > 0 ? `, ${n.epochsBehindClock} epochs behind` : ''}`,
+          description: describe(rule),
+          silenced: fleetSilenced,
+        }))
   }
+}
+
+/**
+ * The next monotonic moment at which a rule's condition could start to hold
+ * with the input unchanged (a head turning stuck as it ages), so an
+ * evaluation can be skipped until then when nothing else changes. Undefined
+ * when only a change of the input can make a rule match.
+ */
+export function nextRuleChange (rules: readonly AlertRule[], input: AlertInput, nowMono: number): number | undefined {
+  let next: number | undefined
+  for (const rule of rules) {
+    if (rule.kind !== 'head_stuck') continue
+    for (const n of input.nodes) {
+      if (n.status === 'stopped' || !LIVE_STATUSES.has(n.status) || n.headUnchangedForMs === undefined || n.headUnchangedForMs > rule.after) continue
+      const at = nowMono + (rule.after - n.headUnchangedForMs) + 1
+      if (next === undefined || at < next) next = at
+    }
+  }
+  return next
 }
 
 /** The rule's own description, or one that says what it checks. */
@@ -159,6 +192,7 @@ export function describe (rule: AlertRule): string {
     case 'fleet_min_healthy': return `Fewer than ${rule.min} nodes have been ${rule.statuses.join(' or ')}${held}.`
     case 'network_dispute': return `More than ${rule.maxInDispute} nodes of a network have disagreed with its heaviest head${held}.`
     case 'identity_conflict': return `A node's identity (its peer id, from its key file) has been used by two agents at once${held}: give each node its own key file.`
+    case 'network_behind_clock': return `Every reporting node of a network has had a head older than its head-age threshold${held}: the network is not following the chain, however well its nodes agree.`
   }
 }
 
@@ -197,4 +231,9 @@ function disputing (network: NetworkAlertInput, live: readonly NodeAlertInput[])
 
 function roundToSecond (ms: number): number {
   return Math.round(ms / 1000) * 1000
+}
+
+/** To the second under ten minutes, to the minute above. */
+function roundToMinuteAbove (ms: number): number {
+  return ms < 600_000 ? roundToSecond(ms) : Math.round(ms / 60_000) * 60_000
 }

@@ -3,12 +3,14 @@ import type { NodeStatus } from '../fleet/types.ts'
 
 /** A period in which alerts about a node (or the whole fleet) reach no receiver. */
 export interface MaintenanceWindow {
-  /** Aggregator clock (ms); undefined: until whoever set it says otherwise. */
+  /** Aggregator wall clock (ms), shown; undefined: until whoever set it says otherwise. */
   until: number | undefined
+  /** The same end on the monotonic clock: what decides whether the window is over (a wall step changes no window's length). */
+  untilMono: number | undefined
   reason: string
   /** Who set it: an operator through the admin API, or the node's agent in its heartbeats. */
   source: 'admin' | 'agent'
-  /** Aggregator clock (ms) when it began, when known. */
+  /** Aggregator wall clock (ms) when it began, when known. */
   since: number | undefined
 }
 
@@ -26,8 +28,10 @@ export interface NodeAlertInput {
   network: string
   /** Blocks behind the heaviest head of its network. */
   lag: number | undefined
-  /** Aggregator clock (ms) of the last head change. */
+  /** Aggregator clock (wall ms) of the last head change: shown, never used to measure. */
   lastHeadChange: number | undefined
+  /** How long the head has been unchanged at the evaluation (the aggregator's monotonic clock). */
+  headUnchangedForMs: number | undefined
   /** The head the node reports ('' when it has none yet): who disagrees with its network. */
   head: string
   /** Each component's status and, when it reports one, its error text (details.error): the cause in words. */
@@ -53,6 +57,14 @@ export interface NetworkAlertInput {
   nodes: number | undefined
   /** The head most of its nodes are on; undefined when unknown (then who disagrees is not named). */
   heaviestHead?: string
+  /** Nodes whose head counts (the voters). */
+  reporting?: number | undefined
+  /** Every reporting node's head is older than its threshold (summary.networks[].behindClock). */
+  behindClock?: boolean | undefined
+  /** The freshest head age among its reporting nodes (ms). */
+  headAgeMs?: number | undefined
+  /** Epochs behind the height the clock says (Filecoin networks with a known genesis). */
+  epochsBehindClock?: number | undefined
 }
 
 export interface AlertInput {

@@ -162,3 +162,36 @@ export function phiFromNormal (t: number, mean: number, stdDeviation: number): n
   }
   return -Math.log10(1 - 1 / (1 + e))
 }
+
+/**
+ * The silence (ms) at which phi reaches `threshold`, or undefined while the
+ * window holds fewer than `minSamples` intervals: the deadline of a node's
+ * suspicion, solved once per beat instead of evaluating phi on every tick.
+ *
+ * phi(t) = -log10(e / (1 + e)) with e = exp(-y (1.5976 + 0.070566 y^2)),
+ * y = (t - mean) / sd (phiFromNormal, on both sides of the mean). phi = T
+ * means e / (1 + e) = p = 10^-T, so 0.070566 y^3 + 1.5976 y = ln((1 - p) / p):
+ * a cubic with one real root (both coefficients are positive), by Cardano.
+ */
+export function silenceAtPhi (window: ArrivalWindow, announcedPeriodMs: number, config: PhiConfig = DEFAULT_PHI_CONFIG, threshold: number = config.threshold): number | undefined {
+  if (window.count < config.minSamples) return undefined
+  const period = effectivePeriod(announcedPeriodMs, window)
+  const mean = windowMean(window) + config.acceptablePausePeriods * period
+  const stdDeviation = Math.max(windowStdDeviation(window), config.minStdDeviationPeriods * period)
+  const y = standardScoreAtPhi(threshold)
+  return Math.max(0, mean + y * stdDeviation)
+}
+
+/** The y of phiFromNormal at which phi equals `phi` (see silenceAtPhi). */
+export function standardScoreAtPhi (phi: number): number {
+  const a = 0.070566
+  const b = 1.5976
+  // ln((1 - p) / p) with p = 10^-phi, without underflow for large phi.
+  const p = 10 ** -phi
+  const target = phi * Math.LN10 + Math.log1p(-p)
+  // y^3 + P y + Q = 0
+  const P = b / a
+  const Q = -target / a
+  const root = Math.sqrt((Q / 2) ** 2 + (P / 3) ** 3)
+  return Math.cbrt(-Q / 2 + root) + Math.cbrt(-Q / 2 - root)
+}

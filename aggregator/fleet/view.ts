@@ -2,8 +2,9 @@ import { ISO_MEMO_LIMIT } from '../constants.ts'
 import type { AppHealth } from '../../shared/health.ts'
 import { sortedNetworks, type NetworkConsensus } from './consensus.ts'
 import type { FleetConsensus, FleetState } from './fleet-state.ts'
+import { clockHeightOf, headAgeAt, headAgeThresholdOf } from './head-age.ts'
 import { lagOf, phiAt } from './status.ts'
-import { NODE_STATUSES, type NodeRecord, type NodeStatus, type StatusVerdict } from './types.ts'
+import { type Instant, NODE_STATUSES, type NodeRecord, type NodeStatus, type StatusVerdict } from './types.ts'
 
 /** One node as the JSON API and the live feed show it. Times are ISO 8601 (aggregator clock). */
 export interface NodeView {
@@ -20,11 +21,18 @@ export interface NodeView {
   minerAddress: string
   network: string
   status: NodeStatus
+  /** Why, in words, with absolute times (it changes when something happens, not as time passes). */
   reason: string
+  /** Since when the node has had this status (aggregator wall clock): views render "for 3m" from it. */
+  statusSince: string
+  /** When the status turns worse unless something happens (a disconnected node's grace ends); null otherwise. */
+  statusUntil: string | null
   connected: boolean
   lastSeen: string
   firstSeen: string
   lastHeadChange: string
+  /** How long the head has been unchanged when this view was made (the aggregator's monotonic clock; what HeadStuck reads). */
+  headUnchangedForMs: number
   health: AppHealth
   period: number
   seq: number
@@ -40,6 +48,16 @@ export interface NodeView {
   headTime: string | null
   /** Where the agent reads head and height (`demo`, `lotus`, `eth`, `command`, `embedded`); null when not said. */
   source: string | null
+  /**
+   * How old the head is now (ms): its block's time against the agent's send time, aged since by the
+   * aggregator's monotonic clock (fleet/head-age.ts); null when unknown (no headTime on a chain whose
+   * heights are not a clock, a legacy node, no head read yet).
+   */
+  headAgeMs: number | null
+  /** The height the node's chain should be at by the clock (Filecoin networks with a known genesis); else null. */
+  expectedHeight: number | null
+  /** expectedHeight minus its height (0 when on time); null when expectedHeight is. */
+  epochsBehindClock: number | null
   /** Another agent uses this node's peer id at once (docs/fleet-semantics.md); null when not. Addresses only with details. */
   identityConflict: IdentityConflictView | null
 }
@@ -50,8 +68,20 @@ export interface IdentityConflictView {
   since: string
 }
 
-/** One network in the summary (go-filecoin's counts, per network). */
-export type NetworkView = NetworkConsensus
+/** One network in the summary: go-filecoin's counts, and how its heads compare with the clock. */
+export interface NetworkView extends NetworkConsensus {
+  /** The height the network should be at by the clock (the median of its reporting nodes' clocks); null when its heights are not a clock. */
+  expectedHeight: number | null
+  /** expectedHeight minus the network's height (0 when on time); null when unknown. */
+  epochsBehindClock: number | null
+  /** The freshest head age among its reporting nodes (ms); null when none is known. */
+  headAgeMs: number | null
+  /**
+   * Every reporting node whose head age is known has a head older than its threshold (at least one
+   * known): the whole network is behind the clock, however well its nodes agree.
+   */
+  behindClock: boolean
+}
 
 export interface FleetSummary {
   total: number
@@ -70,9 +100,15 @@ export interface FleetSummary {
 
 /** What a node's view needs beyond its record and verdict. */
 export interface NodeViewContext {
+  /** Wall stamp since when the node has had its status. */
+  since: number
   lag: number
   phi: number | undefined
   duplicateNickname: boolean
+  /** Monotonic time of the view. */
+  nowMono: number
+  headAgeMs?: number
+  clock?: { expectedHeight: number, epochsBehind: number }
 }
 
 /**
@@ -91,6 +127,9 @@ function iso (ms: number): string {
   }
   return text
 }
+/** The last instant a Date can hold: a grace of an absurd announced period ends "never". */
+const MAX_DATE_MS = 8.64e15
+
 /** One collator for all sorts: String#localeCompare builds one per call, which dominates a large fleet's view. */
 const byName = new Intl.Collator()
 
@@ -108,10 +147,13 @@ export function nodeView (record: NodeRecord, verdict: StatusVerdict, context: N
     network: hb.network,
     status: verdict.status,
     reason: verdict.reason,
+    statusSince: iso(context.since),
+    statusUntil: verdict.until === undefined || !(Math.abs(verdict.until) <= MAX_DATE_MS) ? null : iso(verdict.until),
     connected: record.connected,
     lastSeen: iso(record.lastSeen),
     firstSeen: iso(record.firstSeen),
     lastHeadChange: iso(record.lastHeadChange),
+    headUnchangedForMs: Math.max(0, Math.round(context.nowMono - record.lastHeadChangeMono)),
     health: hb.health,
     period: hb.period,
     seq: hb.seq,
@@ -123,6 +165,9 @@ export function nodeView (record: NodeRecord, verdict: StatusVerdict, context: N
     agent: { version: hb.agent.version, startedAt: iso(hb.agent.startedAt) },
     headTime: hb.headTime === undefined ? null : iso(hb.headTime),
     source: hb.source ?? null,
+    headAgeMs: context.headAgeMs === undefined ? null : Math.round(context.headAgeMs),
+    expectedHeight: context.clock?.expectedHeight ?? null,
+    epochsBehindClock: context.clock?.epochsBehind ?? null,
     identityConflict: record.identityConflict === undefined
       ? null
       : { agents: record.identityConflict.agents, addresses: [...record.identityConflict.addresses], since: iso(record.identityConflict.since) },
@@ -134,16 +179,54 @@ function roundPhi (phi: number): number {
   return Number.isFinite(phi) ? Math.round(phi * 100) / 100 : Number.MAX_VALUE
 }
 
-function contextFor (fleet: FleetState, record: NodeRecord, consensus: FleetConsensus, now: number): NodeViewContext {
+function contextFor (fleet: FleetState, record: NodeRecord, consensus: FleetConsensus, now: Instant): NodeViewContext {
   return {
+    since: fleet.statusSince(record.peerId) ?? record.lastSeen,
     lag: lagOf(record, consensus.contexts.get(record.beat.network)),
-    phi: phiAt(record, now, fleet.rules.phi),
+    phi: phiAt(record, now.mono, fleet.rules.phi),
     duplicateNickname: fleet.sharesNickname(record.beat.nickname),
+    nowMono: now.mono,
+    headAgeMs: headAgeAt(record, now.mono),
+    clock: clockHeightOf(record, now.mono),
   }
 }
 
+/** Per network, what its reporting nodes' heads say against the clock (gathered on the walk fleetViews makes anyway). */
+class ClockTally {
+  private readonly byNetwork = new Map<string, { known: number, old: number, freshest: number | undefined, expected: number[] }>()
+
+  add (network: string, ageMs: number | undefined, thresholdMs: number, expectedHeight: number | undefined): void {
+    let t = this.byNetwork.get(network)
+    if (t === undefined) this.byNetwork.set(network, t = { known: 0, old: 0, freshest: undefined, expected: [] })
+    if (ageMs !== undefined) {
+      t.known++
+      if (ageMs > thresholdMs) t.old++
+      if (t.freshest === undefined || ageMs < t.freshest) t.freshest = ageMs
+    }
+    if (expectedHeight !== undefined) t.expected.push(expectedHeight)
+  }
+
+  view (n: NetworkConsensus): NetworkView {
+    const t = this.byNetwork.get(n.network)
+    const expected = t === undefined || t.expected.length === 0 ? null : median(t.expected)
+    return {
+      ...n,
+      expectedHeight: expected,
+      epochsBehindClock: expected === null || n.heaviestHead === null ? null : Math.max(0, expected - n.height),
+      headAgeMs: t?.freshest === undefined ? null : Math.round(t.freshest),
+      behindClock: t !== undefined && t.known > 0 && t.old === t.known,
+    }
+  }
+}
+
+/** The median of a non-empty list (the lower middle): one agent with a wrong clock cannot move it. */
+function median (values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor((sorted.length - 1) / 2)] as number
+}
+
 /** One node's view at `now`, or undefined when the fleet does not know it. */
-export function nodeViewOf (fleet: FleetState, peerId: string, now: number): NodeView | undefined {
+export function nodeViewOf (fleet: FleetState, peerId: string, now: Instant): NodeView | undefined {
   const record = fleet.get(peerId)
   const verdict = fleet.verdict(peerId)
   if (record === undefined || verdict === undefined) return undefined
@@ -154,23 +237,28 @@ export function emptyByStatus (): Record<NodeStatus, number> {
   return Object.fromEntries(NODE_STATUSES.map((s) => [s, 0])) as Record<NodeStatus, number>
 }
 
-export function fleetViews (fleet: FleetState, now: number): { nodes: NodeView[], summary: FleetSummary } {
+export function fleetViews (fleet: FleetState, now: Instant): { nodes: NodeView[], summary: FleetSummary } {
   const consensus = fleet.consensus(now)
   const nodes: NodeView[] = []
   const byStatus = emptyByStatus()
   let connected = 0
   let duplicates = 0
+  const clocks = new ClockTally()
   for (const record of fleet.nodes()) {
     const verdict = fleet.verdict(record.peerId)
     if (verdict === undefined) continue
-    const view = nodeView(record, verdict, contextFor(fleet, record, consensus, now))
+    const context = contextFor(fleet, record, consensus, now)
+    const view = nodeView(record, verdict, context)
     nodes.push(view)
     byStatus[verdict.status]++
     if (record.connected) connected++
     if (view.duplicateNickname) duplicates++
+    if (fleet.isReporting(record.peerId)) {
+      clocks.add(record.beat.network, context.headAgeMs, headAgeThresholdOf(record.beat.network, fleet.rules.headAgeThresholdMs), context.clock?.expectedHeight)
+    }
   }
   nodes.sort((a, b) => byName.compare(a.displayName, b.displayName) || byName.compare(a.peerId, b.peerId))
-  const networks = sortedNetworks(consensus.networks)
+  const networks = sortedNetworks(consensus.networks).map((n) => clocks.view(n))
   const maxHeight = networks.reduce((max, n) => Math.max(max, n.height), 0)
   return {
     nodes,

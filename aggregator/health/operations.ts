@@ -1,7 +1,8 @@
 import type { Libp2p } from '@libp2p/interface'
 import type { FastifyRequest } from 'fastify'
 import { buildInfo, runtimeInfo, type BuildInfo } from '../../shared/build-info.ts'
-import type { Clock, Timer } from '../../shared/clock.ts'
+import { type Clock, instantOf, type Timer } from '../../shared/clock.ts'
+import type { ComponentHealth } from '../../shared/health.ts'
 import { HealthRegistry } from '../../shared/health-registry.ts'
 import { infoDocument } from '../../shared/info.ts'
 import { metricsRoute } from '../../shared/metrics-route.ts'
@@ -35,6 +36,10 @@ export interface OperationsOptions {
   build?: BuildInfo
   /** Whether a request may see nodes' component details on /api/v1/fleet/health (--details); never when absent. */
   showDetails?: (request: FastifyRequest) => boolean
+  /** The store's health (undefined before it starts). */
+  store?: () => ComponentHealth | undefined
+  /** The aggregator holding a node's connection, for the per-node metrics. */
+  holderOf?: (peerId: string) => string
 }
 
 /**
@@ -65,7 +70,7 @@ export class AggregatorOperations implements Part {
     this.build = options.build ?? buildInfo()
     this.lifecycle = new Lifecycle(options.startedAt)
     const { stats } = options
-    const now = options.clock.wall
+    const clock = options.clock
 
     // Liveness: the process answers. Never the fleet, never a dependency.
     this.health.register('ping', () => ({ status: 'ready' }), ['liveness'])
@@ -74,7 +79,11 @@ export class AggregatorOperations implements Part {
     this.health.register('libp2p', () => libp2pHealth(options.libp2p()), ['health', 'readiness'])
     this.health.register('http', () => { const h = options.http(); return httpHealth(h.listening, h.url) }, ['health', 'readiness'])
     // Health only: rejecting hostile input degrades the aggregator, it does not take it out of service.
-    this.health.register('ingest', () => this.ingestWindow.evaluate(now(), ingestTotals(stats)), ['health'])
+    // The reject window is an interval: monotonic.
+    this.health.register('ingest', () => this.ingestWindow.evaluate(clock.monotonic(), ingestTotals(stats)), ['health'])
+    // Health only: an aggregator that cannot write history still takes heartbeats and serves the live view (docs/store.md).
+    const store = options.store
+    if (store !== undefined) this.health.register('store', () => store() ?? { status: 'not_ready', details: { reason: 'the store has not started' } }, ['health'])
 
     this.metrics = new AggregatorMetrics({
       fleet: options.fleet,
@@ -84,7 +93,8 @@ export class AggregatorOperations implements Part {
       build: this.build,
       runtime: runtimeInfo(),
       processMetrics: options.processMetrics,
-      now,
+      now: () => instantOf(clock),
+      holderOf: options.holderOf,
     })
   }
 
@@ -120,7 +130,7 @@ export class AggregatorOperations implements Part {
   start (): void {
     const { clock, stats } = this.options
     this.lifecycle.running(clock.wall())
-    const sample = (): void => { this.ingestWindow.sample(clock.wall(), ingestTotals(stats)) }
+    const sample = (): void => { this.ingestWindow.sample(clock.monotonic(), ingestTotals(stats)) }
     // The first sample is the baseline: what comes in from now on is judged against it.
     sample()
     this.sampler ??= clock.every(INGEST_HEALTH_SAMPLE_MS, sample, { unref: true })

@@ -1,6 +1,6 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { z } from 'zod'
-import type { Clock } from '../../shared/clock.ts'
+import { type Clock, type Instant, instantOf } from '../../shared/clock.ts'
 import { formatDuration, parseDuration } from '../../shared/duration.ts'
 import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/log.ts'
@@ -35,7 +35,7 @@ const testBody = z.strictObject({
  */
 export function registerAlertRoutes (http: HttpRegistry, options: { alerting: Alerting, clock: Clock, logger: Logger }): void {
   const { alerting, clock, logger } = options
-  const now = clock.wall
+  const now = (): Instant => instantOf(clock)
 
   http.route({ method: 'GET', path: '/api/v1/alerts', summary: 'pending, firing and resolved alerts; rules; receivers', handler: async () => alerting.document(now()) })
 
@@ -60,7 +60,7 @@ export function registerAlertRoutes (http: HttpRegistry, options: { alerting: Al
     summary: 'maintenance windows in force',
     handler: async () => {
       const t = now()
-      return { generatedAt: new Date(t).toISOString(), ...alerting.maintenanceDocument(t) }
+      return { generatedAt: new Date(t.wall).toISOString(), ...alerting.maintenanceDocument(t) }
     },
   })
 
@@ -83,7 +83,7 @@ export function registerAlertRoutes (http: HttpRegistry, options: { alerting: Al
       }
       const t = now()
       const entry = alerting.maintenance.start(scope, durationMs, body.reason ?? '', t)
-      logger.info({ scope: 'fleet' in scope ? 'fleet' : scope.peerId, until: new Date(entry.until ?? t).toISOString(), reason: entry.reason, remote: request.ip },
+      logger.info({ scope: 'fleet' in scope ? 'fleet' : scope.peerId, until: new Date(entry.until ?? t.wall).toISOString(), reason: entry.reason, remote: request.ip },
         'maintenance started: alerts held back')
       return await reply.status(201).send({ ...('peerId' in scope ? { peerId: scope.peerId } : { fleet: true }), ...maintenanceView(entry) })
     },

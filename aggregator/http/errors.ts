@@ -8,6 +8,7 @@ const STATUS_BY_CODE: Partial<Record<string, number>> = {
   [ErrorCodes.UNAUTHORIZED]: 401,
   [ErrorCodes.ADMIN_DISABLED]: 403,
   [ErrorCodes.FEED_FULL]: 503,
+  [ErrorCodes.STORE_UNAVAILABLE]: 503,
   [ErrorCodes.FORBIDDEN_ORIGIN]: 403,
   [ErrorCodes.SIGNIN_DISABLED]: 403,
 }

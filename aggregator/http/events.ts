@@ -1,6 +1,6 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { type Clock, systemClock, type Timer } from '../../shared/clock.ts'
+import { type Clock, instantOf, systemClock, type Timer } from '../../shared/clock.ts'
 import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
 import { EVENTS_FLUSH_MS, EVENTS_KEEPALIVE_MS, EVENTS_RETRY_MS, EVENTS_SUMMARY_MS } from '../constants.ts'
 import { exposeNode } from '../fleet/exposure.ts'
@@ -20,7 +20,7 @@ export interface LiveFeedOptions {
   flushMs?: number
   pingMs?: number
   summaryMs?: number
-  /** The flush and keepalive timers, and the times events carry (wall clock). */
+  /** The flush and keepalive timers and the feed's bounds (monotonic), and the times events carry (wall clock). */
   clock?: Clock
   /** How many clients, and when a client that stops reading is dropped. */
   limits?: FeedLimits
@@ -78,7 +78,8 @@ export function serveEvents (fleet: FleetState, snapshot: (details: boolean) => 
   const pingMs = options.pingMs ?? EVENTS_KEEPALIVE_MS
   const summaryMs = options.summaryMs ?? EVENTS_SUMMARY_MS
   const clock = options.clock ?? systemClock
-  const now = clock.wall
+  /** Intervals (backpressure, the summary's pace) on the monotonic clock; the wall clock only for the times shown. */
+  const now = clock.monotonic
   const limits = options.limits ?? DEFAULT_FEED_LIMITS
   const stats = options.stats ?? new FeedStats()
   const clients = new Map<ServerResponse, Client>()
@@ -130,7 +131,7 @@ export function serveEvents (fleet: FleetState, snapshot: (details: boolean) => 
       const single = new Map<boolean, string>(shapes.map((d) => [d, '']))
       const batch = new Map<boolean, unknown[]>(shapes.map((d) => [d, []]))
       const removed: string[] = []
-      const at = now()
+      const at = instantOf(clock)
       for (const peerId of dirty) {
         const view = nodeViewOf(fleet, peerId, at)
         if (view === undefined) {
@@ -186,7 +187,7 @@ export function serveEvents (fleet: FleetState, snapshot: (details: boolean) => 
     flushTimer = clock.every(flushMs, flush)
     pingTimer = clock.every(pingMs, () => {
       dropSlowClients()
-      broadcast(frame('ping', { at: new Date(now()).toISOString() }))
+      broadcast(frame('ping', { at: new Date(clock.wall()).toISOString() }))
     })
   }
   const stopWatching = (): void => {

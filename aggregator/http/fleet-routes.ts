@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import type { FastifyRequest } from 'fastify'
-import type { Clock } from '../../shared/clock.ts'
+import { type Clock, type Instant, instantOf } from '../../shared/clock.ts'
 import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
 import { exposeNode, type ExposedNodeView } from '../fleet/exposure.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
@@ -39,15 +39,15 @@ export interface FleetRoutesOptions {
  */
 export function registerFleetRoutes (http: HttpRegistry, options: FleetRoutesOptions): void {
   const { fleet, clock, info, details } = options
-  const now = clock.wall
-  const expose = (view: NodeView, scope: NodeScope, at: number, showDetails: boolean): ExposedNodeView =>
+  const now = (): Instant => instantOf(clock)
+  const expose = (view: NodeView, scope: NodeScope, at: Instant, showDetails: boolean): ExposedNodeView =>
     exposeNode(http.decorate(view, scope, at), showDetails, fleet.get(view.peerId)?.remoteAddr)
 
   const fleetDocument = (showDetails: boolean): unknown => {
     const at = now()
     const { nodes, summary } = fleetViews(fleet, at)
     const exposed = nodes.map((n) => expose(n, 'fleet', at, showDetails))
-    return { aggregator: info(), generatedAt: new Date(at).toISOString(), summary, nodes: exposed, ...http.fleetFields(exposed, at) }
+    return { aggregator: info(), generatedAt: new Date(at.wall).toISOString(), summary, nodes: exposed, ...http.fleetFields(exposed, at) }
   }
 
   http.route({ method: 'GET', path: '/api/v1/fleet', summary: 'the fleet as JSON', handler: async (request) => fleetDocument(details(request)) })
@@ -58,6 +58,7 @@ export function registerFleetRoutes (http: HttpRegistry, options: FleetRoutesOpt
     summary: 'one node',
     handler: async (request) => {
       const { peerId } = request.params
+      if (fleet.get(peerId) !== undefined) await http.prepare(peerId)
       const at = now()
       const view = nodeViewOf(fleet, peerId, at)
       if (view === undefined) throw new HeartbeatError(ErrorCodes.NODE_NOT_FOUND, `no node with peer id ${peerId}`)

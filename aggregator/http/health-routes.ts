@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify'
-import type { Clock } from '../../shared/clock.ts'
+import { type Clock, instantOf } from '../../shared/clock.ts'
 import type { HealthRegistry } from '../../shared/health-registry.ts'
 import { probeRoutes } from '../../shared/probe-routes.ts'
 import { exposeNode } from '../fleet/exposure.ts'
@@ -30,7 +30,7 @@ export function registerHealthRoutes (http: HttpRegistry, options: HealthRoutesO
     summary: 'the fleet\'s health as application/health+json (IETF draft)',
     handler: async (request, reply) => {
       const details = options.showDetails?.(request) ?? false
-      const nodes = fleetViews(options.fleet, options.clock.wall()).nodes.map((n) => exposeNode(n, details))
+      const nodes = fleetViews(options.fleet, instantOf(options.clock)).nodes.map((n) => exposeNode(n, details))
       const answer = fleetHealthDocument({ nodes, aggregatorPeerId: options.aggregatorPeerId(), releaseId: options.releaseId })
       // Serialised here: fastify only knows how to serialise application/json itself.
       return await reply.status(answer.statusCode).header('cache-control', 'no-store').type(HEALTH_JSON).send(JSON.stringify(answer.body))

@@ -90,8 +90,8 @@ export function registerHistoryRoutes (http: HttpRegistry, options: HistoryRoute
       const store = options.store()
       const { peerId } = request.params
       const { since, until } = parseRange(request.query, clock.wall(), DEFAULT_NODE_HISTORY_WINDOW_MS)
-      if (fleet.get(peerId) === undefined && !store.knows(peerId)) throw new HeartbeatError(ErrorCodes.NODE_NOT_FOUND, `no node with peer id ${peerId}`)
-      const history = store.nodeHistory(peerId, since, until)
+      if (fleet.get(peerId) === undefined && !(await store.knows(peerId))) throw new HeartbeatError(ErrorCodes.NODE_NOT_FOUND, `no node with peer id ${peerId}`)
+      const [history, uptime] = await Promise.all([store.nodeHistory(peerId, since, until), store.uptime(peerId)])
       const atSince = history.statusAtSince
       return {
         peerId,
@@ -102,7 +102,7 @@ export function registerHistoryRoutes (http: HttpRegistry, options: HistoryRoute
         statuses: history.statuses.map(changeView),
         statusesTruncated: history.statusesTruncated,
         statusAtSince: atSince === undefined ? null : { status: atSince.to, reason: atSince.reason, since: iso(atSince.at) },
-        uptime: store.uptime(peerId),
+        uptime,
       }
     },
   })
@@ -116,7 +116,7 @@ export function registerHistoryRoutes (http: HttpRegistry, options: HistoryRoute
       const { since, until } = parseRange(request.query, clock.wall(), Number.POSITIVE_INFINITY)
       const limit = parseLimit(single(request.query, 'limit'))
       const cursor = parseCursor(single(request.query, 'cursor'))
-      const page = options.store().fleetHistory(since, until, limit, cursor)
+      const page = await options.store().fleetHistory(since, until, limit, cursor)
       return {
         since: iso(since),
         until: iso(until),
@@ -127,12 +127,12 @@ export function registerHistoryRoutes (http: HttpRegistry, options: HistoryRoute
   })
 }
 
-/** Adds `uptime` to node views: fresh for one node, from a short cache for lists. */
+/** Adds `uptime` to node views: fresh for one node (prepared before its route answers), from a short cache for lists. */
 export function withUptime (store: () => FleetStore | undefined): NodeDecorator {
   return (view, scope) => {
     const open = store()
     if (open === undefined) return view
-    const uptime: Uptime = (scope === 'node' ? open.uptime(view.peerId) : open.cachedUptime(view.peerId)) ?? { hour: null, day: null, week: null }
+    const uptime: Uptime = open.uptimeFor(view.peerId, scope)
     const extended: NodeView & { uptime: Uptime } = { ...view, uptime }
     return extended
   }

@@ -10,7 +10,7 @@ export interface NodeAdminRoutesOptions {
    * alerts); returns what it was called (for the log), or undefined when no
    * part knew the peer id.
    */
-  forget: (peerId: string) => { nickname: string } | undefined
+  forget: (peerId: string) => Promise<{ nickname: string } | undefined>
   logger?: Logger
 }
 
@@ -32,7 +32,7 @@ export function registerNodeAdminRoutes (http: HttpRegistry, options: NodeAdminR
     guard: auth.adminGuard(),
     handler: async (request) => {
       const { peerId } = request.params
-      const removed = forget(peerId)
+      const removed = await forget(peerId)
       if (removed === undefined) throw new HeartbeatError(ErrorCodes.NODE_NOT_FOUND, `no node with peer id ${peerId}`)
       logger?.info({ peer: peerId, nickname: removed.nickname, remote: request.ip }, 'node removed by an operator')
       return { removed: true, peerId }

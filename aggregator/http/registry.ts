@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest, RouteGenericInterface } from 'fastify'
+import type { Instant } from '../../shared/clock.ts'
 import type { HttpRoute } from '../../shared/http-route.ts'
 import type { NodeView } from '../fleet/view.ts'
 
@@ -21,10 +22,13 @@ export interface AggregatorRoute<R extends RouteGenericInterface = RouteGenericI
 export type NodeScope = 'fleet' | 'node'
 
 /** Adds fields kept outside the fleet state to a node view (the store's uptime, the node's maintenance window). */
-export type NodeDecorator = (view: NodeView, scope: NodeScope, now: number) => NodeView
+export type NodeDecorator = (view: NodeView, scope: NodeScope, now: Instant) => NodeView
+
+/** Fetches, before one node's own route is answered, what a decorator needs fresh for it (its uptime from the store). */
+export type NodePreparer = (peerId: string) => Promise<void>
 
 /** A top-level field of the fleet document (GET /api/v1/fleet and the feed's snapshot), built from its nodes. */
-export type FleetField = (nodes: ReadonlyArray<{ peerId: string }>, now: number) => unknown
+export type FleetField = (nodes: ReadonlyArray<{ peerId: string }>, now: Instant) => unknown
 
 /**
  * Everything the aggregator serves over HTTP, as parts declare it before
@@ -36,6 +40,7 @@ export type FleetField = (nodes: ReadonlyArray<{ peerId: string }>, now: number)
 export class HttpRegistry {
   private readonly table: Array<AggregatorRoute<any>> = []
   private readonly decorators: NodeDecorator[] = []
+  private readonly preparers: NodePreparer[] = []
   private readonly fields = new Map<string, FleetField>()
 
   /** Adds a route; a second route on the same method and path is a mistake. */
@@ -51,6 +56,16 @@ export class HttpRegistry {
     this.decorators.push(decorator)
   }
 
+  /** Adds a step run before one node's own route is decorated (a decorator itself never waits). */
+  prepareNode (preparer: NodePreparer): void {
+    this.preparers.push(preparer)
+  }
+
+  /** Runs every preparer for one node. */
+  async prepare (peerId: string): Promise<void> {
+    await Promise.all(this.preparers.map(async (p) => { await p(peerId) }))
+  }
+
   /** Adds a top-level field to the fleet document. */
   fleetField (name: string, build: FleetField): void {
     if (this.fields.has(name)) throw new Error(`two fleet document fields named ${name}`)
@@ -62,14 +77,14 @@ export class HttpRegistry {
   }
 
   /** A node view through the decorator chain. */
-  decorate (view: NodeView, scope: NodeScope, now: number): NodeView {
+  decorate (view: NodeView, scope: NodeScope, now: Instant): NodeView {
     let decorated = view
     for (const decorator of this.decorators) decorated = decorator(decorated, scope, now)
     return decorated
   }
 
   /** The parts' fields of a fleet document whose nodes are `nodes`. */
-  fleetFields (nodes: ReadonlyArray<{ peerId: string }>, now: number): Record<string, unknown> {
+  fleetFields (nodes: ReadonlyArray<{ peerId: string }>, now: Instant): Record<string, unknown> {
     const out: Record<string, unknown> = {}
     for (const [name, build] of this.fields) out[name] = build(nodes, now)
     return out

@@ -55,7 +55,8 @@ export class BeatBudget {
   /** Spends one beat of `peerId`'s budget, or says why not. */
   spend (peerId: string, fleet: FleetCount): BeatVerdict {
     if (!fleet.known && fleet.size >= this.maxNodes) return { action: 'reset', reason: 'fleet_full' }
-    const decision = this.rates.check(peerId, this.clock.wall())
+    // Monotonic: a wall clock stepped back must not starve every peer's bucket.
+    const decision = this.rates.check(peerId, this.clock.monotonic())
     if (decision === 'accept') return { action: 'accept' }
     if (decision === 'drop') return { action: 'drop', reason: 'rate_limited' }
     this.admission.penalize(peerId)

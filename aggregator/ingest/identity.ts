@@ -20,7 +20,7 @@
  * IdentityLedger is the pure core (the caller passes the time); IdentityGuard
  * its shell (refusing, logging, telling the fleet, expiring on the clock).
  */
-import type { Clock, Timer } from '../../shared/clock.ts'
+import { type Clock, type Instant, instantOf, type Timer } from '../../shared/clock.ts'
 import type { Heartbeat } from '../../shared/heartbeat.ts'
 import type { Logger } from '../../shared/log.ts'
 import type { Refusal } from '../../shared/refusal.ts'
@@ -74,10 +74,7 @@ export interface BeatOutcome {
   conflict?: ConflictSeen
 }
 
-export interface Instant {
-  monotonic: number
-  wall: number
-}
+export type { Instant } from '../../shared/clock.ts'
 
 /** The pure core: streams per peer, conflicts per peer. */
 export class IdentityLedger {
@@ -123,13 +120,13 @@ export class IdentityLedger {
       rival = latest(others)
     }
     if (rival === undefined) {
-      this.seated(seat, run, at.monotonic)
+      this.seated(seat, run, at.mono)
       return { fold: true }
     }
     const newer = seat.openedAt >= rival.openedAt ? seat : rival
     const kept = newer === seat ? rival : seat
     newer.refused = true
-    if (kept === seat) this.seated(seat, run, at.monotonic)
+    if (kept === seat) this.seated(seat, run, at.mono)
     else seat.run = run
     const seen = this.record(kept, newer, at)
     return { fold: kept === seat, conflict: { peerId: seat.peerId, refuse: newer, kept, ...seen } }
@@ -164,10 +161,10 @@ export class IdentityLedger {
     let episode = this.episodes.get(kept.peerId)
     const started = episode === undefined
     if (episode === undefined) {
-      episode = { since: at.wall, lastEvidenceAt: at.monotonic, agents: new Map(), agentsSeen: 0, conflict: { agents: 0, addresses: [], since: at.wall } }
+      episode = { since: at.wall, lastEvidenceAt: at.mono, agents: new Map(), agentsSeen: 0, conflict: { agents: 0, addresses: [], since: at.wall } }
       this.episodes.set(kept.peerId, episode)
     }
-    episode.lastEvidenceAt = at.monotonic
+    episode.lastEvidenceAt = at.mono
     for (const seat of [kept, newer]) {
       const key = `${seat.host}|${String(seat.run)}`
       if (!episode.agents.has(key)) {
@@ -257,7 +254,7 @@ export class IdentityGuard {
 
   private admit (seat: Seat, heartbeat: Heartbeat): boolean {
     const { clock, logger } = this.options
-    const outcome = this.ledger.beat(seat, heartbeat, { monotonic: clock.monotonic(), wall: clock.wall() })
+    const outcome = this.ledger.beat(seat, heartbeat, instantOf(clock))
     const seen = outcome.conflict
     if (seen === undefined) return outcome.fold
     if (seen.started) {

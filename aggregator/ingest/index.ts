@@ -23,7 +23,7 @@
  */
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import type { Clock, Timer } from '../../shared/clock.ts'
+import { type Clock, instantOf, type Timer } from '../../shared/clock.ts'
 import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/log.ts'
 import { DEFAULT_MAX_FRAME_BYTES, HEARTBEAT_PROTOCOL, LEGACY_HEARTBEAT_PROTOCOL } from '../../shared/protocol.ts'
@@ -97,7 +97,7 @@ export function createIngest (options: IngestOptions): Ingest {
   })
   const beats = new BeatBudget({ limits: options.limits, admission, clock })
   const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES
-  const apply = (event: FleetEvent): void => { fleet.apply(event, clock.wall()) }
+  const apply = (event: FleetEvent): void => { fleet.apply(event, instantOf(clock)) }
   const identity = new IdentityGuard({ apply, logger, clock, onRefused: () => { stats.reject('identity_in_use') } })
   /** Disconnects waiting for their settle time (cancelled on stop: nothing folds after it). */
   const settling = new Set<Timer>()

@@ -90,16 +90,17 @@ export class PeerAdmission {
 
   /** Undefined when the peer may stay connected under the current lists and penalties. */
   check (peerId: string): RefusalReason | undefined {
-    return this.policy.check(peerId, this.clock.wall())
+    // Penalties run on the monotonic clock: a wall step neither frees a flooder nor extends an honest peer's wait.
+    return this.policy.check(peerId, this.clock.monotonic())
   }
 
   /** Puts a flooder in the penalty box (the gater refuses it until the penalty ends); logged at a bounded rate. */
   penalize (peerId: string): void {
-    const now = this.clock.wall()
+    const now = this.clock.monotonic()
     const until = this.penalties.add(peerId, now)
     const admitted = this.refusalLog.admit(now)
     if (admitted.log) {
-      this.log.warn({ peer: peerId, until: new Date(until).toISOString(), suppressed: admitted.suppressed },
+      this.log.warn({ peer: peerId, until: new Date(this.wallOf(until)).toISOString(), suppressed: admitted.suppressed },
         `peer floods heartbeats: disconnected and refused for ${formatDuration(this.limits.floodPenaltyMs)}`)
     }
   }
@@ -161,12 +162,12 @@ export class PeerAdmission {
 
   /** What the admin endpoint shows (its `admission` part); `peersRateTracked` comes from the beat budget. */
   snapshot (peersRateTracked: number): Record<string, unknown> {
-    const now = this.clock.wall()
+    const now = this.clock.monotonic()
     return {
       allowlist: this.policy.allowlistSize ?? null,
       denylist: this.policy.denylistSize,
       refused: this.refusals.toJSON(),
-      penalized: this.penalties.list(now).map((p) => ({ peerId: p.peerId, until: new Date(p.until).toISOString() })),
+      penalized: this.penalties.list(now).map((p) => ({ peerId: p.peerId, until: new Date(this.wallOf(p.until)).toISOString() })),
       ipsConnected: this.perIp.size,
       handshakes: this.handshakes.snapshot(this.clock.monotonic()),
       peersRateTracked,
@@ -174,9 +175,14 @@ export class PeerAdmission {
     }
   }
 
+  /** A monotonic moment as the wall clock shows it now (for display only). */
+  private wallOf (mono: number): number {
+    return this.clock.wall() + (mono - this.clock.monotonic())
+  }
+
   private refuse (reason: RefusalReason, peerId: string | undefined, remoteAddr: Multiaddr): void {
     this.refusals.refuse(reason)
-    const admitted = this.refusalLog.admit(this.clock.wall())
+    const admitted = this.refusalLog.admit(this.clock.monotonic())
     if (!admitted.log) return
     this.log.warn({ reason, peer: peerId, remoteAddr: remoteAddr.toString(), suppressed: admitted.suppressed },
       `refused a connection (${reason}); further refusals are counted, at most ${REFUSAL_LOG_LINES} lines per ${formatDuration(REFUSAL_LOG_WINDOW_MS)}`)

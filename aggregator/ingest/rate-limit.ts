@@ -1,7 +1,8 @@
 /**
  * Per-peer beat budgets and the penalty box, pure (the caller passes the
- * clock). A peer id is cheap to make, so every table here is bounded: the
- * least recently used entry goes first when a table is full.
+ * clock: the monotonic one, as every `now` here is for intervals: refills,
+ * flood windows, penalties). A peer id is cheap to make, so every table here
+ * is bounded: the least recently used entry goes first when a table is full.
  */
 
 /** A classic token bucket: `ratePerSecond` tokens refill continuously up to `burst`. */
@@ -34,7 +35,7 @@ export class TokenBucket {
   }
 
   private refill (now: number): void {
-    // A clock that steps back never adds tokens.
+    // Defensive only: callers pass the monotonic clock, which never steps back.
     const elapsed = Math.max(0, now - this.last)
     this.tokens = Math.min(this.burst, this.tokens + elapsed * this.ratePerMs)
     this.last = Math.max(this.last, now)

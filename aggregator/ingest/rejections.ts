@@ -41,7 +41,7 @@ export class RejectionLog {
     const { stats, logger, clock, what } = this.options
     stats.reject(rejected.reason)
     if (!this.loggedPeers.first(peer.peerId)) return
-    const admitted = this.logRate.admit(clock.wall())
+    const admitted = this.logRate.admit(clock.monotonic())
     if (!admitted.log) return
     logger.warn({ peer: peer.peerId, remoteAddr: peer.remoteAddr, protocol: peer.protocol, reason: rejected.reason, err: rejected.message, suppressed: admitted.suppressed },
       `rejected a ${what} (further rejections of this peer are counted, not logged)`)

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { Instant } from '../../shared/clock.ts'
 import type { BuildInfo, RuntimeInfo } from '../../shared/build-info.ts'
 import { HEALTH_STATUSES } from '../../shared/health.ts'
 import type { HealthRegistry } from '../../shared/health-registry.ts'
@@ -7,6 +8,7 @@ import type { FleetState } from '../fleet/fleet-state.ts'
 import { NODE_STATUSES } from '../fleet/types.ts'
 import { fleetViews } from '../fleet/view.ts'
 import type { IngestStats } from '../ingest/stats.ts'
+import { sanitizeLabelValue } from '../../shared/metric-labels.ts'
 import { INGEST_DURATION_BUCKETS_SECONDS, METRIC_PREFIX as P } from './constants.ts'
 import { fleetSnapshot, type FleetSnapshot } from './fleet-snapshot.ts'
 
@@ -21,7 +23,9 @@ export interface AggregatorMetricsOptions {
   runtime: RuntimeInfo
   /** Node.js process metrics (CPU, memory, event loop, GC); on by default. */
   processMetrics?: boolean
-  now: () => number
+  now: () => Instant
+  /** The aggregator holding a node's connection (a shared store); this one's name when absent. */
+  holderOf?: (peerId: string) => string
 }
 
 /**
@@ -54,7 +58,7 @@ export class AggregatorMetrics {
       },
     })
     const connected: Gauge = new Gauge({
-      name: `${P}fleet_nodes_connected`, help: 'Nodes with an open libp2p connection to this aggregator.', registers,
+      name: `${P}fleet_nodes_connected`, help: 'Nodes with an open libp2p connection to their aggregator (with a shared store, the whole fleet\'s).', registers,
       collect: () => { connected.set(fleet().connected) },
     })
     const inConsensus: Gauge = new Gauge({
@@ -68,6 +72,22 @@ export class AggregatorMetrics {
     const heaviestHeight: Gauge = new Gauge({
       name: `${P}fleet_heaviest_height`, help: 'Height of the heaviest head seen on each network.', labelNames: ['network'], registers,
       collect: () => { setPerNetwork(heaviestHeight, fleet(), (n) => n.height) },
+    })
+    const catchingUp: Gauge = new Gauge({
+      name: `${P}fleet_nodes_catching_up`, help: 'Nodes one block behind a height their network reached less than a block time ago (not in dispute).', labelNames: ['network'], registers,
+      collect: () => { setPerNetwork(catchingUp, fleet(), (n) => n.catchingUp) },
+    })
+    const behindClock: Gauge = new Gauge({
+      name: `${P}fleet_behind_clock`, help: 'Per network, 1 when every reporting node has a head older than its head-age threshold (FleetBehindClock).', labelNames: ['network'], registers,
+      collect: () => { setPerNetwork(behindClock, fleet(), (n) => n.behindClock === undefined ? undefined : (n.behindClock ? 1 : 0)) },
+    })
+    const networkHeadAge: Gauge = new Gauge({
+      name: `${P}fleet_head_age_seconds`, help: 'Per network, the freshest head age among its reporting nodes (block time against the agents\' clocks, aged by the aggregator\'s monotonic clock).', labelNames: ['network'], registers,
+      collect: () => { setPerNetwork(networkHeadAge, fleet(), (n) => n.headAgeSeconds) },
+    })
+    const expectedHeight: Gauge = new Gauge({
+      name: `${P}fleet_expected_height`, help: 'Per Filecoin network with a known genesis, the height the clock says (as lotus_chain_node_height_expected).', labelNames: ['network'], registers,
+      collect: () => { setPerNetwork(expectedHeight, fleet(), (n) => n.expectedHeight) },
     })
 
     // Per node: rebuilt on each scrape from the snapshot.
@@ -85,12 +105,17 @@ export class AggregatorMetrics {
       name: `${P}node_head_changed_timestamp_seconds`, help: 'When the head of the node last changed (aggregator clock, Unix seconds).', labelNames: nodeLabels, registers,
       collect: () => { headChanged.reset(); for (const n of fleet().nodes) headChanged.set({ peer_id: n.peerId, nickname: n.nickname }, n.headChangedSeconds) },
     })
+    // An age, not a timestamp: it is measured without the aggregator's wall clock (and so cannot be time() - x).
+    const headAge: Gauge = new Gauge({
+      name: `${P}node_head_age_seconds`, help: 'How old the head of the node is: its block\'s time against the agent\'s send time, aged since by the aggregator\'s monotonic clock (nodes whose head time is known).', labelNames: nodeLabels, registers,
+      collect: () => { headAge.reset(); for (const n of fleet().nodes) if (n.headAgeSeconds !== undefined) headAge.set({ peer_id: n.peerId, nickname: n.nickname }, n.headAgeSeconds) },
+    })
     const lastHeartbeat: Gauge = new Gauge({
       name: `${P}node_last_heartbeat_timestamp_seconds`, help: 'When the last heartbeat of the node arrived (aggregator clock, Unix seconds).', labelNames: nodeLabels, registers,
       collect: () => { lastHeartbeat.reset(); for (const n of fleet().nodes) lastHeartbeat.set({ peer_id: n.peerId, nickname: n.nickname }, n.lastHeartbeatSeconds) },
     })
     const nodeConnected: Gauge = new Gauge({
-      name: `${P}node_connected`, help: '1 while the node has an open libp2p connection to this aggregator.', labelNames: nodeLabels, registers,
+      name: `${P}node_connected`, help: '1 while the node has an open libp2p connection to its aggregator (node_info\'s aggregator label).', labelNames: nodeLabels, registers,
       collect: () => { nodeConnected.reset(); for (const n of fleet().nodes) nodeConnected.set({ peer_id: n.peerId, nickname: n.nickname }, n.connected ? 1 : 0) },
     })
     const identityConflict: Gauge = new Gauge({
@@ -118,11 +143,13 @@ export class AggregatorMetrics {
       },
     })
     const nodeInfo: Gauge = new Gauge({
-      name: `${P}node_info`, help: 'Always 1; labels describe the node (join on peer_id).', labelNames: [...nodeLabels, 'network', 'miner_address', 'agent_version', 'protocol'], registers,
+      // `aggregator`: which aggregator of a shared store holds the node. Here only, so the other series of a node that moves stay one series.
+      name: `${P}node_info`, help: 'Always 1; labels describe the node (join on peer_id), and the aggregator holding its connection.', labelNames: [...nodeLabels, 'network', 'miner_address', 'agent_version', 'protocol', 'aggregator'], registers,
       collect: () => {
         nodeInfo.reset()
+        const holderOf = options.holderOf ?? (() => '')
         for (const n of fleet().nodes) {
-          nodeInfo.set({ peer_id: n.peerId, nickname: n.nickname, network: n.network, miner_address: n.minerAddress, agent_version: n.agentVersion, protocol: n.protocol }, 1)
+          nodeInfo.set({ peer_id: n.peerId, nickname: n.nickname, network: n.network, miner_address: n.minerAddress, agent_version: n.agentVersion, protocol: n.protocol, aggregator: sanitizeLabelValue(holderOf(n.peerId)) }, 1)
         }
       },
     })
@@ -189,7 +216,11 @@ export class AggregatorMetrics {
   }
 }
 
-function setPerNetwork (gauge: Gauge, snapshot: FleetSnapshot, value: (n: NonNullable<FleetSnapshot['networks']>[number]) => number): void {
+/** One series per network; a network whose value is unknown (undefined) has none. */
+function setPerNetwork (gauge: Gauge, snapshot: FleetSnapshot, value: (n: NonNullable<FleetSnapshot['networks']>[number]) => number | undefined): void {
   gauge.reset()
-  for (const n of snapshot.networks ?? []) gauge.set({ network: n.network }, value(n))
+  for (const n of snapshot.networks ?? []) {
+    const v = value(n)
+    if (v !== undefined) gauge.set({ network: n.network }, v)
+  }
 }

@@ -14,6 +14,8 @@ export interface NodeSample {
   lastHeartbeatSeconds: number
   /** When its head last changed (aggregator clock, Unix seconds). */
   headChangedSeconds: number
+  /** How old its head is (its block's time; monotonic aging), seconds; undefined when unknown. */
+  headAgeSeconds: number | undefined
   status: NodeStatus
   connected: boolean
   network: string
@@ -31,7 +33,14 @@ export interface NetworkSample {
   height: number
   inConsensus: number
   inDispute: number
+  catchingUp: number
   nodes: number
+  /** 1 when every reporting node's head is older than its threshold; undefined when the summary does not say. */
+  behindClock: boolean | undefined
+  /** The freshest head age among its reporting nodes, seconds; undefined when unknown. */
+  headAgeSeconds: number | undefined
+  /** The height the clock says (Filecoin networks with a known genesis); undefined otherwise. */
+  expectedHeight: number | undefined
 }
 
 export interface FleetSnapshot {
@@ -50,6 +59,7 @@ export function fleetSnapshot (views: { nodes: readonly NodeView[], summary: Fle
     lag: node.lag,
     lastHeartbeatSeconds: Date.parse(node.lastSeen) / 1000,
     headChangedSeconds: Date.parse(node.lastHeadChange) / 1000,
+    headAgeSeconds: node.headAgeMs === null ? undefined : node.headAgeMs / 1000,
     status: node.status,
     connected: node.connected,
     network: sanitizeLabelValue(node.network, MAX_NETWORK_LABEL_LENGTH),
@@ -90,7 +100,11 @@ export function readNetworks (summary: unknown): NetworkSample[] | undefined {
       height: typeof n.height === 'number' ? n.height : 0,
       inConsensus: n.inConsensus,
       inDispute: n.inDispute,
+      catchingUp: typeof n.catchingUp === 'number' ? n.catchingUp : 0,
       nodes: typeof n.nodes === 'number' ? n.nodes : n.inConsensus + n.inDispute,
+      behindClock: typeof n.behindClock === 'boolean' ? n.behindClock : undefined,
+      headAgeSeconds: typeof n.headAgeMs === 'number' ? n.headAgeMs / 1000 : undefined,
+      expectedHeight: typeof n.expectedHeight === 'number' ? n.expectedHeight : undefined,
     })
   }
   return samples

@@ -60,6 +60,38 @@ export const MIGRATIONS: readonly Migration[] = [
       `)
     },
   },
+  {
+    description: 'who holds each node, alert state, maintenance windows',
+    up: (db) => {
+      db.exec(`
+        -- The aggregator that holds the node's connection (always this one in SQLite), and whether it was open.
+        ALTER TABLE nodes ADD COLUMN holder TEXT NOT NULL DEFAULT '';
+        ALTER TABLE nodes ADD COLUMN connected INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE runs ADD COLUMN aggregator TEXT NOT NULL DEFAULT '';
+        -- Pending and firing alerts, so a restart neither re-fires nor forgets one.
+        CREATE TABLE alert_state (
+          id         TEXT PRIMARY KEY,
+          body       TEXT NOT NULL,   -- JSON (alerts/state-store.ts)
+          updated_at INTEGER NOT NULL
+        );
+        CREATE TABLE alerts_resolved (
+          id          TEXT NOT NULL,
+          resolved_at INTEGER NOT NULL,
+          body        TEXT NOT NULL,
+          PRIMARY KEY (id, resolved_at)
+        );
+        -- Operators' maintenance windows ("fleet" or "node:<peer id>"); an ended one stays until it would have run out.
+        CREATE TABLE maintenance (
+          scope    TEXT PRIMARY KEY,
+          until_at INTEGER,
+          reason   TEXT NOT NULL,
+          since    INTEGER,
+          set_at   INTEGER NOT NULL,
+          ended    INTEGER NOT NULL DEFAULT 0
+        );
+      `)
+    },
+  },
 ]
 
 export function schemaVersion (db: DatabaseSync): number {

@@ -1,10 +1,33 @@
 import { validateHeartbeat } from '../../shared/heartbeat.ts'
 import type { SavedNode } from '../fleet/restore.ts'
 import { NODE_STATUSES, type NodeStatus } from '../fleet/types.ts'
-import type { RosterRow } from './database.ts'
+import type { RosterRow } from './backend.ts'
+
+/** How a node stands, as its holder wrote it beside its record. */
+export interface RowVerdict {
+  status: NodeStatus
+  reason: string
+  since: number
+  /** The aggregator holding the node's connection (or that held it last). */
+  holder: string
+  connected: boolean
+  /** Brought back after the holder restarted and not heard from since. */
+  restored: boolean
+}
+
+/**
+ * How long before the row was built the node last beat and its head last
+ * changed, on the writer's monotonic clock: what other aggregators of a
+ * shared store place the node's times by (store/remote-rows.ts), so no
+ * reader compares its wall clock with the writer's.
+ */
+export interface RowAges {
+  beatMs: number
+  headMs: number
+}
 
 /** A roster row for a node's latest state. */
-export function encodeRosterRow (saved: SavedNode, status: NodeStatus, reason: string, statusSince: number): RosterRow {
+export function encodeRosterRow (saved: SavedNode, verdict: RowVerdict, ages?: RowAges): RosterRow {
   return {
     peerId: saved.peerId,
     nickname: saved.beat.nickname,
@@ -18,16 +41,24 @@ export function encodeRosterRow (saved: SavedNode, status: NodeStatus, reason: s
       remoteAddr: saved.remoteAddr,
       lastHeadChange: saved.lastHeadChange,
       skewMs: saved.skewMs,
+      restored: verdict.restored,
+      ...(ages === undefined ? {} : { ages: { beatMs: Math.max(0, Math.round(ages.beatMs)), headMs: Math.max(0, Math.round(ages.headMs)) } }),
     }),
-    status,
-    reason,
-    statusSince,
+    status: verdict.status,
+    reason: verdict.reason,
+    statusSince: verdict.since,
+    holder: verdict.holder,
+    connected: verdict.connected,
   }
 }
 
 export interface DecodedRosterRow {
   saved: SavedNode
   status: NodeStatus | undefined
+  /** The holder wrote it while the node was not heard from since the holder's restart. */
+  restored: boolean
+  /** The writer's ages of the node's times when it built the row; undefined in rows written without them. */
+  ages: RowAges | undefined
 }
 
 /**
@@ -61,5 +92,14 @@ export function decodeRosterRow (row: RosterRow): DecodedRosterRow | undefined {
       skewMs: typeof e.skewMs === 'number' && Number.isFinite(e.skewMs) ? e.skewMs : null,
     },
     status: (NODE_STATUSES as readonly string[]).includes(row.status) ? row.status as NodeStatus : undefined,
+    restored: e.restored === true,
+    ages: agesOf(e.ages),
   }
+}
+
+function agesOf (value: unknown): RowAges | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  const { beatMs, headMs } = value as Record<string, unknown>
+  const ok = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0
+  return ok(beatMs) && ok(headMs) ? { beatMs, headMs } : undefined
 }

@@ -1,21 +1,11 @@
 import assert from 'node:assert/strict'
-import { existsSync, readdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { fetchJson, startAgentProcess, startAggregatorProcess, tempDir, type RunningAggregator, type Spawned } from '../support/processes.ts'
+import { SteppedWallClock } from '../support/faketime.ts'
+import { fetchJson, startAgentProcess, startAggregatorProcess, type RunningAggregator, type Spawned } from '../support/processes.ts'
 import { waitFor } from '../support/wait.ts'
 
 const BEAT_MS = 500
 const TEN_MINUTES_S = 600
-
-/** Debian's libfaketime (package libfaketime, installed with faketime: scripts/system-deps.ts), for this machine's architecture. */
-function libfaketime (): string {
-  for (const dir of readdirSync('/usr/lib')) {
-    const path = join('/usr/lib', dir, 'faketime', 'libfaketime.so.1')
-    if (existsSync(path)) return path
-  }
-  throw new Error('libfaketime.so.1 not found under /usr/lib/*/faketime: apt-get install faketime')
-}
 
 interface NodeView { seq: number, status: string, reason: string }
 
@@ -36,14 +26,8 @@ describe('agent executable under libfaketime: wall clock steps of -10 min and +1
   it('keeps beating at its period and says each step once', async () => {
     const aggregator: RunningAggregator = await startAggregatorProcess()
     cleanup.push(async () => { await aggregator.process.stop() })
-    const offsetFile = join(tempDir('hb-faketime-'), 'faketime.rc')
-    writeFileSync(offsetFile, '+0\n')
-    const agent: Spawned = startAgentProcess(aggregator.multiaddr, ['--source', 'demo', '--beat-period', `${BEAT_MS}ms`], {
-      LD_PRELOAD: libfaketime(),
-      FAKETIME_TIMESTAMP_FILE: offsetFile,
-      FAKETIME_NO_CACHE: '1',
-      FAKETIME_DONT_FAKE_MONOTONIC: '1',
-    })
+    const wall = new SteppedWallClock()
+    const agent: Spawned = startAgentProcess(aggregator.multiaddr, ['--source', 'demo', '--beat-period', `${BEAT_MS}ms`], wall.env)
     cleanup.push(async () => { await agent.stop() })
     const peerId = (await agent.waitForLog((l) => l.msg === 'heartbeat agent started', 30_000)).peerId as string
     const node = async (): Promise<NodeView> => await fetchJson<NodeView>(`${aggregator.url}/api/v1/nodes/${peerId}`)
@@ -62,13 +46,13 @@ describe('agent executable under libfaketime: wall clock steps of -10 min and +1
     const stepWarnings = (): number => agent.lines.filter((l) => l.level === 'warn' && String(l.msg).startsWith('the wall clock stepped')).length
 
     await keepsBeating(4)
-    writeFileSync(offsetFile, `-${TEN_MINUTES_S}\n`)
+    wall.set(-TEN_MINUTES_S)
     const back = await agent.waitForLog((l) => l.level === 'warn' && String(l.msg).startsWith('the wall clock stepped back'), 10_000)
     assert.match(String(back.msg), /^the wall clock stepped back by 10m0s: beats and every interval run on the monotonic clock/)
     assert.ok(Math.abs((back.stepMs as number) + TEN_MINUTES_S * 1000) < 1_000, `its size: ${String(back.stepMs)} ms`)
     await keepsBeating(6)
 
-    writeFileSync(offsetFile, '+0\n')
+    wall.set(0)
     const forward = await agent.waitForLog((l) => l.level === 'warn' && String(l.msg).startsWith('the wall clock stepped forward'), 10_000)
     assert.match(String(forward.msg), /^the wall clock stepped forward by 10m0s/)
     await keepsBeating(6)

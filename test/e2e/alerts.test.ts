@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startAlertmanager } from '../support/alertmanager.ts'
 import { AGENT_BIN, AGGREGATOR_BIN, fetchJson, Spawned, startAggregatorProcess, tempDir } from '../support/processes.ts'
+import { freePort } from '../support/ports.ts'
 import { waitFor } from '../support/wait.ts'
 import { startWebhookSink } from '../support/webhook-sink.ts'
 
@@ -130,4 +131,65 @@ test('bad alerting input is exit 2 with one clear line naming the flag or the fi
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace')
     assert.doesNotMatch(r.stderr, /SECRETPART/, 'a webhook URL (its own credential) is not echoed')
   }
+})
+
+test('a restart, crash or clean, neither re-fires a firing alert nor forgets a maintenance window (SQLite)', async (t) => {
+  const sink = await startWebhookSink()
+  const dataDir = tempDir('hb-agg-alert-state-')
+  const port = await freePort()
+  const tokenFile = join(tempDir('hb-token-'), 'token')
+  writeFileSync(tokenFile, 'restart-admin-token-0123456789\n', { mode: 0o600 })
+  const args = ['--alert-for', '1s', '--alert-webhook', sink.url, '--admin-token-file', tokenFile]
+  let aggregator = await startAggregatorProcess({ dataDir, port, args })
+  const keys = tempDir('hb-agent-keys-')
+  const startAgent = (nickname: string): Spawned => new Spawned(AGENT_BIN,
+    ['--target', aggregator.multiaddr, '--nickname', nickname, '--beat-period', '500ms', '--reconnect-period', '1s', '--key-file', join(keys, `${nickname}.key`)])
+  const agents = new Map([['alpha', startAgent('alpha')], ['bravo', startAgent('bravo')], ['charlie', startAgent('charlie')]])
+  t.after(async () => {
+    await Promise.all([...agents.values()].map(async (a) => { await a.stop() }))
+    await aggregator.process.stop()
+    await sink.close()
+  })
+  const nodes = await waitFor(async () => {
+    const fleet = await fetchJson(`${aggregator.url}/api/v1/fleet`)
+    return fleet.nodes.length === 3 && fleet.nodes.every((n: any) => n.status === 'healthy') ? fleet.nodes as any[] : undefined
+  }, { timeoutMs: 30_000, what: 'three healthy agents' })
+  const peer = (nickname: string): string => nodes.find((n) => n.nickname === nickname).peerId
+  const firing = (nickname: string): number => sink.received.filter((r) => r.body.status === 'firing' && r.body.alert?.node?.nickname === nickname).length
+
+  agents.get('alpha')!.kill('SIGKILL')
+  await waitFor(() => firing('alpha') === 1, { timeoutMs: 30_000, what: 'NodeDown for alpha' })
+  const set = await fetch(`${aggregator.url}/api/v1/maintenance`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer restart-admin-token-0123456789', 'content-type': 'application/json' },
+    body: JSON.stringify({ peerId: peer('bravo'), duration: '2h', reason: 'disk swap' }),
+  })
+  assert.equal(set.status, 201)
+
+  for (const how of ['SIGKILL', 'SIGTERM'] as const) {
+    const before = sink.received.length
+    if (how === 'SIGKILL') {
+      aggregator.process.kill('SIGKILL')
+      await aggregator.process.exited
+    } else {
+      await aggregator.process.stop()
+    }
+    aggregator = await startAggregatorProcess({ dataDir, port, args })
+    await waitFor(async () => {
+      const fleet = await fetchJson(`${aggregator.url}/api/v1/fleet`)
+      return fleet.nodes.filter((n: any) => n.status === 'healthy').map((n: any) => n.nickname).sort().join() === 'bravo,charlie'
+    }, { timeoutMs: 30_000, what: `bravo and charlie back after the ${how}` })
+    const windows = await fetchJson(`${aggregator.url}/api/v1/maintenance`)
+    assert.deepEqual(windows.nodes.map((w: any) => [w.peerId, w.reason]), [[peer('bravo'), 'disk swap']], `the window survived the ${how}`)
+    await new Promise((resolve) => setTimeout(resolve, 3_000))
+    assert.deepEqual(sink.received.slice(before).filter((r) => r.body.status === 'firing').map((r) => r.body.alert.node?.nickname), [], `nothing fired again after the ${how}`)
+    const alerts = await fetchJson(`${aggregator.url}/api/v1/alerts`)
+    assert.deepEqual(alerts.alerts.map((a: any) => [a.node.nickname, a.state]), [['alpha', 'firing']], `alpha still firing after the ${how}`)
+  }
+
+  // alpha comes back: the alert that fired before both restarts resolves, once.
+  agents.set('alpha', startAgent('alpha'))
+  await waitFor(() => sink.received.some((r) => r.body.status === 'resolved' && r.body.alert?.node?.nickname === 'alpha'), { timeoutMs: 30_000, what: 'alpha resolved' })
+  assert.equal(firing('alpha'), 1)
+  assert.equal(sink.received.filter((r) => r.body.status === 'resolved' && r.body.alert?.node?.nickname === 'alpha').length, 1)
 })

@@ -183,8 +183,10 @@ test('docker-compose.yml validates with docker-compose config; the demo keys giv
   assert.equal(monitoring.status, 0, monitoring.stderr)
   const config = parseYaml(plain.stdout) as { services: Record<string, any>, secrets: Record<string, { file: string }> }
   const services = config.services
-  assert.deepEqual(Object.keys(services).sort(), ['agent-1', 'agent-2', 'agent-3', 'aggregator', 'alerting', 'alertmanager', 'grafana', 'prometheus'])
+  assert.deepEqual(Object.keys(services).sort(), ['agent-1', 'agent-2', 'agent-3', 'aggregator', 'alerting', 'alertmanager', 'grafana', 'postgres', 'prometheus',
+    'shared-1', 'shared-2', 'shared-agent-1', 'shared-agent-2'])
   for (const name of ['prometheus', 'alertmanager', 'grafana']) assert.deepEqual(services[name].profiles, ['monitoring'], `${name} is optional`)
+  for (const name of ['postgres', 'shared-1', 'shared-2', 'shared-agent-1', 'shared-agent-2']) assert.deepEqual(services[name].profiles, ['shared'], `${name} is optional`)
   for (const name of ['aggregator', 'alerting', 'agent-1', 'agent-2', 'agent-3']) {
     assert.equal(services[name].profiles, undefined, `${name} runs by default`)
     assert.equal(services[name].build.context, ROOT.replace(/\/$/, ''), `${name} is built from this project`)
@@ -241,6 +243,41 @@ test('docker-compose.yml validates with docker-compose config; the demo keys giv
   })
   assert.notEqual(tokens[0], tokens[1])
   for (const token of tokens) assert.match(token, /^demo-only-/, 'the committed tokens say they are for the demo')
+})
+
+test('the shared profile: PostgreSQL and two aggregators on it as one fleet, agents that fail over between them', () => {
+  const shared = run('docker-compose', ['-f', 'docker-compose.yml', '--profile', 'shared', 'config'])
+  assert.equal(shared.status, 0, shared.stderr)
+  const config = parseYaml(shared.stdout) as { services: Record<string, any>, secrets: Record<string, { file: string }> }
+  const { services } = config
+  const postgres = services.postgres
+  assert.match(postgres.image, /^postgres:15(\.\d+)*$/, 'a pinned PostgreSQL 15')
+  assert.ok(postgres.healthcheck.test.includes('pg_isready'))
+  const sharedKey = peerIdOfKeyFile(relative(ROOT, config.secrets.shared_key!.file))
+  assert.ok(read('deploy/demo/README.md').includes(sharedKey))
+  const instances: string[] = []
+  for (const name of ['shared-1', 'shared-2']) {
+    const service = services[name]
+    const store = new URL(service.environment.HEARTBEAT_AGGREGATOR_STORE as string)
+    assert.equal(store.protocol, 'postgres:')
+    assert.equal(store.hostname, 'postgres', `${name} uses the profile's database`)
+    assert.equal(decodeURIComponent(store.username), postgres.environment.POSTGRES_USER)
+    assert.equal(decodeURIComponent(store.password), postgres.environment.POSTGRES_PASSWORD)
+    assert.equal(store.pathname.slice(1), postgres.environment.POSTGRES_DB)
+    assert.equal(service.depends_on.postgres.condition, 'service_healthy', 'the aggregators wait for the database (a server not there at start is exit 2)')
+    assert.match(service.command.join(' '), /install -m 600 \/run\/secrets\/shared_key \/data\/peer.key/)
+    const usage = programArgs(service.command)
+    assert.ok(usage !== undefined)
+    checkUsage(`docker-compose.yml ${name}`, usage.program, usage.args, Object.keys(service.environment))
+    instances.push(usage.args[usage.args.indexOf('--instance') + 1] as string)
+  }
+  assert.deepEqual(instances, ['shared-1', 'shared-2'], 'one key, two names in the store')
+  for (const name of ['shared-agent-1', 'shared-agent-2']) {
+    const command = services[name].command as string[]
+    const targets = command.flatMap((w, i) => w === '--target' ? [command[i + 1] as string] : [])
+    assert.deepEqual(targets, [`100=/dns4/shared-1/tcp/4100/p2p/${sharedKey}`, `50=/dns4/shared-2/tcp/4100/p2p/${sharedKey}`])
+    checkUsage(`docker-compose.yml ${name}`, 'heartbeat-agent', command.slice(1), Object.keys(services[name].environment ?? {}))
+  }
 })
 
 test('Kubernetes: the aggregator with /livez and /readyz probes and a Service; the agent as a sidecar with its probes', () => {
@@ -305,6 +342,30 @@ test('Kubernetes: the aggregator with /livez and /readyz probes and a Service; t
   }
   checkUsage('agent-sidecar.yaml', 'heartbeat-agent', agent.args.slice(1), [...env.keys()])
 
+  // The shared store: two replicas, the URL from a Secret, the pod name as the instance, the shared key installed by an init container.
+  const shared = find('Deployment', 'heartbeat-aggregator-shared')
+  assert.equal(shared.spec.replicas, 2)
+  const sharedPod = shared.spec.template
+  assert.deepEqual(shared.spec.selector.matchLabels, sharedPod.metadata.labels)
+  const replica = sharedPod.spec.containers.find((c: any) => c.args[0] === 'heartbeat-aggregator')
+  const replicaEnv = new Map<string, any>(replica.env.map((e: any) => [e.name, e]))
+  const storeRef = replicaEnv.get('HEARTBEAT_AGGREGATOR_STORE').valueFrom.secretKeyRef
+  const storeSecret = find('Secret', storeRef.name)
+  assert.ok(storeSecret !== undefined && /^postgres(ql)?:\/\//.test(storeSecret.stringData[storeRef.key]), 'the store URL comes from a defined Secret')
+  assert.equal(replicaEnv.get('HEARTBEAT_AGGREGATOR_INSTANCE').valueFrom.fieldRef.fieldPath, 'metadata.name')
+  assert.equal(replica.livenessProbe.httpGet.path, '/livez')
+  assert.equal(replica.readinessProbe.httpGet.path, '/readyz')
+  assert.ok(replica.args.includes('--data-dir=/data'))
+  assert.ok(!replica.args.some((a: string) => a.startsWith('--store')), 'the URL is never an argument (it would show in the pod spec)')
+  checkUsage('aggregator-shared.yaml', 'heartbeat-aggregator', replica.args.slice(1), [...replicaEnv.keys()])
+  const init = sharedPod.spec.initContainers.find((c: any) => c.name === 'install-key')
+  assert.match(init.command.join(' '), /install -m 600 \/etc\/heartbeat\/key\/peer.key \/data\/peer.key/)
+  const keyVolume = sharedPod.spec.volumes.find((v: any) => v.name === 'key')
+  assert.equal(keyVolume.secret.defaultMode, 0o440, 'readable by the pod\'s group, so the init container can copy it')
+  const sharedService = find('Service', 'heartbeat-aggregator-shared')
+  assert.deepEqual(sharedService.spec.selector, sharedPod.metadata.labels)
+  const replicaPorts = new Set(replica.ports.map((p: any) => p.name))
+  for (const p of sharedService.spec.ports) assert.ok(replicaPorts.has(p.targetPort))
   // It reads the Lotus node beside it, with the token from a Secret mounted read-only; no demo in the args
   // (flags beat env: a --source there could not be switched without editing the file).
   assert.equal(agent.args.some((a: string) => a.startsWith('--source')), false, 'the source is set through env, so it can be switched')

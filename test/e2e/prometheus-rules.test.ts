@@ -62,6 +62,7 @@ describe('the Prometheus alerting rules', () => {
       ['max without (status) (heartbeat_node_status{status=~"down|stale"}) == 1', 'heartbeat_node_status{status=~"down|stale"} == 1'],
       ['heartbeat_node_component_status{status="panicked"} == 1\n          and on (job, instance, peer_id)', 'heartbeat_node_component_status{status="panicked"} == 1\n          or on (job, instance, peer_id)'],
       ['sum without (status) (heartbeat_fleet_nodes{status!="stopped"}) > 0', 'sum without (status) (heartbeat_fleet_nodes) > 0'],
+      ['heartbeat_fleet_behind_clock == 1', 'heartbeat_fleet_behind_clock >= 0'],
     ] as const) {
       const run = testMutated(from, to)
       assert.notEqual(run.status, 0, `the tests pass with ${to}`)
@@ -78,7 +79,7 @@ describe('the Prometheus alerting rules', () => {
       assert.equal(r.labels.severity, builtIn.severity, `${r.alert} severity`)
       assert.equal(parseDuration(r.for ?? '0s'), DEFAULT_ALERT_FOR_MS, `${r.alert} for = --alert-for's default`)
       assert.ok(r.annotations.summary !== undefined && r.annotations.description !== undefined, `${r.alert} has a summary and a description`)
-      if (r.alert !== 'FleetBelowMinimum' && r.alert !== 'NetworkInDispute') {
+      if (r.alert !== 'FleetBelowMinimum' && r.alert !== 'NetworkInDispute' && r.alert !== 'FleetBehindClock') {
         assert.ok(r.annotations.summary.includes('$labels.nickname') && r.annotations.summary.includes('$labels.peer_id'), `${r.alert}: the summary names the node`)
       }
     }

@@ -71,7 +71,7 @@ test('the aggregator remembers: kill -9 during ingest, an agent dies meanwhile, 
   assert.equal(early.nodes.length, 3, 'no node vanished')
   const earlyAlpha = early.nodes.find((n: any) => n.peerId === alpha)
   assert.equal(earlyAlpha.status, 'stale')
-  assert.match(earlyAlpha.reason, /^not heard from since the aggregator restarted; last heartbeat .+ ago$/)
+  assert.match(earlyAlpha.reason, /^not heard from since the aggregator restarted; last heartbeat \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/)
 
   // The living agents reconnect and turn healthy; alpha stays listed, not healthy, with its reason.
   const fleet = await waitFor(async () => {

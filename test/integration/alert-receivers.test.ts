@@ -8,6 +8,7 @@ import { AlertmanagerReceiver, alertmanagerReceiver } from '../../aggregator/ale
 import type { RetryPolicy } from '../../aggregator/alerts/receivers/retry.ts'
 import { WebhookReceiver, webhookReceiver } from '../../aggregator/alerts/receivers/webhook.ts'
 import type { AlertRecord } from '../../aggregator/alerts/types.ts'
+import { systemClock } from '../../shared/clock.ts'
 import type { ComponentHealth } from '../../shared/health.ts'
 import { createLogger } from '../../shared/log.ts'
 import { parseTarget } from '../../shared/target.ts'
@@ -91,7 +92,10 @@ test('webhook: a receiver that never answers does not hold anyone up', async (t)
 
 test('alertmanager: a real Alertmanager gets the alert with labels and annotations, keeps it through re-sends, drops it once resolved', async (t) => {
   const am = await startAlertmanager()
-  const receiver = new AlertmanagerReceiver({ url: am.url, source, logger: quiet, policy: fast, resendMs: 1_000 })
+  // Real timers, but the re-send pace (an interval, on the monotonic clock) moves when the test says.
+  let mono = 0
+  const clock = { ...systemClock, monotonic: () => mono }
+  const receiver = new AlertmanagerReceiver({ url: am.url, source, logger: quiet, policy: fast, resendMs: 1_000, clock })
   t.after(async () => { await receiver.stop(100); await am.stop() })
   const firing = alert()
   const now = Date.now()
@@ -113,7 +117,12 @@ test('alertmanager: a real Alertmanager gets the alert with labels and annotatio
   assert.equal(watchdog.status.state, 'active')
   await waitFor(() => receiver.stats().sent === 2, { what: 'the receiver to see Alertmanager\'s answer' })
   // Re-sends (the evaluation's tick) push endsAt on, so Alertmanager does not time the alert out.
+  mono += 500
   receiver.tick(now + 500, [firing]) // within the re-send interval: nothing
+  mono += 499
+  receiver.tick(now + 1_000, [firing])
+  assert.equal(receiver.stats().sent, 2, 'not yet: the re-send interval is monotonic, whatever the wall clock says')
+  mono += 1
   receiver.tick(now + 1_000, [firing])
   const resent = await waitFor(async () => {
     const a = find(await am.alerts())

@@ -174,7 +174,7 @@ describe('live reconfiguration of a running agent', () => {
     })
     assert.deepEqual(result, { added: [], removed: [], kept: ['primary'] })
     const renamed = await waitFor(() => one.inspect().fleet.get(a.peerId)?.beat.nickname === 'after' && one.inspect().fleet.get(a.peerId), { timeoutMs: 2 * BEAT_MS + 500, what: 'the new nickname' })
-    assert.equal(renamed.connectedAt, first.connectedAt, 'the same connection')
+    assert.equal(renamed.connectedAtMono, first.connectedAtMono, 'the same connection')
     assert.equal(renamed.seqGaps, 0)
     assert.equal(renamed.beat.period, 100)
     assert.equal(lines.filter((l) => l.msg === 'heartbeat stream open').length, 1, 'no new stream')

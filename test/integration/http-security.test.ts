@@ -16,6 +16,7 @@ import { createLogger } from '../../shared/log.ts'
 import { sampleBeat } from '../support/hostile.ts'
 import { startTestAggregator } from '../support/in-process.ts'
 import { waitFor } from '../support/wait.ts'
+import { at } from '../support/instant.ts'
 
 const TOKEN = 'a'.repeat(20) + '-admin-token'
 const PEER = '12D3KooWFleetNodeOne'
@@ -27,7 +28,7 @@ function fleetWith (count: number, detailsBytes = 40): FleetState {
       nickname: `node-${i}`,
       health: { status: 'ready', components: { chain_source: { status: 'ready', details: { note: 'x'.repeat(detailsBytes), rpc: 'http://10.0.0.7:1234/rpc/v0' } } } },
     })
-    fleet.apply({ type: 'beat', peerId: i === 0 ? PEER : `12D3KooWFleetNode${i}`, heartbeat, protocol: 'v2', remoteAddr: `/ip4/10.0.${i % 250}.9/tcp/4001` }, Date.now())
+    fleet.apply({ type: 'beat', peerId: i === 0 ? PEER : `12D3KooWFleetNode${i}`, heartbeat, protocol: 'v2', remoteAddr: `/ip4/10.0.${i % 250}.9/tcp/4001` }, at(Date.now()))
   }
   return fleet
 }
@@ -52,7 +53,7 @@ async function serve (options: { fleet?: FleetState, details?: DetailsMode, toke
     details: detailsDecider(details, viewers),
     viewers,
     session: { details },
-    forget: () => undefined,
+    forget: async () => undefined,
     feed: { limits: { maxClients: 10, maxBufferedBytes: 1024 * 1024, maxBackpressureMs: 10_000, ...options.feed }, stats: feedStats },
     admin: {
       snapshot: () => ({ admission: { refused: { not_allowed: 3 } } }),
@@ -237,7 +238,7 @@ describe('live-feed bounds', () => {
     let received = 0
     let nodeEvents = 0
     const ticker = setInterval(() => {
-      for (let i = 0; i < 5; i++) fleet.apply({ type: 'beat', peerId: PEER, heartbeat: sampleBeat({ seq: Date.now() + i }), protocol: 'v2' }, Date.now())
+      for (let i = 0; i < 5; i++) fleet.apply({ type: 'beat', peerId: PEER, heartbeat: sampleBeat({ seq: Date.now() + i }), protocol: 'v2' }, at(Date.now()))
     }, 100)
     try {
       const reading = (async () => {

@@ -42,7 +42,7 @@ describe('GET /metrics over real HTTP', () => {
     assert.ok(text.includes(`heartbeat_node_height{peer_id="${alpha.peerId}",nickname="alpha"}`))
     assert.ok(text.includes(`heartbeat_node_status{peer_id="${odd.peerId}",nickname="odd _name___with_ braces",status="healthy"} 1`), 'nickname sanitised')
     assert.ok(text.includes(`heartbeat_node_component_status{peer_id="${alpha.peerId}",nickname="alpha",component="chain_source",status="ready"} 1`))
-    assert.ok(text.includes(`heartbeat_node_info{peer_id="${alpha.peerId}",nickname="alpha",network="demo",miner_address="",agent_version="0.1.0",protocol="v2"} 1`))
+    assert.ok(text.includes(`heartbeat_node_info{peer_id="${alpha.peerId}",nickname="alpha",network="demo",miner_address="",agent_version="0.1.0",protocol="v2",aggregator="${agg.peerId}"} 1`))
     assert.equal(value(text, 'heartbeat_fleet_nodes{status="healthy"}'), 2)
     const lastBeat = value(text, `heartbeat_node_last_heartbeat_timestamp_seconds{peer_id="${alpha.peerId}",nickname="alpha"}`) ?? 0
     assert.ok(Math.abs(lastBeat - Date.now() / 1000) < 30, `last heartbeat ${lastBeat} is recent, in seconds`)

@@ -240,8 +240,9 @@ describe('live feed fan-out', () => {
           if (listeners.length === 0) unwatched.resolve()
         }
       },
-      get: (peerId: string) => views.has(peerId) ? { peerId, beat: beat(views.get(peerId) as number), protocol: 'v2', firstSeen: 0, lastSeen: 0, beats: 1, seqGaps: 0, connected: true, lastHeadChange: 0, skewMs: 0, arrivals: emptyArrivalWindow() } : undefined,
+      get: (peerId: string) => views.has(peerId) ? { peerId, beat: beat(views.get(peerId) as number), protocol: 'v2', firstSeen: 0, lastSeen: 0, lastSeenMono: 0, beats: 1, seqGaps: 0, connected: true, lastHeadChange: 0, lastHeadChangeMono: 0, skewMs: 0, arrivals: emptyArrivalWindow() } : undefined,
       verdict: (peerId: string) => views.has(peerId) ? { status: 'healthy', reason: '' } : undefined,
+      statusSince: () => 0,
       consensus: () => ({ networks: new Map(), contexts: new Map(), at: 0 }),
       sharesNickname: () => false,
       rules: DEFAULT_STATUS_RULES,

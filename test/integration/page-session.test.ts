@@ -7,6 +7,7 @@ import { SESSION_COOKIE } from '../../aggregator/http/viewer-auth.ts'
 import type { FleetStore } from '../../aggregator/store/index.ts'
 import type { Heartbeat } from '../../shared/heartbeat.ts'
 import { startTestAggregator } from '../support/in-process.ts'
+import { at } from '../support/instant.ts'
 
 const ADMIN = 'session-test-admin-token-0123456789'
 const VIEWER = 'session-test-viewer-token-0123456789'
@@ -148,18 +149,18 @@ describe('page sign-in, node removal and the public status page', () => {
     const noOrigin = await fetch(`${base}/api/v1/nodes/${WELL}`, { method: 'DELETE', headers: { cookie: admin } })
     assert.equal(noOrigin.status, 403, 'a cookie alone (no Origin) is not enough')
 
-    store().flush()
-    assert.equal(store().knows(WELL), true)
+    await store().flush()
+    assert.equal(await store().knows(WELL), true)
     const removed = await fetch(`${base}/api/v1/nodes/${WELL}`, { method: 'DELETE', headers: { cookie: admin, origin: base } })
     assert.equal(removed.status, 200)
     assert.deepEqual(await removed.json(), { removed: true, peerId: WELL })
     assert.equal(aggregator.inspect().fleet.get(WELL), undefined)
-    assert.equal(store().knows(WELL), false)
+    assert.equal(await store().knows(WELL), false)
     assert.equal((await fetch(`${base}/api/v1/nodes/${WELL}`)).status, 404)
     assert.equal((await fetch(`${base}/api/v1/nodes/${WELL}/history`)).status, 404)
     assert.ok(!(await (await fetch(`${base}/metrics`)).text()).includes(WELL), 'no metrics series left')
-    store().flush()
-    assert.equal(store().knows(WELL), false, 'nothing pending wrote it back')
+    await store().flush()
+    assert.equal(await store().knows(WELL), false, 'nothing pending wrote it back')
 
     // A node that beats again comes back as new: first seen now, one beat, a fresh history.
     aggregator.apply({ type: 'beat', peerId: WELL, heartbeat: beat('lotus-well', false, 7), protocol: 'v2' })
@@ -171,8 +172,8 @@ describe('page sign-in, node removal and the public status page', () => {
   it('resolves the alerts of a removed node', async () => {
     const peerId = '12D3KooWAlertNode11111111111111111111111111111111'
     aggregator.apply({ type: 'beat', peerId, heartbeat: beat('lotus-alerting', true), protocol: 'v2' })
-    aggregator.inspect().alerting.evaluate(Date.now() + 3_600_000)
-    const active = (): Array<{ node: { peerId: string } | null }> => (aggregator.inspect().alerting.document(Date.now()).alerts as Array<{ node: { peerId: string } | null }>).filter((a) => a.node?.peerId === peerId)
+    aggregator.inspect().alerting.evaluate(at(Date.now() + 3_600_000))
+    const active = (): Array<{ node: { peerId: string } | null }> => (aggregator.inspect().alerting.document(at(Date.now())).alerts as Array<{ node: { peerId: string } | null }>).filter((a) => a.node?.peerId === peerId)
     assert.ok(active().length > 0, 'an alert about it')
     assert.equal((await fetch(`${base}/api/v1/nodes/${peerId}`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN}` } })).status, 200)
     assert.deepEqual(active(), [])

@@ -14,7 +14,7 @@ export function nodeDownAlert (at: number, overrides: Partial<AlertRecord> = {})
     name: 'NodeDown',
     severity: 'critical',
     labels: { alertname: 'NodeDown', severity: 'critical', peer_id: ALERT_PEER, nickname: 'alpha' },
-    summary: `alpha (${ALERT_PEER}) is down: disconnected 1m5s ago and not back; last heartbeat 1m6s ago`,
+    summary: `alpha (${ALERT_PEER}) is down: disconnected at 12:00:03Z and not back within 3s; last heartbeat 12:00:02Z`,
     description: 'A node has been down or stale for 1m0s.',
     subject: { kind: 'node', peerId: ALERT_PEER, nickname: 'alpha' },
     state: 'firing',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { describeSendTimeout, describeStreamEnd } from '../../agent/dial-errors.ts'
 import { ReachabilityTracker } from '../../agent/reachability.ts'
-import { WallStepDetector } from '../../agent/wall-step.ts'
+import { WallStepDetector } from '../../shared/wall-step.ts'
 import { ManualClock } from '../support/manual-clock.ts'
 
 describe('WallStepDetector', () => {

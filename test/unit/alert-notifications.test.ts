@@ -15,6 +15,7 @@ import type { AlertNotification } from '../../aggregator/alerts/types.ts'
 import { redactConfig } from '../../shared/config-redaction.ts'
 import { ALERT_PEER, firingOf, nodeDownAlert, resolvedOf } from '../support/alerts.ts'
 import { ManualClock } from '../support/manual-clock.ts'
+import { at } from '../support/instant.ts'
 
 const PEER_B = '12D3KooWGRUVh8q3JqjFdEXEuZEsQ6yUg5anWjNDW4BDFT6b7Dc8'
 const source = { publicUrl: 'https://heartbeat.example', peerId: '12D3KooWAgg' }
@@ -24,14 +25,16 @@ function node (peerId: string, nickname: string, status: string, components: Rec
   const failing = Object.entries(components).filter(([, c]) => c.status !== 'ready').map(([n, c]) => `${n} ${c.status}`)
   return {
     peerId, nickname, status, network: 'calibnet', head: 'bafyHEAD', lastHeadChange: 0,
-    reason: status === 'unhealthy' ? `reports not_ready: ${failing.join(', ')}` : status === 'down' ? 'disconnected 5s ago and not back' : '',
+    reason: status === 'unhealthy' ? `reports not_ready: ${failing.join(', ')}` : status === 'down' ? 'disconnected at 12:00:03Z and not back within 3s; last heartbeat 12:00:02Z' : '',
     health: { status: failing.length > 0 ? 'not_ready' : 'ready', components },
     ...extra,
   }
 }
 
-function evaluate (engine: AlertEngine, nodes: Array<Record<string, unknown>>, at: number, summary?: unknown): AlertNotification[] {
-  return engine.evaluate(alertInputFromSnapshot({ nodes, summary }, { nodeMaintenance: () => undefined, fleetMaintenance: undefined }), at)
+function evaluate (engine: AlertEngine, nodes: Array<Record<string, unknown>>, t: number, summary?: unknown): AlertNotification[] {
+  // As the view measures it at the evaluation (on the aggregator's monotonic clock; here both clocks are t).
+  const viewed = nodes.map((n) => typeof n.lastHeadChange === 'number' ? { ...n, headUnchangedForMs: t - n.lastHeadChange } : n)
+  return engine.evaluate(alertInputFromSnapshot({ nodes: viewed, summary }, { nodeMaintenance: () => undefined, fleetMaintenance: undefined }), at(t))
 }
 
 const unreachableLotus = {

@@ -8,6 +8,7 @@ import { agentMaintenance, MaintenanceBook } from '../../aggregator/alerts/maint
 import { type AlertRule, builtInRules } from '../../aggregator/alerts/rules.ts'
 import { parseRulesDocument } from '../../aggregator/alerts/rules-file.ts'
 import type { AlertInput, AlertNotification, MaintenanceWindow } from '../../aggregator/alerts/types.ts'
+import { at } from '../support/instant.ts'
 
 const FOR = 60_000
 const PEER_A = '12D3KooWLq2NkLP9uEAYQTVmEMYvQZPRBa9v2cf7WsHd4iPSyXrc'
@@ -47,7 +48,7 @@ function only (rules: AlertRule[], ...names: string[]): AlertRule[] {
 
 /** Runs the engine over [time, world] steps; returns the notifications of each step. */
 function walk (engine: AlertEngine, steps: Array<[number, World]>): AlertNotification[][] {
-  return steps.map(([t, world]) => engine.evaluate(input(world), t))
+  return steps.map(([t, world]) => engine.evaluate(input(world), at(t)))
 }
 
 const brief = (ns: AlertNotification[]): string[] => ns.map((n) => `${n.status}${n.repeat ? '(repeat)' : ''} ${n.alert.name} ${n.alert.subject.kind === 'node' ? n.alert.subject.nickname : n.alert.subject.kind}`)
@@ -143,17 +144,20 @@ test('head stuck: the head of a live node unchanged for longer than `after`', ()
   const rules = only(builtInRules(30_000), 'HeadStuck').map((r) => ({ ...r, after: 120_000 }))
   const engine = new AlertEngine(rules)
   const changed = new Date(1_000_000).toISOString()
+  // headUnchangedForMs is the view's monotonic measure at the moment of the view.
+  const still = (t: number): Record<string, unknown> => ({ lastHeadChange: changed, headUnchangedForMs: t - 1_000_000 })
   const out = walk(engine, [
-    [1_100_000, { nodes: [view(PEER_A, 'alpha', 'healthy', { lastHeadChange: changed })] }],
-    [1_120_001, { nodes: [view(PEER_A, 'alpha', 'degraded', { lastHeadChange: changed })] }], // pending: unchanged 120.001 s
-    [1_150_001, { nodes: [view(PEER_A, 'alpha', 'degraded', { lastHeadChange: changed })] }], // + for 30 s
-    [1_160_000, { nodes: [view(PEER_A, 'alpha', 'down', { lastHeadChange: changed })] }], // down: NodeDown's business, not this rule's
+    [1_100_000, { nodes: [view(PEER_A, 'alpha', 'healthy', still(1_100_000))] }],
+    [1_120_001, { nodes: [view(PEER_A, 'alpha', 'degraded', still(1_120_001))] }], // pending: unchanged 120.001 s
+    [1_150_001, { nodes: [view(PEER_A, 'alpha', 'degraded', still(1_150_001))] }], // + for 30 s
+    [1_160_000, { nodes: [view(PEER_A, 'alpha', 'down', still(1_160_000))] }], // down: NodeDown's business, not this rule's
   ])
   assert.deepEqual(out.map(brief), [[], [], ['firing HeadStuck alpha'], ['resolved HeadStuck alpha']])
   assert.match(out[2]![0]!.alert.summary, /head unchanged for 2m30s/)
-  // No lastHeadChange at all: unknown, never fires.
+  // No measure at all: unknown, never fires, however old lastHeadChange looks on the wall clock.
   const blind = new AlertEngine(rules)
-  assert.deepEqual(walk(blind, [[0, { nodes: [view(PEER_A, 'alpha', 'healthy')] }], [10_000_000, { nodes: [view(PEER_A, 'alpha', 'healthy')] }]]).flat(), [])
+  const wallOnly = { nodes: [view(PEER_A, 'alpha', 'healthy', { lastHeadChange: changed })] }
+  assert.deepEqual(walk(blind, [[0, wallOnly], [10_000_000, wallOnly]]).flat(), [])
 })
 
 test('fleet minimum: fewer healthy nodes than the minimum fires once for the fleet; an empty fleet does not', () => {
@@ -194,7 +198,7 @@ test('dispute: without a per-network summary nothing fires; nodes in dispute lon
 
 test('maintenance holds notifications back, never the resolution of an announced alert, and announces when it ends', () => {
   const engine = new AlertEngine(only(builtInRules(FOR), 'NodeDown'))
-  const window: MaintenanceWindow = { until: undefined, reason: 'disk swap', source: 'admin', since: 0 }
+  const window: MaintenanceWindow = { until: undefined, untilMono: undefined, reason: 'disk swap', source: 'admin', since: 0 }
   const down = (m?: MaintenanceWindow): World => ({ nodes: [view(PEER_A, 'alpha', 'down')], maintenance: m === undefined ? {} : { [PEER_A]: m } })
   const out = walk(engine, [
     [0, down(window)],
@@ -207,29 +211,29 @@ test('maintenance holds notifications back, never the resolution of an announced
   assert.deepEqual(out.map(brief), [[], [], [], ['firing NodeDown alpha'], [], ['resolved NodeDown alpha']])
   // While silenced, the API still shows it firing.
   const e2 = new AlertEngine(only(builtInRules(0), 'NodeDown'))
-  assert.deepEqual(e2.evaluate(input(down(window)), 0), [])
+  assert.deepEqual(e2.evaluate(input(down(window)), at(0)), [])
   assert.deepEqual(e2.active().map((a) => [a.state, a.silenced]), [['firing', true]])
   assert.deepEqual(e2.announcedFiring(), [], 'Alertmanager is not re-sent silenced alerts')
   // Resolved while silenced and never announced: nobody hears of it.
-  assert.deepEqual(e2.evaluate(input({ nodes: [view(PEER_A, 'alpha', 'healthy')] }), 1_000), [])
+  assert.deepEqual(e2.evaluate(input({ nodes: [view(PEER_A, 'alpha', 'healthy')] }), at(1_000)), [])
 })
 
 test('fleet maintenance silences every alert, fleet-wide ones included', () => {
   const engine = new AlertEngine(builtInRules(0))
-  const fleetMaintenance: MaintenanceWindow = { until: 10_000, reason: 'upgrade', source: 'admin', since: 0 }
-  assert.deepEqual(engine.evaluate(input({ nodes: [view(PEER_A, 'alpha', 'down')], fleetMaintenance }), 0), [])
+  const fleetMaintenance: MaintenanceWindow = { until: 10_000, untilMono: 10_000, reason: 'upgrade', source: 'admin', since: 0 }
+  assert.deepEqual(engine.evaluate(input({ nodes: [view(PEER_A, 'alpha', 'down')], fleetMaintenance }), at(0)), [])
   assert.deepEqual(engine.active().map((a) => a.name).sort(), ['FleetBelowMinimum', 'NodeDown'])
   assert.ok(engine.active().every((a) => a.silenced))
-  assert.deepEqual(brief(engine.evaluate(input({ nodes: [view(PEER_A, 'alpha', 'down')] }), 10_000)).sort(), ['firing FleetBelowMinimum fleet', 'firing NodeDown alpha'])
+  assert.deepEqual(brief(engine.evaluate(input({ nodes: [view(PEER_A, 'alpha', 'down')] }), at(10_000))).sort(), ['firing FleetBelowMinimum fleet', 'firing NodeDown alpha'])
 })
 
 test('labels: the rule\'s free labels, never overriding the alert\'s identity; labels fixed when the alert starts', () => {
   const doc = parseRulesDocument({ rules: [{ name: 'NodeDown', kind: 'node_status', statuses: ['down'], for: '0s', severity: 'info', labels: { team: 'storage', tier: '1' } }] }, { forMs: FOR })
   const engine = new AlertEngine(only(doc.rules, 'NodeDown'))
-  const [fired] = engine.evaluate(input({ nodes: [view(PEER_A, 'alpha', 'down')] }), 0)
+  const [fired] = engine.evaluate(input({ nodes: [view(PEER_A, 'alpha', 'down')] }), at(0))
   assert.deepEqual(fired?.alert.labels, { team: 'storage', tier: '1', alertname: 'NodeDown', severity: 'info', peer_id: PEER_A, nickname: 'alpha' })
-  engine.evaluate(input({ nodes: [view(PEER_A, 'alpha-renamed', 'down')] }), 1_000)
-  const [resolved] = engine.evaluate(input({ nodes: [view(PEER_A, 'alpha-renamed', 'healthy')] }), 2_000)
+  engine.evaluate(input({ nodes: [view(PEER_A, 'alpha-renamed', 'down')] }), at(1_000))
+  const [resolved] = engine.evaluate(input({ nodes: [view(PEER_A, 'alpha-renamed', 'healthy')] }), at(2_000))
   assert.equal(resolved?.alert.labels.nickname, 'alpha', 'resolved carries the labels it fired with, so Alertmanager matches it')
 })
 
@@ -287,32 +291,36 @@ test('the adapter reads what the views have and treats the rest as unknown', () 
   assert.deepEqual(got.nodes.map((n) => n.peerId), [PEER_A, PEER_C])
   assert.equal(got.nodes[0]?.lag, 3)
   assert.equal(got.nodes[0]?.lastHeadChange, Date.parse('2024-01-01T00:00:00.000Z'))
-  assert.deepEqual(got.nodes[1], { peerId: PEER_C, nickname: '', status: 'down', reason: '', network: '', lag: undefined, lastHeadChange: undefined, head: '', components: {}, maintenance: undefined })
+  assert.deepEqual(got.nodes[1], { peerId: PEER_C, nickname: '', status: 'down', reason: '', network: '', lag: undefined, lastHeadChange: undefined, headUnchangedForMs: undefined, head: '', components: {}, maintenance: undefined })
   assert.deepEqual(got.networks, [{ network: 'demo', inDispute: 2, inConsensus: 1, nodes: 3 }])
   assert.equal(alertInputFromSnapshot({ nodes: [] }, { nodeMaintenance: () => undefined, fleetMaintenance: undefined }).networks, undefined)
 })
 
 test('maintenance book: windows end on time or on request; agent windows map through the beat\'s own clock', () => {
   const book = new MaintenanceBook({ maxEntries: 2 })
-  book.start({ peerId: PEER_A }, 60_000, 'disk', 1_000)
-  book.start({ fleet: true }, 10_000, 'upgrade', 1_000)
-  assert.equal(book.node(PEER_A, 60_999)?.reason, 'disk')
-  assert.equal(book.node(PEER_A, 61_000), undefined, 'over at until')
-  assert.equal(book.fleet(5_000)?.reason, 'upgrade')
-  assert.equal(book.end({ fleet: true }, 5_000), true)
-  assert.equal(book.end({ fleet: true }, 5_000), false)
-  book.start({ peerId: PEER_B }, 60_000, '', 100_000)
-  book.start({ peerId: PEER_C }, 60_000, '', 100_000)
-  assert.throws(() => { book.start({ peerId: PEER_A }, 60_000, '', 100_000) }, /too many node maintenance windows/)
-  assert.deepEqual(book.list(100_000).map((e) => e.peerId), [PEER_B, PEER_C].sort())
+  book.start({ peerId: PEER_A }, 60_000, 'disk', at(1_000))
+  book.start({ fleet: true }, 10_000, 'upgrade', at(1_000))
+  assert.equal(book.node(PEER_A, at(60_999))?.reason, 'disk')
+  assert.equal(book.node(PEER_A, at(61_000)), undefined, 'over at until')
+  assert.equal(book.fleet(at(5_000))?.reason, 'upgrade')
+  assert.equal(book.end({ fleet: true }, at(5_000)), true)
+  assert.equal(book.end({ fleet: true }, at(5_000)), false)
+  book.start({ peerId: PEER_B }, 60_000, '', at(100_000))
+  book.start({ peerId: PEER_C }, 60_000, '', at(100_000))
+  assert.throws(() => { book.start({ peerId: PEER_A }, 60_000, '', at(100_000)) }, /too many node maintenance windows/)
+  assert.deepEqual(book.list(at(100_000)).map((e) => e.peerId), [PEER_B, PEER_C].sort())
 
   // The agent's clock is 1 h ahead: until = its sentAt + 5 min means 5 min after we received the beat.
   const skew = 3_600_000
-  const w = agentMaintenance({ until: 10_000 + skew + 300_000, reason: 'reboot' }, { sentAt: 10_000 + skew, receivedAt: 10_000 }, 20_000)
-  assert.deepEqual(w, { until: 310_000, reason: 'reboot', source: 'agent', since: undefined })
-  assert.equal(agentMaintenance({ until: 10_000 + skew + 300_000 }, { sentAt: 10_000 + skew, receivedAt: 10_000 }, 310_000), undefined)
-  assert.equal(agentMaintenance({}, { sentAt: 0, receivedAt: 0 }, 1e12)?.until, undefined, 'without until: as long as the beats carry it')
-  assert.equal(agentMaintenance(undefined, { sentAt: 0, receivedAt: 0 }, 0), undefined)
+  const w = agentMaintenance({ until: 10_000 + skew + 300_000, reason: 'reboot' }, { sentAt: 10_000 + skew, receivedAtMono: 10_000 }, at(20_000))
+  assert.deepEqual(w, { until: 310_000, untilMono: 310_000, reason: 'reboot', source: 'agent', since: undefined })
+  assert.equal(agentMaintenance({ until: 10_000 + skew + 300_000 }, { sentAt: 10_000 + skew, receivedAtMono: 10_000 }, at(310_000)), undefined)
+  assert.equal(agentMaintenance({}, { sentAt: 0, receivedAtMono: 0 }, at(1e12))?.until, undefined, 'without until: as long as the beats carry it')
+  assert.equal(agentMaintenance(undefined, { sentAt: 0, receivedAtMono: 0 }, at(0)), undefined)
+  // The aggregator's wall clock stepped 10 min back: the window still ends 5 min after receipt (monotonic), shown in the new wall time.
+  const stepped = agentMaintenance({ until: 10_000 + skew + 300_000, reason: 'reboot' }, { sentAt: 10_000 + skew, receivedAtMono: 10_000 }, at(20_000, -600_000))
+  assert.deepEqual(stepped, { until: 310_000 - 600_000, untilMono: 310_000, reason: 'reboot', source: 'agent', since: undefined })
+  assert.equal(agentMaintenance({ until: 10_000 + skew + 300_000 }, { sentAt: 10_000 + skew, receivedAtMono: 10_000 }, at(309_999, -600_000))?.reason, '')
 })
 
 test('evaluation runs on the status tick at most once per interval, and backs off when the fleet is expensive to read', () => {
@@ -331,17 +339,17 @@ test('evaluation runs on the status tick at most once per interval, and backs of
     logger: createLogger({ name: 'test', level: 'silent' }),
   })
   // Cheap: once per second, whatever the tick rate.
-  for (let t = 0; t < 3_000; t += 250) alerting.onTick(t)
+  for (let t = 0; t < 3_000; t += 250) alerting.onTick(at(t))
   assert.equal(reads, 3)
   assert.equal(alerting.engine.active()[0]?.state, 'firing')
   // Expensive (30 ms a read): the interval grows to keep evaluation under a tenth of the time.
   costMs = 30
-  alerting.onTick(3_000)
-  const interval = (alerting.document(3_000).evaluation as { intervalMs: number }).intervalMs
+  alerting.onTick(at(3_000))
+  const interval = (alerting.document(at(3_000)).evaluation as { intervalMs: number }).intervalMs
   assert.ok(interval >= 300, `interval ${interval} ms`)
   reads = 0
-  alerting.onTick(3_000 + interval - 1)
+  alerting.onTick(at(3_000 + interval - 1))
   assert.equal(reads, 0)
-  alerting.onTick(3_000 + interval)
+  alerting.onTick(at(3_000 + interval))
   assert.equal(reads, 1)
 })

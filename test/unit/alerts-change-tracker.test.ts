@@ -9,8 +9,8 @@ function alert (id: string, state: AlertRecord['state'], extra: Partial<AlertRec
     subject: { kind: 'fleet' }, state, activeSince: 0, firedAt: undefined, resolvedAt: undefined, silenced: false, ...extra,
   }
 }
-const admin = (until: number, reason = 'disk'): MaintenanceWindow => ({ until, reason, source: 'admin', since: 0 })
-const agent = (until: number | undefined, reason = 'kernel'): MaintenanceWindow => ({ until, reason, source: 'agent', since: undefined })
+const admin = (until: number, reason = 'disk'): MaintenanceWindow => ({ until, untilMono: until, reason, source: 'admin', since: 0 })
+const agent = (until: number | undefined, reason = 'kernel'): MaintenanceWindow => ({ until, untilMono: until, reason, source: 'agent', since: undefined })
 const none = new Map<string, MaintenanceWindow>()
 
 describe('alerting change tracker', () => {

@@ -4,10 +4,11 @@ import { exposeNode, showsDetails } from '../../aggregator/fleet/exposure.ts'
 import { nodeView } from '../../aggregator/fleet/view.ts'
 import { foldNode } from '../../aggregator/fleet/fold.ts'
 import { sampleBeat } from '../support/hostile.ts'
+import { at } from '../support/instant.ts'
 
-const record = foldNode(undefined, { type: 'beat', peerId: '12D3KooWexample', heartbeat: sampleBeat(), protocol: 'v2', remoteAddr: '/ip4/10.1.2.3/tcp/51234' }, 1_700_000_000_000)
+const record = foldNode(undefined, { type: 'beat', peerId: '12D3KooWexample', heartbeat: sampleBeat(), protocol: 'v2', remoteAddr: '/ip4/10.1.2.3/tcp/51234' }, at(1_700_000_000_000))
 if (record === undefined) throw new Error('fold made no record')
-const view = nodeView(record, { status: 'degraded', reason: 'chain_source affected' }, { lag: 0, phi: undefined, duplicateNickname: false })
+const view = nodeView(record, { status: 'degraded', reason: 'chain_source affected' }, { since: 1_700_000_000_000, lag: 0, phi: undefined, duplicateNickname: false, nowMono: 1_700_000_000_000 })
 
 describe('details exposure', () => {
   it('follows Spring show-details: never, when-authorized, always', () => {

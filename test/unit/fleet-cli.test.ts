@@ -31,6 +31,7 @@ describe('aggregator fleet flags', () => {
       ['--phi-threshold <phi>', 'HEARTBEAT_AGGREGATOR_PHI_THRESHOLD'],
       ['--lag-threshold <heights>', 'HEARTBEAT_AGGREGATOR_LAG_THRESHOLD'],
       ['--stuck-after <duration>', 'HEARTBEAT_AGGREGATOR_STUCK_AFTER'],
+      ['--head-age-threshold <duration>', 'HEARTBEAT_AGGREGATOR_HEAD_AGE_THRESHOLD'],
       ['--forget-after <duration>', 'HEARTBEAT_AGGREGATOR_FORGET_AFTER'],
     ]
     for (const [flag, env] of flags) {
@@ -44,6 +45,7 @@ describe('aggregator fleet flags', () => {
     assert.match(await usageError(['--phi-threshold', 'high']), /invalid --phi-threshold "high"/)
     assert.match(await usageError(['--lag-threshold', '2.5']), /invalid --lag-threshold "2.5"/)
     assert.match(await usageError(['--stuck-after', 'soon']), /invalid --stuck-after "soon"/)
+    assert.match(await usageError(['--head-age-threshold', '0']), /invalid --head-age-threshold "0"/)
     assert.match(await usageError(['--forget-after', '0']), /invalid --forget-after "0"/)
     assert.match(await usageError(['--network', '  ']), /invalid --network ""/)
   })
@@ -51,5 +53,6 @@ describe('aggregator fleet flags', () => {
   it('reads the environment twins', async () => {
     assert.match(await usageError([], { HEARTBEAT_AGGREGATOR_LAG_THRESHOLD: 'many' }), /invalid --lag-threshold "many"/)
     assert.match(await usageError([], { HEARTBEAT_AGGREGATOR_STUCK_AFTER: '-5m' }), /invalid --stuck-after/)
+    assert.match(await usageError([], { HEARTBEAT_AGGREGATOR_HEAD_AGE_THRESHOLD: 'old' }), /invalid --head-age-threshold "old"/)
   })
 })

@@ -13,7 +13,7 @@ describe('computeConsensus', () => {
 
   it('gives a network whose nodes all stopped reporting no heaviest head', () => {
     const main = computeConsensus([vote('{a}', 10, 'main', false), vote('{b}', 11, 'main', false)]).get('main')
-    assert.deepEqual(main, { network: 'main', heaviestHead: null, height: 0, inConsensus: 0, inDispute: 0, reporting: 0, nodes: 2 })
+    assert.deepEqual(main, { network: 'main', heaviestHead: null, height: 0, inConsensus: 0, inDispute: 0, catchingUp: 0, reporting: 0, nodes: 2 })
   })
 
   it('takes the head most nodes report at the greatest height', () => {

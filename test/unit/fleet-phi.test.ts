@@ -10,6 +10,7 @@ import type { NodeStatus } from '../../aggregator/fleet/types.ts'
 import { STATUS_TICK_MS } from '../../aggregator/constants.ts'
 import { heartbeat } from '../support/heartbeats.ts'
 import { seededRandom } from '../support/random.ts'
+import { at } from '../support/instant.ts'
 
 const PEER = '12D3KooWTestPeer'
 const PERIOD = 1000
@@ -27,7 +28,7 @@ function harness (period = PERIOD) {
     /** One beat; the chain advances with every beat so the node is never stuck. */
     beat (now: number, overrides: Parameters<typeof heartbeat>[0] = {}): void {
       const n = seq++
-      fleet.apply({ type: 'beat', peerId: PEER, heartbeat: heartbeat({ seq: n, head: `{bafy-${n}}`, height: n, period, ...overrides }), protocol: 'v2' }, now)
+      fleet.apply({ type: 'beat', peerId: PEER, heartbeat: heartbeat({ seq: n, head: `{bafy-${n}}`, height: n, period, ...overrides }), protocol: 'v2' }, at(now))
     },
     status (): NodeStatus | undefined {
       return fleet.verdict(PEER)?.status
@@ -42,7 +43,7 @@ function harness (period = PERIOD) {
 
 /** Runs the fleet's 250 ms status tick from `from` (exclusive) to `to` (inclusive). */
 function tickThrough (fleet: FleetState, from: number, to: number): void {
-  for (let t = from + STATUS_TICK_MS; t <= to; t += STATUS_TICK_MS) fleet.tick(t)
+  for (let t = from + STATUS_TICK_MS; t <= to; t += STATUS_TICK_MS) fleet.tick(at(t))
 }
 
 describe('arrival window', () => {
@@ -109,7 +110,7 @@ describe('failure detection with an injected clock', () => {
       const phi = phiAt(h.record(), now + PERIOD - 1) ?? 0
       worst = Math.max(worst, phi)
       now += PERIOD
-      h.fleet.tick(now - 1)
+      h.fleet.tick(at(now - 1))
       assert.equal(h.status(), 'healthy', `beat ${i}: ${h.fleet.verdict(PEER)?.reason}`)
     }
     assert.ok(worst < 0.1, `phi just before a regular beat should be ~0, was ${worst}`)
@@ -136,11 +137,17 @@ describe('failure detection with an injected clock', () => {
       // Not trigger-happy: the acceptable pause is honoured.
       assert.ok(silence > (1 + DEFAULT_PHI_CONFIG.acceptablePausePeriods) * PERIOD, `jitter ${jitter}: crossed already after ${silence} ms`)
 
-      // The same through the status tick: stale, with phi in the reason, and still connected.
-      tickThrough(h.fleet, lastBeat, lastBeat + 3 * PERIOD)
+      // The same through the status tick, which looks only at deadlines: the node's deadline is the
+      // crossing solved once per beat, so it is still healthy just before and stale just after.
+      h.fleet.tick(at(crossedAt - 20))
+      assert.equal(h.status(), 'healthy', `jitter ${jitter}: not before the crossing`)
+      h.fleet.tick(at(crossedAt + 1))
+      assert.equal(h.status(), 'stale', `jitter ${jitter}: at the crossing`)
+      tickThrough(h.fleet, crossedAt, lastBeat + 3 * PERIOD)
       assert.equal(h.status(), 'stale')
       const verdict = h.fleet.verdict(PEER)
-      assert.match(verdict?.reason ?? '', /phi \d+\.\d > 8/)
+      assert.match(verdict?.reason ?? '', /phi > 8/)
+      assert.match(verdict?.reason ?? '', /^no heartbeat since \d\d:\d\d:\d\dZ/)
       assert.match(verdict?.reason ?? '', /while still connected/)
       assert.equal(h.record().connected, true)
     }
@@ -175,9 +182,9 @@ describe('failure detection with an injected clock', () => {
     assert.equal(phiAt(h.record(), 3 * PERIOD), undefined)
     const lastBeat = 2 * PERIOD
     const limit = DEFAULT_PHI_CONFIG.fallbackStalePeriods * PERIOD
-    h.fleet.tick(lastBeat + limit)
+    h.fleet.tick(at(lastBeat + limit))
     assert.equal(h.status(), 'healthy', 'exactly at the limit is not yet stale')
-    h.fleet.tick(lastBeat + limit + 1)
+    h.fleet.tick(at(lastBeat + limit + 1))
     assert.equal(h.status(), 'stale')
     assert.match(h.fleet.verdict(PEER)?.reason ?? '', /too few beats yet for phi/)
   })
@@ -193,8 +200,8 @@ describe('failure detection with an injected clock', () => {
     assert.equal(h.record().arrivals.count, learned)
     assert.equal(windowMean(h.record().arrivals), PERIOD)
     // A disconnect and reconnect: the gap spans the reconnect, not the rhythm.
-    h.fleet.apply({ type: 'disconnected', peerId: PEER }, now + 100)
-    h.fleet.apply({ type: 'connected', peerId: PEER }, now + 200)
+    h.fleet.apply({ type: 'disconnected', peerId: PEER }, at(now + 100))
+    h.fleet.apply({ type: 'connected', peerId: PEER }, at(now + 200))
     h.beat(now + 300)
     assert.equal(h.record().arrivals.count, learned)
     // A new announced period starts over.
@@ -208,9 +215,9 @@ describe('failure detection with an injected clock', () => {
     let now = 0
     for (let i = 0; i < 10; i++) { h.beat(now); now += legacyPeriod }
     const lastBeat = now - legacyPeriod
-    h.fleet.tick(lastBeat + 1.2 * legacyPeriod)
+    h.fleet.tick(at(lastBeat + 1.2 * legacyPeriod))
     assert.equal(h.status(), 'healthy', 'a 10 s sender is not late at 12 s')
-    h.fleet.tick(lastBeat + 3 * legacyPeriod)
+    h.fleet.tick(at(lastBeat + 3 * legacyPeriod))
     assert.equal(h.status(), 'stale')
   })
 
@@ -218,12 +225,12 @@ describe('failure detection with an injected clock', () => {
     const lenient = new FleetState({ ...DEFAULT_STATUS_RULES, phi: { ...DEFAULT_PHI_CONFIG, threshold: 1000 } })
     let now = 0
     for (let i = 0; i < 20; i++) {
-      lenient.apply({ type: 'beat', peerId: PEER, heartbeat: heartbeat({ seq: i }), protocol: 'v2' }, now)
+      lenient.apply({ type: 'beat', peerId: PEER, heartbeat: heartbeat({ seq: i }), protocol: 'v2' }, at(now))
       now += PERIOD
     }
-    lenient.tick(now + 3 * PERIOD)
+    lenient.tick(at(now + 3 * PERIOD))
     assert.equal(lenient.verdict(PEER)?.status, 'healthy')
-    lenient.tick(now + 30 * PERIOD)
+    lenient.tick(at(now + 30 * PERIOD))
     assert.equal(lenient.verdict(PEER)?.status, 'stale')
   })
 })

@@ -5,6 +5,7 @@ import { DEFAULT_STATUS_RULES, deriveStatus, lagOf, type StatusRules } from '../
 import type { FleetEvent, NodeRecord } from '../../aggregator/fleet/types.ts'
 import type { Heartbeat } from '../../shared/heartbeat.ts'
 import { healthWith, heartbeat } from '../support/heartbeats.ts'
+import { at as instant } from '../support/instant.ts'
 
 const PEER = '12D3KooWStatusPeer'
 const PERIOD = 1000
@@ -12,7 +13,7 @@ const PERIOD = 1000
 /** Folds events in order, each at its own time (pure: no FleetState). */
 function fold (events: Array<[number, FleetEvent]>): NodeRecord {
   let record: NodeRecord | undefined
-  for (const [at, event] of events) record = foldNode(record, event, at)
+  for (const [at, event] of events) record = foldNode(record, event, instant(at))
   assert.ok(record !== undefined)
   return record
 }
@@ -36,29 +37,31 @@ describe('deriveStatus', () => {
 
   it('shows a disconnect at once, and turns down only after the grace', () => {
     const r0 = regular(10_000)
-    const r = foldNode(r0, { type: 'disconnected', peerId: PEER }, 10_200) as NodeRecord
+    const r = foldNode(r0, { type: 'disconnected', peerId: PEER }, instant(10_200)) as NodeRecord
     assert.equal(r.connected, false)
     const during = deriveStatus(r, 10_300)
     assert.equal(during.status, 'degraded')
-    assert.match(during.reason, /disconnected .* down unless it reconnects within 1s/)
+    assert.equal(during.reason, 'disconnected at 00:00:10Z; down unless it reconnects within 1s', 'absolute times: the text does not age')
+    assert.equal(during.until, 10_200 + DEFAULT_STATUS_RULES.downGracePeriods * PERIOD, 'when the grace ends (wall)')
+    assert.deepEqual(deriveStatus(r, 10_900), during, 'the same verdict later in the grace')
     const grace = DEFAULT_STATUS_RULES.downGracePeriods * PERIOD
     assert.equal(deriveStatus(r, 10_200 + grace - 1).status, 'degraded')
     const after = deriveStatus(r, 10_200 + grace)
     assert.equal(after.status, 'down')
-    assert.match(after.reason, /disconnected 1s ago and not back/)
+    assert.match(after.reason, /^disconnected at 00:00:10Z and not back within 1s; last heartbeat 00:00:10Z$/)
   })
 
   it('does not flap on a quick reconnect', () => {
     let r = regular(10_000)
-    r = foldNode(r, { type: 'disconnected', peerId: PEER }, 10_100) as NodeRecord
-    r = foldNode(r, { type: 'connected', peerId: PEER }, 10_400) as NodeRecord
+    r = foldNode(r, { type: 'disconnected', peerId: PEER }, instant(10_100)) as NodeRecord
+    r = foldNode(r, { type: 'connected', peerId: PEER }, instant(10_400)) as NodeRecord
     assert.equal(deriveStatus(r, 10_500).status, 'healthy')
     assert.equal(deriveStatus(r, 11_000 + PERIOD).status, 'healthy')
   })
 
   it('never alerts for a node that announced its stop, silent or gone', () => {
     let r = fold([[0, beat({ seq: 0 })], [PERIOD, beat({ seq: 1, state: 'stopping' })]])
-    r = foldNode(r, { type: 'disconnected', peerId: PEER }, PERIOD + 10) as NodeRecord
+    r = foldNode(r, { type: 'disconnected', peerId: PEER }, instant(PERIOD + 10)) as NodeRecord
     for (const at of [PERIOD + 20, 10 * PERIOD, 24 * 3_600_000]) {
       const v = deriveStatus(r, at)
       assert.equal(v.status, 'stopped', `at ${at}`)
@@ -103,9 +106,9 @@ describe('deriveStatus', () => {
     assert.equal(deriveStatus(r, 60_000, rules).status, 'healthy')
     const v = deriveStatus(r, 70_100, rules)
     assert.equal(v.status, 'degraded')
-    assert.equal(v.reason, 'head unchanged for 1m11s (stuck after 1m0s)')
+    assert.equal(v.reason, 'head unchanged since 00:00:00Z (stuck after 1m0s)')
     // A new head resets it.
-    const moved = foldNode(r, beat({ seq: 71, head: '{next}', height: 8 }), 71_000) as NodeRecord
+    const moved = foldNode(r, beat({ seq: 71, head: '{next}', height: 8 }), instant(71_000)) as NodeRecord
     assert.equal(moved.lastHeadChange, 71_000)
     assert.equal(deriveStatus(moved, 71_100, rules).status, 'healthy')
   })
@@ -118,7 +121,7 @@ describe('deriveStatus', () => {
     assert.deepEqual(v.reason.split('; '), [
       'reports affected: disk affected',
       "lags 13 behind the network's height 20 (more than 5)",
-      'head unchanged for 6m41s (stuck after 5m0s)',
+      'head unchanged since 00:00:00Z (stuck after 5m0s)',
     ])
   })
 
@@ -126,7 +129,7 @@ describe('deriveStatus', () => {
     const r = regular(20_000, { health: healthWith('chain_source', 'panicked') })
     const v = deriveStatus(r, 20_000 + 3 * PERIOD)
     assert.equal(v.status, 'stale')
-    assert.match(v.reason, /^no heartbeat for 3s while still connected \(phi \d+\.\d > 8; usual interval 1s ± 0s\)$/)
+    assert.match(v.reason, /^no heartbeat since 00:00:20Z while still connected \(phi > 8; usual interval 1s ± 0s\)$/)
   })
 
   it('records the skew between arrival and sentAt as a detail, never using it to judge', () => {
@@ -135,7 +138,7 @@ describe('deriveStatus', () => {
     const future = fold([[50_000, beat({ sentAt: 3_000_000_000_000 })]])
     assert.ok((future.skewMs ?? 0) < 0)
     assert.equal(deriveStatus(future, 50_100).status, 'healthy')
-    const legacy = foldNode(undefined, { type: 'beat', peerId: PEER, heartbeat: heartbeat({ period: 0 }), protocol: 'legacy' }, 50_000)
+    const legacy = foldNode(undefined, { type: 'beat', peerId: PEER, heartbeat: heartbeat({ period: 0 }), protocol: 'legacy' }, instant(50_000))
     assert.equal(legacy?.skewMs, null)
   })
 })

@@ -5,11 +5,12 @@ import { fleetViews, nodeViewOf } from '../../aggregator/fleet/view.ts'
 import { networkFilter } from '../../aggregator/ingest/network-filter.ts'
 import type { Heartbeat } from '../../shared/heartbeat.ts'
 import { heartbeat } from '../support/heartbeats.ts'
+import { at as instant } from '../support/instant.ts'
 
 const PERIOD = 1000
 
 function beat (fleet: FleetState, peerId: string, at: number, overrides: Partial<Heartbeat> = {}): void {
-  fleet.apply({ type: 'beat', peerId, heartbeat: heartbeat({ period: PERIOD, seq: Math.floor(at / PERIOD), ...overrides }), protocol: 'v2' }, at)
+  fleet.apply({ type: 'beat', peerId, heartbeat: heartbeat({ period: PERIOD, seq: Math.floor(at / PERIOD), ...overrides }), protocol: 'v2' }, instant(at))
 }
 
 describe('fleet view', () => {
@@ -20,11 +21,11 @@ describe('fleet view', () => {
     beat(fleet, 'p-b', t, { network: 'main', head: '{h20}', height: 20, nickname: 'b' })
     beat(fleet, 'p-c', t, { network: 'main', head: '{h12}', height: 12, nickname: 'c' })
     beat(fleet, 'p-d', t, { network: 'test', head: '{t3}', height: 3, nickname: 'd' })
-    fleet.tick(t + 100)
-    const { nodes, summary } = fleetViews(fleet, t + 100)
+    fleet.tick(instant(t + 100))
+    const { nodes, summary } = fleetViews(fleet, instant(t + 100))
     assert.deepEqual(summary.networks, [
-      { network: 'main', heaviestHead: '{h20}', height: 20, inConsensus: 2, inDispute: 1, reporting: 3, nodes: 3 },
-      { network: 'test', heaviestHead: '{t3}', height: 3, inConsensus: 1, inDispute: 0, reporting: 1, nodes: 1 },
+      { network: 'main', heaviestHead: '{h20}', height: 20, inConsensus: 2, inDispute: 1, catchingUp: 0, reporting: 3, nodes: 3, expectedHeight: null, epochsBehindClock: null, headAgeMs: null, behindClock: false },
+      { network: 'test', heaviestHead: '{t3}', height: 3, inConsensus: 1, inDispute: 0, catchingUp: 0, reporting: 1, nodes: 1, expectedHeight: null, epochsBehindClock: null, headAgeMs: null, behindClock: false },
     ])
     assert.equal(summary.maxHeight, 20)
     const byName = Object.fromEntries(nodes.map((n) => [n.nickname, n]))
@@ -46,13 +47,13 @@ describe('fleet view', () => {
     const fleet = new FleetState()
     beat(fleet, 'p-tall', 0, { head: '{h90}', height: 90 })
     beat(fleet, 'p-low', 0, { head: '{h10}', height: 10 })
-    fleet.apply({ type: 'disconnected', peerId: 'p-tall' }, 100)
-    fleet.tick(100 + 2 * PERIOD)
+    fleet.apply({ type: 'disconnected', peerId: 'p-tall' }, instant(100))
+    fleet.tick(instant(100 + 2 * PERIOD))
     beat(fleet, 'p-low', 100 + 2 * PERIOD, { head: '{h10}', height: 10 })
-    fleet.tick(200 + 2 * PERIOD)
-    const { nodes, summary } = fleetViews(fleet, 200 + 2 * PERIOD)
+    fleet.tick(instant(200 + 2 * PERIOD))
+    const { nodes, summary } = fleetViews(fleet, instant(200 + 2 * PERIOD))
     assert.equal(nodes.find((n) => n.peerId === 'p-tall')?.status, 'down')
-    assert.deepEqual(summary.networks[0], { network: 'testnet', heaviestHead: '{h10}', height: 10, inConsensus: 1, inDispute: 0, reporting: 1, nodes: 2 })
+    assert.deepEqual(summary.networks[0], { network: 'testnet', heaviestHead: '{h10}', height: 10, inConsensus: 1, inDispute: 0, catchingUp: 0, reporting: 1, nodes: 2, expectedHeight: null, epochsBehindClock: null, headAgeMs: null, behindClock: false })
     assert.equal(nodes.find((n) => n.peerId === 'p-low')?.status, 'healthy')
   })
 
@@ -62,14 +63,14 @@ describe('fleet view', () => {
     beat(fleet, 'p-2', 0, { nickname: 'lotus' })
     beat(fleet, 'p-3', 0, { nickname: '' })
     beat(fleet, 'p-4', 0, { nickname: '' })
-    const { nodes, summary } = fleetViews(fleet, 10)
+    const { nodes, summary } = fleetViews(fleet, instant(10))
     assert.equal(nodes.length, 4)
     assert.deepEqual(nodes.filter((n) => n.duplicateNickname).map((n) => n.peerId).sort(), ['p-1', 'p-2'])
     assert.equal(summary.duplicateNicknames, 2)
     assert.deepEqual(nodes.filter((n) => n.nickname === '').map((n) => n.displayName).sort(), ['p-3', 'p-4'], 'an empty nickname shows the peer id')
     // A rename clears the flag on the next read.
     beat(fleet, 'p-2', PERIOD, { nickname: 'lotus-2' })
-    assert.equal(nodeViewOf(fleet, 'p-1', PERIOD + 10)?.duplicateNickname, false)
+    assert.equal(nodeViewOf(fleet, 'p-1', instant(PERIOD + 10))?.duplicateNickname, false)
   })
 
   it('forgets nodes silent for longer than forget-after, and counts them', () => {
@@ -79,13 +80,13 @@ describe('fleet view', () => {
     fleet.subscribe({ onNodeForgotten: (peerId) => { forgotten.push(peerId) } })
     beat(fleet, 'p-gone', 0)
     for (let t = 0; t <= 70_000; t += 10_000) beat(fleet, 'p-here', t)
-    fleet.tick(forgetAfterMs)
+    fleet.tick(instant(forgetAfterMs))
     assert.equal(fleet.size, 2, 'exactly at forget-after it is still shown')
-    fleet.tick(forgetAfterMs + 1)
+    fleet.tick(instant(forgetAfterMs + 1))
     assert.equal(fleet.get('p-gone'), undefined)
     assert.equal(fleet.verdict('p-gone'), undefined)
     assert.deepEqual(forgotten, ['p-gone'])
-    const { nodes, summary } = fleetViews(fleet, forgetAfterMs + 1)
+    const { nodes, summary } = fleetViews(fleet, instant(forgetAfterMs + 1))
     assert.deepEqual(nodes.map((n) => n.peerId), ['p-here'])
     assert.equal(summary.forgotten, 1)
     assert.equal(summary.networks[0]?.nodes, 1)
@@ -97,16 +98,16 @@ describe('fleet view', () => {
   it('shows phi once the detector has samples', () => {
     const fleet = new FleetState()
     for (let i = 0; i <= 6; i++) beat(fleet, 'p', i * PERIOD)
-    const view = nodeViewOf(fleet, 'p', 6 * PERIOD + 500)
+    const view = nodeViewOf(fleet, 'p', instant(6 * PERIOD + 500))
     assert.equal(typeof view?.phi, 'number')
     assert.ok((view?.phi ?? 1) < 0.01)
-    const later = nodeViewOf(fleet, 'p', 6 * PERIOD + 5 * PERIOD)
+    const later = nodeViewOf(fleet, 'p', instant(6 * PERIOD + 5 * PERIOD))
     assert.ok((later?.phi ?? 0) > 8)
   })
 
   it('says which network the aggregator is restricted to', () => {
-    assert.equal(fleetViews(new FleetState(), 0).summary.network, null)
-    assert.equal(fleetViews(new FleetState(undefined, { network: 'bafy-genesis' }), 0).summary.network, 'bafy-genesis')
+    assert.equal(fleetViews(new FleetState(), instant(0)).summary.network, null)
+    assert.equal(fleetViews(new FleetState(undefined, { network: 'bafy-genesis' }), instant(0)).summary.network, 'bafy-genesis')
   })
 })
 
@@ -129,10 +130,10 @@ describe('fleet view: pass-through fields of the heartbeat', () => {
     const fleet = new FleetState()
     beat(fleet, 'p-real', 0, { headTime: Date.UTC(2026, 0, 1, 12, 0, 0), source: 'lotus' })
     beat(fleet, 'p-old', 0)
-    const view = nodeViewOf(fleet, 'p-real', 10)
+    const view = nodeViewOf(fleet, 'p-real', instant(10))
     assert.equal(view?.headTime, '2026-01-01T12:00:00.000Z')
     assert.equal(view?.source, 'lotus')
-    const old = nodeViewOf(fleet, 'p-old', 10)
+    const old = nodeViewOf(fleet, 'p-old', instant(10))
     assert.equal(old?.headTime, null, 'an agent that does not send it (an older one)')
     assert.equal(old?.source, null)
   })

@@ -11,6 +11,7 @@ import { readNetworks } from '../../aggregator/metrics/fleet-snapshot.ts'
 import { HealthRegistry } from '../../shared/health-registry.ts'
 import type { Heartbeat } from '../../shared/heartbeat.ts'
 import { Registry } from 'prom-client'
+import { at as instant } from '../support/instant.ts'
 
 function beat (nickname: string, height: number, components: Heartbeat['health']['components'] = {}): Heartbeat {
   return {
@@ -44,13 +45,13 @@ describe('AggregatorMetrics', () => {
     const health = new HealthRegistry()
     health.register('libp2p', () => ({ status: 'ready' }))
     const metrics = new AggregatorMetrics({
-      fleet: removableFleet(real, removed), stats, health, connections: () => 2, processMetrics: false, now: () => 3_000,
+      fleet: removableFleet(real, removed), stats, health, connections: () => 2, processMetrics: false, now: () => instant(3_000),
       build: { name: 'fil-heartbeat', version: '9.9.9', commit: undefined }, runtime: { node: 'v24', libp2p: '3', platform: 'linux', arch: 'x64' },
     })
-    real.apply({ type: 'connected', peerId: 'PEER1' }, 1_000)
-    real.apply({ type: 'beat', peerId: 'PEER1', heartbeat: beat('lotus "a"\n<b>', 100, { chain_source: { status: 'ready', details: { secret: 'no' } } }), protocol: 'v2' }, 1_000)
-    real.apply({ type: 'beat', peerId: 'PEER2', heartbeat: beat('bravo', 90), protocol: 'v2' }, 2_500)
-    real.apply({ type: 'disconnected', peerId: 'PEER2' }, 2_500)
+    real.apply({ type: 'connected', peerId: 'PEER1' }, instant(1_000))
+    real.apply({ type: 'beat', peerId: 'PEER1', heartbeat: beat('lotus "a"\n<b>', 100, { chain_source: { status: 'ready', details: { secret: 'no' } } }), protocol: 'v2' }, instant(1_000))
+    real.apply({ type: 'beat', peerId: 'PEER2', heartbeat: beat('bravo', 90), protocol: 'v2' }, instant(2_500))
+    real.apply({ type: 'disconnected', peerId: 'PEER2' }, instant(2_500))
     const status1 = real.verdict('PEER1')?.status
     const status2 = real.verdict('PEER2')?.status
     stats.received = 5
@@ -105,12 +106,12 @@ describe('AggregatorMetrics', () => {
   it('a renamed node keeps one series per metric (the old nickname goes)', async () => {
     const fleet = new FleetState()
     const metrics = new AggregatorMetrics({
-      fleet, stats: new IngestStats(), health: new HealthRegistry(), connections: () => undefined, processMetrics: false, now: () => 2_000,
+      fleet, stats: new IngestStats(), health: new HealthRegistry(), connections: () => undefined, processMetrics: false, now: () => instant(2_000),
       build: { name: 'x', version: '1', commit: 'c' }, runtime: { node: 'v24', libp2p: '3', platform: 'linux', arch: 'x64' },
     })
-    fleet.apply({ type: 'beat', peerId: 'P', heartbeat: beat('old', 1), protocol: 'v2' }, 1_000)
+    fleet.apply({ type: 'beat', peerId: 'P', heartbeat: beat('old', 1), protocol: 'v2' }, instant(1_000))
     assert.ok((await metrics.render()).includes('nickname="old"'))
-    fleet.apply({ type: 'beat', peerId: 'P', heartbeat: { ...beat('new', 2), seq: 2 }, protocol: 'v2' }, 2_000)
+    fleet.apply({ type: 'beat', peerId: 'P', heartbeat: { ...beat('new', 2), seq: 2 }, protocol: 'v2' }, instant(2_000))
     const text = await metrics.render()
     assert.ok(!text.includes('nickname="old"'))
     assert.deepEqual(samples(text, 'heartbeat_node_height'), ['{peer_id="P",nickname="new"} 2'])
@@ -119,19 +120,19 @@ describe('AggregatorMetrics', () => {
     let now = 1_000
     const fleet = new FleetState()
     const metrics = new AggregatorMetrics({
-      fleet, stats: new IngestStats(), health: new HealthRegistry(), connections: () => undefined, processMetrics: false, now: () => now,
+      fleet, stats: new IngestStats(), health: new HealthRegistry(), connections: () => undefined, processMetrics: false, now: () => instant(now),
       build: { name: 'x', version: '1', commit: 'c' }, runtime: { node: 'v24', libp2p: '3', platform: 'linux', arch: 'x64' },
     })
-    fleet.apply({ type: 'beat', peerId: 'P', heartbeat: beat('p', 7), protocol: 'v2' }, 1_000)
+    fleet.apply({ type: 'beat', peerId: 'P', heartbeat: beat('p', 7), protocol: 'v2' }, instant(1_000))
     // Same head again at 4 s: the beat is newer, the head is not.
     now = 4_000
-    fleet.apply({ type: 'beat', peerId: 'P', heartbeat: { ...beat('p', 7), seq: 8 }, protocol: 'v2' }, 4_000)
+    fleet.apply({ type: 'beat', peerId: 'P', heartbeat: { ...beat('p', 7), seq: 8 }, protocol: 'v2' }, instant(4_000))
     let text = await metrics.render()
     assert.deepEqual(samples(text, 'heartbeat_node_head_changed_timestamp_seconds'), ['{peer_id="P",nickname="p"} 1'])
     assert.deepEqual(samples(text, 'heartbeat_node_last_heartbeat_timestamp_seconds'), ['{peer_id="P",nickname="p"} 4'])
     // A new head at 6.5 s moves it.
     now = 6_500
-    fleet.apply({ type: 'beat', peerId: 'P', heartbeat: { ...beat('p', 8), seq: 9 }, protocol: 'v2' }, 6_500)
+    fleet.apply({ type: 'beat', peerId: 'P', heartbeat: { ...beat('p', 8), seq: 9 }, protocol: 'v2' }, instant(6_500))
     text = await metrics.render()
     assert.deepEqual(samples(text, 'heartbeat_node_head_changed_timestamp_seconds'), ['{peer_id="P",nickname="p"} 6.5'])
   })
@@ -147,7 +148,7 @@ describe('alert counts (heartbeat_alerts)', () => {
       peerId, nickname: peerId.toLowerCase(), status, reason: '', network: 'demo', health: { status: 'ready', components: {} },
     })
     const evaluate = (nodes: Array<Record<string, unknown>>, at: number): void => {
-      engine.evaluate(alertInputFromSnapshot({ nodes }, { nodeMaintenance: () => undefined, fleetMaintenance: undefined }), at)
+      engine.evaluate(alertInputFromSnapshot({ nodes }, { nodeMaintenance: () => undefined, fleetMaintenance: undefined }), instant(at))
     }
     const counts = async (): Promise<Map<string, number>> => new Map(samples(await registry.metrics(), 'heartbeat_alerts')
       .map((l) => [l.slice(0, l.lastIndexOf(' ')), Number(l.slice(l.lastIndexOf(' ') + 1))]))
@@ -186,8 +187,8 @@ describe('per-network consensus from the fleet summary', () => {
         null,
       ],
     }), [
-      { network: 'bafy_main', height: 7, inConsensus: 3, inDispute: 1, nodes: 4 },
-      { network: 'calib', height: 0, inConsensus: 1, inDispute: 0, nodes: 1 },
+      { network: 'bafy_main', height: 7, inConsensus: 3, inDispute: 1, catchingUp: 0, nodes: 4, behindClock: undefined, headAgeSeconds: undefined, expectedHeight: undefined },
+      { network: 'calib', height: 0, inConsensus: 1, inDispute: 0, catchingUp: 0, nodes: 1, behindClock: undefined, headAgeSeconds: undefined, expectedHeight: undefined },
     ])
   })
 })

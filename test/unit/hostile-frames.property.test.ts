@@ -24,6 +24,7 @@ import { HEALTH_STATUSES } from '../../shared/health.ts'
 import { validateHeartbeat, type Heartbeat } from '../../shared/heartbeat.ts'
 import { DEFAULT_MAX_FRAME_BYTES, LIMITS, MAX_UINT } from '../../shared/protocol.ts'
 import { beatWithRawDetails, sampleBeat, sharedReferenceBomb } from '../support/hostile.ts'
+import { at as instant } from '../support/instant.ts'
 
 const HONEST = ['12D3KooWHonestA', '12D3KooWHonestB', '12D3KooWHonestC']
 const HOSTILE = '12D3KooWHostile'
@@ -141,7 +142,7 @@ function mutate (frame: Uint8Array, m: Mutation): Uint8Array {
 function honestFleet (at: number = T0): { fleet: FleetState, before: Map<string, unknown> } {
   const fleet = new FleetState()
   HONEST.forEach((peerId, i) => {
-    fleet.apply({ type: 'beat', peerId, heartbeat: sampleBeat({ nickname: `honest-${i}`, seq: i }), protocol: 'v2', remoteAddr: `/ip4/10.0.0.${i}/tcp/4001` }, at)
+    fleet.apply({ type: 'beat', peerId, heartbeat: sampleBeat({ nickname: `honest-${i}`, seq: i }), protocol: 'v2', remoteAddr: `/ip4/10.0.0.${i}/tcp/4001` }, instant(at))
   })
   return { fleet, before: new Map(HONEST.map((p) => [p, fleet.get(p)])) }
 }
@@ -165,7 +166,7 @@ function ingestBytes (fleet: FleetState, chunks: Uint8Array[], now: number): { a
           rejected++
           return { accepted, rejected } // a bad frame resets the stream: nothing after it is read
         }
-        fleet.apply({ type: 'beat', peerId: HOSTILE, heartbeat: verdict.heartbeat, protocol: 'v2', remoteAddr: '/ip4/203.0.113.9/tcp/1' }, now)
+        fleet.apply({ type: 'beat', peerId: HOSTILE, heartbeat: verdict.heartbeat, protocol: 'v2', remoteAddr: '/ip4/203.0.113.9/tcp/1' }, instant(now))
         accepted++
       }
     }
@@ -180,7 +181,7 @@ function ingestBytes (fleet: FleetState, chunks: Uint8Array[], now: number): { a
 function assertContained (fleet: FleetState, before: Map<string, unknown>, now: number): void {
   for (const peerId of HONEST) assert.equal(fleet.get(peerId), before.get(peerId), `honest node ${peerId} changed`)
   assert.ok(fleet.size <= HONEST.length + 1)
-  fleet.tick(now)
+  fleet.tick(instant(now))
   const hostile = fleet.get(HOSTILE)
   if (hostile === undefined) return
   const revalidated = validateHeartbeat(JSON.parse(JSON.stringify(hostile.beat)))
@@ -188,9 +189,9 @@ function assertContained (fleet: FleetState, before: Map<string, unknown>, now: 
   const verdict = deriveStatus(hostile, now)
   assert.ok(NODE_STATUSES.includes(verdict.status))
   assert.ok(verdict.status === 'healthy' || verdict.reason !== '', 'a non-healthy status has a reason')
-  const view = nodeViewOf(fleet, HOSTILE, now)
+  const view = nodeViewOf(fleet, HOSTILE, instant(now))
   assert.ok(view !== undefined, 'the hostile node has a view')
-  assert.ok(JSON.stringify(fleetViews(fleet, now)).length > 0, 'the whole fleet still renders')
+  assert.ok(JSON.stringify(fleetViews(fleet, instant(now))).length > 0, 'the whole fleet still renders')
   for (const details of [true, false]) assert.ok(JSON.stringify(exposeNode(view, details, hostile.remoteAddr)).length < 10 * DEFAULT_MAX_FRAME_BYTES)
 }
 
@@ -263,7 +264,7 @@ describe('hostile frames (property-based)', () => {
       for (const { event, dt } of events) {
         now += dt
         framesSeen++
-        fleet.apply(event, now)
+        fleet.apply(event, instant(now))
         assertContained(fleet, before, now)
       }
     }), { numRuns: RUNS.fold })
@@ -288,7 +289,7 @@ describe('hostile frames (property-based)', () => {
     const stats = new IngestStats()
     const handler = createHeartbeatHandler({
       maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
-      apply: (event) => { fleet.apply(event, Date.now()) },
+      apply: (event) => { fleet.apply(event, instant(Date.now())) },
       stats,
       logger: createLogger({ name: 'property', level: 'silent' }),
       firstFrameTimeoutMs: 500,

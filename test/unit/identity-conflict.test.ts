@@ -12,10 +12,11 @@ import { createLogger } from '../../shared/log.ts'
 import { encodeRefusalFrame, MAX_REFUSAL_MESSAGE, readRefusalFrame } from '../../shared/refusal.ts'
 import { encodeFrameBody } from '../../shared/codec.ts'
 import { heartbeat } from '../support/heartbeats.ts'
+import { at as instant } from '../support/instant.ts'
 import { ManualClock } from '../support/manual-clock.ts'
 
 const PEER = '12D3KooWSharedKey'
-const at = (monotonic: number): Instant => ({ monotonic, wall: 1_800_000_000_000 + monotonic })
+const at = (mono: number): Instant => ({ mono, wall: 1_800_000_000_000 + mono })
 const beat = (startedAt: number): { agent: { startedAt: number } } => ({ agent: { startedAt } })
 
 /** Agent A (run 100, from 10.0.0.1) beating since 0; a stream from 10.0.0.2 opened at 500, no beat on it yet. */
@@ -172,18 +173,18 @@ describe('identity guard: the shell', () => {
 describe('identity conflict in the fleet', () => {
   it('makes the node unhealthy with a reason naming the identity and the addresses; liveness still comes first', () => {
     const fleet = new FleetState()
-    fleet.apply({ type: 'beat', peerId: PEER, heartbeat: heartbeat(), protocol: 'v2' }, 1000)
+    fleet.apply({ type: 'beat', peerId: PEER, heartbeat: heartbeat(), protocol: 'v2' }, instant(1000))
     assert.equal(fleet.verdict(PEER)?.status, 'healthy')
     const conflict = { agents: 2, addresses: ['/ip4/10.0.0.1/tcp/1', '/ip4/10.0.0.2/tcp/1'], since: 1500 }
-    fleet.apply({ type: 'identity', peerId: PEER, conflict }, 1500)
+    fleet.apply({ type: 'identity', peerId: PEER, conflict }, instant(1500))
     assert.deepEqual(fleet.verdict(PEER), {
       status: 'unhealthy',
       reason: 'this identity (12D3KooWSharedKey) is used by two agents (addresses /ip4/10.0.0.1/tcp/1, /ip4/10.0.0.2/tcp/1): give each node its own key file',
     })
     // A beat keeps the flag; only an identity event clears it.
-    fleet.apply({ type: 'beat', peerId: PEER, heartbeat: heartbeat({ seq: 1 }), protocol: 'v2' }, 2000)
+    fleet.apply({ type: 'beat', peerId: PEER, heartbeat: heartbeat({ seq: 1 }), protocol: 'v2' }, instant(2000))
     assert.equal(fleet.verdict(PEER)?.status, 'unhealthy')
-    const view = nodeViewOf(fleet, PEER, 2000)
+    const view = nodeViewOf(fleet, PEER, instant(2000))
     assert.deepEqual(view?.identityConflict, { agents: 2, addresses: conflict.addresses, since: new Date(1500).toISOString() })
     // Strangers see neither the addresses nor a reason quoting them.
     const hidden = exposeNode(view!, false)
@@ -191,11 +192,11 @@ describe('identity conflict in the fleet', () => {
     assert.equal(hidden.reason, 'this identity (12D3KooWSharedKey) is used by two agents: give each node its own key file')
     assert.deepEqual(exposeNode(view!, true).identityConflict, view?.identityConflict)
     // Disconnected long enough: down outranks the conflict (what is known first).
-    fleet.apply({ type: 'disconnected', peerId: PEER }, 2100)
-    fleet.tick(10_000)
+    fleet.apply({ type: 'disconnected', peerId: PEER }, instant(2100))
+    fleet.tick(instant(10_000))
     assert.equal(fleet.verdict(PEER)?.status, 'down')
-    fleet.apply({ type: 'identity', peerId: PEER, conflict: undefined }, 10_000)
-    assert.equal(nodeViewOf(fleet, PEER, 10_000)?.identityConflict, null)
+    fleet.apply({ type: 'identity', peerId: PEER, conflict: undefined }, instant(10_000))
+    assert.equal(nodeViewOf(fleet, PEER, instant(10_000))?.identityConflict, null)
   })
 })
 
@@ -217,10 +218,10 @@ describe('the IdentityConflict rule', () => {
     assert.equal(rule?.severity, 'critical')
     assert.equal(rule?.kind, 'identity_conflict')
     const fleet = new FleetState()
-    fleet.apply({ type: 'beat', peerId: PEER, heartbeat: heartbeat({ nickname: 'lotus-1' }), protocol: 'v2' }, 1000)
-    fleet.apply({ type: 'beat', peerId: 'other', heartbeat: heartbeat({ nickname: 'lotus-2' }), protocol: 'v2' }, 1000)
-    fleet.apply({ type: 'identity', peerId: PEER, conflict: { agents: 2, addresses: ['/ip4/10.0.0.1/tcp/1', '/ip4/10.0.0.2/tcp/1'], since: 1000 } }, 1000)
-    const nodes = [nodeViewOf(fleet, PEER, 1000), nodeViewOf(fleet, 'other', 1000)]
+    fleet.apply({ type: 'beat', peerId: PEER, heartbeat: heartbeat({ nickname: 'lotus-1' }), protocol: 'v2' }, instant(1000))
+    fleet.apply({ type: 'beat', peerId: 'other', heartbeat: heartbeat({ nickname: 'lotus-2' }), protocol: 'v2' }, instant(1000))
+    fleet.apply({ type: 'identity', peerId: PEER, conflict: { agents: 2, addresses: ['/ip4/10.0.0.1/tcp/1', '/ip4/10.0.0.2/tcp/1'], since: 1000 } }, instant(1000))
+    const nodes = [nodeViewOf(fleet, PEER, instant(1000)), nodeViewOf(fleet, 'other', instant(1000))]
     const input = alertInputFromSnapshot({ nodes }, { nodeMaintenance: () => undefined, fleetMaintenance: undefined })
     const matches = matchRule(rule!, input, 1000)
     assert.deepEqual(matches.map((m) => m.id), [`IdentityConflict/node/${PEER}`])

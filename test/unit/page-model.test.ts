@@ -23,10 +23,13 @@ function node (peerId: string, fields: Partial<PageNode> = {}): PageNode {
     network: 'net',
     status: 'healthy',
     reason: '',
+    statusSince: iso(T0 - 60_000),
+    statusUntil: null,
     connected: true,
     lastSeen: iso(T0),
     firstSeen: iso(T0 - 60_000),
     lastHeadChange: iso(T0 - 5_000),
+    headUnchangedForMs: 5_000,
     health: { status: 'ready', components: { chain: { status: 'ready' } } },
     period: 3000,
     seq: 1,
@@ -37,6 +40,9 @@ function node (peerId: string, fields: Partial<PageNode> = {}): PageNode {
     agent: { version: '0.1.0', startedAt: iso(T0 - 60_000) },
     headTime: null,
     source: null,
+    headAgeMs: null,
+    expectedHeight: null,
+    epochsBehindClock: null,
     identityConflict: null,
     ...fields,
   }
@@ -132,8 +138,8 @@ describe('page fleet model', () => {
       node('x', { height: 3, head: 'x3', network: 'other' }),
     ])
     assert.deepEqual(networks, [
-      { network: 'net', heaviestHead: 'h10b', height: 10, inConsensus: 2, inDispute: 4, reporting: 6, nodes: 6 },
-      { network: 'other', heaviestHead: 'x3', height: 3, inConsensus: 1, inDispute: 0, reporting: 1, nodes: 1 },
+      { network: 'net', heaviestHead: 'h10b', height: 10, inConsensus: 2, inDispute: 4, catchingUp: 0, reporting: 6, nodes: 6 },
+      { network: 'other', heaviestHead: 'x3', height: 3, inConsensus: 1, inDispute: 0, catchingUp: 0, reporting: 1, nodes: 1 },
     ])
     // A tie at the top: the smaller head, so every page says the same.
     assert.equal(deriveNetworks([node('a', { head: 'b' }), node('b', { head: 'a' })])[0]?.heaviestHead, 'a')
@@ -144,7 +150,7 @@ describe('page fleet model', () => {
     const model = new FleetModel()
     model.applySnapshot(doc([node('a')]), T0)
     assert.equal(model.networks()[0]?.heaviestHead, '{bafy-head-100}')
-    const fromServer = [{ network: 'net', heaviestHead: 'server-head', height: 100, inConsensus: 1, inDispute: 0, reporting: 1, nodes: 1 }]
+    const fromServer = [{ network: 'net', heaviestHead: 'server-head', height: 100, inConsensus: 1, inDispute: 0, catchingUp: 0, reporting: 1, nodes: 1 }]
     model.applySummary({ networks: fromServer })
     assert.deepEqual(model.networks(), fromServer)
     assert.equal(model.takeChanges().header, true)

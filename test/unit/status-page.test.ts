@@ -7,6 +7,7 @@ import { badgeSvg, textWidth } from '../../aggregator/http/badges.ts'
 import { PublicStatusCache, publicStatus, renderStatusPage, STATUS_RENDER_MIN_MS, worstByName } from '../../aggregator/http/status-page.ts'
 import type { Heartbeat } from '../../shared/heartbeat.ts'
 import { ManualClock } from '../support/manual-clock.ts'
+import { at } from '../support/instant.ts'
 
 const counts = (partial: Partial<Record<NodeStatus, number>>): Record<NodeStatus, number> =>
   ({ healthy: 0, degraded: 0, unhealthy: 0, stale: 0, down: 0, stopped: 0, ...partial })
@@ -66,18 +67,18 @@ describe('public status page', () => {
   it('rebuilds after a change at most once per second, and serves the same bytes in between', () => {
     const clock = new ManualClock()
     const fleet = new FleetState()
-    fleet.apply({ type: 'beat', peerId: 'peer-one', heartbeat: beat('one'), protocol: 'v2' }, 0)
+    fleet.apply({ type: 'beat', peerId: 'peer-one', heartbeat: beat('one'), protocol: 'v2' }, at(0))
     let uptimeReads = 0
     const cache = new PublicStatusCache({ fleet, uptimeOf: () => { uptimeReads++; return undefined }, clock })
     const first = cache.statusPage()
     assert.equal(uptimeReads, 1)
     assert.ok(!first.body.includes('peer-one') && !first.body.includes('secret_component') && !first.body.includes('10.0.0.1') && !first.body.includes('f0999') && !first.body.includes('9.9.9'))
     // Beats that change nothing shown cost nothing.
-    for (let seq = 2; seq < 50; seq++) fleet.apply({ type: 'beat', peerId: 'peer-one', heartbeat: { ...beat('one'), seq }, protocol: 'v2' }, seq)
+    for (let seq = 2; seq < 50; seq++) fleet.apply({ type: 'beat', peerId: 'peer-one', heartbeat: { ...beat('one'), seq }, protocol: 'v2' }, at(seq))
     assert.equal(cache.statusPage(), first)
     assert.equal(uptimeReads, 1)
     // A new node: stale, but not rebuilt within the second.
-    fleet.apply({ type: 'beat', peerId: 'peer-two', heartbeat: beat('two', 'not_ready'), protocol: 'v2' }, 60)
+    fleet.apply({ type: 'beat', peerId: 'peer-two', heartbeat: beat('two', 'not_ready'), protocol: 'v2' }, at(60))
     assert.equal(cache.statusPage(), first)
     clock.advance(STATUS_RENDER_MIN_MS)
     const second = cache.statusPage()

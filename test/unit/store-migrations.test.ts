@@ -14,7 +14,7 @@ test('a new file gets every migration, in WAL mode, and reopening changes nothin
   const db = await openDatabase(file)
   assert.deepEqual(migrate(db), { from: 0, to: MIGRATIONS.length })
   assert.equal(schemaVersion(db), MIGRATIONS.length)
-  assert.deepEqual(tables(db), ['height_samples', 'nodes', 'runs', 'status_changes'])
+  assert.deepEqual(tables(db), ['alert_state', 'alerts_resolved', 'height_samples', 'maintenance', 'nodes', 'runs', 'status_changes'])
   assert.equal((db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode, 'wal')
   db.prepare("INSERT INTO runs (started_at, last_alive_at) VALUES (1, 2)").run()
   db.close()

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { type Clock, systemClock } from '../../../shared/clock.ts'
 import {
   ALERTMANAGER_ENDS_AFTER_RESENDS, ALERTMANAGER_PATH, ALERTMANAGER_RESEND_MS, DELIVERY_TIMEOUT_MS, RECEIVER_QUEUE_CAPACITY,
 } from '../constants.ts'
@@ -89,14 +90,17 @@ export class AlertmanagerReceiver implements AlertReceiver {
   private readonly resendMs: number
   private readonly watchdog: boolean
   private readonly startedAt: number
+  /** Monotonic: the resend pace is an interval (a wall step must not let Alertmanager expire a firing alert). */
   private lastResendAt: number | undefined
+  private readonly clock: Clock
 
   constructor (options: AlertmanagerReceiverOptions) {
     this.target = redactUrl(options.url)
     this.source = options.source
     this.resendMs = options.resendMs ?? ALERTMANAGER_RESEND_MS
+    this.clock = options.clock ?? systemClock
     this.watchdog = options.watchdog ?? true
-    this.startedAt = (options.clock?.wall ?? Date.now)()
+    this.startedAt = this.clock.wall()
     const endpoint = alertmanagerEndpoint(options.url)
     const timeoutMs = options.timeoutMs ?? DELIVERY_TIMEOUT_MS
     this.queue = new DeliveryQueue<AlertmanagerAlert[]>({
@@ -121,9 +125,10 @@ export class AlertmanagerReceiver implements AlertReceiver {
    * man's switch hears of a new aggregator at once).
    */
   tick (now: number, firing: readonly AlertRecord[]): void {
+    const mono = this.clock.monotonic()
     const first = this.lastResendAt === undefined
-    if (!first && now - (this.lastResendAt as number) < this.resendMs) return
-    this.lastResendAt = now
+    if (!first && mono - (this.lastResendAt as number) < this.resendMs) return
+    this.lastResendAt = mono
     const publicUrl = this.source.publicUrl()
     // At the first evaluation, what fires was just sent by notify.
     const batch = first ? [] : firing.map((a) => toAlertmanagerAlert(a, now, this.resendMs, publicUrl))

@@ -26,7 +26,8 @@ export interface RoutedOptions {
  * A receiver behind its route and quiet hours. A firing notice goes on if
  * the route takes it; a resolved notice goes on exactly when its firing
  * notice did, so a receiver is never told of an end it never heard begin, and
- * never left believing in a problem that is gone. In quiet hours, notices of
+ * never left believing in a problem that is gone (a firing notice sent before
+ * a restart or a failover counts: the route would have taken it). In quiet hours, notices of
  * severities not excepted are held (the newest per alert) and sent when
  * quiet hours end; an alert that fired and resolved while held is never sent.
  */
@@ -69,7 +70,9 @@ export class RoutedReceiver implements AlertReceiver {
     }
     const heldFiring = this.held.get(id)
     this.held.delete(id)
-    if (!this.told.has(id)) return
+    // The engine resolves only what was announced: one announced before a restart, or by the leader before a
+    // failover (its state is in the store), counts as told when the route takes it.
+    if (!this.told.has(id) && !(heldFiring === undefined && routeMatches(this.route, n.alert, n.holdsBack))) return
     if (heldFiring !== undefined || this.holds(n.alert)) {
       this.held.set(id, n)
       return
@@ -81,7 +84,8 @@ export class RoutedReceiver implements AlertReceiver {
   /** Sends what quiet hours held once they are over, then lets the receiver re-send what it was told about (Alertmanager). */
   tick (now: number, firing: readonly AlertRecord[]): void {
     if (this.held.size > 0 && !this.quietNow()) this.flush()
-    this.inner.tick?.(now, firing.filter((a) => this.told.has(a.id)))
+    // Announced firing alerts this receiver's route takes, this run or before it (a restart, a failover): Alertmanager keeps hearing of them.
+    this.inner.tick?.(now, firing.filter((a) => this.told.has(a.id) || (!this.held.has(a.id) && routeMatches(this.route, a))))
   }
 
   stats (): ReceiverStats {

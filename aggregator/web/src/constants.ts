@@ -53,3 +53,15 @@ export const COPIED_FEEDBACK_MS = 1_500
 export const ALERTS_SHOWN = 5
 export const ALERTS_SHOWN_MAX = 200
 export const ALERTS_URL = '/api/v1/alerts'
+export const AGGREGATORS_URL = '/api/v1/aggregators'
+
+/** The aggregators sharing a store are asked for this often (GET /api/v1/aggregators: a handful of rows). */
+export const AGGREGATORS_POLL_MS = 10_000
+
+/**
+ * The heaviest-head tile's agreement tone: green only when at least this share of a network's reporting
+ * nodes agree (on the heaviest head, or one block behind it within a block time); amber from the second;
+ * red below ("0 of N agree" is red). A network with no reporting node shows no agreement at all.
+ */
+export const AGREEMENT_OK_SHARE = 0.9
+export const AGREEMENT_WARN_SHARE = 0.5

@@ -38,11 +38,17 @@ const FIELDS: Record<string, FieldRow> = {
   nickname: { label: 'Nickname', value: (n) => n.nickname === '' ? '(none)' : n.nickname },
   status: { label: 'Status', value: (n) => nodeStatusLook(n.status).label },
   reason: { label: 'Reason', value: (n) => n.reason === '' ? '—' : n.reason },
+  // The reason states absolute times; how long is rendered here, from the status's own start.
+  statusSince: { label: 'In this status', value: (n, now) => { const ms = parseTime(n.statusSince); return Number.isFinite(ms) ? `for ${formatSpan(now - ms)} (since ${formatDateTime(ms)})` : '—' }, optional: true },
+  statusUntil: { label: 'Down unless back by', value: (n, now) => { const ms = parseTime(n.statusUntil); return Number.isFinite(ms) ? `${formatDateTime(ms)} (${ms > now ? `in ${formatSpan(ms - now)}` : 'passed'})` : '—' }, optional: true },
   network: { label: 'Network', value: (n) => n.network === '' ? '(unknown)' : n.network, mono: true },
   height: { label: 'Height', value: (n) => formatCount(n.height) },
   lag: { label: 'Lag', value: (_n, _now, lag) => Number.isFinite(lag) ? `${formatCount(lag)} blocks` : '—' },
   head: { label: 'Head', value: (n) => n.head === '' ? '—' : n.head, copy: (n) => n.head, mono: true },
   headTime: { label: 'Head block time', value: (n, now) => headTimeText(n.headTime, now), optional: true },
+  // The aggregator's measure: the agent's clock against the block's, aged on the aggregator's monotonic clock.
+  headAgeMs: { label: 'Head age', value: (n) => typeof n.headAgeMs === 'number' ? formatSpan(n.headAgeMs) : '—', optional: true },
+  epochsBehindClock: { label: 'Behind the clock', value: (n) => typeof n.epochsBehindClock === 'number' ? `${formatCount(n.epochsBehindClock)} epochs (expected height ${formatCount(n.expectedHeight ?? undefined)})` : '—', optional: true },
   source: { label: 'Chain source', value: (n) => n.source === 'demo' ? 'demo (a simulated node)' : String(n.source ?? '—'), optional: true },
   lastHeadChange: { label: 'Head changed', value: (n, now) => when(n.lastHeadChange, now) },
   minerAddress: { label: 'Miner address', value: (n) => n.minerAddress === '' ? '(none)' : n.minerAddress, mono: true },
@@ -61,7 +67,7 @@ const FIELDS: Record<string, FieldRow> = {
   maintenance: { label: 'Maintenance', value: (n, now) => { const w = nodeMaintenance(n); return w === undefined ? 'no' : maintenanceLine(w, now) }, optional: true },
 }
 /** Shown elsewhere in the panel. */
-const SKIP_FIELDS = new Set(['health', 'displayName', 'uptime'])
+const SKIP_FIELDS = new Set(['health', 'displayName', 'uptime', 'headUnchangedForMs', 'expectedHeight'])
 
 /** A head's block time, ms or ISO text: "12s ago (…)". */
 function headTimeText (value: unknown, now: number): string {

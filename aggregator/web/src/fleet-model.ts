@@ -133,7 +133,7 @@ export function deriveNetworks (nodes: Iterable<PageNode>): NetworkSummary[] {
       }
     }
     const inConsensus = entry.heads.get(heaviestHead) ?? 0
-    result.push({ network, heaviestHead, height: Math.max(0, entry.height), inConsensus, inDispute: entry.nodes - inConsensus, reporting: entry.nodes, nodes: entry.nodes })
+    result.push({ network, heaviestHead, height: Math.max(0, entry.height), inConsensus, inDispute: entry.nodes - inConsensus, catchingUp: 0, reporting: entry.nodes, nodes: entry.nodes })
   }
   return result.sort((a, b) => b.nodes - a.nodes || a.network.localeCompare(b.network))
 }

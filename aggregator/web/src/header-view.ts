@@ -1,16 +1,36 @@
 // The top of the page: the aggregator's identity, the fleet at a glance
 // (counts by status, which double as filters; heights; consensus per network).
+import { AGREEMENT_OK_SHARE, AGREEMENT_WARN_SHARE } from './constants.ts'
 import { copyButton } from './copy.ts'
 import { el, setClass, setText, setTitle } from './dom.ts'
 import type { FleetCounts } from './fleet-model.ts'
-import { formatCount, shortHead, shortPeerId } from './format.ts'
+import { formatCount, formatSpan, shortHead, shortPeerId } from './format.ts'
 import { NODE_STATUS_LOOK, STATUSES_BY_RANK } from './status.ts'
-import type { AggregatorInfo, NetworkSummary, NodeStatus } from './types.ts'
+import type { AggregatorInfo, AggregatorView, NetworkSummary, NodeStatus } from './types.ts'
 import { fleetVerdict, type FleetVerdict } from '../../fleet/verdict.ts'
 
 /** The fleet in one line: what needs attention first, its count matching its words (aggregator/fleet/verdict.ts). */
 export function fleetVerdictOf (counts: FleetCounts): FleetVerdict {
   return fleetVerdict(counts.byStatus, counts.total)
+}
+
+/**
+ * How one network agrees, honestly: the share of its reporting nodes on the heaviest head (those one block
+ * behind within a block time count: they have not heard of it yet), red below half, amber below
+ * AGREEMENT_OK_SHARE; "behind the clock" when every reporting node's head is old, whatever they agree on;
+ * nothing when no node reports (a network of nodes that never read a head agrees on nothing).
+ */
+export function agreementLook (n: NetworkSummary): { text: string, tone: 'ok' | 'warn' | 'bad' | 'off', title: string } {
+  const reporting = n.reporting ?? n.nodes
+  if (reporting === 0 || n.heaviestHead === null) return { text: 'no node reports a head', tone: 'off', title: `${formatCount(n.nodes)} node(s), none reporting a head` }
+  if (n.behindClock === true) {
+    const age = typeof n.headAgeMs === 'number' ? ` (head ${formatSpan(n.headAgeMs)} old${typeof n.epochsBehindClock === 'number' && n.epochsBehindClock > 0 ? `, ${formatCount(n.epochsBehindClock)} epochs behind` : ''})` : ''
+    return { text: `behind the clock${age}`, tone: 'bad', title: 'every reporting node has a head older than its head-age threshold' }
+  }
+  const agree = n.inConsensus + (n.catchingUp ?? 0)
+  const share = agree / reporting
+  const tone = share >= AGREEMENT_OK_SHARE ? 'ok' : share >= AGREEMENT_WARN_SHARE ? 'warn' : 'bad'
+  return { text: `${formatCount(agree)} of ${formatCount(reporting)} agree`, tone, title: `${formatCount(n.inConsensus)} on the heaviest head, ${formatCount(n.catchingUp ?? 0)} one block behind it, ${formatCount(n.inDispute)} in dispute; ${formatCount(n.nodes - reporting)} not reporting` }
 }
 
 export interface HeaderCallbacks {
@@ -27,8 +47,10 @@ export class HeaderView {
   private readonly consensus: HTMLElement
   private readonly aggregatorPeer: HTMLElement
   private readonly aggregatorAddr: HTMLElement
+  private readonly aggregators: HTMLElement
   private aggregatorInfo: AggregatorInfo | undefined
   private networksKey = ''
+  private aggregatorsKey = ''
 
   constructor (root: { statusGroup: HTMLElement, tiles: HTMLElement, aggregator: HTMLElement, aggregatorToggle: HTMLButtonElement }, callbacks: HeaderCallbacks) {
     // Narrow screens fold the aggregator's identity away behind a button (the CSS shows it always on wide ones).
@@ -70,10 +92,12 @@ export class HeaderView {
 
     this.aggregatorPeer = el('code', { className: 'id', text: '…' })
     this.aggregatorAddr = el('code', { className: 'id addr', text: '…' })
+    this.aggregators = el('span', { className: 'agg-members', attrs: { hidden: '' } })
     root.aggregator.append(
       el('span', { className: 'agg-label', text: 'Aggregator' }),
       el('span', { className: 'agg-field' }, [this.aggregatorPeer, copyButton('aggregator peer id', () => this.aggregatorInfo?.peerId ?? '')]),
       el('span', { className: 'agg-field' }, [this.aggregatorAddr, copyButton('aggregator multiaddr', () => this.multiaddr())]),
+      this.aggregators,
     )
   }
 
@@ -111,11 +135,10 @@ export class HeaderView {
     }
     // Several networks: one line each, the largest first (the list is short; aggregators normally serve one).
     this.consensus.replaceChildren(...networks.map((n) => {
-      const agreeing = n.nodes > 0 ? n.inConsensus / n.nodes : 0
-      const tone = n.inDispute === 0 ? 'ok' : agreeing >= 0.5 ? 'warn' : 'bad'
+      const agreement = agreementLook(n)
       const line = el('div', { className: 'network' }, [
         el('code', { className: 'tile-value head', text: n.heaviestHead === null || n.heaviestHead === '' ? '—' : shortHead(n.heaviestHead), title: n.heaviestHead ?? '' }),
-        el('span', { className: `agree tone-${tone}`, text: `${formatCount(n.inConsensus)} of ${formatCount(n.nodes)} agree` }),
+        el('span', { className: `agree tone-${agreement.tone}`, text: agreement.text, title: agreement.title }),
         n.inDispute > 0 ? el('span', { className: 'tile-sub', text: `${formatCount(n.inDispute)} in dispute` }) : null,
         networks.length > 1 || n.network !== '' ? el('span', { className: 'tile-sub network-name', text: n.network === '' ? 'unknown network' : shortHead(n.network), title: n.network }) : null,
       ])
@@ -131,5 +154,27 @@ export class HeaderView {
     const addr = this.multiaddr()
     setText(this.aggregatorAddr, addr === '' ? '—' : addr)
     setTitle(this.aggregatorAddr, addr)
+  }
+
+  /** With a shared store: every aggregator of the fleet and how it is (one aggregator alone shows nothing more). */
+  renderAggregators (list: readonly AggregatorView[] | undefined): void {
+    const key = JSON.stringify(list?.map((a) => [a.peerId, a.state, a.alerting, a.nodes]) ?? [])
+    if (key === this.aggregatorsKey) return
+    this.aggregatorsKey = key
+    if (list === undefined || list.length <= 1) {
+      this.aggregators.hidden = true
+      return
+    }
+    this.aggregators.hidden = false
+    const tone = { reporting: 'ok', silent: 'bad', stopped: 'off' } as const
+    this.aggregators.replaceChildren(
+      el('span', { className: 'agg-label', text: `${list.length} aggregators` }),
+      ...list.map((a) => el('span', {
+        className: `agg-member tone-${tone[a.state]}`,
+        title: `${a.peerId}${a.self ? ' (this one)' : ''}: ${a.state}, ${a.nodes} node${a.nodes === 1 ? '' : 's'}${a.alerting ? ', sends the alerts' : ''}${a.url !== '' ? `, ${a.url}` : ''}`,
+        attrs: { 'data-state': a.state },
+        text: `${shortPeerId(a.peerId)} ${a.state === 'reporting' ? '✓' : a.state === 'silent' ? '✕ silent' : '■ stopped'}${a.alerting ? ' (alerts)' : ''}`,
+      })),
+    )
   }
 }

@@ -3,7 +3,8 @@
 // burst of 10,000 updates costs one redraw.
 import { AlertsView } from './alerts-view.ts'
 import { ConnectionView } from './banner-view.ts'
-import { TICK_MS } from './constants.ts'
+import { AGGREGATORS_POLL_MS, AGGREGATORS_URL, TICK_MS } from './constants.ts'
+import type { AggregatorView } from './types.ts'
 import { copyButton } from './copy.ts'
 import { DetailPanel } from './detail-view.ts'
 import { el, required, setText } from './dom.ts'
@@ -91,7 +92,7 @@ const detail = new DetailPanel(required('detail'), model, {
 })
 
 const feed = new FleetFeed({
-  snapshot: (doc) => { model.applySnapshot(doc, Date.now()); schedule() },
+  snapshot: (doc) => { model.applySnapshot(doc, Date.now()); header.renderAggregators(doc.aggregators); schedule() },
   node: (node) => { model.applyNode(node); schedule() },
   status: (change) => { model.applyStatus(change); schedule() },
   remove: (peerId) => { model.applyRemove(peerId); schedule() },
@@ -244,6 +245,13 @@ document.addEventListener('keydown', (event) => {
   }
 })
 setInterval(schedule, TICK_MS)
+// The aggregators sharing the store: their states change without a node event, so they are asked for.
+setInterval(() => {
+  fetch(AGGREGATORS_URL, { headers: { accept: 'application/json' } })
+    .then(async (res) => res.ok ? await res.json() as { aggregators?: unknown } : undefined)
+    .then((doc) => { if (Array.isArray(doc?.aggregators)) header.renderAggregators(doc.aggregators as AggregatorView[]) })
+    .catch(() => { /* the banner already says when the aggregator is away */ })
+}, AGGREGATORS_POLL_MS)
 
 routeFromHash()
 feed.start()

@@ -3,12 +3,13 @@
 // page shows when present and does without otherwise.
 import type { AlertView, AlertsFeedDocument, FleetAlerts, MaintenanceDocument, MaintenanceView } from '../../alerts/alerting.ts'
 import type { NetworkConsensus } from '../../fleet/consensus.ts'
-import type { FleetSummary, NodeView } from '../../fleet/view.ts'
+import type { FleetSummary, NetworkView, NodeView } from '../../fleet/view.ts'
 import type { NodeStatus } from '../../fleet/types.ts'
 import type { AggregatorInfo } from '../../http/server.ts'
+import type { AggregatorView } from '../../store/cluster.ts'
 import type { Uptime } from '../../store/uptime.ts'
 
-export type { Uptime, NodeStatus, AggregatorInfo, AlertView, FleetAlerts, MaintenanceDocument, MaintenanceView }
+export type { Uptime, NodeStatus, AggregatorInfo, AggregatorView, AlertView, FleetAlerts, MaintenanceDocument, MaintenanceView }
 
 /**
  * A node as the feed sends it. Every string in it was chosen by the node: show it as text only.
@@ -31,11 +32,11 @@ export interface SessionState {
   details: 'never' | 'when-authorized' | 'always'
 }
 
-/** Per network consensus, as the summary carries it. */
-export type NetworkSummary = NetworkConsensus
+/** Per network consensus, as the summary carries it (how it compares with the clock: from aggregators that say). */
+export type NetworkSummary = NetworkConsensus & Partial<Omit<NetworkView, keyof NetworkConsensus>>
 
 /** The summary; the page also copes with an older aggregator that sends less. */
-export type PageSummary = Partial<FleetSummary>
+export type PageSummary = Partial<Omit<FleetSummary, 'networks'>> & { networks?: NetworkSummary[] }
 
 /** GET /api/v1/fleet, and the feed's `snapshot` event. */
 export interface FleetDocument {
@@ -47,6 +48,8 @@ export interface FleetDocument {
   alerts?: FleetAlerts
   /** Maintenance windows in force. */
   maintenance?: MaintenanceDocument
+  /** The aggregators sharing the store (one for SQLite); absent from older aggregators. */
+  aggregators?: AggregatorView[]
 }
 
 /** The feed's `alerts` event: the snapshot's two alerting fields, sent again when they change. */

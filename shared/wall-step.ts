@@ -1,4 +1,4 @@
-import type { Clock } from '../shared/clock.ts'
+import type { Clock } from './clock.ts'
 
 /**
  * Notices a step of the machine's wall clock (NTP correcting a clock that ran
