@@ -10,7 +10,7 @@ import { parsePositiveDuration } from '../shared/duration.ts'
 import { ErrorCodes, UsageError } from '../shared/errors.ts'
 import type { SwarmWorker } from '../test/support/swarm-worker.ts'
 import { cpuSeconds, percentile, rssMiB, type BenchContext, type BenchResult, type Benchmark } from './harness.ts'
-import { AGENTS_PER_WORKER, fleet, monitorPingMs, startAggregatorProcess, startSwarm, stopSwarm, swarmStats } from './fleet-support.ts'
+import { AGENTS_PER_WORKER, fleet, monitorPingMs, rampBudgetMs, startAggregatorProcess, startSwarm, stopSwarm, swarmStats } from './fleet-support.ts'
 
 const DEFAULT_SIZES = '1000'
 /** The agent's default beat period (agent/constants.ts). */
@@ -22,8 +22,6 @@ const SETTLE_PERIODS = 2
 const FLEET_GET_SAMPLES = 30
 /** The agent's default reconnect period (agent/constants.ts). */
 const RECONNECT_PERIOD_MS = 10_000
-/** A ramp slower than this per agent (plus a minute) has failed. */
-const RAMP_BUDGET_PER_AGENT_MS = 30
 
 interface Plan {
   sizes: number[]
@@ -138,7 +136,7 @@ export const fleetSize: Benchmark = {
           perWorker: p.perWorker,
           ...(p.handshakes !== undefined ? { concurrentHandshakes: p.handshakes } : {}),
           monitorPingMs: p.monitorPingMs,
-          readyTimeoutMs: 60_000 + n * RAMP_BUDGET_PER_AGENT_MS,
+          readyTimeoutMs: rampBudgetMs(n),
           onProgress: (connected, ws) => {
             const cpu = cpuSeconds(pid)
             ctx.log(`fleet-size: ramp ${((Date.now() - rampStart) / 1000).toFixed(0)} s: ${connected}/${n} connected; aggregator CPU ${(((cpu - rampCpu.at) / ((Date.now() - rampCpu.t) / 1000)) * 100).toFixed(0)}%, RSS ${Math.round(rssMiB(pid))} MiB; swarm CPU ${swarmStats(ws).cpuSeconds.toFixed(0)} s; load ${loadavg()[0]!.toFixed(1)}`)

@@ -5,8 +5,7 @@
 // ramp, divided by N, is its all-in cost per handshake: the figure that bounds how fast a restarted
 // aggregator can take its fleet back (bench/storm.ts, docs/BENCHMARKS.md §6).
 import { loadavg } from 'node:os'
-import { ErrorCodes, UsageError } from '../shared/errors.ts'
-import { startAggregatorProcess, startSwarm, stopSwarm, swarmStats } from './fleet-support.ts'
+import { rampBudgetMs, startAggregatorProcess, startSwarm, stopSwarm, swarmStats, wholeNumberFlag } from './fleet-support.ts'
 import { cpuSeconds, cpuSplit, type BenchContext, type BenchResult, type Benchmark } from './harness.ts'
 
 const DEFAULT_AGENTS = 2000
@@ -15,8 +14,6 @@ const DEFAULT_HANDSHAKES = 2
 /** Agents beat once on connecting and then stay quiet for the rest of the run. */
 const QUIET_PERIOD_MS = 60 * 60_000
 const RECONNECT_PERIOD_MS = 10_000
-/** A ramp slower than this per agent (plus a minute) has failed. */
-const RAMP_BUDGET_PER_AGENT_MS = 30
 /** The idle aggregator is measured this long before the ramp. */
 const IDLE_WINDOW_MS = 5_000
 /** Workers that dial in parallel (the agents are split evenly over them). */
@@ -28,8 +25,8 @@ export const handshake: Benchmark = {
   flags: '--agents 2000 --handshakes 2 (per worker, 2 workers) --profile DIR',
   async run (ctx: BenchContext): Promise<BenchResult> {
     const flags = ctx.flags ?? {}
-    const n = ctx.quick ? 40 : wholeNumber(flags.agents, DEFAULT_AGENTS, '--agents')
-    const handshakes = wholeNumber(flags.handshakes, DEFAULT_HANDSHAKES, '--handshakes')
+    const n = ctx.quick ? 40 : wholeNumberFlag(flags.agents, DEFAULT_AGENTS, '--agents')
+    const handshakes = wholeNumberFlag(flags.handshakes, DEFAULT_HANDSHAKES, '--handshakes')
     const profileDir = ctx.quick ? undefined : flags.profile
     const aggregator = await startAggregatorProcess(profileDir !== undefined ? { env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } } : {})
     const pid = aggregator.process.proc.pid!
@@ -54,7 +51,7 @@ export const handshake: Benchmark = {
         concurrentHandshakes: handshakes,
         monitorPingMs: 0,
         reportMs: 250,
-        readyTimeoutMs: 60_000 + n * RAMP_BUDGET_PER_AGENT_MS,
+        readyTimeoutMs: rampBudgetMs(n),
       })
       const seconds = (performance.now() - t0) / 1000
       const endUs = Number(process.hrtime.bigint() / 1000n)
@@ -93,9 +90,3 @@ export const handshake: Benchmark = {
   },
 }
 
-function wholeNumber (raw: string | undefined, fallback: number, flag: string): number {
-  if (raw === undefined) return fallback
-  const n = Number(raw)
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `${flag}: "${raw}" is not a positive whole number`)
-  return n
-}

@@ -10,7 +10,9 @@ import { parsePositiveDuration } from '../shared/duration.ts'
 import { ErrorCodes, UsageError } from '../shared/errors.ts'
 import { tempDir } from '../test/support/processes.ts'
 import type { SwarmWorker } from '../test/support/swarm-worker.ts'
-import { AGENTS_PER_WORKER, monitorPingMs, startAggregatorProcess, startSwarm, stopSwarm, swarmStats } from './fleet-support.ts'
+import {
+  AGENTS_PER_WORKER, monitorPingMs, rampBudgetMs, startAggregatorProcess, startSwarm, stopSwarm, swarmStats, wholeNumberFlag,
+} from './fleet-support.ts'
 import { cpuSeconds, rssMiB, type BenchContext, type BenchResult, type Benchmark } from './harness.ts'
 
 /** The agent's defaults (agent/constants.ts): what a fleet left alone runs. */
@@ -23,8 +25,6 @@ const QUICK_PERIOD = '1s'
 const REPORT_MS = 250
 /** The restarted aggregator's fleet view may be slow to come while it takes thousands of handshakes. */
 const AGGREGATOR_VIEW_TIMEOUT_MS = 30_000
-/** A ramp slower than this per agent (plus a minute) has failed. */
-const RAMP_BUDGET_PER_AGENT_MS = 30
 /** The restart restores every known node from the store before it listens: a minute, plus this per node. */
 const RESTART_BUDGET_PER_AGENT_MS = 5
 /** The storm is watched for this many reconnect periods at most. */
@@ -56,8 +56,8 @@ export const storm: Benchmark = {
     const reconnectPeriodMs = parsePositiveDuration(flags.reconnect ?? (ctx.quick ? QUICK_RECONNECT : DEFAULT_RECONNECT), '--reconnect')
     const beatPeriodMs = parsePositiveDuration(flags.period ?? (ctx.quick ? QUICK_PERIOD : DEFAULT_PERIOD), '--period')
     const pingMs = monitorPingMs(flags['monitor-ping'])
-    const perWorker = wholeNumber(flags['per-worker'], AGENTS_PER_WORKER, '--per-worker')
-    const handshakes = wholeNumber(flags.handshakes, DEFAULT_STORM_HANDSHAKES, '--handshakes')
+    const perWorker = wholeNumberFlag(flags['per-worker'], AGENTS_PER_WORKER, '--per-worker')
+    const handshakes = wholeNumberFlag(flags.handshakes, DEFAULT_STORM_HANDSHAKES, '--handshakes')
     const nice = flags['agents-nice'] !== undefined ? niceness(flags['agents-nice']) : DEFAULT_AGENTS_NICE
     const profileDir = ctx.quick ? undefined : flags.profile
     const goalMs = GOAL_PERIODS * reconnectPeriodMs
@@ -82,7 +82,7 @@ export const storm: Benchmark = {
           monitorPingMs: pingMs,
           concurrentHandshakes: handshakes,
           nice,
-          readyTimeoutMs: 60_000 + n * RAMP_BUDGET_PER_AGENT_MS,
+          readyTimeoutMs: rampBudgetMs(n),
         })
       } catch (err) {
         notes.push(`${n} agents: ${(err as Error).message.slice(0, 500)}`)
@@ -213,12 +213,6 @@ function niceness (raw: string): number {
   return n
 }
 
-function wholeNumber (raw: string | undefined, fallback: number, flag: string): number {
-  if (raw === undefined) return fallback
-  const n = Number(raw)
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `${flag}: "${raw}" is not a positive whole number`)
-  return n
-}
 
 async function sleep (ms: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms))
