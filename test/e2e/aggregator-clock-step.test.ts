@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { SteppedWallClock } from '../support/faketime.ts'
-import { fetchJson, startAggregatorProcess, tempDir, type RunningAggregator } from '../support/processes.ts'
+import { fetchJson, startAggregatorProcess, storeFlushed, tempDir, type RunningAggregator } from '../support/processes.ts'
 import { SwarmWorker } from '../support/swarm-worker.ts'
 import { waitFor } from '../support/wait.ts'
 import { startWebhookSink, type WebhookSink } from '../support/webhook-sink.ts'
@@ -78,7 +78,7 @@ async function steppedRun (beatPeriodMs: number, observeMs: number): Promise<voi
   assert.equal(stepWarnings(), 3, `each step said once: ${aggregator.process.lines.filter((l) => l.level === 'warn').map((l) => `${String(l.stepMs)} ms: ${l.msg}`).join('; ')}`)
 
   // The record of the run: no node ever left healthy, nothing was refused or dropped, nobody was told anything.
-  await new Promise((resolve) => setTimeout(resolve, 1_500)) // one store flush
+  await storeFlushed(aggregator.url)
   const history = await fetchJson<{ changes: Change[] }>(`${aggregator.url}/api/v1/history?since=0&until=${Date.now() + 3_600_000}&limit=1000`)
   assert.deepEqual(history.changes.filter((c) => c.to !== 'healthy').map((c) => `${c.peerId}: ${c.from} -> ${c.to} (${c.reason})`), [], 'no status but healthy in the history')
   assert.equal(history.changes.length, AGENTS, 'one change per node: its first beat')

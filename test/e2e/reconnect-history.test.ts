@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { AGENT_BIN, fetchJson, Spawned, startAggregatorProcess, tempDir, type RunningAggregator } from '../support/processes.ts'
+import { AGENT_BIN, fetchJson, Spawned, startAggregatorProcess, storeFlushed, tempDir, type RunningAggregator } from '../support/processes.ts'
 import { waitFor } from '../support/wait.ts'
 
 /** Short, so the restart takes longer than the silence phi would call stale (about two periods) if it judged across the gap. */
@@ -43,7 +43,7 @@ describe('reconnects in the history', () => {
       await waitFor(warmed, { timeoutMs: 30_000, what: `healthy again with phi after reconnect ${i + 1}` })
     }
 
-    await new Promise((resolve) => setTimeout(resolve, 1_500)) // one store flush
+    await storeFlushed(aggregator.url)
     const history = await fetchJson<{ statuses: Change[] }>(`${aggregator.url}/api/v1/nodes/${peerId}/history?since=0&until=${Date.now() + 60_000}`)
     const path = history.statuses.map((c) => c.to)
     assert.deepEqual(path.filter((s) => s === 'stale'), [], `no stale: ${history.statuses.map((c) => `${c.from} -> ${c.to} (${c.reason})`).join('; ')}`)

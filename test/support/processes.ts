@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { reapOnExit } from './child-reaper.ts'
+import { waitFor } from './wait.ts'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const AGENT_BIN = join(ROOT, 'bin', 'heartbeat-agent.js')
@@ -111,4 +112,20 @@ export function startAgentProcess (target: string | undefined, args: string[] = 
 export async function fetchJson<T = any> (url: string): Promise<T> {
   const res = await fetch(url, { signal: AbortSignal.timeout(5_000) })
   return await res.json() as T
+}
+
+/**
+ * Resolves once the aggregator's store has landed two writes after this call: the second of them began after
+ * the call (writes run one at a time), so everything recorded before the call is in the store and its history
+ * API. Read from /metrics (heartbeat_store_flushes_total), never by sleeping a flush interval.
+ */
+export async function storeFlushed (aggregatorUrl: string, timeoutMs = 15_000): Promise<void> {
+  const flushes = async (): Promise<number> => {
+    const text = await (await fetch(`${aggregatorUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })).text()
+    const match = /^heartbeat_store_flushes_total (\d+)/m.exec(text)
+    if (match === null) throw new Error('no heartbeat_store_flushes_total in /metrics')
+    return Number(match[1])
+  }
+  const before = await flushes()
+  await waitFor(async () => await flushes() >= before + 2, { timeoutMs, intervalMs: 100, what: 'two store writes' })
 }
