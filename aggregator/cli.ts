@@ -75,7 +75,7 @@ export function buildProgram (): Command {
     .addOption(envOption(ENV, '--max-frame-bytes <n>', 'largest heartbeat frame accepted; larger resets the stream').default(String(DEFAULT_MAX_FRAME_BYTES)))
     .addOption(envOption(ENV, '--shutdown-drain <duration>', 'on SIGTERM, readiness turns DOWN this long before the listeners close (0 = at once)').default(formatDuration(DEFAULT_SHUTDOWN_DRAIN_MS)))
     .addOption(envOption(ENV, '--max-connections <n>', 'open libp2p connections in all; new ones beyond it are refused').default(String(DEFAULT_MAX_CONNECTIONS)))
-    .addOption(envOption(ENV, '--max-pending-connections <n>', 'inbound connections in their handshake at once; more are refused until one finishes').default(String(DEFAULT_MAX_PENDING_CONNECTIONS)))
+    .addOption(envOption(ENV, '--max-pending-connections <n>', 'inbound connections in their handshake at once, at most (admission keeps fewer while handshakes complete slowly); more are refused until one finishes').default(String(DEFAULT_MAX_PENDING_CONNECTIONS)))
     .addOption(envOption(ENV, '--host-connection-rate <n>', 'new connections accepted per second from one IP address; more are refused for the rest of that second').default(String(DEFAULT_INBOUND_CONNECTIONS_PER_HOST_PER_SECOND)))
     .addOption(envOption(ENV, '--network <id>', 'accept only heartbeats of this network (genesis CID or chain id); others are refused and counted (default: any, grouped by network)'))
     .addOption(envOption(ENV, '--phi-threshold <phi>', 'silence detector: a connected node whose phi exceeds this is stale (higher = slower, fewer false alarms)').default(String(PHI_THRESHOLD)))

@@ -15,8 +15,26 @@ export const PEER_KEY_FILE = 'peer.key'
 export const DEFAULT_MAX_CONNECTIONS = 20_000
 /** New connections per second from one host (libp2p's default of 5 locks out agents behind one NAT). */
 export const DEFAULT_INBOUND_CONNECTIONS_PER_HOST_PER_SECOND = 200
-/** Connections still in the Noise/Yamux upgrade at once (libp2p's default is 10). */
+/** Connections still in the Noise/Yamux upgrade at once, at most (libp2p's default is 10); handshake admission adapts below it. */
 export const DEFAULT_MAX_PENDING_CONNECTIONS = 512
+/**
+ * How long an agent gives a connection attempt (TCP, Noise, Yamux, the heartbeat
+ * stream): agent/constants.ts DEFAULT_DIAL_TIMEOUT_MS. Past it the agent has
+ * given up, so the aggregator stops working on an inbound upgrade then too
+ * (libp2p's inboundUpgradeTimeout, 10 s by default).
+ */
+export const AGENT_DIAL_TIMEOUT_MS = 5_000
+/**
+ * Handshake admission (ingest/handshake-admission.ts): a new handshake starts
+ * only while those under way can finish within half the agents' dial timeout
+ * at the rate handshakes have been completing (the other half is for the
+ * agent's side, the TCP accept queue and the heartbeat stream's negotiation).
+ */
+export const HANDSHAKE_WAIT_BUDGET_MS = AGENT_DIAL_TIMEOUT_MS / 2
+/** ...always admitting this many at once (a cold start, before anything completed)... */
+export const MIN_PENDING_HANDSHAKES = 64
+/** ...with the completion rate measured over this sliding window. */
+export const HANDSHAKE_RATE_WINDOW_MS = 1_000
 /** Heartbeat streams one connection may hold open (the agent needs one; two allows a reconnect overlap). */
 export const MAX_HEARTBEAT_STREAMS_PER_CONNECTION = 2
 

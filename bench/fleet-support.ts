@@ -1,3 +1,6 @@
+import { LINK_PING_INTERVAL_MS } from '../agent/constants.ts'
+import { parsePositiveDuration } from '../shared/duration.ts'
+import { ErrorCodes, UsageError } from '../shared/errors.ts'
 import { fetchJson, startAggregatorProcess as startAggregator, type RunningAggregator } from '../test/support/processes.ts'
 import { SwarmWorker, type SwarmOptions } from '../test/support/swarm-worker.ts'
 
@@ -18,6 +21,24 @@ export type SwarmStartOptions = SwarmOptions & {
   readyTimeoutMs?: number
   /** Told every PROGRESS_EVERY_MS during the ramp: agents connected so far over all workers. */
   onProgress?: (connected: number, workers: SwarmWorker[]) => void
+}
+
+/** A ramp slower than this per agent (plus RAMP_BUDGET_BASE_MS) has failed. */
+export const RAMP_BUDGET_PER_AGENT_MS = 30
+/** What a ramp of any size may take before its per-agent budget: worker start-up and key generation. */
+export const RAMP_BUDGET_BASE_MS = 60_000
+
+/** How long a ramp of `n` agents may take before it counts as failed (startSwarm's readyTimeoutMs). */
+export function rampBudgetMs (n: number): number {
+  return RAMP_BUDGET_BASE_MS + n * RAMP_BUDGET_PER_AGENT_MS
+}
+
+/** A benchmark's positive whole-number flag, or `fallback` when it is not given; anything else is a UsageError. */
+export function wholeNumberFlag (raw: string | undefined, fallback: number, flag: string): number {
+  if (raw === undefined) return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `${flag}: "${raw}" is not a positive whole number`)
+  return n
 }
 
 /** How often a ramp reports its progress. */
@@ -79,4 +100,16 @@ export async function fleet (aggregator: RunningAggregator): Promise<any> {
  */
 export async function startAggregatorProcess (options: Parameters<typeof startAggregator>[0] = {}): Promise<RunningAggregator> {
   return await startAggregator({ ...options, args: ['--max-connections-per-ip', '1000000', '--host-connection-rate', '1000000', ...(options.args ?? [])] })
+}
+
+/**
+ * `--monitor-ping`: how often each lean agent emulates libp2p's connection
+ * monitor. The real agent's host runs it (agent/host.ts, every
+ * LINK_PING_INTERVAL_MS), so the lean agents do too unless told `0` (or
+ * `off`): an agent whose monitor is turned off.
+ */
+export function monitorPingMs (raw: string | undefined): number {
+  if (raw === undefined) return LINK_PING_INTERVAL_MS
+  if (raw === '0' || raw === 'off') return 0
+  return parsePositiveDuration(raw, '--monitor-ping')
 }

@@ -96,6 +96,16 @@ export function rssMiB (pid: number = process.pid): number {
   }
 }
 
+/** CPU time of a process in seconds, user and system apart, from /proc (Linux). */
+export function cpuSplit (pid: number = process.pid): { user: number, system: number } {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 }
+  } catch {
+    return { user: NaN, system: NaN }
+  }
+}
+
 /** CPU time (user + system) of a process in seconds, from /proc (Linux). */
 export function cpuSeconds (pid: number = process.pid): number {
   try {

@@ -5,11 +5,14 @@ import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { bindError } from '../../shared/bind-error.ts'
 import { errorMessage, type HeartbeatError } from '../../shared/errors.ts'
+import { libp2pLogger } from '../../shared/libp2p-logger.ts'
+import { nativeNoiseCrypto } from '../../shared/noise-crypto.ts'
 import { tcpTarget } from '../listen-check.ts'
 import {
-  DEFAULT_INBOUND_CONNECTIONS_PER_HOST_PER_SECOND, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PENDING_CONNECTIONS,
+  AGENT_DIAL_TIMEOUT_MS, DEFAULT_INBOUND_CONNECTIONS_PER_HOST_PER_SECOND, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PENDING_CONNECTIONS,
   MAX_MUXED_STREAMS_PER_CONNECTION,
 } from '../constants.ts'
+import { rememberingLastSignature } from './handshake-key.ts'
 
 /**
  * Connection limits: libp2p's own bounds on the host, and what lets it
@@ -66,12 +69,20 @@ export async function createAggregatorHost (options: AggregatorHostOptions): Pro
   }
 }
 
+/**
+ * What every inbound connection costs is what bounds a restart: the whole
+ * fleet reconnects within a reconnect period or two (docs/BENCHMARKS.md §6).
+ * Hence Node's native crypto for all of Noise (shared/noise-crypto.ts), the
+ * handshake's signature answered from memory (handshake-key.ts), and no
+ * per-connection loggers unless DEBUG asks for libp2p's (shared/libp2p-logger.ts).
+ */
 async function createHost (options: AggregatorHostOptions): Promise<Libp2p> {
   return await createLibp2p({
-    privateKey: options.privateKey,
+    privateKey: rememberingLastSignature(options.privateKey),
+    ...libp2pLogger(),
     addresses: { listen: options.listen },
     transports: [tcp()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [noise({ crypto: nativeNoiseCrypto })],
     streamMuxers: [yamux({
       maxInboundStreams: MAX_MUXED_STREAMS_PER_CONNECTION,
       enableKeepAlive: AGGREGATOR_PINGS_CONNECTIONS,
@@ -83,6 +94,8 @@ async function createHost (options: AggregatorHostOptions): Promise<Libp2p> {
       maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
       inboundConnectionThreshold: options.inboundConnectionsPerHostPerSecond ?? DEFAULT_INBOUND_CONNECTIONS_PER_HOST_PER_SECOND,
       maxIncomingPendingConnections: options.maxPendingConnections ?? DEFAULT_MAX_PENDING_CONNECTIONS,
+      // The agent has given up by then: finishing the upgrade would be work for nobody.
+      inboundUpgradeTimeout: AGENT_DIAL_TIMEOUT_MS,
     },
   })
 }

@@ -92,7 +92,9 @@ export interface Ingest extends Part {
 export function createIngest (options: IngestOptions): Ingest {
   const { fleet, clock, logger } = options
   const stats = new IngestStats()
-  const admission = new PeerAdmission({ limits: options.limits, peerLists: options.peerLists, logger, clock })
+  const admission = new PeerAdmission({
+    limits: options.limits, peerLists: options.peerLists, logger, clock, maxPendingHandshakes: options.connectionLimits?.maxPendingConnections,
+  })
   const beats = new BeatBudget({ limits: options.limits, admission, clock })
   const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES
   const apply = (event: FleetEvent): void => { fleet.apply(event, instantOf(clock)) }

@@ -6,7 +6,11 @@ import { formatDuration } from '../../shared/duration.ts'
 import { errorMessage } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/log.ts'
 import { RateLimitedLog } from '../../shared/rate-limited-log.ts'
-import { PENALTY_BOX_CAPACITY, REFUSAL_LOG_LINES, REFUSAL_LOG_WINDOW_MS } from '../constants.ts'
+import {
+  DEFAULT_MAX_PENDING_CONNECTIONS, HANDSHAKE_RATE_WINDOW_MS, HANDSHAKE_WAIT_BUDGET_MS, MIN_PENDING_HANDSHAKES, PENALTY_BOX_CAPACITY,
+  REFUSAL_LOG_LINES, REFUSAL_LOG_WINDOW_MS,
+} from '../constants.ts'
+import { HandshakeAdmission } from './handshake-admission.ts'
 import { DEFAULT_INGEST_LIMITS, type IngestLimits } from './limits.ts'
 import {
   ConnectionCounter, loadPeerList, PeerPolicy, RefusalStats, type PeerLists, type PeerListSpec, type RefusalReason,
@@ -24,6 +28,8 @@ export interface PeerAdmissionOptions {
   peerLists?: PeerListsConfig
   logger: Logger
   clock: Clock
+  /** Handshakes under way at once, at most (--max-pending-connections); admission adapts below it. */
+  maxPendingHandshakes?: number
 }
 
 /**
@@ -38,6 +44,7 @@ export class PeerAdmission {
   readonly penalties: PenaltyBox
   readonly perIp: ConnectionCounter
   readonly policy: PeerPolicy
+  readonly handshakes: HandshakeAdmission
   private readonly peerLists: PeerListsConfig
   private readonly log: Logger
   private readonly clock: Clock
@@ -51,6 +58,13 @@ export class PeerAdmission {
     this.penalties = new PenaltyBox({ durationMs: this.limits.floodPenaltyMs, capacity: PENALTY_BOX_CAPACITY })
     this.perIp = new ConnectionCounter(this.limits.maxConnectionsPerIp)
     this.policy = new PeerPolicy({}, this.penalties)
+    const maxInFlight = options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_CONNECTIONS
+    this.handshakes = new HandshakeAdmission({
+      waitBudgetMs: HANDSHAKE_WAIT_BUDGET_MS,
+      minInFlight: Math.min(MIN_PENDING_HANDSHAKES, maxInFlight),
+      maxInFlight,
+      rateWindowMs: HANDSHAKE_RATE_WINDOW_MS,
+    })
   }
 
   /** Reads the peer lists (files are read now); a mistake throws a UsageError. */
@@ -92,27 +106,47 @@ export class PeerAdmission {
   }
 
   /**
-   * The libp2p connection gater: per-IP bound on raw connections (before any
-   * crypto work), then peer lists, penalty box and per-peer bound right after
-   * the Noise handshake proved who the peer is.
+   * The libp2p connection gater: per-IP bound and handshake admission on raw
+   * connections (before any crypto work), then peer lists, penalty box and
+   * per-peer bound right after the Noise handshake proved who the peer is;
+   * an upgraded connection completes its handshake.
    */
   connectionGater (connectionsOf: (peer: PeerId) => number): ConnectionGater {
+    const underWay = new WeakMap<MultiaddrConnection, { done: boolean }>()
     return {
       denyInboundConnection: (maConn: MultiaddrConnection): boolean => {
         const ip = ipOf(maConn.remoteAddr)
-        if (ip === undefined) return false
-        if (!this.perIp.tryAcquire(ip)) {
+        if (ip !== undefined && !this.perIp.tryAcquire(ip)) {
           this.refuse('too_many_connections_per_ip', undefined, maConn.remoteAddr)
           return true
         }
+        if (!this.handshakes.tryBegin(this.clock.monotonic())) {
+          if (ip !== undefined) this.perIp.release(ip)
+          this.refuse('handshakes_busy', undefined, maConn.remoteAddr)
+          return true
+        }
+        const handshake = { done: false }
+        underWay.set(maConn, handshake)
         let released = false
         const release = (): void => {
           if (released) return
           released = true
-          this.perIp.release(ip)
+          if (ip !== undefined) this.perIp.release(ip)
+          if (!handshake.done) {
+            handshake.done = true
+            this.handshakes.abandon()
+          }
         }
         maConn.addEventListener('close', release, { once: true })
         if (maConn.status !== 'open') release()
+        return false
+      },
+      denyInboundUpgradedConnection: (_peer: PeerId, maConn: MultiaddrConnection): boolean => {
+        const handshake = underWay.get(maConn)
+        if (handshake !== undefined && !handshake.done) {
+          handshake.done = true
+          this.handshakes.complete(this.clock.monotonic())
+        }
         return false
       },
       denyInboundEncryptedConnection: (peer: PeerId, maConn: MultiaddrConnection): boolean => {
@@ -135,6 +169,7 @@ export class PeerAdmission {
       refused: this.refusals.toJSON(),
       penalized: this.penalties.list(now).map((p) => ({ peerId: p.peerId, until: new Date(this.wallOf(p.until)).toISOString() })),
       ipsConnected: this.perIp.size,
+      handshakes: this.handshakes.snapshot(this.clock.monotonic()),
       peersRateTracked,
       limits: this.limits,
     }

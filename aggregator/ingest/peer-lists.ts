@@ -13,7 +13,7 @@ import type { PenaltyBox } from './rate-limit.ts'
 
 /** Why a connection was refused; counted per reason. */
 export const REFUSAL_REASONS = [
-  'denied', 'not_allowed', 'penalized', 'too_many_connections_per_ip', 'too_many_connections_per_peer',
+  'denied', 'not_allowed', 'penalized', 'too_many_connections_per_ip', 'too_many_connections_per_peer', 'handshakes_busy',
 ] as const
 export type RefusalReason = typeof REFUSAL_REASONS[number]
 

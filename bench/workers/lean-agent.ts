@@ -11,7 +11,7 @@
 import type { Stream } from '@libp2p/interface'
 import { UnsupportedProtocolError } from '@libp2p/interface'
 import { backoffPolicy } from '../../agent/service.ts'
-import { DEFAULT_DIAL_TIMEOUT_MS, FINAL_BEAT_TIMEOUT_MS } from '../../agent/constants.ts'
+import { DEFAULT_DIAL_TIMEOUT_MS, FINAL_BEAT_TIMEOUT_MS, LINK_PING_TIMEOUT_MS } from '../../agent/constants.ts'
 import { keyOf, TargetSelector } from '../../agent/target-selector.ts'
 import type { WeightedTarget } from '../../agent/targets.ts'
 import type { RandomSource } from '../../agent/backoff.ts'
@@ -38,6 +38,23 @@ export interface LeanAgentOptions {
 
 export type LeanAgentStatus = 'idle' | 'dialing' | 'connected' | 'stopped'
 
+/**
+ * Why a connection attempt failed, in the words that matter under a storm:
+ * refused (nothing listening yet), reset (the aggregator closed it during the
+ * handshake: an admission refusal), timeout (the dial timeout passed: work
+ * the aggregator may have done for nothing), other.
+ */
+export type DialFailure = 'refused' | 'reset' | 'timeout' | 'other'
+export const DIAL_FAILURES: readonly DialFailure[] = ['refused', 'reset', 'timeout', 'other']
+
+export function classifyDialFailure (err: unknown, timedOut: boolean): DialFailure {
+  if (timedOut) return 'timeout'
+  const text = `${(err as Error)?.name ?? ''} ${(err as NodeJS.ErrnoException)?.code ?? ''} ${(err as Error)?.message ?? String(err)}`
+  if (/ECONNREFUSED/.test(text)) return 'refused'
+  if (/ECONNRESET|EPIPE|end of input|ended|closed|reset/i.test(text)) return 'reset'
+  return 'other'
+}
+
 interface Link {
   conn: LeanConnection
   stream: Stream
@@ -48,6 +65,8 @@ export class LeanAgent {
   status: LeanAgentStatus = 'idle'
   beatsSent = 0
   connectFailures = 0
+  /** Failed attempts by cause (classifyDialFailure). */
+  readonly failures: Record<DialFailure, number> = { refused: 0, reset: 0, timeout: 0, other: 0 }
   lastError: string | undefined
   /** Incremented per connection: a scheduler entry from an older connection is stale. */
   generation = 0
@@ -112,6 +131,7 @@ export class LeanAgent {
       if ((this.status as LeanAgentStatus) === 'stopped') return false
       this.status = 'idle'
       this.connectFailures++
+      this.failures[classifyDialFailure(err, signal.aborted)]++
       this.lastError = (err as Error).message
       this.selector.onAttemptFailed(key, this.options.now())
       return false
@@ -138,14 +158,15 @@ export class LeanAgent {
   /**
    * What js-libp2p's connection monitor does on every connection: open a
    * stream, propose the ping protocol. The aggregator does not speak it and
-   * says so ("na"), which counts as alive; any other failure aborts the
-   * connection, as the monitor does.
+   * says so ("na"), which counts as alive; any other failure, or no answer
+   * within the real agent's ping timeout (LINK_PING_TIMEOUT_MS, agent/host.ts),
+   * aborts the connection, as the monitor does.
    */
   async monitorPing (): Promise<void> {
     const link = this.link
     if (link === undefined || this.status !== 'connected') return
     try {
-      const stream = await link.conn.openStream(LIBP2P_PING_PROTOCOL, AbortSignal.timeout(this.options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS))
+      const stream = await link.conn.openStream(LIBP2P_PING_PROTOCOL, AbortSignal.timeout(LINK_PING_TIMEOUT_MS))
       stream.abort(new Error('ping is not expected to be supported'))
     } catch (err) {
       if (err instanceof UnsupportedProtocolError || (err as Error).name === 'UnsupportedProtocolError') return

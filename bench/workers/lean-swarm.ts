@@ -13,7 +13,7 @@ import type { WeightedTarget } from '../../agent/targets.ts'
 import { systemClock } from '../../shared/clock.ts'
 import { PRODUCT_VERSION } from '../../shared/version.ts'
 import { leanIdentity } from '../../test/support/lean-connection.ts'
-import { LeanAgent } from './lean-agent.ts'
+import { DIAL_FAILURES, LeanAgent, type DialFailure } from './lean-agent.ts'
 
 /** The scheduler's resolution: beats go out within this of their slot. */
 export const SWARM_TICK_MS = 50
@@ -30,7 +30,7 @@ export interface LeanSwarmOptions {
   /** Names are `${nicknamePrefix}-${i}`. */
   nicknamePrefix: string
   concurrentHandshakes?: number
-  /** Emulate js-libp2p's connection monitor (a ping stream every this many ms per connection); 0 = off. */
+  /** Emulate js-libp2p's connection monitor (a ping stream every this many ms per connection, as the real agent's host runs one); 0 = off. */
   monitorPingMs?: number
   /** One origin for every demo chain: the whole fleet agrees on heads, like nodes of one network. */
   originMs: number
@@ -42,6 +42,8 @@ export interface LeanSwarmStatus {
   dialing: number
   beatsSent: number
   connectFailures: number
+  /** Failed connection attempts so far, by cause (lean-agent.ts, classifyDialFailure). */
+  failures: Record<DialFailure, number>
   /** Why agents are not connected, by cause. */
   errors: Record<string, number>
 }
@@ -140,7 +142,9 @@ export class LeanSwarm {
     let beatsSent = 0
     let connectFailures = 0
     const errors: Record<string, number> = {}
+    const failures = Object.fromEntries(DIAL_FAILURES.map((f) => [f, 0])) as Record<DialFailure, number>
     for (const agent of this.agents) {
+      for (const f of DIAL_FAILURES) failures[f] += agent.failures[f]
       if (agent.status === 'connected') connected++
       else if (agent.lastError !== undefined) {
         const cause = agent.lastError.slice(0, 80)
@@ -150,7 +154,7 @@ export class LeanSwarm {
       beatsSent += agent.beatsSent
       connectFailures += agent.connectFailures
     }
-    return { agents: this.agents.length, connected, dialing, beatsSent, connectFailures, errors }
+    return { agents: this.agents.length, connected, dialing, beatsSent, connectFailures, failures, errors }
   }
 
   /** Every agent's last "stopping" beat and close, as SIGTERM does to a real agent. */

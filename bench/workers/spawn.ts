@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
+import { reapOnExit } from '../../test/support/child-reaper.ts'
 
 /** A worker process speaking the READY / GO / DONE line protocol. */
 export class Worker {
@@ -10,6 +11,7 @@ export class Worker {
 
   constructor (script: string, args: unknown) {
     this.proc = spawn(process.execPath, [script, JSON.stringify(args)], { stdio: ['pipe', 'pipe', 'inherit'] })
+    reapOnExit(this.proc)
     const rl = createInterface({ input: this.proc.stdout! })
     rl.on('line', (line) => {
       const waiter = this.waiters.find((w) => line.startsWith(w.want))

@@ -17,6 +17,7 @@
 //   {"type":"status","worker":0,"agents":100,"connected":97,"running":100,"connectFailures":12,"beatsSent":4200,...}
 // and stops every agent cleanly on SIGTERM (exit 0): each sends its last "stopping" beat.
 import type { Agent as AgentType } from '../../agent/agent.ts'
+import { LINK_PING_INTERVAL_MS } from '../../agent/constants.ts'
 import { parseWeightedTarget } from '../../agent/targets.ts'
 import { DEFAULT_CONCURRENT_HANDSHAKES, LeanSwarm } from './lean-swarm.ts'
 
@@ -53,7 +54,7 @@ process.on('uncaughtException', (err) => {
 interface Swarm {
   peerIds: () => string[]
   allBeating: () => boolean
-  status: () => { agents: number, connected: number, running: number, connectFailures: number, beatsSent: number, errors: Record<string, number> }
+  status: () => { agents: number, connected: number, running: number, connectFailures: number, beatsSent: number, errors: Record<string, number>, failures?: Record<string, number> }
   stop: () => Promise<void>
 }
 
@@ -66,7 +67,8 @@ async function leanSwarm (): Promise<Swarm> {
     reconnectPeriodMs,
     nicknamePrefix: `swarm-${worker}`,
     concurrentHandshakes: numberEnv('SWARM_HANDSHAKES', DEFAULT_CONCURRENT_HANDSHAKES),
-    monitorPingMs: numberEnv('SWARM_MONITOR_MS', 0, { allowZero: true }),
+    // The real agent's host runs libp2p's connection monitor (agent/host.ts): so do lean agents, unless told 0.
+    monitorPingMs: numberEnv('SWARM_MONITOR_MS', LINK_PING_INTERVAL_MS, { allowZero: true }),
     originMs,
   })
   await swarm.start()
@@ -138,7 +140,11 @@ async function agentSwarm (): Promise<Swarm> {
 const startedAt = Date.now()
 const swarm = kind === 'lean' ? await leanSwarm() : await agentSwarm()
 
+/** The process that started this worker; when it is gone (even killed with -9) the worker goes too. */
+const parentPid = process.ppid
+
 function report (): void {
+  if (process.ppid !== parentPid) process.exit(1)
   const cpu = process.cpuUsage()
   emit({ type: 'status', ...swarm.status(), rssBytes: process.memoryUsage().rss, cpuSeconds: (cpu.user + cpu.system) / 1e6 })
 }

@@ -47,3 +47,46 @@ test('getConnections() lists every connection without concatenating per peer', a
   assert.deepEqual(new Set(listed.map((c) => c.remotePeer.toString())), new Set(dialers))
   assert.equal(concatCalls, 0, 'getConnections() concatenated the list once per peer (unpatched libp2p)')
 })
+
+// The same patch: the connection manager keeps its count of connections as they open and close, so an inbound
+// connection (the maxConnections check) and every connection:open (the pruner) no longer list them all to count
+// them: at 10,000 agents that listing cost ~130 µs of every handshake of a reconnect storm.
+test('inbound connections are counted, not listed, and maxConnections still holds', async (t) => {
+  const listener = await createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionManager: { maxConnections: 3 },
+  })
+  const conns: LeanConnection[] = []
+  t.after(async () => {
+    for (const c of conns) c.abort(new Error('test over'))
+    await listener.stop()
+  })
+  const manager = (listener as unknown as { components: { connectionManager: { getConnections: (peer?: unknown) => unknown[], getConnectionsCount?: () => number } } }).components.connectionManager
+  const list = manager.getConnections.bind(manager)
+  let fullListings = 0
+  manager.getConnections = (peer?: unknown) => {
+    if (peer === undefined) fullListings++
+    return list(peer)
+  }
+  const port = Number(listener.getMultiaddrs()[0]!.toString().split('/')[4])
+  const dial = async (): Promise<LeanConnection> => await dialLean(leanIdentity(await generateKeyPair('Ed25519')), { host: '127.0.0.1', port }, AbortSignal.timeout(10_000))
+  for (let i = 0; i < 3; i++) conns.push(await dial())
+  await waitFor(() => list().length === 3, { timeoutMs: 10_000, intervalMs: 10 })
+  assert.equal(fullListings, 0, 'admitting a connection listed every connection to count them (unpatched libp2p)')
+  assert.equal(manager.getConnectionsCount?.(), 3)
+
+  // A fourth is over maxConnections: refused at accept (the remote closes it during the handshake).
+  await assert.rejects(dial())
+  assert.equal(manager.getConnectionsCount?.(), 3)
+
+  // A closed connection leaves the count.
+  conns.shift()!.abort(new Error('gone'))
+  await waitFor(() => list().length === 2, { timeoutMs: 10_000, intervalMs: 10 })
+  assert.equal(manager.getConnectionsCount?.(), 2)
+  conns.push(await dial())
+  await waitFor(() => manager.getConnectionsCount?.() === 3, { timeoutMs: 10_000, intervalMs: 10 })
+  assert.equal(list().length, 3)
+})

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { reapOnExit } from './child-reaper.ts'
 import { waitFor } from './wait.ts'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -28,6 +29,7 @@ export class Spawned {
   constructor (bin: string, args: string[], env: NodeJS.ProcessEnv = {}, options: { direct?: boolean } = {}) {
     const [command, argv] = options.direct === true ? [bin, args] : [process.execPath, [bin, ...args]]
     this.proc = spawn(command, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    reapOnExit(this.proc)
     let partial = ''
     this.proc.stdout?.on('data', (d: Buffer) => { this.stdout += d.toString() })
     this.proc.stderr?.on('data', (d: Buffer) => {
@@ -81,11 +83,22 @@ export interface RunningAggregator {
   dataDir: string
 }
 
-export async function startAggregatorProcess (options: { dataDir?: string, port?: number, args?: string[], env?: NodeJS.ProcessEnv } = {}): Promise<RunningAggregator> {
+/** How long an aggregator may take to say it started (a restart restores its known nodes first). */
+export const AGGREGATOR_START_TIMEOUT_MS = 15_000
+
+export async function startAggregatorProcess (options: { dataDir?: string, port?: number, args?: string[], env?: NodeJS.ProcessEnv, startTimeoutMs?: number } = {}): Promise<RunningAggregator> {
   const dataDir = options.dataDir ?? tempDir('hb-agg-')
   const listen = `/ip4/127.0.0.1/tcp/${options.port ?? 0}`
   const spawned = new Spawned(AGGREGATOR_BIN, ['--listen', listen, '--http', '127.0.0.1:0', '--data-dir', dataDir, ...(options.args ?? [])], options.env)
-  const started = await spawned.waitForLog((l) => l.msg === 'heartbeat aggregator started')
+  let started: LogLine
+  try {
+    started = await spawned.waitForLog((l) => l.msg === 'heartbeat aggregator started', options.startTimeoutMs ?? AGGREGATOR_START_TIMEOUT_MS)
+  } catch (err) {
+    // Nobody else holds this process yet: left running, it would keep the test (and its pipes) alive.
+    spawned.kill('SIGKILL')
+    await spawned.exited
+    throw err
+  }
   const multiaddrs = started.multiaddrs as string[]
   return { process: spawned, peerId: started.peerId as string, multiaddr: multiaddrs[0] as string, url: started.http as string, dataDir }
 }

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
+import { reapOnExit } from './child-reaper.ts'
 import { ROOT } from './processes.ts'
 
 /** The worker script: many agents in one process, each its own libp2p identity (see bench/workers/swarm.ts). */
@@ -11,6 +12,8 @@ export interface SwarmStatus {
   /** The worker process's CPU time so far (user + system). */
   cpuSeconds: number
   errors: Record<string, number>
+  /** Lean agents: failed connection attempts so far by cause (refused, reset, timeout, other). */
+  failures?: Record<string, number>
 }
 
 export interface SwarmOptions {
@@ -21,10 +24,20 @@ export interface SwarmOptions {
   kind?: 'lean' | 'agent'
   /** lean: handshakes this worker runs at once. */
   concurrentHandshakes?: number
-  /** lean: emulate js-libp2p's connection monitor, a ping stream per connection this often (0 = off). */
+  /** lean: emulate js-libp2p's connection monitor, a ping stream per connection this often (0 = off; default the real agent's LINK_PING_INTERVAL_MS). */
   monitorPingMs?: number
   /** One demo-chain origin for every worker, so the whole fleet agrees on heads. */
   originMs?: number
+  /**
+   * Scheduling niceness of the worker process (0-19; default 0). On one machine
+   * the simulated agents compete with the aggregator for the same cores, and the
+   * kernel shares them per process: five busy workers leave the aggregator a
+   * third of two cores. A real fleet's agents run on machines of their own, so
+   * a benchmark that measures the aggregator may let its simulated agents yield.
+   * Started under nice(1) rather than setpriority(2) after the spawn: on Linux that
+   * sets one thread only, and the worker's V8 and libuv threads may already exist.
+   */
+  nice?: number
 }
 
 /** One agent-swarm worker process: its agents' peer ids once ready, and its last status report. */
@@ -38,7 +51,9 @@ export class SwarmWorker {
   readonly ready: Promise<void>
 
   constructor (index: number, count: number, target: string, options: SwarmOptions) {
-    this.proc = spawn(process.execPath, [SWARM], {
+    const nice = options.nice ?? 0
+    const [command, args] = nice === 0 ? [process.execPath, [SWARM]] : ['nice', ['-n', String(nice), process.execPath, SWARM]]
+    this.proc = spawn(command, args, {
       env: {
         ...process.env,
         SWARM_WORKER: String(index + 1),
@@ -54,6 +69,7 @@ export class SwarmWorker {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
+    reapOnExit(this.proc)
     let partial = ''
     this.ready = new Promise((resolve, reject) => {
       this.proc.stdout?.on('data', (d: Buffer) => {
@@ -73,6 +89,19 @@ export class SwarmWorker {
       this.proc.on('exit', (code) => { reject(new Error(`swarm worker ${index} exited (${code}): ${this.stderr.slice(-2000)}`)) })
     })
     this.proc.stderr?.on('data', (d: Buffer) => { this.stderr += d.toString() })
+  }
+
+  /** `ready`, or an error with the worker's last status once `timeoutMs` has passed without it. */
+  async readyWithin (timeoutMs: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const late = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => { reject(new Error(`swarm worker: not every agent beating after ${timeoutMs} ms; last status ${JSON.stringify(this.last)}`)) }, timeoutMs)
+    })
+    try {
+      await Promise.race([this.ready, late])
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   get alive (): boolean {

@@ -54,6 +54,34 @@ describe('peer admission and beat budget', () => {
     assert.equal(admission.refusals.count('too_many_connections_per_ip'), 1)
   })
 
+  it('admits handshakes at TCP accept only while those under way fit the budget, and counts how they end', async () => {
+    const { lines, logger } = capturingLogger()
+    const clock = new ManualClock({ wallStart: 0 })
+    const admission = new PeerAdmission({ logger, clock, maxPendingHandshakes: 100 })
+    const gater = admission.connectionGater(() => 0)
+    const deny = gater.denyInboundConnection as (c: MultiaddrConnection) => boolean
+    const upgraded = gater.denyInboundUpgradedConnection as (p: PeerId, c: MultiaddrConnection) => boolean
+    const someone = await peer()
+    // Nothing has completed yet: the floor (64) is admitted, the next is refused before any crypto.
+    const first = Array.from({ length: 64 }, (_, i) => fakeConnection(`/ip4/198.51.100.9/tcp/${i + 1}`))
+    assert.ok(first.every((c) => !deny(c)))
+    const refused = fakeConnection('/ip4/198.51.100.9/tcp/999')
+    assert.equal(deny(refused), true)
+    assert.equal(admission.refusals.count('handshakes_busy'), 1)
+    assert.equal(admission.perIp.count('198.51.100.9'), 64, 'a refused connection holds no per-IP slot')
+    assert.ok(lines.some((l) => l.reason === 'handshakes_busy'), 'the refusal is logged')
+    // 60 complete within the window: 60/s x 2.5 s = 150 > the cap of 100; 4 are abandoned (closed before upgrade).
+    for (const c of first.slice(0, 60)) assert.equal(upgraded(someone, c), false)
+    for (const c of first.slice(60)) c.close()
+    first[0]!.close() // a completed connection closing later is no abandonment
+    const snap = admission.handshakes.snapshot(clock.monotonic())
+    assert.deepEqual({ ...snap, completedPerSecond: undefined }, { admitted: 64, completed: 60, abandoned: 4, refused: 1, underWay: 0, limit: 100, completedPerSecond: undefined })
+    assert.equal(admission.snapshot(0).handshakes !== undefined, true)
+    // A second later the window is empty again: back to the floor.
+    clock.advance(1_000)
+    assert.equal(admission.handshakes.limit(clock.monotonic()), 64)
+  })
+
   it('refuses by list, penalty and connections per peer after the handshake', async () => {
     const { logger } = capturingLogger()
     const [allowed, other, busy] = [await peer(), await peer(), await peer()]
@@ -71,7 +99,7 @@ describe('peer admission and beat budget', () => {
     assert.equal(deny(busy, conn), true)
     admission.penalties.add(allowed.toString(), 0)
     assert.equal(deny(allowed, conn), true)
-    assert.deepEqual(admission.refusals.toJSON(), { denied: 0, not_allowed: 1, penalized: 1, too_many_connections_per_ip: 0, too_many_connections_per_peer: 1 })
+    assert.deepEqual(admission.refusals.toJSON(), { denied: 0, not_allowed: 1, penalized: 1, too_many_connections_per_ip: 0, too_many_connections_per_peer: 1, handshakes_busy: 0 })
   })
 
   it('drops beats past the budget, then resets and penalizes a flooder, logging at a bounded rate', () => {

@@ -89,6 +89,6 @@ describe('RefusalStats', () => {
     stats.refuse('not_allowed')
     stats.refuse('not_allowed')
     stats.refuse('penalized')
-    assert.deepEqual(stats.toJSON(), { denied: 0, not_allowed: 2, penalized: 1, too_many_connections_per_ip: 0, too_many_connections_per_peer: 0 })
+    assert.deepEqual(stats.toJSON(), { denied: 0, not_allowed: 2, penalized: 1, too_many_connections_per_ip: 0, too_many_connections_per_peer: 0, handshakes_busy: 0 })
   })
 })
