@@ -47,7 +47,9 @@ test('two agents on one key: the node is flagged unhealthy, the newer agent is r
   const nicknames = new Set<string>()
   const unsubscribe = fleet.subscribe({ onNodeChanged: (peerId) => { nicknames.add(fleet.get(peerId)?.beat.nickname ?? '') } })
   const refusedBefore = ingest.rejected.get('identity_in_use') ?? 0
-  await waitFor(() => (ingest.rejected.get('identity_in_use') ?? 0) >= refusedBefore + 2, { timeoutMs: 8_000, what: 'two more refused retries' })
+  // Both awaited: two refused retries, and at least one beat folded meanwhile (under load the retries can come
+  // first, and an empty set would prove nothing).
+  await waitFor(() => (ingest.rejected.get('identity_in_use') ?? 0) >= refusedBefore + 2 && nicknames.size > 0, { timeoutMs: 8_000, what: 'two more refused retries and a beat of the node meanwhile' })
   unsubscribe()
   assert.deepEqual([...nicknames], ['alpha'])
   assert.equal(fleet.verdict(alpha.peerId)?.status, 'unhealthy')

@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Agent } from '../../agent/agent.ts'
 import type { Aggregator } from '../../aggregator/aggregator.ts'
+import { POSTGRES_CONNECT_TIMEOUT_MS, STORE_RETRY_CAP_MS } from '../../aggregator/store/constants.ts'
 import { startTestAgent, weighted } from '../support/agents.ts'
 import { startTestAggregator } from '../support/in-process.ts'
 import { databaseOf, usePostgres } from '../support/postgres.ts'
@@ -9,8 +10,15 @@ import { fetchJson } from '../support/processes.ts'
 import { waitFor } from '../support/wait.ts'
 
 const OUTAGE_MS = 20_000
+/**
+ * After 20 s of failures the store retries at its cap (STORE_RETRY_CAP_MS, jittered down by up to half). A
+ * database back from a crash first runs its recovery ("the database system is starting up"), which on a loaded
+ * machine can turn away the next attempts too: a few attempts at the cap, each with a connect timeout, bound it.
+ */
+const READY_AGAIN_MS = 4 * STORE_RETRY_CAP_MS + POSTGRES_CONNECT_TIMEOUT_MS
 
-const pg = usePostgres()
+// The server is crashed below: its commits must survive a crash, as a production server's do.
+const pg = usePostgres({ crashSafe: true })
 
 /**
  * The database goes away for 20 s (pg_ctl stop -m immediate: a crash) and
@@ -65,7 +73,12 @@ test('a database away for 20 s: the store reports it, ingest goes on, nothing is
   await server.start()
   const backAt = Date.now()
   for (const x of aggregators) {
-    await waitFor(async () => (await fetchJson(`${x.url}/health`)).components.store.status === 'ready', { timeoutMs: 30_000, what: 'the store ready again' })
+    let seen = 'nothing'
+    await waitFor(async () => {
+      const store = (await fetchJson(`${x.url}/health`)).components.store
+      seen = `${store.status}: ${String(store.details.lastError)} (failures ${String(store.details.failures)}, pending ${String(store.details.pending?.rows)})`
+      return store.status === 'ready'
+    }, { timeoutMs: READY_AGAIN_MS, what: 'the store ready again' }).catch((err: unknown) => { throw new Error(`${String(err)}; last seen ${seen}`) })
   }
   process.stdout.write(`# the store wrote again ${Date.now() - backAt} ms after the database came back\n`)
   // What happened during the outage is in the store, once, and reaches the other aggregator.
