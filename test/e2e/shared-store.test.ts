@@ -125,6 +125,11 @@ describe('two aggregators on one PostgreSQL', () => {
       if (n.status === 'stale') assert.match(n.reason, new RegExp(`^their aggregator ${leader.peerId} stopped reporting`))
     }
     assert.deepEqual(survivorView.aggregators.map((x: any) => [x.peerId === other.peerId, x.state]), [[true, 'reporting'], [false, 'silent']])
+    // Nobody watches those nodes now, and the survivor says so (NodeDown, as for stale). Awaited here, so that what
+    // is counted across the restarts below is only what the restarts cause (on a loaded machine these came later).
+    const orphans = survivorView.nodes.filter((x: any) => x.aggregator === leader.peerId).map((x: any) => x.peerId as string)
+    assert.equal(orphans.length, 3, 'the killed aggregator held three nodes')
+    await waitFor(() => orphans.every((p: string) => firing(p) >= 1), { timeoutMs: 30_000, what: 'NodeDown for the nodes of the killed aggregator' })
 
     // A maintenance window, set on the survivor before both restart.
     const windowed = peerOf.get(`agg${otherIndex}-node3`)!
