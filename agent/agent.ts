@@ -14,7 +14,6 @@ import { buildHeartbeat } from './beat.ts'
 import { ChainMonitor, type ChainSnapshot } from './chain-monitor.ts'
 import {
   DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_ERROR_LOG_PERIOD_MS, DEFAULT_SEND_TIMEOUT_MS, DEFAULT_SOURCE_TIMEOUT_MS, DEFAULT_UNREACHABLE_AFTER_MS,
-  WALL_STEP_WARN_MS,
 } from './constants.ts'
 import { createAgentHost } from './host.ts'
 import { HeartbeatService, type HeartbeatServiceStatus } from './service.ts'
@@ -22,7 +21,7 @@ import { CheckRunner } from './checks/runner.ts'
 import type { RunnableCheck } from './checks/types.ts'
 import type { ChainSource } from './source.ts'
 import { assertDistinctTargets, formatWeightedTarget, type WeightedTarget } from './targets.ts'
-import { WallStepDetector } from '../shared/wall-step.ts'
+import { WALL_STEP_WARN_MS, WallStepDetector } from '../shared/wall-step.ts'
 
 /** One heartbeat service: where it sends (one target, or several ranked by weight) and how often. */
 export interface ServiceSpec {

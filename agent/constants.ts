@@ -72,12 +72,6 @@ export const LINK_PING_TIMEOUT_MS = 10_000
  * agent speaks up when the aggregator would have alerted about this node.
  */
 export const DEFAULT_UNREACHABLE_AFTER_MS = 60_000
-/**
- * The wall clock and the monotonic clock disagreeing by more than this between
- * two polls is a step of the machine's clock (NTP, an operator): logged once.
- * Intervals never use the wall clock, so nothing else changes.
- */
-export const WALL_STEP_WARN_MS = 2_000
 /** Closing a connection we no longer need never waits longer than this. */
 export const HANG_UP_TIMEOUT_MS = 1_000
 /** Liveness: the chain poll loop is stuck when it has not finished a poll in this many (period + source timeout)... */

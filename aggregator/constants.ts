@@ -55,12 +55,6 @@ export const STATUS_TICK_MS = 250
  * loop read its sockets before judging silence (fleet/ticker.ts). Well above timer jitter on a busy machine.
  */
 export const STATUS_TICK_LATE_MS = 50
-/**
- * The wall clock moving this much more or less than the monotonic clock
- * between two ticks is a step (NTP, an operator), logged once as a WARN with
- * its size. Slewing never comes near it; tick jitter under load stays far below.
- */
-export const WALL_STEP_WARN_MS = 2_000
 /** Until a node has announced a period (or been observed), assume go-filecoin's default beat. */
 export const ASSUMED_PERIOD_MS = 3_000
 /** A disconnected node turns down when it has not reconnected within this many of its periods. */

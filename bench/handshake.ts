@@ -5,6 +5,7 @@
 // ramp, divided by N, is its all-in cost per handshake: the figure that bounds how fast a restarted
 // aggregator can take its fleet back (bench/storm.ts, docs/BENCHMARKS.md §6).
 import { loadavg } from 'node:os'
+import { DEFAULT_RECONNECT_PERIOD_MS } from '../agent/constants.ts'
 import { rampBudgetMs, startAggregatorProcess, startSwarm, stopSwarm, swarmStats, wholeNumberFlag } from './fleet-support.ts'
 import { cpuSeconds, cpuSplit, type BenchContext, type BenchResult, type Benchmark } from './harness.ts'
 
@@ -13,7 +14,6 @@ const DEFAULT_AGENTS = 2000
 const DEFAULT_HANDSHAKES = 2
 /** Agents beat once on connecting and then stay quiet for the rest of the run. */
 const QUIET_PERIOD_MS = 60 * 60_000
-const RECONNECT_PERIOD_MS = 10_000
 /** The idle aggregator is measured this long before the ramp. */
 const IDLE_WINDOW_MS = 5_000
 /** Workers that dial in parallel (the agents are split evenly over them). */
@@ -46,7 +46,7 @@ export const handshake: Benchmark = {
       const startUs = Number(process.hrtime.bigint() / 1000n)
       const workers = await startSwarm(aggregator.multiaddr, n, {
         beatPeriodMs: QUIET_PERIOD_MS,
-        reconnectPeriodMs: RECONNECT_PERIOD_MS,
+        reconnectPeriodMs: DEFAULT_RECONNECT_PERIOD_MS,
         perWorker: Math.ceil(n / WORKERS),
         concurrentHandshakes: handshakes,
         monitorPingMs: 0,

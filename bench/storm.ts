@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
+import { DEFAULT_BEAT_PERIOD_MS, DEFAULT_RECONNECT_PERIOD_MS } from '../agent/constants.ts'
 import { parsePositiveDuration } from '../shared/duration.ts'
 import { ErrorCodes, UsageError } from '../shared/errors.ts'
 import { tempDir } from '../test/support/processes.ts'
@@ -15,12 +16,9 @@ import {
 } from './fleet-support.ts'
 import { cpuSeconds, rssMiB, type BenchContext, type BenchResult, type Benchmark } from './harness.ts'
 
-/** The agent's defaults (agent/constants.ts): what a fleet left alone runs. */
-const DEFAULT_RECONNECT = '10s'
-const DEFAULT_PERIOD = '3s'
 /** The quick run (inside npm test) keeps the harness alive in a few seconds. */
-const QUICK_RECONNECT = '5s'
-const QUICK_PERIOD = '1s'
+const QUICK_RECONNECT_MS = 5_000
+const QUICK_PERIOD_MS = 1_000
 /** How often the workers report (and the storm's marks are read). */
 const REPORT_MS = 250
 /** The restarted aggregator's fleet view may be slow to come while it takes thousands of handshakes. */
@@ -53,8 +51,9 @@ export const storm: Benchmark = {
       if (!Number.isInteger(n) || n <= 0) throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `--agents: "${text}" is not a positive whole number`)
       return n
     })
-    const reconnectPeriodMs = parsePositiveDuration(flags.reconnect ?? (ctx.quick ? QUICK_RECONNECT : DEFAULT_RECONNECT), '--reconnect')
-    const beatPeriodMs = parsePositiveDuration(flags.period ?? (ctx.quick ? QUICK_PERIOD : DEFAULT_PERIOD), '--period')
+    // Without flags, the agent's own defaults: what a fleet left alone runs.
+    const reconnectPeriodMs = flags.reconnect !== undefined ? parsePositiveDuration(flags.reconnect, '--reconnect') : ctx.quick ? QUICK_RECONNECT_MS : DEFAULT_RECONNECT_PERIOD_MS
+    const beatPeriodMs = flags.period !== undefined ? parsePositiveDuration(flags.period, '--period') : ctx.quick ? QUICK_PERIOD_MS : DEFAULT_BEAT_PERIOD_MS
     const pingMs = monitorPingMs(flags['monitor-ping'])
     const perWorker = wholeNumberFlag(flags['per-worker'], AGENTS_PER_WORKER, '--per-worker')
     const handshakes = wholeNumberFlag(flags.handshakes, DEFAULT_STORM_HANDSHAKES, '--handshakes')

@@ -1,6 +1,15 @@
 import type { Clock } from './clock.ts'
 
 /**
+ * The wall clock moving this much more or less than the monotonic clock
+ * between two observations is a step (NTP, an operator), logged once as a WARN
+ * with its size. Slewing never comes near it; timer jitter under load stays far
+ * below. Intervals never use the wall clock, so nothing else changes. Both
+ * programs watch with it.
+ */
+export const WALL_STEP_WARN_MS = 2_000
+
+/**
  * Notices a step of the machine's wall clock (NTP correcting a clock that ran
  * ahead, an operator's `date -s`): between two observations the wall clock
  * moved by a different amount than the monotonic clock. Slow slewing never

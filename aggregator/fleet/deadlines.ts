@@ -38,16 +38,6 @@ export class DeadlineQueue {
     this.wanted.delete(key)
   }
 
-  /** The key's deadline, if any. */
-  deadlineOf (key: string): number | undefined {
-    return this.wanted.get(key)?.at
-  }
-
-  /** The earliest deadline held (possibly stale: an upper bound on the next real one is not promised). */
-  get next (): number | undefined {
-    return this.times[0]
-  }
-
   /** Keys whose deadline is at or before `now`, each once, removed from the queue (schedule them again as needed). */
   * due (now: number): Generator<string> {
     while (this.times.length > 0 && (this.times[0] as number) <= now) {

@@ -173,12 +173,12 @@ export function phiFromNormal (t: number, mean: number, stdDeviation: number): n
  * means e / (1 + e) = p = 10^-T, so 0.070566 y^3 + 1.5976 y = ln((1 - p) / p):
  * a cubic with one real root (both coefficients are positive), by Cardano.
  */
-export function silenceAtPhi (window: ArrivalWindow, announcedPeriodMs: number, config: PhiConfig = DEFAULT_PHI_CONFIG, threshold: number = config.threshold): number | undefined {
+export function silenceAtPhi (window: ArrivalWindow, announcedPeriodMs: number, config: PhiConfig = DEFAULT_PHI_CONFIG): number | undefined {
   if (window.count < config.minSamples) return undefined
   const period = effectivePeriod(announcedPeriodMs, window)
   const mean = windowMean(window) + config.acceptablePausePeriods * period
   const stdDeviation = Math.max(windowStdDeviation(window), config.minStdDeviationPeriods * period)
-  const y = standardScoreAtPhi(threshold)
+  const y = standardScoreAtPhi(config.threshold)
   return Math.max(0, mean + y * stdDeviation)
 }
 

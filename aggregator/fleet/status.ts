@@ -257,11 +257,6 @@ function componentsNot (components: NodeRecord['beat']['health']['components'], 
   return listed.length > 0 ? `: ${listed.join(', ')}` : ''
 }
 
-/** phi for people: one decimal, and a plain word when it runs off to infinity. */
-export function formatPhi (phi: number): string {
-  return Number.isFinite(phi) ? phi.toFixed(1) : 'infinite'
-}
-
 /** A wall stamp as a time of day, UTC: 12:00:03Z (reasons about the last minutes). */
 export function clockTime (ms: number): string {
   return `${new Date(ms).toISOString().slice(11, 19)}Z`

@@ -1,8 +1,8 @@
 import { type Clock, instantOf, type Timer } from '../../shared/clock.ts'
 import { formatDuration } from '../../shared/duration.ts'
 import type { Logger } from '../../shared/log.ts'
-import { WallStepDetector } from '../../shared/wall-step.ts'
-import { STATUS_TICK_LATE_MS, STATUS_TICK_MS, WALL_STEP_WARN_MS } from '../constants.ts'
+import { WALL_STEP_WARN_MS, WallStepDetector } from '../../shared/wall-step.ts'
+import { STATUS_TICK_LATE_MS, STATUS_TICK_MS } from '../constants.ts'
 import type { Part } from '../parts.ts'
 import type { FleetState } from './fleet-state.ts'
 

@@ -46,7 +46,6 @@ const LOOK: Record<NodeStatus, { glyph: string, label: string, rank: number }> =
   stopped: { glyph: '■', label: 'Stopped', rank: 4 },
   healthy: { glyph: '✓', label: 'Healthy', rank: 5 },
 }
-const TONE_CLASS: Record<NodeStatus, string> = { unhealthy: 'bad', down: 'down', stale: 'stale', degraded: 'warn', stopped: 'off', healthy: 'ok' }
 const byName = new Intl.Collator('en', { numeric: true, sensitivity: 'base' })
 
 /** One node as the public may see it. */
@@ -102,8 +101,6 @@ export function worstByName (status: PublicStatus): Map<string, NodeStatus> {
   return worst
 }
 
-const escapeHtml = escapeXml
-
 function percent (ratio: number | null | undefined): string {
   if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return '—'
   const value = ratio * 100
@@ -120,14 +117,14 @@ const count = new Intl.NumberFormat('en-US')
 export function renderStatusPage (status: PublicStatus, limit: number = STATUS_PAGE_MAX_NODES): string {
   const { verdict } = status
   const counts = NODE_STATUSES.slice().sort((a, b) => LOOK[a].rank - LOOK[b].rank)
-    .map((s) => `<li class="status-count tone-${TONE_CLASS[s]}${status.byStatus[s] === 0 ? ' zero' : ''}"><span class="glyph" aria-hidden="true">${LOOK[s].glyph}</span> <span class="label">${LOOK[s].label}</span> <span class="count">${count.format(status.byStatus[s])}</span></li>`)
+    .map((s) => `<li class="status-count tone-${STATUS_TONE[s]}${status.byStatus[s] === 0 ? ' zero' : ''}"><span class="glyph" aria-hidden="true">${LOOK[s].glyph}</span> <span class="label">${LOOK[s].label}</span> <span class="count">${count.format(status.byStatus[s])}</span></li>`)
     .join('')
   const listed = status.nodes.slice(0, limit)
   const rows = listed.map((n) => {
     const look = LOOK[n.status]
     const maint = n.maintenance ? ' <span class="maint-tag"><span class="glyph" aria-hidden="true">⚒</span><span>maintenance</span></span>' : ''
-    return `<tr><th scope="row" class="status-name">${escapeHtml(n.name)}${maint}</th>` +
-      `<td><span class="badge tone-${TONE_CLASS[n.status]}"><span aria-hidden="true">${look.glyph}</span> ${look.label}</span></td>` +
+    return `<tr><th scope="row" class="status-name">${escapeXml(n.name)}${maint}</th>` +
+      `<td><span class="badge tone-${STATUS_TONE[n.status]}"><span aria-hidden="true">${look.glyph}</span> ${look.label}</span></td>` +
       `<td class="num" data-label="1 h">${percent(n.uptime?.hour)}</td><td class="num" data-label="24 h">${percent(n.uptime?.day)}</td><td class="num" data-label="7 d">${percent(n.uptime?.week)}</td></tr>`
   }).join('')
   const notes: string[] = []
@@ -151,11 +148,11 @@ export function renderStatusPage (status: PublicStatus, limit: number = STATUS_P
     `<title>${verdict.tone === 'ok' ? '' : '(!) '}Fleet status</title><link rel="icon" href="/assets/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/assets/app.css"></head>` +
     '<body class="public-status"><header class="top"><div class="brand"><img src="/assets/favicon.svg" alt="" width="22" height="22"><h1>Fleet status</h1></div></header>' +
     `${maintenance}<main class="status-main">` +
-    `<section class="status-verdict tone-${verdict.tone}" aria-labelledby="verdict"><p id="verdict" class="tile-value verdict">${escapeHtml(verdict.text)}</p>` +
-    `<p class="tile-sub">${escapeHtml([`${count.format(status.total)} node${status.total === 1 ? '' : 's'}`, verdict.sub].filter((s) => s !== '').join(' · '))}</p>` +
+    `<section class="status-verdict tone-${verdict.tone}" aria-labelledby="verdict"><p id="verdict" class="tile-value verdict">${escapeXml(verdict.text)}</p>` +
+    `<p class="tile-sub">${escapeXml([`${count.format(status.total)} node${status.total === 1 ? '' : 's'}`, verdict.sub].filter((s) => s !== '').join(' · '))}</p>` +
     `<p class="tile-sub">Updated <time datetime="${new Date(status.at).toISOString()}">${utc(status.at)}</time>.</p></section>` +
     `<section aria-labelledby="counts-title"><h2 id="counts-title" class="sr-only">Nodes by status</h2><ul class="status-counts">${counts}</ul></section>` +
-    `<section aria-labelledby="nodes-title"><h2 id="nodes-title">Nodes</h2>${table}${notes.map((n) => `<p class="note">${escapeHtml(n)}</p>`).join('')}</section>` +
+    `<section aria-labelledby="nodes-title"><h2 id="nodes-title">Nodes</h2>${table}${notes.map((n) => `<p class="note">${escapeXml(n)}</p>`).join('')}</section>` +
     '<p class="note">Uptime: the share of the time this aggregator watched the node in which it was healthy or degraded.</p>' +
     '</main></body></html>\n'
 }
@@ -235,7 +232,7 @@ export class PublicStatusCache {
 
   fleetBadge (): Rendered {
     const { verdict } = this.current()
-    return this.badge('fleet', verdict.words, verdict.tone === 'ok' ? 'ok' : verdict.tone === 'warn' ? 'warn' : verdict.tone === 'bad' ? 'bad' : 'off')
+    return this.badge('fleet', verdict.words, verdict.tone)
   }
 
   /** A nickname's badge; undefined when no node carries it (the route answers 404 with an "unknown" badge). */
