@@ -23,12 +23,12 @@ import { Cluster, type AggregatorView } from './cluster.ts'
 import {
   ALIVE_MARK_MS, DEFAULT_FLUSH_INTERVAL_MS, DEFAULT_SHARED_FLUSH_INTERVAL_MS, DEFAULT_HEIGHT_SAMPLE_INTERVAL_MS, DEFAULT_HISTORY_RETENTION_MS,
   FLEET_UPTIME_CACHE_MS, MAX_HISTORY_HEIGHT_POINTS, MAX_HISTORY_STATUS_CHANGES, PRUNE_INTERVAL_MS, STORE_FILE,
-  STORE_NOT_READY_AFTER_MS, STORE_RETRY_CAP_MS, STORE_RETRY_JITTER, STORE_WAITING_INTERVALS,
+  STORE_NOT_READY_AFTER_MS, STORE_WAITING_INTERVALS,
 } from './constants.ts'
 import { FleetRecorder } from './recorder.ts'
 import { decodeRosterRow } from './roster-codec.ts'
 import { LONGEST_UPTIME_WINDOW_MS, uptimeWindows, type Interval, type StatusPoint, type Uptime } from './uptime.ts'
-import { WriteBehind } from './write-behind.ts'
+import { storeRetryPolicy, WriteBehind } from './write-behind.ts'
 
 export type { Uptime } from './uptime.ts'
 export type { FleetTransition, LogCursor, StoredTransition } from './backend.ts'
@@ -298,7 +298,7 @@ export class FleetStore {
 
   private scheduleReopen (): void {
     if (this.closed) return
-    const delay = backoffDelay({ initialMs: this.settings.flushIntervalMs, base: 2, capMs: STORE_RETRY_CAP_MS, jitter: { kind: 'down', share: STORE_RETRY_JITTER } }, ++this.reopenFailures, this.options.random ?? Math.random)
+    const delay = backoffDelay(storeRetryPolicy(this.settings.flushIntervalMs), ++this.reopenFailures, this.options.random ?? Math.random)
     this.reopenTimer = this.clock.timeout(delay, () => { void this.reopen() }, { unref: true })
   }
 

@@ -39,6 +39,8 @@ function prepareStatements (db: DatabaseSync) {
       DELETE FROM status_changes WHERE at < :cutoff
         AND id NOT IN (SELECT MAX(id) FROM status_changes WHERE at < :cutoff GROUP BY peer_id)`),
     pruneRuns: db.prepare('DELETE FROM runs WHERE last_alive_at < ?'),
+    // A window is kept until the retention after it would have run out (docs/store.md), as on PostgreSQL.
+    pruneMaintenance: db.prepare('DELETE FROM maintenance WHERE until_at IS NOT NULL AND until_at < ?'),
     // One point per bucket: SQLite returns the other columns of the row holding MAX(at).
     heights: db.prepare(`
       SELECT MAX(at) AS t, height, head FROM height_samples
@@ -174,11 +176,14 @@ export class SqliteBackend implements StoreBackend {
   }
 
   async prune (cutoff: number): Promise<PruneResult> {
-    return inTransaction(this.db, () => ({
-      samples: Number(this.sql.pruneSamples.run(cutoff).changes),
-      transitions: Number(this.sql.pruneTransitions.run({ cutoff }).changes),
-      runs: Number(this.sql.pruneRuns.run(cutoff).changes),
-    }))
+    return inTransaction(this.db, () => {
+      this.sql.pruneMaintenance.run(cutoff)
+      return {
+        samples: Number(this.sql.pruneSamples.run(cutoff).changes),
+        transitions: Number(this.sql.pruneTransitions.run({ cutoff }).changes),
+        runs: Number(this.sql.pruneRuns.run(cutoff).changes),
+      }
+    })
   }
 
   async heights (peerId: string, since: number, until: number, bucketMs: number): Promise<Array<{ at: number, height: number, head: string }>> {

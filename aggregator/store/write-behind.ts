@@ -56,6 +56,11 @@ export interface WriteBehindStats {
   lastError: string | undefined
 }
 
+/** How a store that refused a write (or an open) is tried again: from the flush interval, doubling to the cap (or the interval, if longer). */
+export function storeRetryPolicy (flushIntervalMs: number): BackoffPolicy {
+  return { initialMs: flushIntervalMs, base: 2, capMs: Math.max(flushIntervalMs, STORE_RETRY_CAP_MS), jitter: { kind: 'down', share: STORE_RETRY_JITTER } }
+}
+
 /**
  * Write-behind: ingest only touches memory (a set of changed nodes, lists of
  * samples and transitions); a timer hands everything to `write` once per
@@ -88,7 +93,7 @@ export class WriteBehind {
 
   constructor (options: WriteBehindOptions) {
     this.options = options
-    this.retry = options.retry ?? { initialMs: options.intervalMs, base: 2, capMs: Math.max(options.intervalMs, STORE_RETRY_CAP_MS), jitter: { kind: 'down', share: STORE_RETRY_JITTER } }
+    this.retry = options.retry ?? storeRetryPolicy(options.intervalMs)
     this.lastWriteMono = options.clock.monotonic()
   }
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { instantOf } from '../../shared/clock.ts'
 import { FleetState } from '../../aggregator/fleet/fleet-state.ts'
 import { FleetStore, type StoreSettings } from '../../aggregator/store/index.ts'
+import type { StoreBackend, StoredWindow } from '../../aggregator/store/backend.ts'
 import { sampleHeartbeat } from '../support/fixtures.ts'
 import { ManualClock } from '../support/manual-clock.ts'
 import { STORE_BACKENDS, type StoreBackendHarness, type StoreLocation } from '../support/store-backends.ts'
@@ -118,6 +119,23 @@ for (const backend of STORE_BACKENDS) {
       const third = await openStore(location, time, {}, 'run-3')
       await third.store.close()
       assert.equal(await location.count('status_changes', "peer_id = 'b'"), 4)
+    })
+
+    test('retention: a maintenance window is kept until the retention after it runs out, an open-ended one always', async (t) => {
+      const location = await harness.fresh()
+      const time = new ManualClock()
+      const { store } = await openStore(location, time, { retentionMs: 2 * DAY })
+      t.after(async () => { await store.close() })
+      const backend = await new Promise<StoreBackend>((resolve) => { store.whenOpen(resolve) })
+      const now = time.wall()
+      const window = (scope: string, until: number | undefined): StoredWindow => ({ scope, until, reason: 'disk swap', since: now - 4 * DAY, setAt: now - 4 * DAY, ended: false })
+      await backend.saveMaintenance([
+        window('node:ran-out-3-days-ago', now - 3 * DAY),
+        window('node:ran-out-yesterday', now - DAY),
+        window('fleet', undefined),
+      ])
+      await store.prune()
+      assert.deepEqual((await backend.loadMaintenance()).map((w) => w.scope).sort(), ['fleet', 'node:ran-out-yesterday'])
     })
 
     test('retention: old samples and changes are pruned, but each node keeps the change in force at the cutoff', async (t) => {
