@@ -1,9 +1,9 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { type Clock, systemClock, type Timer } from '../../shared/clock.ts'
 import { ErrorCodes, HeartbeatError } from '../../shared/errors.ts'
-import type { AdminAuth } from './admin-auth.ts'
+import { AdminAuth } from './admin-auth.ts'
 
 /**
  * Who a request is: the admin (the --admin-token-file token), a viewer (the
@@ -68,8 +68,6 @@ function sha256 (text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest()
 }
 
-const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i
-
 export interface ViewerAuthOptions {
   admin: AdminAuth
   /** The --viewer-token-file token; without it only the admin token signs in. */
@@ -86,7 +84,8 @@ export interface ViewerAuthOptions {
 export class ViewerAuth {
   readonly ttlMs: number
   private readonly admin: AdminAuth
-  private readonly viewerDigest: Buffer | undefined
+  /** The viewer token's check: the same bearer comparison (constant time over digests) as the admin token's. */
+  private readonly viewer: AdminAuth
   private readonly publicOrigin: string | undefined
   private readonly publicHttps: boolean
   private readonly clock: Clock
@@ -98,7 +97,7 @@ export class ViewerAuth {
 
   constructor (options: ViewerAuthOptions) {
     this.admin = options.admin
-    this.viewerDigest = options.viewerToken === undefined ? undefined : sha256(options.viewerToken)
+    this.viewer = new AdminAuth(options.viewerToken)
     let publicUrl: URL | undefined
     try {
       publicUrl = options.publicUrl === undefined ? undefined : new URL(options.publicUrl)
@@ -115,16 +114,13 @@ export class ViewerAuth {
 
   /** Whether any token can sign in (the admin's or the viewers'). */
   get enabled (): boolean {
-    return this.admin.enabled || this.viewerDigest !== undefined
+    return this.admin.enabled || this.viewer.enabled
   }
 
   /** The role a bearer token grants: the admin token wins (it can do all a viewer can). */
   roleOfToken (authorization: string | undefined): Role | undefined {
-    if (authorization === undefined) return undefined
     if (this.admin.verify(authorization)) return 'admin'
-    const match = BEARER.exec(authorization)
-    if (match === null || this.viewerDigest === undefined) return undefined
-    return timingSafeEqual(sha256(match[1] as string), this.viewerDigest) ? 'viewer' : undefined
+    return this.viewer.verify(authorization) ? 'viewer' : undefined
   }
 
   /** The live session a request's cookie names, if any. */
