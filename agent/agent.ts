@@ -2,7 +2,7 @@ import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { systemClock, type Clock } from '../shared/clock.ts'
-import { formatDuration } from '../shared/duration.ts'
+import { formatDuration, roundToSeconds } from '../shared/duration.ts'
 import { ErrorCodes, UsageError } from '../shared/errors.ts'
 import type { ComponentHealth } from '../shared/health.ts'
 import { createLogger, type Logger } from '../shared/log.ts'
@@ -213,7 +213,7 @@ export class Agent {
     const step = this.wallSteps.observe()
     if (step !== undefined) {
       this.log.warn({ stepMs: Math.round(step) },
-        `the wall clock stepped ${step < 0 ? 'back' : 'forward'} by ${formatDuration(Math.round(Math.abs(step) / 1000) * 1000)}: beats and every interval run on the monotonic clock and go on unchanged; sentAt stamps follow the new wall time`)
+        `the wall clock stepped ${step < 0 ? 'back' : 'forward'} by ${formatDuration(roundToSeconds(Math.abs(step)))}: beats and every interval run on the monotonic clock and go on unchanged; sentAt stamps follow the new wall time`)
     }
   }
 

@@ -6,7 +6,7 @@ import type { Logger } from '../shared/log.ts'
 import { HEARTBEAT_PROTOCOL } from '../shared/protocol.ts'
 import { withTimeout } from '../shared/abort.ts'
 import { systemClock, type Clock } from '../shared/clock.ts'
-import { formatDuration } from '../shared/duration.ts'
+import { formatDuration, roundToSeconds } from '../shared/duration.ts'
 import { ErrorCodes, errorMessage, HeartbeatError } from '../shared/errors.ts'
 import type { BackoffPolicy, RandomSource } from './backoff.ts'
 import {
@@ -510,9 +510,6 @@ class SendTimeoutError extends HeartbeatError {
   }
 }
 
-function roundToSeconds (ms: number): number {
-  return Math.round(ms / 1000) * 1000
-}
 
 function formatSeconds (ms: number): string {
   return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`

@@ -47,6 +47,11 @@ export function parsePositiveDuration (text: string, what = 'duration'): number 
   return ms
 }
 
+/** Milliseconds to the nearest whole second: what a log line or a message says of a span measured to the millisecond. */
+export function roundToSeconds (ms: number): number {
+  return Math.round(ms / 1000) * 1000
+}
+
 /** Formats milliseconds as Go prints durations: 1h2m3s, 1m30s, 250ms, 0s. */
 export function formatDuration (ms: number): string {
   if (ms === 0) return '0s'

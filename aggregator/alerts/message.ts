@@ -1,4 +1,4 @@
-import { formatDuration } from '../../shared/duration.ts'
+import { formatDuration, roundToSeconds } from '../../shared/duration.ts'
 import type { AlertNotification, AlertRecord } from './types.ts'
 
 /**
@@ -137,9 +137,9 @@ function durationText (a: AlertRecord, at: number, kind: 'firing' | 'resolved'):
   const since = new Date(a.activeSince).toISOString()
   if (kind === 'resolved') {
     const end = a.resolvedAt ?? at
-    return `Resolved after ${formatDuration(roundToSecond(end - a.activeSince))} (active since ${since}, resolved ${new Date(end).toISOString()})`
+    return `Resolved after ${formatDuration(roundToSeconds(Math.max(0, end - a.activeSince)))} (active since ${since}, resolved ${new Date(end).toISOString()})`
   }
-  return `Firing for ${formatDuration(roundToSecond(at - a.activeSince))} (since ${since})`
+  return `Firing for ${formatDuration(roundToSeconds(Math.max(0, at - a.activeSince)))} (since ${since})`
 }
 
 /** A held-back alert by name (and component): its error text is already in the cause of the alert that holds it. */
@@ -153,9 +153,6 @@ function linkFor (a: AlertRecord, publicUrl: string): { url: string, text: strin
   return { url: `${base}/`, text: 'the fleet page' }
 }
 
-function roundToSecond (ms: number): number {
-  return Math.max(0, Math.round(ms / 1000) * 1000)
-}
 
 function capitalise (text: string): string {
   return text === '' ? text : `${text[0]?.toUpperCase() ?? ''}${text.slice(1)}`

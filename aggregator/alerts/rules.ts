@@ -1,4 +1,4 @@
-import { formatDuration } from '../../shared/duration.ts'
+import { formatDuration, roundToSeconds } from '../../shared/duration.ts'
 import type { HealthStatus } from '../../shared/health.ts'
 import { identityConflictReason } from '../fleet/identity.ts'
 import type { NodeStatus } from '../fleet/types.ts'
@@ -107,7 +107,7 @@ export function matchRule (rule: AlertRule, input: AlertInput, _now: number): Ru
     case 'head_stuck':
       // Measured on the aggregator's monotonic clock (headUnchangedForMs), never as wall now - lastHeadChange: a wall step is no stuck head.
       return live.filter((n) => n.headUnchangedForMs !== undefined && n.headUnchangedForMs > rule.after)
-        .map((n) => forNode(n, '', `${displayName(n)}: head unchanged for ${formatDuration(roundToSecond(n.headUnchangedForMs as number))} (more than ${formatDuration(rule.after)})`))
+        .map((n) => forNode(n, '', `${displayName(n)}: head unchanged for ${formatDuration(roundToSeconds(n.headUnchangedForMs as number))} (more than ${formatDuration(rule.after)})`))
     case 'component': {
       const statuses = new Set<HealthStatus>(rule.statuses)
       const wanted = rule.components === undefined ? undefined : new Set(rule.components)
@@ -229,11 +229,8 @@ function disputing (network: NetworkAlertInput, live: readonly NodeAlertInput[])
   return names.length > 0 ? `: ${nameSome(names)}` : ''
 }
 
-function roundToSecond (ms: number): number {
-  return Math.round(ms / 1000) * 1000
-}
 
 /** To the second under ten minutes, to the minute above. */
 function roundToMinuteAbove (ms: number): number {
-  return ms < 600_000 ? roundToSecond(ms) : Math.round(ms / 60_000) * 60_000
+  return ms < 600_000 ? roundToSeconds(ms) : Math.round(ms / 60_000) * 60_000
 }

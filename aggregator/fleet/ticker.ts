@@ -1,5 +1,5 @@
 import { type Clock, instantOf, type Timer } from '../../shared/clock.ts'
-import { formatDuration } from '../../shared/duration.ts'
+import { formatDuration, roundToSeconds } from '../../shared/duration.ts'
 import type { Logger } from '../../shared/log.ts'
 import { WALL_STEP_WARN_MS, WallStepDetector } from '../../shared/wall-step.ts'
 import { STATUS_TICK_LATE_MS, STATUS_TICK_MS } from '../constants.ts'
@@ -42,7 +42,7 @@ export function fleetTicker (options: { fleet: FleetState, clock: Clock, logger:
         const step = steps.observe()
         if (step !== undefined) {
           logger.warn({ stepMs: Math.round(step) },
-            `the wall clock stepped ${step < 0 ? 'back' : 'forward'} by ${formatDuration(Math.round(Math.abs(step) / 1000) * 1000)}: statuses, beat budgets, penalties and alerts run on the monotonic clock and go on unchanged; new stamps keep their order`)
+            `the wall clock stepped ${step < 0 ? 'back' : 'forward'} by ${formatDuration(roundToSeconds(Math.abs(step)))}: statuses, beat budgets, penalties and alerts run on the monotonic clock and go on unchanged; new stamps keep their order`)
         }
         fleet.tick(instantOf(clock))
       }

@@ -1,5 +1,5 @@
 import type { ComponentHealth } from '../../shared/health.ts'
-import { formatDuration } from '../../shared/duration.ts'
+import { formatDuration, roundToSeconds } from '../../shared/duration.ts'
 
 /** Running totals of the ingest (monotonic, as IngestStats counts them). */
 export interface IngestTotals {
@@ -55,7 +55,7 @@ export class IngestRejectWindow {
     const rejectRatio = attempts === 0 ? 0 : rejected / attempts
     const details: Record<string, unknown> = {
       // The span actually covered: the window, or more when samples were sparse.
-      window: formatDuration(Math.round(Math.max(0, now - base.at) / 1000) * 1000),
+      window: formatDuration(roundToSeconds(Math.max(0, now - base.at))),
       accepted,
       rejected,
       rejectRatio: Math.round(rejectRatio * 1000) / 1000,
