@@ -64,7 +64,9 @@ export const handshake: Benchmark = {
       const failures = workers.reduce((sum, w) => sum + (w.last?.connectFailures ?? 0), 0)
       await stopSwarm(workers)
       if (profileDir !== undefined) notes.push(`aggregator profile in ${profileDir}; window ${startUs}..${endUs} µs (bench/profile-window.ts)`)
-      notes.push('agent CPU per handshake includes each worker\'s start-up (key generation, module loading)')
+      // The window opens before the workers start: their start-up (module loading, every key generated) is in it. The
+      // aggregator is idle meanwhile, so its CPU above idle per handshake is not inflated; the rates over the window are.
+      notes.push('the window includes each worker\'s start-up (key generation, module loading): agent CPU per handshake, ramp s and handshakes/s count it; the aggregator\'s CPU above idle per handshake does not (it idles meanwhile)')
       return {
         name: 'handshake',
         params: { agents: n, handshakesPerWorker: handshakes, workers: WORKERS },
