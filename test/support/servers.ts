@@ -31,7 +31,9 @@ async function listen (server: Server, port = 0): Promise<number> {
 export async function startHttpServer (handler: (req: IncomingMessage, res: ServerResponse, body: string) => void, port = 0): Promise<RunningServer> {
   const server = createHttpServer((req, res) => {
     let body = ''
-    req.on('data', (chunk: Buffer) => { body += chunk.toString() })
+    // Decoded as a stream: a character split across two chunks stays one character.
+    req.setEncoding('utf8')
+    req.on('data', (chunk: string) => { body += chunk })
     req.on('end', () => { handler(req, res, body) })
   })
   const destroyAll = trackSockets(server)

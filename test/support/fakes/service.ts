@@ -1,5 +1,5 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { IncomingHttpHeaders } from 'node:http'
+import { startHttpServer } from '../servers.ts'
 
 /** One request a fake service got. */
 export interface Recorded {
@@ -44,39 +44,24 @@ export async function startFakeService (handle: (request: Recorded) => Answer): 
   const requests: Recorded[] = []
   const accepted: Recorded[] = []
   const scripted: Answer[] = []
-  const sockets = new Set<Socket>()
-  const server: Server = createServer((req, res) => {
-    let text = ''
-    req.setEncoding('utf8')
-    req.on('data', (chunk: string) => { text += chunk })
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://fake')
-      let json: unknown
-      try { json = JSON.parse(text) } catch { json = undefined }
-      const recorded: Recorded = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, text, json, at: Date.now() }
-      requests.push(recorded)
-      const answer = scripted.shift() ?? handle(recorded)
-      if (answer.status >= 200 && answer.status < 300) accepted.push(recorded)
-      const body = answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body)
-      const type = typeof answer.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json'
-      res.writeHead(answer.status, { ...(body !== '' ? { 'content-type': type } : {}), ...answer.headers }).end(body)
-    })
+  const server = await startHttpServer((req, res, text) => {
+    const url = new URL(req.url ?? '/', 'http://fake')
+    let json: unknown
+    try { json = JSON.parse(text) } catch { json = undefined }
+    const recorded: Recorded = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, text, json, at: Date.now() }
+    requests.push(recorded)
+    const answer = scripted.shift() ?? handle(recorded)
+    if (answer.status >= 200 && answer.status < 300) accepted.push(recorded)
+    const body = answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body)
+    const type = typeof answer.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json'
+    res.writeHead(answer.status, { ...(body !== '' ? { 'content-type': type } : {}), ...answer.headers }).end(body)
   })
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket)
-    socket.on('close', () => { sockets.delete(socket) })
-  })
-  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
-  const port = (server.address() as AddressInfo).port
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     requests,
     accepted,
     answerNext: (...answers) => { scripted.push(...answers) },
-    close: async () => {
-      for (const socket of sockets) socket.destroy()
-      await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
-    },
+    close: server.close,
   }
 }
 
