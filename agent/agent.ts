@@ -123,7 +123,7 @@ export class Agent {
     // Checked before the host exists: a bad target list costs nothing.
     validateSettings(options, peerIdFromPrivateKey(privateKey))
     const log = options.logger ?? createLogger({ name: 'heartbeat-agent' })
-    const libp2p = await createAgentHost(privateKey, { dialTimeoutMs: options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS })
+    const libp2p = await createAgentHost(privateKey, { dialTimeoutMs: options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS, clock: options.clock })
     return new Agent(libp2p, options, log)
   }
 

@@ -23,7 +23,7 @@ import {
 import {
   ALERT_BEAT_PERIOD_MS, ALERT_RECONNECT_PERIOD_MS, ALERTS_ENV, DEFAULT_CHECK_INTERVAL_MS, DEFAULT_CHECK_SLOW_MS,
   DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_ETH_URL, DEFAULT_LOTUS_URL, DEFAULT_MAINTENANCE_FOR_MS, DEFAULT_TARGET_WEIGHT,
-  DEFAULT_UNREACHABLE_AFTER_MS, LINK_PING_TIMEOUT_MS, MAINTENANCE_SIGNAL, MAX_TARGET_WEIGHT, MIN_TARGET_WEIGHT, SHUTDOWN_DEADLINE_MS,
+  DEFAULT_UNREACHABLE_AFTER_MS, LINK_PING_INTERVAL_MS, LINK_PING_TIMEOUT_MS, MAINTENANCE_SIGNAL, MAX_TARGET_WEIGHT, MIN_TARGET_WEIGHT, SHUTDOWN_DEADLINE_MS,
 } from './constants.ts'
 import type { AgentHealthServer } from './health-server.ts'
 import { onMaintenanceSignal } from './maintenance.ts'
@@ -123,8 +123,8 @@ Environment:
 Aggregators out of reach:
   A target without an open heartbeat stream for --unreachable-after is one ERROR line ("aggregator X
   unreachable for 1m0s: <cause>"), and one INFO when it is back; /metrics has heartbeat_agent_target_up
-  and heartbeat_agent_target_unreachable_seconds per target. A silent link is noticed by libp2p's
-  connection ping (${Math.round(LINK_PING_TIMEOUT_MS / 1000)} s without an answer) and logged as such.
+  and heartbeat_agent_target_unreachable_seconds per target. A silent link is noticed by the agent's
+  connection ping (a yamux PING every ${Math.round(LINK_PING_INTERVAL_MS / 1000)} s; ${Math.round(LINK_PING_TIMEOUT_MS / 1000)} s without an answer) and logged as such.
 
 Maintenance:
   kill -${MAINTENANCE_SIGNAL.replace('SIG', '')} <pid> turns maintenance on (for --maintenance-for) or off again.

@@ -58,11 +58,12 @@ export const DEFAULT_TARGET_WEIGHT = 100
 export const BACKOFF_INITIAL_MS = 250
 export const BACKOFF_BASE = 2
 /**
- * libp2p's connection monitor pings each connection this often and aborts one
- * whose ping is not answered within LINK_PING_TIMEOUT_MS: that is how an agent
- * notices a silent network partition (heartbeats alone are written into the
- * socket's buffers and never answered). Fixed rather than libp2p's adaptive
- * timeout, so the log can say for how long the aggregator did not answer.
+ * The link watcher (link-watch.ts) sends a yamux PING this long after the last
+ * answer and aborts the connection when one is not answered within
+ * LINK_PING_TIMEOUT_MS: that is how an agent notices a silent network
+ * partition (heartbeats alone are written into the socket's buffers and never
+ * answered). Fixed rather than adaptive, so the log can say for how long the
+ * aggregator did not answer.
  */
 export const LINK_PING_INTERVAL_MS = 10_000
 export const LINK_PING_TIMEOUT_MS = 10_000

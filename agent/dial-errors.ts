@@ -38,8 +38,8 @@ export interface StreamEnd {
 }
 
 /**
- * Says what the agent knows about a lost stream, and only that. libp2p's
- * connection monitor aborts a connection whose ping goes unanswered with a
+ * Says what the agent knows about a lost stream, and only that. The link
+ * watcher (link-watch.ts) aborts a connection whose ping goes unanswered with a
  * TimeoutError: that is silence (a partition, a hung host), not the
  * aggregator closing anything. A reset or a clean close did come from the
  * remote end.

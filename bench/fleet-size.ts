@@ -6,11 +6,12 @@
 // counted), all-N-healthy, a sample of GET /api/v1/fleet latencies while it ingests, and the
 // time from a beat's send to its being visible in /api/v1/nodes/:id for a few nodes.
 import { loadavg } from 'node:os'
+import { FLEET_DEMAND_MS, FLEET_PUBLISH_TICK_MS } from '../aggregator/constants.ts'
 import { parsePositiveDuration } from '../shared/duration.ts'
 import { ErrorCodes, UsageError } from '../shared/errors.ts'
 import type { SwarmWorker } from '../test/support/swarm-worker.ts'
 import { cpuSeconds, percentile, rssMiB, type BenchContext, type BenchResult, type Benchmark } from './harness.ts'
-import { AGENTS_PER_WORKER, fleet, monitorPingMs, rampBudgetMs, startAggregatorProcess, startSwarm, stopSwarm, swarmStats } from './fleet-support.ts'
+import { AGENTS_PER_WORKER, fleet, linkPingMs, rampBudgetMs, startAggregatorProcess, startSwarm, stopSwarm, swarmStats } from './fleet-support.ts'
 
 const DEFAULT_SIZES = '1000'
 /** The agent's default beat period (agent/constants.ts). */
@@ -29,14 +30,16 @@ interface Plan {
   windowMs: number
   perWorker: number
   handshakes: number | undefined
-  monitorPingMs: number
+  linkPingMs: number
   /** Write the aggregator's CPU profile (node --cpu-prof) here; the window's bounds go in the JSON. */
   profileDir: string | undefined
+  /** Extra NODE_OPTIONS for the aggregator alone (V8 flags to try), e.g. `--aggregator-node-options=--no-memory-reducer`. */
+  aggregatorNodeOptions: string | undefined
 }
 
 function plan (ctx: BenchContext): Plan {
   const flags = ctx.flags ?? {}
-  if (ctx.quick) return { sizes: [50], periodMs: 1000, windowMs: 4000, perWorker: AGENTS_PER_WORKER, handshakes: undefined, monitorPingMs: monitorPingMs(undefined), profileDir: undefined }
+  if (ctx.quick) return { sizes: [50], periodMs: 1000, windowMs: 4000, perWorker: AGENTS_PER_WORKER, handshakes: undefined, linkPingMs: linkPingMs(undefined), profileDir: undefined, aggregatorNodeOptions: undefined }
   const sizes = (flags.agents ?? process.env.BENCH_FLEET_SIZES ?? DEFAULT_SIZES).split(',').map((s) => {
     const n = Number(s)
     if (!Number.isInteger(n) || n <= 0) throw new UsageError(ErrorCodes.INVALID_ARGUMENT, `--agents: "${s}" is not a positive whole number`)
@@ -55,8 +58,9 @@ function plan (ctx: BenchContext): Plan {
     windowMs: parsePositiveDuration(flags.window ?? DEFAULT_WINDOW, '--window'),
     perWorker: count('per-worker', AGENTS_PER_WORKER),
     handshakes: flags.handshakes !== undefined ? count('handshakes', 0) : undefined,
-    monitorPingMs: monitorPingMs(flags['monitor-ping']),
+    linkPingMs: linkPingMs(flags['link-ping']),
     profileDir: flags.profile,
+    aggregatorNodeOptions: flags['aggregator-node-options'],
   }
 }
 
@@ -116,14 +120,15 @@ async function heapFigures (url: string): Promise<string> {
 export const fleetSize: Benchmark = {
   name: 'fleet-size',
   description: 'N lean agents at one beat per period: aggregator CPU per beat, RSS per agent, beats lost, fleet GET latency',
-  flags: '--agents N[,N...] --period 3s --window 60s --per-worker 2000 --handshakes 4 --monitor-ping 10s (libp2p\'s connection monitor, as the real agent runs it; 0 = off)',
+  flags: '--agents N[,N...] --period 3s --window 60s --per-worker 2000 --handshakes 4 --link-ping 10s (a yamux PING per agent this often, as the real agent\'s link watcher sends; 0 = off) --profile DIR --aggregator-node-options=FLAGS',
   async run (ctx: BenchContext): Promise<BenchResult> {
     const p = plan(ctx)
     const rows: BenchResult['rows'] = []
     const notes: string[] = []
     for (const n of p.sizes) {
       ctx.log(`fleet-size: ${n} agents, one beat per ${p.periodMs} ms ...`)
-      const aggregator = await startAggregatorProcess(p.profileDir !== undefined ? { env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${p.profileDir}` } } : {})
+      const nodeOptions = [p.profileDir !== undefined ? `--cpu-prof --cpu-prof-dir=${p.profileDir}` : '', p.aggregatorNodeOptions ?? ''].join(' ').trim()
+      const aggregator = await startAggregatorProcess(nodeOptions !== '' ? { env: { NODE_OPTIONS: nodeOptions } } : {})
       const pid = aggregator.process.proc.pid!
       const baseRss = rssMiB(pid)
       let workers: SwarmWorker[] | undefined
@@ -135,7 +140,7 @@ export const fleetSize: Benchmark = {
           reconnectPeriodMs: RECONNECT_PERIOD_MS,
           perWorker: p.perWorker,
           ...(p.handshakes !== undefined ? { concurrentHandshakes: p.handshakes } : {}),
-          monitorPingMs: p.monitorPingMs,
+          linkPingMs: p.linkPingMs,
           readyTimeoutMs: rampBudgetMs(n),
           onProgress: (connected, ws) => {
             const cpu = cpuSeconds(pid)
@@ -148,7 +153,9 @@ export const fleetSize: Benchmark = {
         await new Promise((resolve) => setTimeout(resolve, SETTLE_PERIODS * p.periodMs))
         const before = await fleet(aggregator)
         const beforeAt = performance.now()
-        await new Promise((resolve) => setTimeout(resolve, 1000)) // the GET's own cost stays out of the window
+        // The GET's own cost stays out of the window, and so does what it set going: the fleet documents' publisher keeps
+        // them current for FLEET_DEMAND_MS after the last read (aggregator/http/fleet-documents.ts), then stops.
+        await new Promise((resolve) => setTimeout(resolve, FLEET_DEMAND_MS + 2 * FLEET_PUBLISH_TICK_MS))
 
         // The window: no HTTP, only /proc reads.
         const load0 = loadavg()[0]!
@@ -168,7 +175,9 @@ export const fleetSize: Benchmark = {
         const swarm1 = swarmStats(workers)
 
         const afterAt = performance.now()
+        // The first read after a window without readers: every view the beats changed is rebuilt for it (cold).
         const after = await fleet(aggregator)
+        const coldGetMs = performance.now() - afterAt
         // Beats and gaps are counted between the two GETs (a little longer than the window).
         const beats = sum(after.nodes, 'beats') - sum(before.nodes, 'beats')
         const lost = sum(after.nodes, 'seqGaps') - sum(before.nodes, 'seqGaps')
@@ -184,7 +193,7 @@ export const fleetSize: Benchmark = {
         rows.push({
           agents: n,
           'period s': p.periodMs / 1000,
-          'monitor ping s': p.monitorPingMs / 1000,
+          'link ping s': p.linkPingMs / 1000,
           'ramp s': Number((rampMs / 1000).toFixed(1)),
           connected: after.nodes.filter((x: any) => x.connected).length,
           healthy: after.summary.byStatus.healthy,
@@ -196,6 +205,7 @@ export const fleetSize: Benchmark = {
           'beats received': beats,
           'beats expected': expected,
           'beats lost': lost,
+          'GET fleet cold ms': Math.round(coldGetMs),
           'GET fleet p50 ms': Math.round(percentile(latencies, 50)),
           'GET fleet p99 ms': Math.round(percentile(latencies, 99)),
           'send→visible p50 ms': Math.round(percentile(visible, 50)),
@@ -209,6 +219,7 @@ export const fleetSize: Benchmark = {
         const dead = workers.filter((w) => !w.alive)
         if (dead.length > 0) notes.push(`${n} agents: ${dead.length} swarm worker(s) died: ${dead.map((w) => w.stderr.slice(-300)).join(' | ')}`)
         if (p.profileDir !== undefined) notes.push(`${n} agents: aggregator profile in ${p.profileDir}; window ${windowStartUs}..${windowEndUs} µs (bench/profile-window.ts)`)
+        notes.push(`${n} agents: the ${FLEET_GET_SAMPLES} GETs after the cold one, in order (ms): ${latencies.map((ms) => Math.round(ms)).join(' ')}`)
         notes.push(`${n} agents: idle aggregator RSS ${Math.round(baseRss)} MiB, peak in window ${Math.round(peakRss)} MiB; after the window JS heap ${heap}; ${after.summary.total} nodes seen`)
       } catch (err) {
         notes.push(`${n} agents: ${(err as Error).message.slice(0, 500)}`)

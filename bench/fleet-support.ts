@@ -103,13 +103,12 @@ export async function startAggregatorProcess (options: Parameters<typeof startAg
 }
 
 /**
- * `--monitor-ping`: how often each lean agent emulates libp2p's connection
- * monitor. The real agent's host runs it (agent/host.ts, every
- * LINK_PING_INTERVAL_MS), so the lean agents do too unless told `0` (or
- * `off`): an agent whose monitor is turned off.
+ * `--link-ping`: how often each lean agent sends a yamux PING and waits for
+ * its answer, as the real agent's link watcher does (agent/link-watch.ts,
+ * every LINK_PING_INTERVAL_MS); `0` (or `off`): no pings.
  */
-export function monitorPingMs (raw: string | undefined): number {
+export function linkPingMs (raw: string | undefined): number {
   if (raw === undefined) return LINK_PING_INTERVAL_MS
   if (raw === '0' || raw === 'off') return 0
-  return parsePositiveDuration(raw, '--monitor-ping')
+  return parsePositiveDuration(raw, '--link-ping')
 }

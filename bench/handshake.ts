@@ -49,7 +49,7 @@ export const handshake: Benchmark = {
         reconnectPeriodMs: DEFAULT_RECONNECT_PERIOD_MS,
         perWorker: Math.ceil(n / WORKERS),
         concurrentHandshakes: handshakes,
-        monitorPingMs: 0,
+        linkPingMs: 0,
         reportMs: 250,
         readyTimeoutMs: rampBudgetMs(n),
       })

@@ -41,7 +41,11 @@ export function parseBenchArgs (args: string[]): { names: string[], quick: boole
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!
     if (arg === '--quick') quick = true
-    else if (arg.startsWith('--')) {
+    else if (arg.startsWith('--') && arg.includes('=')) {
+      // --flag=value: a value that itself starts with dashes (NODE_OPTIONS)
+      const at = arg.indexOf('=')
+      flags[arg.slice(2, at)] = arg.slice(at + 1)
+    } else if (arg.startsWith('--')) {
       const value = args[i + 1]
       if (value === undefined || value.startsWith('--')) throw new Error(`${arg} needs a value`)
       flags[arg.slice(2)] = value

@@ -1,5 +1,5 @@
 // Benchmark 6: reconnect storm. N lean agents (bench/workers/lean-agent.ts: the real agent's
-// backoff, dial timeout and connection monitor) connected; the aggregator is killed -9 and
+// backoff, dial timeout and link ping) connected; the aggregator is killed -9 and
 // restarted on the same port and data dir: time until every agent is back, what the storm cost
 // the aggregator and the simulated agents, and why attempts failed.
 import { randomBytes } from 'node:crypto'
@@ -12,7 +12,7 @@ import { ErrorCodes, UsageError } from '../shared/errors.ts'
 import { tempDir } from '../test/support/processes.ts'
 import type { SwarmWorker } from '../test/support/swarm-worker.ts'
 import {
-  AGENTS_PER_WORKER, monitorPingMs, rampBudgetMs, startAggregatorProcess, startSwarm, stopSwarm, swarmStats, wholeNumberFlag,
+  AGENTS_PER_WORKER, linkPingMs, rampBudgetMs, startAggregatorProcess, startSwarm, stopSwarm, swarmStats, wholeNumberFlag,
 } from './fleet-support.ts'
 import { cpuSeconds, rssMiB, type BenchContext, type BenchResult, type Benchmark } from './harness.ts'
 
@@ -43,7 +43,7 @@ const GOAL_PERIODS = 2
 export const storm: Benchmark = {
   name: 'storm',
   description: 'N agents; the aggregator is killed and restarted: time until all are back',
-  flags: '--agents N[,N...] --period 3s --reconnect 10s --monitor-ping 10s (0 = off) --per-worker 2000 --handshakes 100 (per worker) --agents-nice 10 --profile DIR',
+  flags: '--agents N[,N...] --period 3s --reconnect 10s --link-ping 10s (0 = off) --per-worker 2000 --handshakes 100 (per worker) --agents-nice 10 --profile DIR',
   async run (ctx: BenchContext): Promise<BenchResult> {
     const flags = ctx.flags ?? {}
     const sizes = ctx.quick ? [50] : (flags.agents ?? process.env.BENCH_STORM_SIZES ?? '1000,3000').split(',').map((text) => {
@@ -54,7 +54,7 @@ export const storm: Benchmark = {
     // Without flags, the agent's own defaults: what a fleet left alone runs.
     const reconnectPeriodMs = flags.reconnect !== undefined ? parsePositiveDuration(flags.reconnect, '--reconnect') : ctx.quick ? QUICK_RECONNECT_MS : DEFAULT_RECONNECT_PERIOD_MS
     const beatPeriodMs = flags.period !== undefined ? parsePositiveDuration(flags.period, '--period') : ctx.quick ? QUICK_PERIOD_MS : DEFAULT_BEAT_PERIOD_MS
-    const pingMs = monitorPingMs(flags['monitor-ping'])
+    const pingMs = linkPingMs(flags['link-ping'])
     const perWorker = wholeNumberFlag(flags['per-worker'], AGENTS_PER_WORKER, '--per-worker')
     const handshakes = wholeNumberFlag(flags.handshakes, DEFAULT_STORM_HANDSHAKES, '--handshakes')
     const nice = flags['agents-nice'] !== undefined ? niceness(flags['agents-nice']) : DEFAULT_AGENTS_NICE
@@ -78,7 +78,7 @@ export const storm: Benchmark = {
           reconnectPeriodMs,
           reportMs: REPORT_MS,
           perWorker,
-          monitorPingMs: pingMs,
+          linkPingMs: pingMs,
           concurrentHandshakes: handshakes,
           nice,
           readyTimeoutMs: rampBudgetMs(n),
@@ -188,7 +188,7 @@ export const storm: Benchmark = {
       }
     }
     if (rows.length === 0) rows.push({ agents: sizes.join(','), result: 'no size completed' })
-    return { name: 'storm', params: { sizes, beatPeriodMs, reconnectPeriodMs, monitorPingMs: pingMs, perWorker, handshakes, agentsNice: nice }, rows, notes }
+    return { name: 'storm', params: { sizes, beatPeriodMs, reconnectPeriodMs, linkPingMs: pingMs, perWorker, handshakes, agentsNice: nice }, rows, notes }
   },
 }
 

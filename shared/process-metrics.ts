@@ -7,6 +7,16 @@ import { collectDefaultMetrics, Registry } from 'prom-client'
  */
 const MISNAMED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']
 
+/**
+ * How often prom-client's event-loop monitor samples (its default is 10 ms):
+ * every sample is a wake-up of an otherwise idle process, 100 a second by
+ * default, which was half of an idle aggregator's CPU (docs/BENCHMARKS.md §2).
+ * A stall longer than this still shows in full in the lag percentiles (the
+ * late sample measures it); nodejs_eventloop_lag_seconds itself is measured
+ * at each scrape.
+ */
+export const EVENT_LOOP_MONITOR_RESOLUTION_MS = 100
+
 let processRegistry: Registry | undefined
 
 /**
@@ -18,7 +28,7 @@ let processRegistry: Registry | undefined
 export function registerProcessMetrics (registry: Registry): void {
   if (processRegistry === undefined) {
     processRegistry = new Registry()
-    collectDefaultMetrics({ register: processRegistry })
+    collectDefaultMetrics({ register: processRegistry, eventLoopMonitoringPrecision: EVENT_LOOP_MONITOR_RESOLUTION_MS })
     for (const name of MISNAMED_DEFAULT_METRICS) processRegistry.removeSingleMetric(name)
   }
   for (const { name } of processRegistry.getMetricsAsArray()) {

@@ -2,7 +2,7 @@ import { type Clock, instantOf, type Timer } from '../../shared/clock.ts'
 import { errorMessage } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/log.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
-import { fleetViews, type NodeView } from '../fleet/view.ts'
+import { fleetAlertSnapshot, type NodeView } from '../fleet/view.ts'
 import { registerAlertRoutes } from '../http/alert-routes.ts'
 import type { AlertsFeedSource } from '../http/events.ts'
 import type { PublicMaintenance } from '../http/status-page.ts'
@@ -49,7 +49,7 @@ export function alertingPart (options: AlertingPartOptions): Part & { readonly a
   const windows = new MaintenanceStore({ backend, clock })
   const alerting = new Alerting({
     config: options.config,
-    snapshot: () => fleetViews(fleet, instantOf(clock)),
+    snapshot: () => fleetAlertSnapshot(fleet, instantOf(clock)),
     revision: () => fleet.revision,
     announcedMaintenance: (peerId) => {
       const record = fleet.get(peerId)

@@ -1,6 +1,7 @@
 import { formatDuration, roundToSeconds } from '../../shared/duration.ts'
 import type { HealthStatus } from '../../shared/health.ts'
 import { identityConflictReason } from '../fleet/identity.ts'
+import { compareNodeViews } from '../fleet/view.ts'
 import type { NodeStatus } from '../fleet/types.ts'
 import {
   DEFAULT_ALERT_FOR_MS, DEFAULT_HEAD_STUCK_AFTER_MS, DEFAULT_MAX_IN_DISPUTE, DEFAULT_MAX_LAG_BLOCKS,
@@ -128,7 +129,7 @@ export function matchRule (rule: AlertRule, input: AlertInput, _now: number): Ru
       const statuses = new Set(rule.statuses)
       const healthy = candidates.filter((n) => statuses.has(n.status)).length
       if (healthy >= rule.min) return []
-      const short = candidates.filter((n) => !statuses.has(n.status)).map((n) => `${shortName(n)} ${n.status}`)
+      const short = byDisplayName(candidates.filter((n) => !statuses.has(n.status))).map((n) => `${shortName(n)} ${n.status}`)
       return [{
         id: `${rule.name}/fleet`,
         subject: { kind: 'fleet' },
@@ -211,6 +212,14 @@ export function componentCauses (node: NodeAlertInput): string {
   return ` (${nameSome(causes, MAX_NAMED_COMPONENTS, '; ')})`
 }
 
+/** Nodes in the fleet document's order (compareNodeViews), for the lists a message names: the input comes in no order. */
+function byDisplayName<T extends { nickname: string, peerId: string }> (nodes: T[]): T[] {
+  return nodes
+    .map((node) => ({ node, displayName: node.nickname !== '' ? node.nickname : node.peerId, peerId: node.peerId }))
+    .sort(compareNodeViews)
+    .map((entry) => entry.node)
+}
+
 /** A node for a list: its nickname, else its peer id. */
 function shortName (node: { nickname: string, peerId: string }): string {
   return node.nickname !== '' ? node.nickname : node.peerId
@@ -225,7 +234,7 @@ export function nameSome (items: readonly string[], max: number = MAX_NAMED_NODE
 /** The live nodes of a network whose head is not its heaviest: who is in dispute, by name. */
 function disputing (network: NetworkAlertInput, live: readonly NodeAlertInput[]): string {
   if (network.heaviestHead === undefined) return ''
-  const names = live.filter((n) => n.network === network.network && n.head !== '' && n.head !== network.heaviestHead).map(shortName)
+  const names = byDisplayName(live.filter((n) => n.network === network.network && n.head !== '' && n.head !== network.heaviestHead)).map(shortName)
   return names.length > 0 ? `: ${nameSome(names)}` : ''
 }
 

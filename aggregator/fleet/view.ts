@@ -226,6 +226,58 @@ function median (values: number[]): number {
   return sorted[Math.floor((sorted.length - 1) / 2)] as number
 }
 
+/**
+ * What alert evaluation reads of one node (aggregator/alerts/input.ts reads
+ * these fields by name, as it reads a NodeView's): the view's fields the rules
+ * need, with lastHeadChange in milliseconds rather than ISO text.
+ */
+export interface NodeAlertFacts {
+  peerId: string
+  nickname: string
+  status: NodeStatus
+  reason: string
+  network: string
+  lag: number
+  lastHeadChange: number
+  headUnchangedForMs: number
+  head: string
+  health: AppHealth
+  identityConflict: { agents: number, addresses: readonly string[] } | null
+}
+
+/**
+ * The fleet as alert evaluation needs it at `now`: each node's alert facts and
+ * the summary's networks (the same as fleetViews', judged the same way), in
+ * the fleet's own order. No view is built and nothing is sorted, so an
+ * evaluation of 10,000 nodes is a walk, not 10,000 views and a sort; what a
+ * rule lists by name it orders itself (alerts/rules.ts).
+ */
+export function fleetAlertSnapshot (fleet: FleetState, now: Instant): { nodes: NodeAlertFacts[], summary: { networks: NetworkView[] } } {
+  const consensus = fleet.consensus(now)
+  const nodes: NodeAlertFacts[] = []
+  const clocks = new ClockTally()
+  for (const record of fleet.nodes()) {
+    const verdict = fleet.verdict(record.peerId)
+    if (verdict === undefined) continue
+    const hb = record.beat
+    nodes.push({
+      peerId: record.peerId,
+      nickname: hb.nickname,
+      status: verdict.status,
+      reason: verdict.reason,
+      network: hb.network,
+      lag: lagOf(record, consensus.contexts.get(hb.network)),
+      lastHeadChange: record.lastHeadChange,
+      headUnchangedForMs: Math.max(0, Math.round(now.mono - record.lastHeadChangeMono)),
+      head: hb.head,
+      health: hb.health,
+      identityConflict: record.identityConflict ?? null,
+    })
+    if (fleet.isReporting(record.peerId)) tallyClock(clocks, fleet, record, headAgeAt(record, now.mono), clockHeightOf(record, now.mono)?.expectedHeight)
+  }
+  return { nodes, summary: { networks: sortedNetworks(consensus.networks).map((n) => clocks.view(n)) } }
+}
+
 /** One node's view at `now`, or undefined when the fleet does not know it. */
 export function nodeViewOf (fleet: FleetState, peerId: string, now: Instant): NodeView | undefined {
   const record = fleet.get(peerId)

@@ -46,6 +46,8 @@ export interface AggregatorHostOptions extends ConnectionLimits {
  * would only keep resetting. js-libp2p's connection monitor would open a
  * ping stream on every connection every 10 s (1,000 negotiations a second
  * at 10,000 agents), yamux's keep-alive a ping per connection every 30 s.
+ * The agents' own yamux PINGs (agent/link-watch.ts) are answered by the
+ * muxer itself.
  */
 export const AGGREGATOR_PINGS_CONNECTIONS = false
 

@@ -9,7 +9,6 @@
 // It owns no timers: the worker (bench/workers/swarm.ts) drives beats, pings
 // and dials from one scheduler for all its agents.
 import type { Stream } from '@libp2p/interface'
-import { UnsupportedProtocolError } from '@libp2p/interface'
 import { backoffPolicy } from '../../agent/service.ts'
 import { DEFAULT_DIAL_TIMEOUT_MS, FINAL_BEAT_TIMEOUT_MS, LINK_PING_TIMEOUT_MS } from '../../agent/constants.ts'
 import { keyOf, TargetSelector } from '../../agent/target-selector.ts'
@@ -20,8 +19,10 @@ import type { AgentState, Heartbeat } from '../../shared/heartbeat.ts'
 import { HEARTBEAT_PROTOCOL } from '../../shared/protocol.ts'
 import { dialLean, type LeanConnection, type LeanIdentity } from '../../test/support/lean-connection.ts'
 
-/** The protocol js-libp2p's connection monitor pings (the real agent's host runs one, every 10 s by default). */
-export const LIBP2P_PING_PROTOCOL = '/ipfs/ping/1.0.0'
+/** What the lean connection's muxer is: js-yamux, whose PING the link ping sends. */
+interface PingingMuxer {
+  ping: (options: { signal: AbortSignal }) => Promise<number>
+}
 
 export interface LeanAgentOptions {
   identity: LeanIdentity
@@ -156,21 +157,17 @@ export class LeanAgent {
   }
 
   /**
-   * What js-libp2p's connection monitor does on every connection: open a
-   * stream, propose the ping protocol. The aggregator does not speak it and
-   * says so ("na"), which counts as alive; any other failure, or no answer
-   * within the real agent's ping timeout (LINK_PING_TIMEOUT_MS, agent/host.ts),
-   * aborts the connection, as the monitor does.
+   * What the real agent's link watcher does (agent/link-watch.ts): a yamux
+   * PING, which the aggregator's muxer answers by itself; no answer within
+   * LINK_PING_TIMEOUT_MS drops the connection.
    */
-  async monitorPing (): Promise<void> {
+  async linkPing (): Promise<void> {
     const link = this.link
     if (link === undefined || this.status !== 'connected') return
     try {
-      const stream = await link.conn.openStream(LIBP2P_PING_PROTOCOL, AbortSignal.timeout(LINK_PING_TIMEOUT_MS))
-      stream.abort(new Error('ping is not expected to be supported'))
+      await (link.conn.muxer as unknown as PingingMuxer).ping({ signal: AbortSignal.timeout(LINK_PING_TIMEOUT_MS) })
     } catch (err) {
-      if (err instanceof UnsupportedProtocolError || (err as Error).name === 'UnsupportedProtocolError') return
-      if (this.link === link) this.drop(`connection monitor ping failed: ${(err as Error).message}`)
+      if (this.link === link) this.drop(`link ping failed: ${(err as Error).message}`)
     }
   }
 

@@ -30,8 +30,8 @@ export interface LeanSwarmOptions {
   /** Names are `${nicknamePrefix}-${i}`. */
   nicknamePrefix: string
   concurrentHandshakes?: number
-  /** Emulate js-libp2p's connection monitor (a ping stream every this many ms per connection, as the real agent's host runs one); 0 = off. */
-  monitorPingMs?: number
+  /** A yamux PING per connection this often, answered within LINK_PING_TIMEOUT_MS or the connection is dropped, as the real agent's link watcher does; 0 = off. */
+  linkPingMs?: number
   /** One origin for every demo chain: the whole fleet agrees on heads, like nodes of one network. */
   originMs: number
 }
@@ -95,7 +95,7 @@ export class LeanSwarm {
   constructor (options: LeanSwarmOptions) {
     this.options = options
     this.beats = new Wheel(options.beatPeriodMs)
-    this.pings = (options.monitorPingMs ?? 0) > 0 ? new Wheel(options.monitorPingMs!) : undefined
+    this.pings = (options.linkPingMs ?? 0) > 0 ? new Wheel(options.linkPingMs!) : undefined
     this.monitor = new ChainMonitor(new DemoChainSource({ blockTimeMs: DEMO_BLOCK_TIME_MS, originMs: options.originMs }), { timeoutMs: DEFAULT_SOURCE_TIMEOUT_MS })
   }
 
@@ -105,7 +105,8 @@ export class LeanSwarm {
     for (let i = 0; i < this.options.count; i++) {
       const nickname = `${this.options.nicknamePrefix}-${i}`
       const agent: LeanAgent = new LeanAgent({
-        identity: leanIdentity(await generateKeyPair('Ed25519')),
+        // As the real agent's host (agent/host.ts): yamux's own keep-alive off, the link pinged by the swarm's wheel.
+        identity: leanIdentity(await generateKeyPair('Ed25519'), { enableKeepAlive: false }),
         target: this.options.target,
         beatPeriodMs: this.options.beatPeriodMs,
         reconnectPeriodMs: this.options.reconnectPeriodMs,
@@ -171,7 +172,7 @@ export class LeanSwarm {
     this.lastTickAt += due * SWARM_TICK_MS
     while (due-- > 0) {
       this.beats.step((agent) => { agent.beat() })
-      this.pings?.step((agent) => { void agent.monitorPing() })
+      this.pings?.step((agent) => { void agent.linkPing() })
     }
     this.pollChainIfDue(now)
     this.pumpDials()

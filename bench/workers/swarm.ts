@@ -67,8 +67,8 @@ async function leanSwarm (): Promise<Swarm> {
     reconnectPeriodMs,
     nicknamePrefix: `swarm-${worker}`,
     concurrentHandshakes: numberEnv('SWARM_HANDSHAKES', DEFAULT_CONCURRENT_HANDSHAKES),
-    // The real agent's host runs libp2p's connection monitor (agent/host.ts): so do lean agents, unless told 0.
-    monitorPingMs: numberEnv('SWARM_MONITOR_MS', LINK_PING_INTERVAL_MS, { allowZero: true }),
+    // The real agent pings its link with yamux PINGs (agent/link-watch.ts): so do lean agents, unless told 0.
+    linkPingMs: numberEnv('SWARM_LINK_PING_MS', LINK_PING_INTERVAL_MS, { allowZero: true }),
     originMs,
   })
   await swarm.start()

@@ -24,8 +24,8 @@ export interface SwarmOptions {
   kind?: 'lean' | 'agent'
   /** lean: handshakes this worker runs at once. */
   concurrentHandshakes?: number
-  /** lean: emulate js-libp2p's connection monitor, a ping stream per connection this often (0 = off; default the real agent's LINK_PING_INTERVAL_MS). */
-  monitorPingMs?: number
+  /** lean: a yamux PING per connection this often, as the real agent's link watcher sends (0 = off; default LINK_PING_INTERVAL_MS). */
+  linkPingMs?: number
   /** One demo-chain origin for every worker, so the whole fleet agrees on heads. */
   originMs?: number
   /**
@@ -64,7 +64,7 @@ export class SwarmWorker {
         ...(options.reportMs !== undefined ? { SWARM_REPORT_MS: String(options.reportMs) } : {}),
         SWARM_KIND: options.kind ?? 'lean',
         ...(options.concurrentHandshakes !== undefined ? { SWARM_HANDSHAKES: String(options.concurrentHandshakes) } : {}),
-        ...(options.monitorPingMs !== undefined ? { SWARM_MONITOR_MS: String(options.monitorPingMs) } : {}),
+        ...(options.linkPingMs !== undefined ? { SWARM_LINK_PING_MS: String(options.linkPingMs) } : {}),
         ...(options.originMs !== undefined ? { SWARM_ORIGIN_MS: String(options.originMs) } : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
