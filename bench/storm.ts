@@ -153,7 +153,7 @@ export const storm: Benchmark = {
         rows.push({
           agents: n,
           'reconnect s': reconnectPeriodMs / 1000,
-          'monitor ping s': pingMs / 1000,
+          'link ping s': pingMs / 1000,
           'handshakes/worker': handshakes,
           'agents nice': nice,
           'down s': Number(((restartedAt - killedAt) / 1000).toFixed(1)),
