@@ -2,7 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { BENCHMARKS } from './index.ts'
-import { printTable } from './harness.ts'
+import { parseBenchArgs, printTable } from './harness.ts'
 
 for (const bench of BENCHMARKS) {
   test(`benchmark ${bench.name} runs (quick)`, async () => {
@@ -17,3 +17,9 @@ for (const bench of BENCHMARKS) {
     assert.ok(printTable(result.rows).includes('|'))
   })
 }
+
+test('benchmark flags: --flag value, and --flag=value for a value that starts with dashes', () => {
+  assert.deepEqual(parseBenchArgs(['fleet-size', '--agents', '1000', '--aggregator-node-options=--v8-pool-size=1', '--quick']),
+    { names: ['fleet-size'], quick: true, flags: { agents: '1000', 'aggregator-node-options': '--v8-pool-size=1' } })
+  assert.throws(() => parseBenchArgs(['fleet-size', '--agents', '--quick']), /--agents needs a value/)
+})

@@ -215,7 +215,7 @@ export function componentCauses (node: NodeAlertInput): string {
 /** Nodes in the fleet document's order (compareNodeViews), for the lists a message names: the input comes in no order. */
 function byDisplayName<T extends { nickname: string, peerId: string }> (nodes: T[]): T[] {
   return nodes
-    .map((node) => ({ node, displayName: node.nickname !== '' ? node.nickname : node.peerId, peerId: node.peerId }))
+    .map((node) => ({ node, displayName: shortName(node), peerId: node.peerId }))
     .sort(compareNodeViews)
     .map((entry) => entry.node)
 }

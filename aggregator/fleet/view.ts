@@ -207,6 +207,11 @@ class ClockTally {
     if (expectedHeight !== undefined) t.expected.push(expectedHeight)
   }
 
+  /** Every network of `consensus`, in the summary's order, with its heads judged against the clock. */
+  networks (consensus: FleetConsensus): NetworkView[] {
+    return sortedNetworks(consensus.networks).map((n) => this.view(n))
+  }
+
   view (n: NetworkConsensus): NetworkView {
     const t = this.byNetwork.get(n.network)
     const expected = t === undefined || t.expected.length === 0 ? null : median(t.expected)
@@ -273,9 +278,9 @@ export function fleetAlertSnapshot (fleet: FleetState, now: Instant): { nodes: N
       health: hb.health,
       identityConflict: record.identityConflict ?? null,
     })
-    if (fleet.isReporting(record.peerId)) tallyClock(clocks, fleet, record, headAgeAt(record, now.mono), clockHeightOf(record, now.mono)?.expectedHeight)
+    tallyClock(clocks, fleet, record, now)
   }
-  return { nodes, summary: { networks: sortedNetworks(consensus.networks).map((n) => clocks.view(n)) } }
+  return { nodes, summary: { networks: clocks.networks(consensus) } }
 }
 
 /** One node's view at `now`, or undefined when the fleet does not know it. */
@@ -298,8 +303,15 @@ export function compareNodeViews (a: Pick<NodeView, 'displayName' | 'peerId'>, b
 /** What the summary counts of each node. */
 export type SummaryCounted = Pick<NodeView, 'status' | 'connected' | 'duplicateNickname'>
 
-/** A reporting node's head against the clock, in its network's tally. */
-function tallyClock (clocks: ClockTally, fleet: FleetState, record: NodeRecord, headAgeMs: number | undefined, expectedHeight: number | undefined): void {
+/**
+ * A reporting node's head against the clock, in its network's tally (others
+ * are not counted): its head's age and expected height at `now`, or those
+ * already worked out for its view.
+ */
+function tallyClock (clocks: ClockTally, fleet: FleetState, record: NodeRecord, now: Instant, known?: { headAgeMs: number | undefined, expectedHeight: number | undefined }): void {
+  if (!fleet.isReporting(record.peerId)) return
+  const headAgeMs = known !== undefined ? known.headAgeMs : headAgeAt(record, now.mono)
+  const expectedHeight = known !== undefined ? known.expectedHeight : clockHeightOf(record, now.mono)?.expectedHeight
   clocks.add(record.beat.network, headAgeMs, headAgeThresholdOf(record.beat.network, fleet.rules.headAgeThresholdMs), expectedHeight)
 }
 
@@ -318,7 +330,7 @@ export function fleetSummary (fleet: FleetState, consensus: FleetConsensus, now:
       const verdict = fleet.verdict(record.peerId)
       if (verdict !== undefined) counted.push({ status: verdict.status, connected: record.connected, duplicateNickname: fleet.sharesNickname(record.beat.nickname) })
     }
-    if (fleet.isReporting(record.peerId)) tallyClock(clocks, fleet, record, headAgeAt(record, now.mono), clockHeightOf(record, now.mono)?.expectedHeight)
+    tallyClock(clocks, fleet, record, now)
   }
   return summaryOf(fleet, consensus, nodes ?? counted ?? [], clocks)
 }
@@ -334,7 +346,7 @@ function summaryOf (fleet: FleetState, consensus: FleetConsensus, nodes: Iterabl
     if (node.connected) connected++
     if (node.duplicateNickname) duplicates++
   }
-  const networks = sortedNetworks(consensus.networks).map((n) => clocks.view(n))
+  const networks = clocks.networks(consensus)
   const maxHeight = networks.reduce((max, n) => Math.max(max, n.height), 0)
   return {
     total,
@@ -357,7 +369,7 @@ export function fleetViews (fleet: FleetState, now: Instant): { nodes: NodeView[
     if (verdict === undefined) continue
     const context = nodeViewContext(fleet, record, consensus, now)
     nodes.push(nodeView(record, verdict, context))
-    if (fleet.isReporting(record.peerId)) tallyClock(clocks, fleet, record, context.headAgeMs, context.clock?.expectedHeight)
+    tallyClock(clocks, fleet, record, now, { headAgeMs: context.headAgeMs, expectedHeight: context.clock?.expectedHeight })
   }
   nodes.sort(compareNodeViews)
   return { nodes, summary: summaryOf(fleet, consensus, nodes, clocks) }
